@@ -1,0 +1,52 @@
+"""JobGroup storage. Groups are created with their jobs, in the jobs store's transaction."""
+
+from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
+from jobsched.adapters.dynamodb.codec import decode, encode, sort_time
+from jobsched.adapters.dynamodb.pagination import Query, read_page
+from jobsched.constants import BY_KIND_INDEX
+from jobsched.errors import NotFoundError
+from jobsched.models import JobGroup
+from jobsched.ports import Page
+
+KIND = "GROUP"
+
+
+class DynamoGroupStore:
+    def __init__(self, dynamo: Dynamo) -> None:
+        self.dynamo = dynamo
+        self.table = dynamo.table("groups")
+
+    def get(self, group_id: str) -> JobGroup:
+        with store_errors():
+            response = self.dynamo.client.get_item(
+                TableName=self.table, Key={"group_id": {"S": group_id}}, ConsistentRead=True
+            )
+        if "Item" not in response:
+            raise NotFoundError(f"no group {group_id!r}")
+        return decode(JobGroup, response["Item"])
+
+    def list_page(self, limit: int, cursor: str | None) -> Page[JobGroup]:
+        query = Query(
+            table=self.table,
+            index=BY_KIND_INDEX,
+            key_condition="kind = :kind",
+            values={":kind": {"S": KIND}},
+            key_attributes=("group_id", "kind", "created_key"),
+            forward=False,
+        )
+        items, next_cursor, _ = read_page(self.dynamo, query, limit, cursor)
+        return Page([decode(JobGroup, item) for item in items], next_cursor)
+
+    def set_status(self, group: JobGroup) -> None:
+        """Store the group's status and times; the group must exist."""
+        try:
+            with store_errors():
+                self.dynamo.client.put_item(
+                    TableName=self.table,
+                    Item=encode(group, kind=KIND, created_key=sort_time(group.created_at)),
+                    ConditionExpression="attribute_exists(group_id)",
+                )
+        except Exception as exc:
+            if is_condition_failure(exc):
+                raise NotFoundError(f"no group {group.group_id!r}") from exc
+            raise

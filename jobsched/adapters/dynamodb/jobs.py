@@ -1,0 +1,335 @@
+"""Jobs, their places in the queue, and Idempotency-Key records (all in the jobs table).
+
+Item layout (pk / sk):
+- `JOB#<id>` / `JOB`: the job;
+- `QUEUE` / `JOB#<id>`: its place in the queue while QUEUED, with `rank` (see ranks.py), read
+  in order through the local index `by_rank`, which, unlike a global index, can be read
+  strongly consistently;
+- `IDEMPOTENCY#<key>` / `IDEMPOTENCY`: which job a key created (expires after a day).
+"""
+
+import time
+from typing import Any
+
+from jobsched import constants as c
+from jobsched.adapters.dynamodb.client import (
+    Dynamo,
+    cancellation_codes,
+    is_condition_failure,
+    store_errors,
+)
+from jobsched.adapters.dynamodb.codec import decode, deserialize_map, encode, serialize, sort_time
+from jobsched.adapters.dynamodb.pagination import Query, read_page
+from jobsched.adapters.dynamodb.templates import DynamoTemplateStore
+from jobsched.errors import ConflictError, IdempotencyKeyTakenError, NotFoundError
+from jobsched.models import Job, JobStatus, QueueEntry, utcnow
+from jobsched.ports import IdempotencyRecord, JobFilter, NewJobs, Page
+from jobsched.ranks import QueueRank
+
+KIND = "JOB"
+
+
+def job_key(job_id: str) -> dict[str, Any]:
+    return {"pk": {"S": c.JOB_PK_PREFIX + job_id}, "sk": {"S": c.JOB_SK}}
+
+
+def queue_key(job_id: str) -> dict[str, Any]:
+    return {"pk": {"S": c.QUEUE_PK}, "sk": {"S": c.QUEUE_SK_PREFIX + job_id}}
+
+
+def job_item(job: Job) -> dict[str, Any]:
+    return {
+        **encode(job, kind=KIND, created_key=sort_time(job.created_at)),
+        **job_key(job.job_id),
+    }
+
+
+def queue_item(job: Job, rank: QueueRank) -> dict[str, Any]:
+    # The job's fields sit in a map so that they stay out of the jobs table's global indexes.
+    entry = QueueEntry(
+        job_id=job.job_id,
+        rank=rank.key,
+        template_id=job.template_id,
+        priority=rank.priority,
+        group_id=job.group_id,
+        schedule_id=job.schedule_id,
+        created_at=job.created_at,
+    )
+    return {**queue_key(job.job_id), "rank": {"S": rank.key}, "entry": {"M": encode(entry)}}
+
+
+def entry_of(item: dict[str, Any]) -> QueueEntry:
+    return decode(QueueEntry, item["entry"]["M"])
+
+
+class DynamoJobStore:
+    def __init__(self, dynamo: Dynamo, templates: DynamoTemplateStore, groups_table: str) -> None:
+        self.dynamo = dynamo
+        self.templates = templates
+        self.table = dynamo.table("jobs")
+        self.groups_table = groups_table
+
+    def get(self, job_id: str) -> Job:
+        with store_errors():
+            response = self.dynamo.client.get_item(
+                TableName=self.table, Key=job_key(job_id), ConsistentRead=True
+            )
+        if "Item" not in response:
+            raise NotFoundError(f"no job {job_id!r}")
+        return decode(Job, response["Item"])
+
+    def list_page(self, filters: JobFilter, limit: int, cursor: str | None) -> Page[Job]:
+        query = _list_query(self.table, filters)
+        items, next_cursor, _ = read_page(self.dynamo, query, limit, cursor)
+        return Page([decode(Job, item) for item in items], next_cursor)
+
+    def insert(self, new: NewJobs) -> None:
+        """Write jobs and their queue places at once, only if every template takes new jobs."""
+        actions: list[dict[str, Any]] = [
+            self.templates.not_archived_check(template_id)
+            for template_id in sorted(new.template_ids)
+        ]
+        if new.idempotency:
+            claim = new.idempotency
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": {
+                            "pk": {"S": c.IDEMPOTENCY_PK_PREFIX + claim.key},
+                            "sk": {"S": c.IDEMPOTENCY_SK},
+                            "job_id": {"S": claim.job_id},
+                            "request_hash": {"S": claim.request_hash},
+                            "expires_at": {"N": str(int(time.time()) + c.IDEMPOTENCY_TTL_SECONDS)},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        if new.group:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.groups_table,
+                        "Item": encode(
+                            new.group, kind="GROUP", created_key=sort_time(new.group.created_at)
+                        ),
+                        "ConditionExpression": "attribute_not_exists(group_id)",
+                    }
+                }
+            )
+        if new.join_group:
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.groups_table,
+                        "Key": {"group_id": {"S": new.join_group}},
+                        "UpdateExpression": "SET job_ids = list_append(job_ids, :ids)",
+                        "ConditionExpression": "#status = :queued",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": {
+                            ":ids": serialize([job.job_id for job in new.jobs]),
+                            ":queued": {"S": "queued"},
+                        },
+                    }
+                }
+            )
+        for job in new.jobs:
+            assert job.rank is not None, "a new job needs its queue rank"
+            actions.append({"Put": {"TableName": self.table, "Item": job_item(job)}})
+            rank = QueueRank.parse(job.rank)
+            actions.append({"Put": {"TableName": self.table, "Item": queue_item(job, rank)}})
+        try:
+            with store_errors():
+                self.dynamo.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except Exception as exc:
+            if not is_condition_failure(exc):
+                raise
+            codes = cancellation_codes(exc)
+            templates = len(new.template_ids)
+            if "ConditionalCheckFailed" in codes[:templates]:
+                raise ConflictError(
+                    "the template was archived; archived templates take no new jobs"
+                ) from exc
+            if new.idempotency and codes[templates] == "ConditionalCheckFailed":
+                raise IdempotencyKeyTakenError("the Idempotency-Key was used already") from exc
+            if new.join_group:
+                raise ConflictError(
+                    f"group {new.join_group!r} has started or ended; it takes no new jobs"
+                ) from exc
+            raise ConflictError("the jobs could not be written; retry") from exc
+
+    def cancel(self, job_id: str) -> Job:
+        """QUEUED -> CANCELLED in one transaction with the removal of its queue place.
+
+        The condition on status makes this race safely with a claim (QUEUED -> RUNNING).
+        """
+        now = utcnow()
+        try:
+            with store_errors():
+                self.dynamo.client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": self.table,
+                                "Key": job_key(job_id),
+                                "UpdateExpression": "SET #status = :cancelled, updated_at = :now, "
+                                "finished_at = :now REMOVE #rank",
+                                "ConditionExpression": "#status = :queued",
+                                "ExpressionAttributeNames": {"#status": "status", "#rank": "rank"},
+                                "ExpressionAttributeValues": {
+                                    ":cancelled": {"S": JobStatus.CANCELLED},
+                                    ":queued": {"S": JobStatus.QUEUED},
+                                    ":now": serialize(now.isoformat()),
+                                },
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                            }
+                        },
+                        {
+                            "Delete": {
+                                "TableName": self.table,
+                                "Key": queue_key(job_id),
+                                "ConditionExpression": "attribute_exists(pk)",
+                            }
+                        },
+                    ]
+                )
+        except Exception as exc:
+            if not is_condition_failure(exc):
+                raise
+            current = self._old_item(exc)
+            if current is None:
+                raise NotFoundError(f"no job {job_id!r}") from exc
+            status = deserialize_map(current).get("status")
+            raise ConflictError(
+                f"job {job_id!r} is {status}; only a QUEUED job can be cancelled"
+            ) from exc
+        return self.get(job_id)
+
+    @staticmethod
+    def _old_item(exc: Exception) -> dict[str, Any] | None:
+        reasons = getattr(exc, "response", {}).get("CancellationReasons") or [{}]
+        item: dict[str, Any] | None = reasons[0].get("Item")
+        return item
+
+    def rerank(self, ranks: list[QueueRank]) -> None:
+        """Give jobs new queue ranks: two small writes a job, whatever the queue length."""
+        actions: list[dict[str, Any]] = []
+        now = serialize(utcnow().isoformat())
+        for rank in ranks:
+            values = {":rank": {"S": rank.key}, ":priority": serialize(rank.priority)}
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": queue_key(rank.job_id),
+                        "UpdateExpression": "SET #rank = :rank, entry.priority = :priority",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeNames": {"#rank": "rank"},
+                        "ExpressionAttributeValues": values,
+                    }
+                }
+            )
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table,
+                        "Key": job_key(rank.job_id),
+                        "UpdateExpression": "SET #rank = :rank, priority = :priority, "
+                        "updated_at = :now",
+                        "ConditionExpression": "#status = :queued",
+                        "ExpressionAttributeNames": {"#rank": "rank", "#status": "status"},
+                        "ExpressionAttributeValues": {
+                            **values,
+                            ":queued": {"S": JobStatus.QUEUED},
+                            ":now": now,
+                        },
+                    }
+                }
+            )
+        try:
+            with store_errors():
+                self.dynamo.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except Exception as exc:
+            if is_condition_failure(exc):
+                raise ConflictError(
+                    "a job left the queue meanwhile (it started or was cancelled)"
+                ) from exc
+            raise
+
+    def count(self, status: JobStatus) -> int:
+        total = 0
+        params: dict[str, Any] = {}
+        while True:
+            with store_errors():
+                response = self.dynamo.client.query(
+                    TableName=self.table,
+                    IndexName=c.BY_STATUS_INDEX,
+                    KeyConditionExpression="#status = :status",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":status": {"S": status.value}},
+                    Select="COUNT",
+                    **params,
+                )
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def find_idempotency(self, key: str) -> IdempotencyRecord | None:
+        with store_errors():
+            response = self.dynamo.client.get_item(
+                TableName=self.table,
+                Key={"pk": {"S": c.IDEMPOTENCY_PK_PREFIX + key}, "sk": {"S": c.IDEMPOTENCY_SK}},
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        if not item:
+            return None
+        data = deserialize_map(item)
+        return IdempotencyRecord(key, str(data["request_hash"]), str(data["job_id"]))
+
+
+def _list_query(table: str, filters: JobFilter) -> Query:
+    """Query the most selective index for the filters; the rest become a filter expression."""
+    given = {
+        "status": filters.status.value if filters.status else None,
+        "group_id": filters.group_id,
+        "schedule_id": filters.schedule_id,
+        "template_id": filters.template_id,
+    }
+    indexes = {
+        "status": c.BY_STATUS_INDEX,
+        "group_id": c.BY_GROUP_INDEX,
+        "schedule_id": c.BY_SCHEDULE_INDEX,
+        "template_id": c.BY_TEMPLATE_INDEX,
+    }
+    chosen = next((name for name, value in given.items() if value is not None), None)
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if chosen is None:
+        index, key_condition = c.BY_KIND_INDEX, "kind = :kind"
+        values[":kind"] = {"S": KIND}
+        key_attributes = ("pk", "sk", "kind", "created_key")
+    else:
+        index, key_condition = indexes[chosen], f"#{chosen} = :{chosen}"
+        names[f"#{chosen}"] = chosen
+        values[f":{chosen}"] = {"S": given[chosen]}
+        key_attributes = ("pk", "sk", chosen, "created_key")
+    clauses = []
+    for name, value in given.items():
+        if value is None or name == chosen:
+            continue
+        names[f"#{name}"] = name
+        values[f":{name}"] = {"S": value}
+        clauses.append(f"#{name} = :{name}")
+    return Query(
+        table=table,
+        index=index,
+        key_condition=key_condition,
+        names=names,
+        values=values,
+        filter=" AND ".join(clauses) or None,
+        key_attributes=key_attributes,
+        forward=False,
+    )

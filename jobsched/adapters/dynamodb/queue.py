@@ -1,0 +1,129 @@
+"""Reads of the queue order (strongly consistent, through the local index) and the pause state."""
+
+from collections.abc import Iterator
+from typing import Any
+
+from jobsched import constants as c
+from jobsched.adapters.dynamodb.client import Dynamo, store_errors
+from jobsched.adapters.dynamodb.codec import decode, encode
+from jobsched.adapters.dynamodb.jobs import entry_of, queue_key
+from jobsched.adapters.dynamodb.pagination import Query, read_page
+from jobsched.models import QueueEntry, QueueState, utcnow
+from jobsched.ports import Direction, QueuePage
+from jobsched.ranks import QueueRank
+
+STATE_KEY = {"pk": {"S": c.QUEUE_STATE_PK}, "sk": {"S": c.QUEUE_STATE_SK}}
+
+
+class DynamoQueueStore:
+    def __init__(self, dynamo: Dynamo) -> None:
+        self.dynamo = dynamo
+        self.table = dynamo.table("jobs")
+        self.lock_table = dynamo.table("lock")
+
+    def _query(self, condition: str, values: dict[str, Any], **params: Any) -> list[QueueRank]:
+        with store_errors():
+            response = self.dynamo.client.query(
+                TableName=self.table,
+                IndexName=c.QUEUE_RANK_INDEX,
+                KeyConditionExpression=f"pk = :queue{condition}",
+                ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}, **values},
+                ExpressionAttributeNames={"#rank": "rank"},
+                ProjectionExpression="#rank",
+                ConsistentRead=True,
+                **params,
+            )
+        return [QueueRank.parse(item["rank"]["S"]) for item in response.get("Items", [])]
+
+    def last_in_band(self, band: str) -> QueueRank | None:
+        found = self._query(
+            " AND begins_with(#rank, :band)",
+            {":band": {"S": band}},
+            ScanIndexForward=False,
+            Limit=1,
+        )
+        return found[0] if found else None
+
+    def head(self, limit: int) -> list[QueueRank]:
+        return self._query("", {}, Limit=limit)
+
+    def neighbour(self, rank: QueueRank, direction: Direction, skip: str) -> QueueRank | None:
+        """The job just before or after `rank`, ignoring the job `skip` (the one being moved)."""
+        operator = "<" if direction == "previous" else ">"
+        found = self._query(
+            f" AND #rank {operator} :rank",
+            {":rank": {"S": rank.key}},
+            ScanIndexForward=direction == "next",
+            Limit=2,
+        )
+        return next((r for r in found if r.job_id != skip), None)
+
+    def rank_of(self, job_id: str) -> QueueRank | None:
+        with store_errors():
+            response = self.dynamo.client.get_item(
+                TableName=self.table, Key=queue_key(job_id), ConsistentRead=True
+            )
+        item = response.get("Item")
+        return QueueRank.parse(item["rank"]["S"]) if item else None
+
+    def position_of(self, rank: QueueRank) -> int:
+        """1-based: how many queued jobs sort before this rank, plus one."""
+        count = 0
+        params: dict[str, Any] = {}
+        while True:
+            with store_errors():
+                response = self.dynamo.client.query(
+                    TableName=self.table,
+                    IndexName=c.QUEUE_RANK_INDEX,
+                    KeyConditionExpression="pk = :queue AND #rank < :rank",
+                    ExpressionAttributeNames={"#rank": "rank"},
+                    ExpressionAttributeValues={
+                        ":queue": {"S": c.QUEUE_PK},
+                        ":rank": {"S": rank.key},
+                    },
+                    Select="COUNT",
+                    ConsistentRead=True,
+                    **params,
+                )
+            count += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return count + 1
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _page_query(self) -> Query:
+        return Query(
+            table=self.table,
+            index=c.QUEUE_RANK_INDEX,
+            key_condition="pk = :queue",
+            values={":queue": {"S": c.QUEUE_PK}},
+            key_attributes=("pk", "sk", "rank"),
+            consistent=True,
+        )
+
+    def page(self, limit: int, cursor: str | None) -> QueuePage:
+        items, next_cursor, offset = read_page(self.dynamo, self._page_query(), limit, cursor)
+        return [(offset + i + 1, entry_of(item)) for i, item in enumerate(items)], next_cursor
+
+    def entries(self) -> Iterator[QueueEntry]:
+        cursor: str | None = None
+        while True:
+            items, cursor, _ = read_page(self.dynamo, self._page_query(), 500, cursor)
+            yield from (entry_of(item) for item in items)
+            if cursor is None:
+                return
+
+    def state(self) -> QueueState:
+        with store_errors():
+            response = self.dynamo.client.get_item(
+                TableName=self.lock_table, Key=STATE_KEY, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return decode(QueueState, item) if item else QueueState()
+
+    def set_paused(self, paused: bool) -> QueueState:
+        state = QueueState(paused=paused, changed_at=utcnow())
+        with store_errors():
+            self.dynamo.client.put_item(
+                TableName=self.lock_table, Item={**encode(state), **STATE_KEY}
+            )
+        return state

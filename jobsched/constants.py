@@ -1,0 +1,40 @@
+"""Every key prefix, limit and default of the core in one place."""
+
+from typing import Final
+
+# Limits a client can hit (each maps to a 422 with a clear message).
+MAX_PARAMS_BYTES: Final = 64 * 1024
+MAX_REORDER_JOBS: Final = 50  # two writes a job, DynamoDB takes 100 items per transaction
+MAX_GROUP_JOBS: Final = 40  # group + two items a job + template checks in one transaction
+MAX_PAGE_SIZE: Final = 200
+DEFAULT_PAGE_SIZE: Final = 50
+IDEMPOTENCY_TTL_SECONDS: Final = 24 * 3600
+
+# Priority levels: named levels map to these ints; `immediate` ranks above every int.
+PRIORITY_MIN: Final = 0
+PRIORITY_MAX: Final = 100
+PRIORITY_IMMEDIATE: Final = 101
+
+# Item layout of the jobs table (composite key pk/sk).
+JOB_PK_PREFIX: Final = "JOB#"
+JOB_SK: Final = "JOB"
+QUEUE_PK: Final = "QUEUE"
+QUEUE_SK_PREFIX: Final = "JOB#"
+IDEMPOTENCY_PK_PREFIX: Final = "IDEMPOTENCY#"
+IDEMPOTENCY_SK: Final = "IDEMPOTENCY"
+
+# Item layout of the lock table (composite key pk/sk).
+QUEUE_STATE_PK: Final = "QUEUE"
+QUEUE_STATE_SK: Final = "STATE"
+
+# Index names.
+QUEUE_RANK_INDEX: Final = "by_rank"  # LSI: strongly consistent reads of the queue order
+BY_STATUS_INDEX: Final = "by_status"
+BY_TEMPLATE_INDEX: Final = "by_template"
+BY_SCHEDULE_INDEX: Final = "by_schedule"
+BY_GROUP_INDEX: Final = "by_group"
+BY_JOB_INDEX: Final = "by_job"
+BY_KIND_INDEX: Final = "by_kind"
+
+# API keys: "jsk_<key_id>_<secret>"; the id lets us fetch the record, the secret is hashed.
+API_KEY_PREFIX: Final = "jsk"

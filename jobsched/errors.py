@@ -1,0 +1,61 @@
+"""The domain error hierarchy. The API maps each class to one HTTP status in one place."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One failing field: a path like `params.max_stories` and why it failed."""
+
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    title = "Error"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFoundError(DomainError):
+    title = "Not found"
+
+
+class ConflictError(DomainError):
+    """The request does not fit the current state (a finished job, an archived template)."""
+
+    title = "Conflict"
+
+
+class ValidationFailedError(DomainError):
+    title = "Validation failed"
+
+    def __init__(self, detail: str, problems: list[FieldProblem] | None = None) -> None:
+        super().__init__(detail)
+        self.problems = problems or []
+
+    @classmethod
+    def on(cls, field: str, message: str) -> "ValidationFailedError":
+        return cls(f"{field}: {message}", [FieldProblem(field, message)])
+
+
+class AuthenticationError(DomainError):
+    title = "Unauthorized"
+
+
+class PermissionDeniedError(DomainError):
+    title = "Forbidden"
+
+
+class UnavailableError(DomainError):
+    """The backing store throttled or failed; the client may retry."""
+
+    title = "Service unavailable"
+
+
+class IdempotencyKeyTakenError(ConflictError):
+    """Raised by a store when an Idempotency-Key already maps to a job."""

@@ -1,0 +1,223 @@
+"""The entities of the scheduler (spec: "Entity Mapping", proposed models)."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobsched.priority import DEFAULT_PRIORITY, PriorityValue
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    CANCELLED = "cancelled"
+
+
+class RunStatus(StrEnum):
+    STARTED = "started"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class GroupMode(StrEnum):
+    PARALLEL = "parallel"
+    SEQUENTIAL = "sequential"
+
+
+class GroupStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    PARTIAL = "partial"
+    CANCELLED = "cancelled"
+
+
+class OnFailure(StrEnum):
+    STOP = "stop"
+    CONTINUE = "continue"
+
+
+class ReservationStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class OverlapPolicy(StrEnum):
+    SKIP = "skip"
+    ALLOW = "allow"
+    BUFFER_ONE = "buffer_one"
+
+
+class Scope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RetryPolicy(Entity):
+    max_attempts: int = Field(default=1, ge=1, le=20)
+    backoff_seconds: float = Field(default=30.0, ge=0, le=86_400)
+    backoff_multiplier: float = Field(default=2.0, ge=1, le=10)
+
+
+class JobTemplate(Entity):
+    template_id: str
+    name: str
+    description: str = ""
+    workload: str
+    default_params: dict[str, Any] = Field(default_factory=dict)
+    params_schema: dict[str, Any] = Field(default_factory=dict)
+    cpu: int = 1024
+    memory: int = 2048
+    timeout_seconds: int = 3600
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    version: int = 1
+    archived: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(Entity):
+    job_id: str
+    template_id: str
+    schedule_id: str | None = None
+    group_id: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    priority: PriorityValue = DEFAULT_PRIORITY
+    status: JobStatus = JobStatus.QUEUED
+    rank: str | None = None  # set while QUEUED; the queue order key (see ranks.py)
+    attempt: int = 0
+    last_run_id: str | None = None
+    not_before: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class JobRun(Entity):
+    run_id: str
+    job_id: str
+    template_id: str
+    schedule_id: str | None = None
+    group_id: str | None = None
+    status: RunStatus = RunStatus.STARTED
+    attempt: int = 1
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    pid: int | None = None
+    task_arn: str | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    artifacts: list[str] = Field(default_factory=list)
+    log_path: str | None = None
+
+
+class JobGroup(Entity):
+    group_id: str
+    name: str | None = None
+    mode: GroupMode = GroupMode.PARALLEL
+    job_ids: list[str] = Field(default_factory=list)
+    status: GroupStatus = GroupStatus.QUEUED
+    priority: PriorityValue = DEFAULT_PRIORITY
+    on_failure: OnFailure = OnFailure.CONTINUE
+    max_parallel: int | None = None
+    webhook_url: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class LastRun(Entity):
+    fired_at: datetime
+    job_id: str | None = None
+    outcome: str
+
+
+class Schedule(Entity):
+    schedule_id: str
+    name: str
+    template_id: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    priority: PriorityValue = DEFAULT_PRIORITY
+    expression: str
+    timezone: str = "UTC"
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    flexible_window_minutes: int | None = None
+    enabled: bool = True
+    disabled_note: str | None = None
+    overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
+    last_run: LastRun | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Reservation(Entity):
+    """A direct API call waiting for the next slot; never a Job."""
+
+    reservation_id: str
+    template_id: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    status: ReservationStatus = ReservationStatus.PENDING
+    result: dict[str, Any] | None = None
+    artifacts: list[str] = Field(default_factory=list)
+    log_path: str | None = None
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class QueueEntry(Entity):
+    """One place in the queue, with what the queue view shows of its job."""
+
+    job_id: str
+    rank: str
+    template_id: str
+    priority: PriorityValue
+    group_id: str | None = None
+    schedule_id: str | None = None
+    created_at: datetime
+
+
+class ApiKey(Entity):
+    key_id: str
+    name: str
+    scopes: list[Scope]
+    key_hash: str
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+    def allows(self, scope: Scope) -> bool:
+        """admin implies write implies read."""
+        order = [Scope.READ, Scope.WRITE, Scope.ADMIN]
+        return any(order.index(held) >= order.index(scope) for held in self.scopes)
+
+
+class QueueState(Entity):
+    paused: bool = False
+    changed_at: datetime | None = None
+
+
+class QueueStats(Entity):
+    counts_by_status: dict[str, int]
+    queued_by_template: dict[str, int]
+    oldest_queued_at: datetime | None
+    oldest_wait_seconds: float | None
+    running: list[str]
+    paused: bool

@@ -1,0 +1,138 @@
+"""Ports: what the use cases need from storage. The DynamoDB adapters are the production ones."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Literal, Protocol, TypeVar
+
+from jobsched.models import (
+    ApiKey,
+    Job,
+    JobGroup,
+    JobRun,
+    JobStatus,
+    JobTemplate,
+    QueueEntry,
+    QueueState,
+    RunStatus,
+)
+from jobsched.ranks import QueueRank
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    status: JobStatus | None = None
+    template_id: str | None = None
+    schedule_id: str | None = None
+    group_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    status: RunStatus | None = None
+    job_id: str | None = None
+    template_id: str | None = None
+    schedule_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IdempotencyClaim:
+    """Recorded in the same transaction as the job, so a key maps to exactly one job."""
+
+    key: str
+    request_hash: str
+    job_id: str
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    key: str
+    request_hash: str
+    job_id: str
+
+
+@dataclass(frozen=True)
+class NewJobs:
+    """Jobs to write at once with their ranks; optionally the group they form."""
+
+    jobs: list[Job]
+    template_ids: set[str]
+    group: JobGroup | None = None  # a new group these jobs form
+    join_group: str | None = None  # an existing, still queued group they join
+    idempotency: IdempotencyClaim | None = None
+
+
+Direction = Literal["previous", "next"]
+# A page of the queue view: (1-based position, entry) pairs and the next cursor.
+QueuePage = tuple[list[tuple[int, QueueEntry]], str | None]
+
+
+class TemplateStore(Protocol):
+    def create(self, template: JobTemplate) -> None: ...
+    def get(self, template_id: str) -> JobTemplate: ...
+    def list_page(self, limit: int, cursor: str | None) -> Page[JobTemplate]: ...
+    def replace(self, template: JobTemplate, expected_version: int) -> None: ...
+    def archive(self, template_id: str) -> JobTemplate: ...
+
+
+class JobStore(Protocol):
+    def get(self, job_id: str) -> Job: ...
+    def list_page(self, filters: JobFilter, limit: int, cursor: str | None) -> Page[Job]: ...
+    def insert(self, new: NewJobs) -> None: ...
+    def cancel(self, job_id: str) -> Job: ...
+    def rerank(self, ranks: list[QueueRank]) -> None: ...
+    def count(self, status: JobStatus) -> int: ...
+    def find_idempotency(self, key: str) -> IdempotencyRecord | None: ...
+
+
+class QueueStore(Protocol):
+    """Reads of the queue order; every one is strongly consistent."""
+
+    def last_in_band(self, band: str) -> QueueRank | None: ...
+    def head(self, limit: int) -> list[QueueRank]: ...
+    def neighbour(self, rank: QueueRank, direction: Direction, skip: str) -> QueueRank | None: ...
+    def rank_of(self, job_id: str) -> QueueRank | None: ...
+    def position_of(self, rank: QueueRank) -> int: ...
+    def page(self, limit: int, cursor: str | None) -> QueuePage: ...
+    def entries(self) -> Iterator[QueueEntry]: ...
+    def state(self) -> QueueState: ...
+    def set_paused(self, paused: bool) -> QueueState: ...
+
+
+class RunStore(Protocol):
+    def put(self, run: JobRun) -> None: ...
+    def get(self, run_id: str) -> JobRun: ...
+    def list_page(self, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]: ...
+
+
+class GroupStore(Protocol):
+    def get(self, group_id: str) -> JobGroup: ...
+    def list_page(self, limit: int, cursor: str | None) -> Page[JobGroup]: ...
+    def set_status(self, group: JobGroup) -> None: ...
+
+
+class KeyStore(Protocol):
+    def put(self, key: ApiKey) -> None: ...
+    def get(self, key_id: str) -> ApiKey | None: ...
+    def list_all(self) -> list[ApiKey]: ...
+    def revoke(self, key_id: str) -> ApiKey: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    templates: TemplateStore
+    jobs: JobStore
+    queue: QueueStore
+    runs: RunStore
+    groups: GroupStore
+    keys: KeyStore

@@ -1,0 +1,45 @@
+"""One settings model, read once from the environment and cached."""
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration of every process (API, Lambdas, local runtime, CLI).
+
+    Table names default to `<table_prefix>-<entity>` so one prefix separates stages.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="JOBSCHED_", extra="ignore")
+
+    table_prefix: str = "jobsched"
+    jobs_table: str | None = None
+    runs_table: str | None = None
+    groups_table: str | None = None
+    templates_table: str | None = None
+    schedules_table: str | None = None
+    lock_table: str | None = None
+    keys_table: str | None = None
+
+    aws_region: str = Field(
+        default="us-east-1",
+        validation_alias=AliasChoices("JOBSCHED_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
+    )
+    # Honoured by every AWS client we build, so the same code talks to AWS, moto or LocalStack.
+    aws_endpoint_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("JOBSCHED_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
+    )
+
+    slots: int = Field(default=1, ge=1, le=100)
+    log_level: str = "INFO"
+
+    def table(self, entity: str) -> str:
+        explicit: str | None = getattr(self, f"{entity}_table")
+        return explicit or f"{self.table_prefix}-{entity}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Use cases: the operations of the scheduler, written against the store ports only."""

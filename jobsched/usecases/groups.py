@@ -1,0 +1,88 @@
+"""Job groups (the legacy Batch): created with their jobs, cancelled as one."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobsched.constants import MAX_GROUP_JOBS
+from jobsched.errors import ConflictError
+from jobsched.ids import new_id
+from jobsched.models import GroupMode, GroupStatus, Job, JobGroup, JobTemplate, OnFailure, utcnow
+from jobsched.params import merge_params
+from jobsched.ports import NewJobs, Page, Stores
+from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
+from jobsched.ranks import band_of, ranks_after
+from jobsched.usecases.jobs import cancel_job, template_for_new_jobs
+
+FINISHED_GROUP = {GroupStatus.COMPLETED, GroupStatus.FAILED, GroupStatus.PARTIAL}
+
+
+class GroupJobSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class GroupCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    mode: GroupMode = GroupMode.PARALLEL
+    priority: PriorityInput = DEFAULT_PRIORITY
+    on_failure: OnFailure = OnFailure.CONTINUE
+    max_parallel: int | None = Field(default=None, ge=1, le=100)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    jobs: list[GroupJobSpec] = Field(min_length=1, max_length=MAX_GROUP_JOBS)
+
+
+def create_group(stores: Stores, request: GroupCreate) -> tuple[JobGroup, list[Job]]:
+    """The group and all its jobs in one transaction, queued next to each other."""
+    templates: dict[str, JobTemplate] = {}
+    params = []
+    for index, spec in enumerate(request.jobs):
+        if spec.template_id not in templates:
+            templates[spec.template_id] = template_for_new_jobs(stores, spec.template_id)
+        template = templates[spec.template_id]
+        params.append(merge_params(template, spec.params, field=f"jobs.{index}.params"))
+    group_id = new_id("grp")
+    job_ids = [new_id("job") for _ in request.jobs]
+    band = band_of(request.priority)
+    ranks = ranks_after(stores.queue.last_in_band(band), band, job_ids)
+    jobs = [
+        Job(
+            job_id=rank.job_id,
+            template_id=spec.template_id,
+            group_id=group_id,
+            params=job_params,
+            priority=request.priority,
+            rank=rank.key,
+        )
+        for rank, spec, job_params in zip(ranks, request.jobs, params, strict=True)
+    ]
+    group = JobGroup(
+        group_id=group_id,
+        job_ids=job_ids,
+        **request.model_dump(exclude={"jobs"}),
+    )
+    stores.jobs.insert(NewJobs(jobs=jobs, template_ids=set(templates), group=group))
+    return group, jobs
+
+
+def cancel_group(stores: Stores, group_id: str) -> JobGroup:
+    """Cancel every queued job of the group and mark it cancelled; running jobs go on."""
+    group = stores.groups.get(group_id)
+    if group.status in FINISHED_GROUP or group.status == GroupStatus.CANCELLED:
+        raise ConflictError(f"group {group_id!r} is {group.status} already")
+    for job_id in group.job_ids:
+        try:
+            cancel_job(stores, job_id)
+        except ConflictError:
+            continue  # running or ended: the dispatcher owns it
+    cancelled = group.model_copy(update={"status": GroupStatus.CANCELLED, "finished_at": utcnow()})
+    stores.groups.set_status(cancelled)
+    return cancelled
+
+
+def list_groups(stores: Stores, limit: int, cursor: str | None) -> Page[JobGroup]:
+    return stores.groups.list_page(limit, cursor)

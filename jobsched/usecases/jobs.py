@@ -1,0 +1,160 @@
+"""Jobs: enqueue (idempotently), read with their queue place and latest run, cancel."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobsched.errors import (
+    ConflictError,
+    IdempotencyKeyTakenError,
+    NotFoundError,
+    ValidationFailedError,
+)
+from jobsched.ids import new_id
+from jobsched.models import GroupStatus, Job, JobRun, JobStatus, JobTemplate
+from jobsched.params import merge_params
+from jobsched.ports import IdempotencyClaim, JobFilter, NewJobs, Page, Stores
+from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
+from jobsched.ranks import QueueRank, band_of
+from jobsched.usecases.placement import at_position, end_of_band
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+    priority: PriorityInput = DEFAULT_PRIORITY
+    group_id: str | None = None
+    position: int | None = Field(default=None, ge=1, description="1-based place in the queue")
+    schedule_id: str | None = Field(default=None, exclude=True)  # set by the schedule fire only
+
+
+@dataclass(frozen=True)
+class JobView:
+    """A job with what a client wants to see next to it."""
+
+    job: Job
+    template_name: str | None
+    queue_position: int | None
+    run: JobRun | None
+
+
+def request_hash(request: JobCreate) -> str:
+    body = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def enqueue(
+    stores: Stores, request: JobCreate, idempotency_key: str | None = None
+) -> tuple[Job, bool]:
+    """Create a job at the end of its priority band (or at `position`).
+
+    Returns (job, created). With an Idempotency-Key already used for the same request, returns
+    the job it created and False; the same key with another request is a conflict.
+    """
+    digest = request_hash(request) if idempotency_key else ""
+    if idempotency_key:
+        existing = _replay(stores, idempotency_key, digest)
+        if existing:
+            return existing, False
+    template = template_for_new_jobs(stores, request.template_id)
+    params = merge_params(template, request.params)
+    if request.group_id:
+        _check_group_open(stores, request.group_id)
+    job_id = new_id("job")
+    band = band_of(request.priority)
+    if request.position is not None:
+        rank = at_position(stores.queue, band, request.position, job_id)
+    else:
+        rank = end_of_band(stores.queue, band, job_id)
+    job = Job(
+        job_id=job_id,
+        template_id=template.template_id,
+        schedule_id=request.schedule_id,
+        group_id=request.group_id,
+        params=params,
+        priority=rank.priority,
+        rank=rank.key,
+    )
+    claim = IdempotencyClaim(idempotency_key, digest, job_id) if idempotency_key else None
+    try:
+        stores.jobs.insert(
+            NewJobs(
+                jobs=[job],
+                template_ids={template.template_id},
+                idempotency=claim,
+                join_group=request.group_id,
+            )
+        )
+    except IdempotencyKeyTakenError:
+        assert idempotency_key is not None
+        replayed = _replay(stores, idempotency_key, digest)
+        if replayed is None:  # the record expired between the two reads
+            raise
+        return replayed, False
+    return job, True
+
+
+def _replay(stores: Stores, key: str, digest: str) -> Job | None:
+    record = stores.jobs.find_idempotency(key)
+    if record is None:
+        return None
+    if record.request_hash != digest:
+        raise ConflictError("this Idempotency-Key was used with a different request; use a new key")
+    return stores.jobs.get(record.job_id)
+
+
+def template_for_new_jobs(stores: Stores, template_id: str) -> JobTemplate:
+    template = stores.templates.get(template_id)
+    if template.archived:
+        raise ConflictError(f"template {template_id!r} is archived; it takes no new jobs")
+    return template
+
+
+def _check_group_open(stores: Stores, group_id: str) -> None:
+    group = stores.groups.get(group_id)
+    if group.status != GroupStatus.QUEUED:
+        raise ConflictError(f"group {group_id!r} is {group.status}; it takes no new jobs")
+
+
+def view_job(stores: Stores, job: Job, template_names: dict[str, str] | None = None) -> JobView:
+    names = template_names if template_names is not None else {}
+    if job.template_id not in names:
+        try:
+            names[job.template_id] = stores.templates.get(job.template_id).name
+        except NotFoundError:
+            names[job.template_id] = job.template_id
+    position = None
+    if job.status == JobStatus.QUEUED and job.rank:
+        position = stores.queue.position_of(QueueRank.parse(job.rank))
+    run = stores.runs.get(job.last_run_id) if job.last_run_id else None
+    return JobView(job, names.get(job.template_id), position, run)
+
+
+def get_job(stores: Stores, job_id: str) -> JobView:
+    return view_job(stores, stores.jobs.get(job_id))
+
+
+def list_jobs(
+    stores: Stores, filters: JobFilter, limit: int, cursor: str | None
+) -> tuple[list[JobView], str | None]:
+    page: Page[Job] = stores.jobs.list_page(filters, limit, cursor)
+    names: dict[str, str] = {}
+    return [view_job(stores, job, names) for job in page.items], page.next_cursor
+
+
+def cancel_job(stores: Stores, job_id: str) -> Job:
+    """queued -> cancelled. A running job is stopped by the dispatcher (execution issue)."""
+    return stores.jobs.cancel(job_id)
+
+
+def require_one_of(**given: object) -> str:
+    chosen = [name for name, value in given.items() if value is not None]
+    if len(chosen) != 1:
+        fields = ", ".join(given)
+        raise ValidationFailedError.on("body", f"give exactly one of: {fields}")
+    return chosen[0]

@@ -1,0 +1,65 @@
+"""API keys: minted once (shown once), stored as a SHA-256 hash, checked in constant time."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from jobsched.constants import API_KEY_PREFIX
+from jobsched.errors import AuthenticationError, PermissionDeniedError
+from jobsched.models import ApiKey, Scope
+from jobsched.ports import KeyStore
+
+
+@dataclass(frozen=True)
+class MintedKey:
+    record: ApiKey
+    secret: str  # the whole bearer token; never stored, shown once
+
+
+def hash_secret(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def mint_key(keys: KeyStore, name: str, scopes: list[Scope], token: str | None = None) -> MintedKey:
+    """A new key; `token` lets the local runtime install a key its user chose."""
+    if token is None:
+        key_id = secrets.token_hex(6)
+        token = f"{API_KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+    else:
+        parsed = parse_key_id(token)
+        if parsed is None:
+            raise ValueError(
+                f"a key looks like {API_KEY_PREFIX}_<id>_<secret>, e.g. from `jobsched keys create`"
+            )
+        key_id = parsed
+    record = ApiKey(key_id=key_id, name=name, scopes=scopes, key_hash=hash_secret(token))
+    keys.put(record)
+    return MintedKey(record, token)
+
+
+def parse_key_id(token: str) -> str | None:
+    prefix, _, rest = token.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != API_KEY_PREFIX or not key_id or not secret or not key_id.isalnum():
+        return None
+    return key_id
+
+
+def authenticate(keys: KeyStore, token: str | None) -> ApiKey:
+    """The key behind a bearer token, or AuthenticationError (one message for every failure)."""
+    failure = AuthenticationError("a valid API key is required: Authorization: Bearer <key>")
+    key_id = parse_key_id(token) if token else None
+    if token is None or key_id is None:
+        raise failure
+    record = keys.get(key_id)
+    if record is None or record.revoked_at is not None:
+        raise failure
+    if not hmac.compare_digest(record.key_hash, hash_secret(token)):
+        raise failure
+    return record
+
+
+def require_scope(key: ApiKey, scope: Scope) -> None:
+    if not key.allows(scope):
+        raise PermissionDeniedError(f"this API key lacks the {scope.value!r} scope")

@@ -1,0 +1,140 @@
+"""The queue: view, move, re-prioritise, reorder, statistics, pause and resume."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobsched.constants import MAX_REORDER_JOBS
+from jobsched.errors import ConflictError, ValidationFailedError
+from jobsched.models import Job, JobStatus, QueueEntry, QueueState, QueueStats, utcnow
+from jobsched.ports import JobFilter, Stores
+from jobsched.priority import PriorityInput
+from jobsched.ranks import QueueRank, band_of
+from jobsched.usecases.jobs import require_one_of
+from jobsched.usecases.placement import after_job, at_position, before_job, end_of_band
+
+
+class MoveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    position: int | None = Field(default=None, ge=1, description="1-based place in the queue")
+    before: str | None = Field(default=None, description="a queued job to go in front of")
+    after: str | None = Field(default=None, description="a queued job to go behind")
+
+
+class PriorityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: PriorityInput
+
+
+JobIds = Annotated[list[str], Field(min_length=1, max_length=MAX_REORDER_JOBS)]
+
+
+class ReorderRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    job_ids: JobIds = Field(description="the new relative order of these queued jobs")
+
+
+def queued_rank(stores: Stores, job_id: str) -> QueueRank:
+    """The job's queue rank; 404 for an unknown job, 409 for one no longer queued."""
+    rank = stores.queue.rank_of(job_id)
+    if rank is None:
+        job = stores.jobs.get(job_id)  # raises NotFoundError
+        raise ConflictError(f"job {job_id!r} is {job.status}; only queued jobs have a place")
+    return rank
+
+
+def move_job(stores: Stores, job_id: str, request: MoveRequest) -> QueueRank:
+    """Put a job at a position, or before/after another queued job: one job's items written."""
+    how = require_one_of(position=request.position, before=request.before, after=request.after)
+    if job_id in (request.before, request.after):
+        raise ValidationFailedError.on(how, "a job cannot be placed relative to itself")
+    rank = queued_rank(stores, job_id)
+    if how == "position":
+        assert request.position is not None
+        new_rank = at_position(stores.queue, rank.band, request.position, job_id)
+    elif how == "before":
+        assert request.before is not None
+        new_rank = before_job(stores.queue, rank.band, queued_rank(stores, request.before), job_id)
+    else:
+        assert request.after is not None
+        new_rank = after_job(stores.queue, rank.band, queued_rank(stores, request.after), job_id)
+    if new_rank != rank:
+        stores.jobs.rerank([new_rank])
+    return new_rank
+
+
+def set_priority(stores: Stores, job_id: str, priority: int) -> QueueRank:
+    """A new priority puts the job at the end of that priority's band; the same one is a no-op."""
+    rank = queued_rank(stores, job_id)
+    band = band_of(priority)
+    if band == rank.band:
+        return rank
+    new_rank = end_of_band(stores.queue, band, job_id)
+    stores.jobs.rerank([new_rank])
+    return new_rank
+
+
+def reorder(stores: Stores, job_ids: list[str]) -> list[QueueRank]:
+    """Permute the given jobs among the places they hold; every other job keeps its place.
+
+    A job that lands in a place of another priority band takes that band's priority.
+    """
+    if len(set(job_ids)) != len(job_ids):
+        raise ValidationFailedError.on("job_ids", "lists a job more than once")
+    places = sorted(queued_rank(stores, job_id) for job_id in job_ids)
+    new_ranks = [
+        QueueRank(place.band, place.frac, job_id)
+        for place, job_id in zip(places, job_ids, strict=True)
+    ]
+    changed = [new for new, old in zip(new_ranks, places, strict=True) if new != old]
+    if changed:
+        stores.jobs.rerank(changed)
+    return new_ranks
+
+
+def view_queue(
+    stores: Stores, limit: int, cursor: str | None
+) -> tuple[list[tuple[int, QueueEntry]], str | None, QueueState]:
+    entries, next_cursor = stores.queue.page(limit, cursor)
+    return entries, next_cursor, stores.queue.state()
+
+
+def queue_stats(stores: Stores) -> QueueStats:
+    by_template: dict[str, int] = {}
+    oldest: datetime | None = None
+    for entry in stores.queue.entries():
+        by_template[entry.template_id] = by_template.get(entry.template_id, 0) + 1
+        oldest = entry.created_at if oldest is None else min(oldest, entry.created_at)
+    counts = {status.value: stores.jobs.count(status) for status in JobStatus}
+    running = _all_running(stores)
+    return QueueStats(
+        counts_by_status=counts,
+        queued_by_template=by_template,
+        oldest_queued_at=oldest,
+        oldest_wait_seconds=(utcnow() - oldest).total_seconds() if oldest else None,
+        running=[job.job_id for job in running],
+        paused=stores.queue.state().paused,
+    )
+
+
+def _all_running(stores: Stores) -> list[Job]:
+    running: list[Job] = []
+    cursor: str | None = None
+    while True:
+        page = stores.jobs.list_page(JobFilter(status=JobStatus.RUNNING), 200, cursor)
+        running.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return running
+
+
+def pause(stores: Stores) -> QueueState:
+    return stores.queue.set_paused(True)
+
+
+def resume(stores: Stores) -> QueueState:
+    return stores.queue.set_paused(False)

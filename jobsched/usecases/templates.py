@@ -1,0 +1,76 @@
+"""Template management: create, update (a new version), archive."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobsched.errors import ConflictError
+from jobsched.models import JobTemplate, RetryPolicy, utcnow
+from jobsched.params import check_schema, check_size
+from jobsched.ports import Page, Stores
+
+TEMPLATE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class TemplateCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    template_id: str = Field(pattern=TEMPLATE_ID_PATTERN, description="A slug, e.g. daily-story")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field(default="", max_length=2000)
+    workload: str = Field(min_length=1, max_length=200, description="What the container runs")
+    default_params: dict[str, Any] = Field(default_factory=dict)
+    params_schema: dict[str, Any] = Field(default_factory=dict, description="JSON Schema")
+    cpu: int = Field(default=1024, ge=256, le=16384)
+    memory: int = Field(default=2048, ge=512, le=122880)
+    timeout_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+
+
+class TemplatePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+    workload: str | None = Field(default=None, min_length=1, max_length=200)
+    default_params: dict[str, Any] | None = None
+    params_schema: dict[str, Any] | None = None
+    cpu: int | None = Field(default=None, ge=256, le=16384)
+    memory: int | None = Field(default=None, ge=512, le=122880)
+    timeout_seconds: int | None = Field(default=None, ge=1, le=7 * 86400)
+    retry: RetryPolicy | None = None
+
+
+def _check(template: JobTemplate) -> None:
+    check_schema(template.params_schema)
+    check_size(template.default_params, "default_params")
+
+
+def create_template(stores: Stores, request: TemplateCreate) -> JobTemplate:
+    template = JobTemplate(**request.model_dump())
+    _check(template)
+    stores.templates.create(template)
+    return template
+
+
+def update_template(stores: Stores, template_id: str, patch: TemplatePatch) -> JobTemplate:
+    """Apply the given fields and bump the version; conditional on the version read."""
+    current = stores.templates.get(template_id)
+    if current.archived:
+        raise ConflictError(f"template {template_id!r} is archived; it cannot change")
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    updated = current.model_copy(
+        update={**changes, "version": current.version + 1, "updated_at": utcnow()}
+    )
+    updated = JobTemplate.model_validate(updated.model_dump())
+    _check(updated)
+    stores.templates.replace(updated, expected_version=current.version)
+    return updated
+
+
+def archive_template(stores: Stores, template_id: str) -> JobTemplate:
+    return stores.templates.archive(template_id)
+
+
+def list_templates(stores: Stores, limit: int, cursor: str | None) -> Page[JobTemplate]:
+    return stores.templates.list_page(limit, cursor)

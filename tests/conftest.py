@@ -1,0 +1,42 @@
+"""Shared fixtures: an in-process moto DynamoDB with the project's tables, and the stores."""
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# Never reach a real AWS account from the tests, whatever the developer's environment holds.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+    AWS_SESSION_TOKEN="testing",  # noqa: S105
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+from moto import mock_aws  # noqa: E402
+
+from jobsched.adapters.dynamodb import Dynamo, build_stores  # noqa: E402
+from jobsched.adapters.dynamodb.tables import create_tables  # noqa: E402
+from jobsched.ports import Stores  # noqa: E402
+from jobsched.settings import Settings  # noqa: E402
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(table_prefix="test", aws_endpoint_url=None)
+
+
+@pytest.fixture
+def dynamo(settings: Settings) -> Iterator[Dynamo]:
+    with mock_aws():
+        dynamo = Dynamo(settings)
+        create_tables(dynamo)
+        yield dynamo
+
+
+@pytest.fixture
+def stores(settings: Settings, dynamo: Dynamo) -> Stores:
+    return build_stores(settings, dynamo)
