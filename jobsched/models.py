@@ -13,14 +13,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class JobStatus(StrEnum):
+class Status(StrEnum):
+    """A status enum that also takes its values in upper case (QUEUED, as the spec writes it)."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> "Status | None":
+        if isinstance(value, str):
+            for member in cls:
+                if member.value == value.lower():
+                    return member
+        return None
+
+
+class JobStatus(Status):
     QUEUED = "queued"
     RUNNING = "running"
     FINISHED = "finished"
     CANCELLED = "cancelled"
 
 
-class RunStatus(StrEnum):
+class RunStatus(Status):
     STARTED = "started"
     COMPLETED = "completed"
     FAILED = "failed"
@@ -32,7 +44,7 @@ class GroupMode(StrEnum):
     SEQUENTIAL = "sequential"
 
 
-class GroupStatus(StrEnum):
+class GroupStatus(Status):
     QUEUED = "queued"
     RUNNING = "running"
     COMPLETED = "completed"
@@ -46,7 +58,7 @@ class OnFailure(StrEnum):
     CONTINUE = "continue"
 
 
-class ReservationStatus(StrEnum):
+class ReservationStatus(Status):
     PENDING = "pending"
     RUNNING = "running"
     COMPLETED = "completed"

@@ -62,7 +62,7 @@ def parse_stored_priority(raw: Any) -> int:
     return parse_priority(raw)
 
 
-_serializer = PlainSerializer(display_priority, return_type=str | int)
+_serializer = PlainSerializer(display_priority)  # the return type comes from its annotation
 
 # Field types: accept names or ints, hold the int, serialise the name where there is one.
 # PriorityInput is what a client may send; PriorityValue is what an entity holds.

@@ -40,3 +40,61 @@ def dynamo(settings: Settings) -> Iterator[Dynamo]:
 @pytest.fixture
 def stores(settings: Settings, dynamo: Dynamo) -> Stores:
     return build_stores(settings, dynamo)
+
+
+# --- the HTTP API -------------------------------------------------------------------------------
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from jobsched.models import Scope  # noqa: E402
+from jobsched.usecases.keys import mint_key  # noqa: E402
+from jobsched.usecases.templates import TemplateCreate, create_template  # noqa: E402
+
+ECHO_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "count": {"type": "integer", "minimum": 1, "maximum": 10},
+    },
+    "additionalProperties": False,
+}
+
+
+@pytest.fixture
+def echo_template(stores: Stores) -> str:
+    create_template(
+        stores,
+        TemplateCreate(
+            template_id="echo",
+            name="Echo",
+            workload="echo",
+            default_params={"message": "hi", "count": 1},
+            params_schema=ECHO_SCHEMA,
+        ),
+    )
+    return "echo"
+
+
+def _client(stores: Stores, scopes: list[Scope]) -> TestClient:
+    from api.app import create_app
+
+    minted = mint_key(stores.keys, "test", scopes)
+    client = TestClient(create_app(stores), raise_server_exceptions=False)
+    client.headers["Authorization"] = f"Bearer {minted.secret}"
+    return client
+
+
+@pytest.fixture
+def client(stores: Stores) -> TestClient:
+    """An admin client (every scope)."""
+    return _client(stores, [Scope.ADMIN])
+
+
+@pytest.fixture
+def reader(stores: Stores) -> TestClient:
+    return _client(stores, [Scope.READ])
+
+
+@pytest.fixture
+def writer(stores: Stores) -> TestClient:
+    return _client(stores, [Scope.WRITE])

@@ -202,7 +202,7 @@ class DynamoJobStore:
                 raise NotFoundError(f"no job {job_id!r}") from exc
             status = deserialize_map(current).get("status")
             raise ConflictError(
-                f"job {job_id!r} is {status}; only a QUEUED job can be cancelled"
+                f"job {job_id!r} is {status}; only a queued job can be cancelled"
             ) from exc
         return self.get(job_id)
 

@@ -1,0 +1,1 @@
+"""The HTTP edge: FastAPI app factory, routers, schemas and the error mapping. No logic."""

@@ -1,0 +1,48 @@
+"""Dependencies as Annotated aliases, so tests override dependencies rather than globals."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from jobsched.models import ApiKey, Scope
+from jobsched.ports import Stores
+from jobsched.usecases.keys import authenticate, require_scope
+
+bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
+
+
+def get_stores(request: Request) -> Stores:
+    stores: Stores = request.app.state.stores()
+    return stores
+
+
+StoresDep = Annotated[Stores, Depends(get_stores)]
+
+
+def current_key(
+    stores: StoresDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> ApiKey:
+    return authenticate(stores.keys, credentials.credentials if credentials else None)
+
+
+def requires(scope: Scope) -> Callable[[ApiKey], ApiKey]:
+    def check(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+        require_scope(key, scope)
+        return key
+
+    return check
+
+
+CanRead = Depends(requires(Scope.READ))
+CanWrite = Depends(requires(Scope.WRITE))
+CanAdmin = Depends(requires(Scope.ADMIN))
+
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
+Cursor = Annotated[
+    str | None, Query(max_length=4096, description="next_cursor of the previous page")
+]
+DEFAULT_LIMIT = DEFAULT_PAGE_SIZE

@@ -1,0 +1,41 @@
+"""/groups: a set of jobs run in parallel or in sequence (the legacy Batch)."""
+
+from fastapi import APIRouter, status
+
+from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, StoresDep
+from api.schemas import GroupOut, JobOut, PageOut
+from jobsched.usecases import groups as use
+from jobsched.usecases.jobs import view_job
+
+router = APIRouter(prefix="/groups", tags=["groups"])
+
+
+class GroupCreated(GroupOut):
+    jobs: list[JobOut]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
+def create_group(stores: StoresDep, body: use.GroupCreate) -> GroupCreated:
+    group, jobs = use.create_group(stores, body)
+    names: dict[str, str] = {}
+    views = [JobOut.of(view_job(stores, job, names)) for job in jobs]
+    return GroupCreated(**GroupOut.of(group).model_dump(), jobs=views)
+
+
+@router.get("", dependencies=[CanRead])
+def list_groups(
+    stores: StoresDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> PageOut[GroupOut]:
+    page = use.list_groups(stores, limit, cursor)
+    return PageOut(items=[GroupOut.of(g) for g in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{group_id}", dependencies=[CanRead])
+def get_group(stores: StoresDep, group_id: str) -> GroupOut:
+    return GroupOut.of(stores.groups.get(group_id))
+
+
+@router.post("/{group_id}/cancel", dependencies=[CanWrite])
+def cancel_group(stores: StoresDep, group_id: str) -> GroupOut:
+    """Cancels the group's queued jobs; a job already running is left to finish."""
+    return GroupOut.of(use.cancel_group(stores, group_id))

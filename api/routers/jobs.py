@@ -1,0 +1,74 @@
+"""/jobs: create (idempotently), list with filters, read, cancel, and a job's runs."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, StoresDep
+from api.schemas import JobCreated, JobOut, PageOut, RunOut
+from jobsched.models import JobStatus
+from jobsched.ports import JobFilter
+from jobsched.usecases import jobs as use
+from jobsched.usecases.runs import runs_of_job
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="the same key returns the same job (kept for 24 hours)",
+    ),
+]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
+def create_job(
+    stores: StoresDep,
+    body: use.JobCreate,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> JobCreated:
+    job, created = use.enqueue(stores, body, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    view = use.view_job(stores, job)
+    return JobCreated(**JobOut.of(view).model_dump(), idempotent_replay=not created)
+
+
+@router.get("", dependencies=[CanRead])
+def list_jobs(
+    stores: StoresDep,
+    status: JobStatus | None = None,
+    template_id: str | None = None,
+    schedule_id: str | None = None,
+    group_id: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[JobOut]:
+    filters = JobFilter(status, template_id, schedule_id, group_id)
+    views, next_cursor = use.list_jobs(stores, filters, limit, cursor)
+    return PageOut(items=[JobOut.of(v) for v in views], next_cursor=next_cursor)
+
+
+@router.get("/{job_id}", dependencies=[CanRead])
+def get_job(stores: StoresDep, job_id: str) -> JobOut:
+    return JobOut.of(use.get_job(stores, job_id))
+
+
+@router.post("/{job_id}/cancel", dependencies=[CanWrite])
+def cancel_job(stores: StoresDep, job_id: str) -> JobOut:
+    """A queued job is cancelled and leaves the queue; a finished one is 409."""
+    job = use.cancel_job(stores, job_id)
+    return JobOut.of(use.view_job(stores, job))
+
+
+@router.get("/{job_id}/runs", dependencies=[CanRead])
+def list_job_runs(
+    stores: StoresDep, job_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> PageOut[RunOut]:
+    page = runs_of_job(stores, job_id, limit, cursor)
+    return PageOut(items=[RunOut.of(r) for r in page.items], next_cursor=page.next_cursor)

@@ -1,0 +1,56 @@
+"""/queue: the ordered queue, moves, priorities, reorder, statistics, pause and resume."""
+
+from fastapi import APIRouter
+
+from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, CanWrite, Cursor, Limit, StoresDep
+from api.schemas import JobOut, PageOut, QueueItemOut, QueueOut, QueueStateOut, QueueStatsOut
+from jobsched.usecases import queue as use
+from jobsched.usecases.jobs import get_job
+
+router = APIRouter(prefix="/queue", tags=["queue"])
+
+
+@router.get("", dependencies=[CanRead])
+def view_queue(stores: StoresDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> QueueOut:
+    """Queued jobs in dispatch order: priority, then position."""
+    entries, next_cursor, state = use.view_queue(stores, limit, cursor)
+    items = [QueueItemOut.of(position, entry) for position, entry in entries]
+    return QueueOut(items=items, next_cursor=next_cursor, paused=state.paused)
+
+
+@router.get("/stats", dependencies=[CanRead])
+def queue_stats(stores: StoresDep) -> QueueStatsOut:
+    stats = use.queue_stats(stores)
+    return QueueStatsOut(**stats.model_dump(), queued=sum(stats.queued_by_template.values()))
+
+
+@router.post("/reorder", dependencies=[CanWrite])
+def reorder(stores: StoresDep, body: use.ReorderRequest) -> PageOut[JobOut]:
+    """Give these queued jobs this relative order; they swap the places they hold."""
+    use.reorder(stores, body.job_ids)
+    return PageOut(items=[JobOut.of(get_job(stores, job_id)) for job_id in body.job_ids])
+
+
+@router.post("/pause", dependencies=[CanAdmin])
+def pause(stores: StoresDep) -> QueueStateOut:
+    """Dispatch stops (running jobs go on); enqueue continues. Kept until resume."""
+    return QueueStateOut.model_validate(use.pause(stores).model_dump())
+
+
+@router.post("/resume", dependencies=[CanAdmin])
+def resume(stores: StoresDep) -> QueueStateOut:
+    return QueueStateOut.model_validate(use.resume(stores).model_dump())
+
+
+@router.post("/{job_id}/priority", dependencies=[CanWrite])
+def set_priority(stores: StoresDep, job_id: str, body: use.PriorityRequest) -> JobOut:
+    """The job goes to the end of its new priority's band."""
+    use.set_priority(stores, job_id, body.priority)
+    return JobOut.of(get_job(stores, job_id))
+
+
+@router.post("/{job_id}/move", dependencies=[CanWrite])
+def move(stores: StoresDep, job_id: str, body: use.MoveRequest) -> JobOut:
+    """{"position": n} (1-based), {"before": job_id} or {"after": job_id}."""
+    use.move_job(stores, job_id, body)
+    return JobOut.of(get_job(stores, job_id))

@@ -1,0 +1,174 @@
+"""Response shapes (spec: "Job Status Response Evolution", proposed). Requests reuse the core's
+command models (jobsched.usecases.*), which already hold the field rules."""
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+from jobsched.models import (
+    GroupMode,
+    GroupStatus,
+    JobGroup,
+    JobRun,
+    JobStatus,
+    JobTemplate,
+    OnFailure,
+    QueueEntry,
+    RunStatus,
+)
+from jobsched.priority import display_priority
+from jobsched.usecases.jobs import JobView
+
+T = TypeVar("T")
+
+
+class PageOut(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
+
+
+class RunSummary(BaseModel):
+    run_id: str
+    status: RunStatus
+    attempt: int
+    started_at: datetime
+    finished_at: datetime | None
+    pid: int | None
+    exit_code: int | None
+
+
+class RunOut(RunSummary):
+    job_id: str
+    template_id: str
+    schedule_id: str | None
+    group_id: str | None
+    task_arn: str | None
+    error: str | None
+    artifacts: list[str]
+    log_path: str | None
+
+    @classmethod
+    def of(cls, run: JobRun) -> "RunOut":
+        return cls.model_validate(run.model_dump())
+
+
+class JobOut(BaseModel):
+    job_id: str
+    template_id: str
+    template_name: str | None
+    schedule_id: str | None
+    group_id: str | None
+    params: dict[str, Any]
+    status: JobStatus
+    queue_position: int | None = Field(description="1-based place in the queue while queued")
+    priority: str | int = Field(description="a level name (low, normal, high, immediate) or 0-100")
+    attempt: int
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    run: RunSummary | None = Field(description="the latest run, if the job has started")
+
+    @classmethod
+    def of(cls, view: JobView) -> "JobOut":
+        job = view.job
+        run = RunSummary.model_validate(view.run.model_dump()) if view.run else None
+        return cls(
+            **job.model_dump(
+                include={
+                    "job_id",
+                    "template_id",
+                    "schedule_id",
+                    "group_id",
+                    "params",
+                    "status",
+                    "attempt",
+                    "created_at",
+                    "updated_at",
+                    "finished_at",
+                }
+            ),
+            template_name=view.template_name,
+            queue_position=view.queue_position,
+            priority=display_priority(job.priority),
+            run=run,
+        )
+
+
+class JobCreated(JobOut):
+    idempotent_replay: bool = Field(
+        default=False, description="true when an Idempotency-Key returned an earlier job"
+    )
+
+
+class TemplateOut(BaseModel):
+    template_id: str
+    name: str
+    description: str
+    workload: str
+    default_params: dict[str, Any]
+    params_schema: dict[str, Any]
+    cpu: int
+    memory: int
+    timeout_seconds: int
+    retry: dict[str, Any]
+    version: int
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, template: JobTemplate) -> "TemplateOut":
+        return cls.model_validate(template.model_dump())
+
+
+class GroupOut(BaseModel):
+    group_id: str
+    name: str | None
+    mode: GroupMode
+    job_ids: list[str]
+    status: GroupStatus
+    priority: str | int
+    on_failure: OnFailure
+    max_parallel: int | None
+    webhook_url: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, group: JobGroup) -> "GroupOut":
+        return cls.model_validate(group.model_dump(mode="json"))
+
+
+class QueueItemOut(BaseModel):
+    position: int
+    job_id: str
+    template_id: str
+    priority: str | int
+    group_id: str | None
+    schedule_id: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, position: int, entry: QueueEntry) -> "QueueItemOut":
+        return cls(position=position, **entry.model_dump(mode="json", exclude={"rank"}))
+
+
+class QueueOut(PageOut[QueueItemOut]):
+    paused: bool
+
+
+class QueueStateOut(BaseModel):
+    paused: bool
+    changed_at: datetime | None
+
+
+class QueueStatsOut(BaseModel):
+    counts_by_status: dict[str, int]
+    queued_by_template: dict[str, int]
+    queued: int
+    oldest_queued_at: datetime | None
+    oldest_wait_seconds: float | None
+    running: list[str]
+    paused: bool
