@@ -56,7 +56,7 @@ def display_priority(value: int) -> str | int:
 
 
 def parse_stored_priority(raw: Any) -> int:
-    """Like parse_priority, but also takes the internal value of `immediate` (read back from a store)."""
+    """Like parse_priority, but also takes `immediate`'s internal value, as read from a store."""
     if raw == PRIORITY_IMMEDIATE and not isinstance(raw, bool):
         return PRIORITY_IMMEDIATE
     return parse_priority(raw)

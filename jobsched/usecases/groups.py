@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from jobsched import transitions
 from jobsched.constants import MAX_GROUP_JOBS
 from jobsched.errors import ConflictError
 from jobsched.ids import new_id
@@ -12,9 +13,8 @@ from jobsched.params import merge_params
 from jobsched.ports import NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
 from jobsched.ranks import band_of, ranks_after
+from jobsched.transitions import check_move
 from jobsched.usecases.jobs import cancel_job, template_for_new_jobs
-
-FINISHED_GROUP = {GroupStatus.COMPLETED, GroupStatus.FAILED, GroupStatus.PARTIAL}
 
 
 class GroupJobSpec(BaseModel):
@@ -72,8 +72,7 @@ def create_group(stores: Stores, request: GroupCreate) -> tuple[JobGroup, list[J
 def cancel_group(stores: Stores, group_id: str) -> JobGroup:
     """Cancel every queued job of the group and mark it cancelled; running jobs go on."""
     group = stores.groups.get(group_id)
-    if group.status in FINISHED_GROUP or group.status == GroupStatus.CANCELLED:
-        raise ConflictError(f"group {group_id!r} is {group.status} already")
+    check_move(transitions.GROUP, f"group {group_id!r}", group.status, GroupStatus.CANCELLED)
     for job_id in group.job_ids:
         try:
             cancel_job(stores, job_id)
