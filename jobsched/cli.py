@@ -1,0 +1,200 @@
+"""The `jobsched` command: run the embedded default, manage API keys.
+
+Heavy modules (boto3, moto, uvicorn, the API) are imported inside the commands so that
+`jobsched --help` stays fast.
+"""
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Column, Table
+
+from jobsched.errors import DomainError, NotFoundError, UnavailableError
+from jobsched.models import Scope
+
+if TYPE_CHECKING:
+    from jobsched.local import LocalRuntime
+    from jobsched.ports import Stores
+
+app = typer.Typer(
+    name="jobsched",
+    help="A job scheduler for long container jobs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+DEFAULT_SCOPES = [Scope.READ, Scope.WRITE]
+
+
+def fail(message: str) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", markup=True)
+    raise typer.Exit(1)
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # Turn SIGTERM into an exception so `finally` stops the emulator, as Ctrl-C does.
+    raise KeyboardInterrupt
+
+
+@app.command()
+def local(
+    host: Annotated[str, typer.Option(help="Interface the API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
+    api_key: Annotated[
+        str | None,
+        typer.Option(help="Install this key (jsk_<id>_<secret>) with every scope at start."),
+    ] = None,
+    moto_port: Annotated[int, typer.Option(help="Port of the in-process AWS emulator.")] = 5566,
+) -> None:
+    """Run the scheduler on this machine: AWS emulator, tables, default templates and the API.
+
+    State lives in memory and ends with the process.
+    """
+    from jobsched.local import LocalConfig, LocalRuntime, LocalRuntimeError
+
+    if api_key is not None:
+        _check_token(api_key)
+    runtime = LocalRuntime(LocalConfig(host=host, port=port, moto_port=moto_port))
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        runtime.start()
+        _announce(runtime, api_key)
+        runtime.serve()
+    except LocalRuntimeError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        err_console.print("stopping")
+    finally:
+        runtime.stop()
+
+
+def _check_token(token: str) -> None:
+    from jobsched.usecases.keys import parse_key_id
+
+    if parse_key_id(token) is None:
+        fail("--api-key must look like jsk_<id>_<secret> (id alphanumeric), e.g. jsk_abc123_s3cret")
+
+
+def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
+    config = runtime.config
+    minted = runtime.install_key(api_key)
+    console.print(f"[bold]API[/]           {config.api_url}", markup=True)
+    console.print(f"[bold]Docs[/]          {config.api_url}/docs", markup=True)
+    console.print(f"[bold]AWS endpoint[/]  {config.endpoint_url}", markup=True)
+    if api_key is None:
+        console.print("[bold]Admin API key[/] (shown once; lost on exit):", markup=True)
+        console.print(minted.secret, soft_wrap=True)  # never folded: it is copied whole
+    else:
+        console.print(f"[bold]API key[/]       {minted.record.key_id} installed", markup=True)
+    console.print(
+        f"Manage keys:  AWS_ENDPOINT_URL={config.endpoint_url} jobsched keys list", markup=False
+    )
+
+
+@contextmanager
+def _store_errors(endpoint_url: str | None) -> Iterator[None]:
+    """Domain and AWS errors become one line on stderr and exit 1, never a traceback."""
+    from jobsched.adapters.dynamodb.client import error_code
+
+    where = endpoint_url or "AWS"
+    try:
+        yield
+    except NotFoundError as exc:
+        fail(exc.detail)
+    except UnavailableError as exc:
+        cause = f": {exc.__cause__}" if exc.__cause__ else ""
+        fail(f"{exc.detail} at {where}{cause}. Is `jobsched local` running?")
+    except DomainError as exc:
+        fail(exc.detail)
+    except Exception as exc:
+        code = error_code(exc)
+        if not code:
+            raise
+        hint = " (are the tables created? check JOBSCHED_TABLE_PREFIX)"
+        fail(f"{code} from {where}: {exc}{hint if code == 'ResourceNotFoundException' else ''}")
+
+
+@contextmanager
+def _stores() -> Iterator["Stores"]:
+    from jobsched.adapters.dynamodb import build_stores
+    from jobsched.local import is_local_endpoint, use_fake_credentials
+    from jobsched.settings import get_settings
+
+    settings = get_settings()
+    if is_local_endpoint(settings.aws_endpoint_url):
+        use_fake_credentials()  # so `AWS_ENDPOINT_URL=... jobsched keys` needs nothing else
+    with _store_errors(settings.aws_endpoint_url):
+        yield build_stores(settings)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="What the key is for, e.g. ci or alice.")],
+    scope: Annotated[
+        list[Scope] | None,
+        typer.Option(help="Repeat for several; admin implies write implies read."),
+    ] = None,
+) -> None:
+    """Create a key and print it. It is shown only this once."""
+    from jobsched.usecases.keys import mint_key
+
+    scopes = list(dict.fromkeys(scope or DEFAULT_SCOPES))
+    with _stores() as stores:
+        minted = mint_key(stores.keys, name, scopes)
+    console.print(f"key id  {minted.record.key_id}")
+    console.print(f"scopes  {', '.join(scopes)}")
+    console.print(f"key     {minted.secret}")
+    err_console.print("Store the key now: it cannot be shown again.")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys (never their secrets or hashes)."""
+    with _stores() as stores:
+        keys = stores.keys.list_all()
+    # ids are copied into `keys revoke`, so they never wrap.
+    table = Table(
+        Column("id", no_wrap=True),
+        "name",
+        "scopes",
+        Column("created", no_wrap=True),
+        Column("revoked", no_wrap=True),
+    )
+    for key in keys:
+        table.add_row(
+            key.key_id,
+            key.name,
+            ", ".join(key.scopes),
+            _when(key.created_at),
+            _when(key.revoked_at),
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The id shown by `keys list`.")],
+) -> None:
+    """Revoke a key: requests with it fail from now on. Revoking twice is harmless."""
+    with _stores() as stores:
+        key = stores.keys.revoke(key_id)
+    console.print(f"revoked {key.key_id} ({key.name}) at {_when(key.revoked_at)}")
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if moment else "-"
+
+
+if __name__ == "__main__":
+    app()
