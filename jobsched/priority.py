@@ -39,7 +39,7 @@ def parse_priority(raw: Any) -> int:
         raise ValueError(f"priority must be between {PRIORITY_MIN} and {PRIORITY_MAX}")
     if isinstance(raw, str):
         text = raw.strip().lower()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():
             return parse_priority(int(text))
         try:
             return LEVEL_VALUES[PriorityLevel(text)]

@@ -89,12 +89,11 @@ def rank_between(
     fits = (before is None or before.band <= own_band) and (after is None or own_band <= after.band)
     if fits:
         band = own_band
-    elif anchor == "next" and after is not None:
+    elif (anchor == "next" and after is not None) or before is None:
+        assert after is not None  # `fits` holds when both neighbours are None
         band = after.band
-    elif before is not None:
+    else:
         band = before.band
-    else:  # pragma: no cover - `fits` holds when both neighbours are None
-        band = own_band
     lo = before.frac if before and before.band == band else None
     hi = after.frac if after and after.band == band else None
     return QueueRank(band, frac_between(lo, hi), job_id)

@@ -8,20 +8,20 @@ import pytest
 # Never reach a real AWS account from the tests, whatever the developer's environment holds.
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
-    AWS_SESSION_TOKEN="testing",  # noqa: S105
+    AWS_SECRET_ACCESS_KEY="testing",  # moto's fake credentials
+    AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION="us-east-1",
     AWS_REGION="us-east-1",
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-from moto import mock_aws  # noqa: E402
+from moto import mock_aws
 
-from jobsched.adapters.dynamodb import Dynamo, build_stores  # noqa: E402
-from jobsched.adapters.dynamodb.tables import create_tables  # noqa: E402
-from jobsched.ports import Stores  # noqa: E402
-from jobsched.settings import Settings  # noqa: E402
+from jobsched.adapters.dynamodb import Dynamo, build_stores
+from jobsched.adapters.dynamodb.tables import create_tables
+from jobsched.ports import Stores
+from jobsched.settings import Settings
 
 
 @pytest.fixture

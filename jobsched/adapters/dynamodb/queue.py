@@ -21,31 +21,42 @@ class DynamoQueueStore:
         self.table = dynamo.table("jobs")
         self.lock_table = dynamo.table("lock")
 
-    def _query(self, condition: str, values: dict[str, Any], **params: Any) -> list[QueueRank]:
-        with store_errors():
-            response = self.dynamo.client.query(
-                TableName=self.table,
-                IndexName=c.QUEUE_RANK_INDEX,
-                KeyConditionExpression=f"pk = :queue{condition}",
-                ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}, **values},
-                ExpressionAttributeNames={"#rank": "rank"},
-                ProjectionExpression="#rank",
-                ConsistentRead=True,
-                **params,
-            )
-        return [QueueRank.parse(item["rank"]["S"]) for item in response.get("Items", [])]
+    def _query(
+        self, condition: str, values: dict[str, Any], limit: int, **params: Any
+    ) -> list[QueueRank]:
+        """Up to `limit` ranks. DynamoDB ends a page at 1 MB read, so keep reading until the
+        limit or the end: a short page is not the end of the queue."""
+        ranks: list[QueueRank] = []
+        while len(ranks) < limit:
+            with store_errors():
+                response = self.dynamo.client.query(
+                    TableName=self.table,
+                    IndexName=c.QUEUE_RANK_INDEX,
+                    KeyConditionExpression=f"pk = :queue{condition}",
+                    ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}, **values},
+                    ExpressionAttributeNames={"#rank": "rank"},
+                    ProjectionExpression="#rank",
+                    ConsistentRead=True,
+                    Limit=limit - len(ranks),
+                    **params,
+                )
+            ranks += [QueueRank.parse(item["rank"]["S"]) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                break
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return ranks
 
     def last_in_band(self, band: str) -> QueueRank | None:
         found = self._query(
             " AND begins_with(#rank, :band)",
             {":band": {"S": band}},
+            limit=1,
             ScanIndexForward=False,
-            Limit=1,
         )
         return found[0] if found else None
 
     def head(self, limit: int) -> list[QueueRank]:
-        return self._query("", {}, Limit=limit)
+        return self._query("", {}, limit)
 
     def neighbour(self, rank: QueueRank, direction: Direction, skip: str) -> QueueRank | None:
         """The job just before or after `rank`, ignoring the job `skip` (the one being moved)."""
@@ -53,8 +64,8 @@ class DynamoQueueStore:
         found = self._query(
             f" AND #rank {operator} :rank",
             {":rank": {"S": rank.key}},
+            limit=2,
             ScanIndexForward=direction == "next",
-            Limit=2,
         )
         return next((r for r in found if r.job_id != skip), None)
 

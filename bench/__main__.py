@@ -1,0 +1,34 @@
+"""`python -m bench [store|import]`: run every benchmark, or the one named."""
+
+import argparse
+from collections.abc import Callable
+
+
+def _store() -> None:
+    from bench import store_calls  # imported late: it loads moto and boto3
+
+    store_calls.main()
+
+
+def _import() -> None:
+    from bench import import_time
+
+    import_time.main()
+
+
+BENCHMARKS: dict[str, Callable[[], None]] = {"store": _store, "import": _import}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("which", nargs="?", choices=[*BENCHMARKS, "all"], default="all")
+    args = parser.parse_args(argv)
+    chosen = list(BENCHMARKS) if args.which == "all" else [args.which]
+    for index, name in enumerate(chosen):
+        if index:
+            print()
+        BENCHMARKS[name]()
+
+
+if __name__ == "__main__":
+    main()
