@@ -1,0 +1,24 @@
+"""The CDK app entry point that cdk.json runs: `python3 infra/app.py` from the repo root."""
+
+import sys
+from pathlib import Path
+
+
+def _import_from_repo_root() -> None:
+    """Run as a script, Python puts infra/ first on sys.path: there `infra` is not importable
+    and infra/constructs would shadow the `constructs` library. Use the repo root instead."""
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
+    sys.path.insert(0, str(here.parent))
+
+
+def main() -> None:
+    from infra.build import build_app
+
+    app, _ = build_app()
+    app.synth()
+
+
+if __name__ == "__main__":
+    _import_from_repo_root()
+    main()

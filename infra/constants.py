@@ -1,0 +1,68 @@
+"""Names and stage rules of the CDK app, in one place."""
+
+import re
+from typing import Final
+
+APP_NAME: Final = "jobsched"
+DEFAULT_STAGE: Final = "dev"
+
+# Context keys (defaults in cdk.json; override with `cdk synth -c stage=prod`).
+STAGE_CONTEXT_KEY: Final = "stage"
+
+# A stage names the stack and prefixes every physical name, so keep it short and DNS-safe.
+STAGE_PATTERN: Final = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+
+# Throwaway stages: their data may be destroyed with the stack. Every other stage (prod,
+# staging, anything new) keeps its tables, so a typo in a stage name fails safe.
+DEV_STAGE: Final = "dev"
+DEV_STAGE_PREFIX: Final = "dev-"  # personal stacks, e.g. dev-alice
+
+
+def validate_stage(stage: str) -> str:
+    if not STAGE_PATTERN.fullmatch(stage):
+        raise ValueError(
+            f"stage {stage!r} must be 1-20 lowercase letters, digits or hyphens, "
+            "starting with a letter"
+        )
+    return stage
+
+
+def is_dev_stage(stage: str) -> bool:
+    return stage == DEV_STAGE or stage.startswith(DEV_STAGE_PREFIX)
+
+
+def stack_name(stage: str) -> str:
+    return f"{APP_NAME}-{stage}"
+
+
+def table_prefix(stage: str) -> str:
+    """The `JOBSCHED_TABLE_PREFIX` of a stage's processes."""
+    return f"{APP_NAME}-{stage}"
+
+
+def table_name(stage: str, entity: str) -> str:
+    # Mirrors jobsched.settings.Settings.table() (`<prefix>-<entity>`); a test keeps the two equal.
+    # Not computed with Settings itself: that reads JOBSCHED_* from the synthesising shell's
+    # environment, which must never rename a deployed table.
+    return f"{table_prefix(stage)}-{entity}"
+
+
+def settings_env_var(entity: str) -> str:
+    """The environment variable that overrides one table name (Settings field `<entity>_table`)."""
+    return f"JOBSCHED_{entity.upper()}_TABLE"
+
+
+def pascal(entity: str) -> str:
+    return "".join(part.capitalize() for part in entity.split("_"))
+
+
+# Logical ids of stateful resources and outputs are pinned (not derived from the construct
+# tree), so refactoring constructs never replaces a table or renames an output.
+def table_logical_id(entity: str) -> str:
+    """e.g. `JobsTable`."""
+    return f"{pascal(entity)}Table"
+
+
+def output_id(entity: str) -> str:
+    """Logical id of the CfnOutput holding a table's name, e.g. `JobsTableName`."""
+    return f"{pascal(entity)}TableName"
