@@ -45,4 +45,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 Cursor = Annotated[
     str | None, Query(max_length=4096, description="next_cursor of the previous page")
 ]
+# An id to filter a list by: DynamoDB rejects an empty key value (and over-long ones), which
+# would otherwise surface as a 500.
+IdFilter = Annotated[str | None, Query(min_length=1, max_length=256)]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE

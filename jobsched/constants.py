@@ -4,6 +4,7 @@ from typing import Final
 
 # Limits a client can hit (each maps to a 422 with a clear message).
 MAX_PARAMS_BYTES: Final = 64 * 1024
+MAX_JSON_DEPTH: Final = 64  # nesting of client JSON (params, schemas); serialisers stop near 255
 MAX_REORDER_JOBS: Final = 50  # two writes a job, DynamoDB takes 100 items per transaction
 MAX_GROUP_JOBS: Final = 40  # group + two items a job + template checks in one transaction
 MAX_PAGE_SIZE: Final = 200

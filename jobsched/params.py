@@ -1,11 +1,32 @@
 """Job params: the template's defaults merged with the request, then checked against its schema."""
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from jobsched.constants import MAX_PARAMS_BYTES
+from pydantic import AfterValidator
+
+from jobsched.constants import MAX_JSON_DEPTH, MAX_PARAMS_BYTES
 from jobsched.errors import FieldProblem, ValidationFailedError
 from jobsched.models import JobTemplate
+
+
+def _within_depth(value: dict[str, Any]) -> dict[str, Any]:
+    """Reject JSON nested deeper than MAX_JSON_DEPTH (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if not isinstance(item, list) or not item:
+            continue
+        if depth >= MAX_JSON_DEPTH:
+            raise ValueError(f"nests deeper than {MAX_JSON_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in item)
+    return value
+
+
+# A JSON object from a client: nesting is bounded, so storing and serialising it cannot fail.
+JsonObject = Annotated[dict[str, Any], AfterValidator(_within_depth)]
 
 
 def check_size(params: dict[str, Any], field: str = "params") -> None:
@@ -41,14 +62,23 @@ def validate_params(schema: dict[str, Any], params: dict[str, Any], field: str =
     if not schema:
         return
     from jsonschema import Draft202012Validator
+    from referencing.exceptions import Unresolvable
 
     validator = Draft202012Validator(schema)
+    try:
+        errors = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
+    except (Unresolvable, RecursionError, OverflowError) as exc:
+        # A schema that passed check_schema can still fail when applied: a $ref to nowhere (or
+        # to a remote document, never fetched), a $ref loop, a float multipleOf on a huge int.
+        raise ValidationFailedError.on(
+            field, f"cannot be checked against the template's params_schema: {exc}"
+        ) from exc
     problems = [
         FieldProblem(
             ".".join([field, *(str(part) for part in error.absolute_path)]),
             error.message,
         )
-        for error in sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
+        for error in errors
     ]
     if problems:
         detail = "; ".join(f"{p.field}: {p.message}" for p in problems)

@@ -4,8 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, StoresDep
+from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, StoresDep
 from api.schemas import JobCreated, JobOut, PageOut, RunOut
+from jobsched.errors import ValidationFailedError
 from jobsched.models import JobStatus
 from jobsched.ports import JobFilter
 from jobsched.usecases import jobs as use
@@ -31,6 +32,9 @@ def create_job(
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> JobCreated:
+    if "schedule_id" in body.model_fields_set:
+        # Only a schedule's fire sets it; the request hash ignores it, so it cannot be honoured.
+        raise ValidationFailedError.on("schedule_id", "is set by schedules only; remove it")
     job, created = use.enqueue(stores, body, idempotency_key)
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -43,9 +47,9 @@ def create_job(
 def list_jobs(
     stores: StoresDep,
     status: JobStatus | None = None,
-    template_id: str | None = None,
-    schedule_id: str | None = None,
-    group_id: str | None = None,
+    template_id: IdFilter = None,
+    schedule_id: IdFilter = None,
+    group_id: IdFilter = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[JobOut]:

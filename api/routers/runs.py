@@ -4,7 +4,7 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
-from api.deps import DEFAULT_LIMIT, CanRead, Cursor, Limit, StoresDep
+from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, StoresDep
 from api.schemas import PageOut, RunOut
 from jobsched.errors import ValidationFailedError
 from jobsched.models import RunStatus
@@ -18,9 +18,9 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 def list_all_runs(
     stores: StoresDep,
     status: RunStatus | None = None,
-    job_id: str | None = None,
-    template_id: str | None = None,
-    schedule_id: str | None = None,
+    job_id: IdFilter = None,
+    template_id: IdFilter = None,
+    schedule_id: IdFilter = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: Limit = DEFAULT_LIMIT,

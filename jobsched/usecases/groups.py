@@ -1,7 +1,5 @@
 """Job groups (the legacy Batch): created with their jobs, cancelled as one."""
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched import transitions
@@ -9,7 +7,7 @@ from jobsched.constants import MAX_GROUP_JOBS
 from jobsched.errors import ConflictError
 from jobsched.ids import new_id
 from jobsched.models import GroupMode, GroupStatus, Job, JobGroup, JobTemplate, OnFailure, utcnow
-from jobsched.params import merge_params
+from jobsched.params import JsonObject, merge_params
 from jobsched.ports import NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
 from jobsched.ranks import band_of, ranks_after
@@ -21,7 +19,7 @@ class GroupJobSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     template_id: str = Field(min_length=1, max_length=64)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: JsonObject = Field(default_factory=dict)
 
 
 class GroupCreate(BaseModel):

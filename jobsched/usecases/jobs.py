@@ -3,9 +3,9 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from jobsched.errors import (
     ConflictError,
@@ -15,7 +15,7 @@ from jobsched.errors import (
 )
 from jobsched.ids import new_id
 from jobsched.models import GroupStatus, Job, JobRun, JobStatus, JobTemplate
-from jobsched.params import merge_params
+from jobsched.params import JsonObject, merge_params
 from jobsched.ports import IdempotencyClaim, JobFilter, NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
 from jobsched.ranks import QueueRank, band_of
@@ -26,11 +26,12 @@ class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     template_id: str = Field(min_length=1, max_length=64)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: JsonObject = Field(default_factory=dict)
     priority: PriorityInput = DEFAULT_PRIORITY
     group_id: str | None = None
     position: int | None = Field(default=None, ge=1, description="1-based place in the queue")
-    schedule_id: str | None = Field(default=None, exclude=True)  # set by the schedule fire only
+    # Set by the schedule fire only: hidden from the API schema, and the API rejects it.
+    schedule_id: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
 
 
 @dataclass(frozen=True)

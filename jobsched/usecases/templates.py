@@ -1,12 +1,10 @@
 """Template management: create, update (a new version), archive."""
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched.errors import ConflictError
 from jobsched.models import JobTemplate, RetryPolicy, utcnow
-from jobsched.params import check_schema, check_size
+from jobsched.params import JsonObject, check_schema, check_size
 from jobsched.ports import Page, Stores
 
 TEMPLATE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -19,8 +17,8 @@ class TemplateCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     workload: str = Field(min_length=1, max_length=200, description="What the container runs")
-    default_params: dict[str, Any] = Field(default_factory=dict)
-    params_schema: dict[str, Any] = Field(default_factory=dict, description="JSON Schema")
+    default_params: JsonObject = Field(default_factory=dict)
+    params_schema: JsonObject = Field(default_factory=dict, description="JSON Schema")
     cpu: int = Field(default=1024, ge=256, le=16384)
     memory: int = Field(default=2048, ge=512, le=122880)
     timeout_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
@@ -33,8 +31,8 @@ class TemplatePatch(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     workload: str | None = Field(default=None, min_length=1, max_length=200)
-    default_params: dict[str, Any] | None = None
-    params_schema: dict[str, Any] | None = None
+    default_params: JsonObject | None = None
+    params_schema: JsonObject | None = None
     cpu: int | None = Field(default=None, ge=256, le=16384)
     memory: int | None = Field(default=None, ge=512, le=122880)
     timeout_seconds: int | None = Field(default=None, ge=1, le=7 * 86400)
@@ -59,10 +57,10 @@ def update_template(stores: Stores, template_id: str, patch: TemplatePatch) -> J
     if current.archived:
         raise ConflictError(f"template {template_id!r} is archived; it cannot change")
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
-    updated = current.model_copy(
-        update={**changes, "version": current.version + 1, "updated_at": utcnow()}
+    # Validated from plain data: model_copy(update=...) would hold `retry` as a dict.
+    updated = JobTemplate.model_validate(
+        {**current.model_dump(), **changes, "version": current.version + 1, "updated_at": utcnow()}
     )
-    updated = JobTemplate.model_validate(updated.model_dump())
     _check(updated)
     stores.templates.replace(updated, expected_version=current.version)
     return updated

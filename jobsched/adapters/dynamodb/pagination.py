@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobsched.adapters.dynamodb.client import Dynamo, store_errors
+from jobsched.adapters.dynamodb.client import Dynamo, error_code, store_errors
 from jobsched.errors import ValidationFailedError
 
 
@@ -71,11 +71,26 @@ class Query:
         return params
 
 
+def _foreign_cursor() -> ValidationFailedError:
+    return ValidationFailedError.on("cursor", "is not a cursor this API issued for this list")
+
+
+def _check_cursor_key(key: dict[str, Any], query: Query) -> None:
+    """A cursor is client input: its key must be a key of this query, or DynamoDB errors (5xx)."""
+    if key.keys() != set(query.key_attributes):
+        raise _foreign_cursor()
+    for value in key.values():  # every key attribute of every table is a string (tables.py)
+        if not (isinstance(value, dict) and len(value) == 1 and isinstance(value.get("S"), str)):
+            raise _foreign_cursor()
+
+
 def read_page(
     dynamo: Dynamo, query: Query, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None, int]:
     """Up to `limit` items after `cursor`; returns (items, next cursor, offset of the first)."""
     start = decode_cursor(cursor)
+    if start.key is not None:
+        _check_cursor_key(start.key, query)
     items: list[dict[str, Any]] = []
     exclusive_start = start.key
     more = True
@@ -84,8 +99,14 @@ def read_page(
         params["Limit"] = limit - len(items) if not query.filter else max(limit, 25)
         if exclusive_start:
             params["ExclusiveStartKey"] = exclusive_start
-        with store_errors():
-            response = dynamo.client.query(**params)
+        try:
+            with store_errors():
+                response = dynamo.client.query(**params)
+        except Exception as exc:
+            # DynamoDB rejects a start key that is not one of this index's keys.
+            if start.key is not None and error_code(exc) == "ValidationException":
+                raise _foreign_cursor() from exc
+            raise
         page = response.get("Items", [])
         taken = page[: limit - len(items)]
         items.extend(taken)
