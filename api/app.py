@@ -2,10 +2,12 @@
 
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from api import problems
+from api.deps import CanRead
 from api.routers import groups, jobs, queue, runs, templates
 from jobsched.ports import Stores
 from jobsched.settings import get_settings
@@ -36,9 +38,27 @@ def scheduler_router() -> APIRouter:
     return router
 
 
-def create_app(stores: Stores | None = None) -> FastAPI:
-    """`stores` is built from the settings on first use when not given (the Lambda case)."""
-    app = FastAPI(title="jobsched", version="0.1.0", description=DESCRIPTION)
+def create_app(stores: Stores | None = None, public_docs: bool | None = None) -> FastAPI:
+    """`stores` is built from the settings on first use when not given (the Lambda case).
+
+    The OpenAPI document needs a read key unless docs are public (JOBSCHED_PUBLIC_DOCS, set by
+    the local runtime), in which case /docs serves Swagger UI too.
+    """
+    public = get_settings().public_docs if public_docs is None else public_docs
+    app = FastAPI(
+        title="jobsched",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json" if public else None,
+        docs_url="/docs" if public else None,
+        redoc_url=None,
+    )
+    if not public:
+
+        @app.get("/openapi.json", include_in_schema=False, dependencies=[CanRead])
+        def openapi() -> dict[str, Any]:
+            return app.openapi()
+
     provider: Callable[[], Stores] = (lambda: stores) if stores is not None else _default_stores
     app.state.stores = provider
     problems.install(app)

@@ -3,10 +3,10 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_PAGE_SIZE
 from jobsched.models import ApiKey, Scope
 from jobsched.ports import Stores
 from jobsched.usecases.keys import authenticate, require_scope
@@ -47,5 +47,6 @@ Cursor = Annotated[
 ]
 # An id to filter a list by: DynamoDB rejects an empty key value (and over-long ones), which
 # would otherwise surface as a 500.
-IdFilter = Annotated[str | None, Query(min_length=1, max_length=256)]
+IdFilter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)]
+PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE

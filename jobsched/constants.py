@@ -8,6 +8,8 @@ MAX_JSON_DEPTH: Final = 64  # nesting of client JSON (params, schemas); serialis
 MAX_REORDER_JOBS: Final = 50  # two writes a job, DynamoDB takes 100 items per transaction
 MAX_GROUP_JOBS: Final = 40  # group + two items a job + template checks in one transaction
 MAX_PAGE_SIZE: Final = 200
+MAX_ID_LENGTH: Final = 128  # far below DynamoDB's key size limits
+MAX_POSITION: Final = 100_000  # deeper places: move before/after a job instead
 DEFAULT_PAGE_SIZE: Final = 50
 IDEMPOTENCY_TTL_SECONDS: Final = 24 * 3600
 

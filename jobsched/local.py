@@ -130,7 +130,7 @@ class LocalRuntime:
 
         from api.app import create_app  # lazy: the core must not import the HTTP edge
 
-        app = create_app(stores=self.stores)
+        app = create_app(stores=self.stores, public_docs=True)
         config = uvicorn.Config(app, host=self.config.host, port=self.config.port)
         self._server = uvicorn.Server(config)
         self._server.run()

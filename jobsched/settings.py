@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     )
 
     slots: int = Field(default=1, ge=1, le=100)
+    # Serve /docs and /openapi.json without a key (the local runtime turns this on).
+    public_docs: bool = False
     log_level: str = "INFO"
 
     def table(self, entity: str) -> str:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, StoresDep
+from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
 from api.schemas import GroupOut, JobOut, PageOut
 from jobsched.usecases import groups as use
 from jobsched.usecases.jobs import view_job
@@ -31,11 +31,11 @@ def list_groups(
 
 
 @router.get("/{group_id}", dependencies=[CanRead])
-def get_group(stores: StoresDep, group_id: str) -> GroupOut:
+def get_group(stores: StoresDep, group_id: PathId) -> GroupOut:
     return GroupOut.of(stores.groups.get(group_id))
 
 
 @router.post("/{group_id}/cancel", dependencies=[CanWrite])
-def cancel_group(stores: StoresDep, group_id: str) -> GroupOut:
+def cancel_group(stores: StoresDep, group_id: PathId) -> GroupOut:
     """Cancels the group's queued jobs; a job already running is left to finish."""
     return GroupOut.of(use.cancel_group(stores, group_id))

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response, status
 
-from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, StoresDep
+from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, PathId, StoresDep
 from api.schemas import JobCreated, JobOut, PageOut, RunOut
 from jobsched.errors import ValidationFailedError
 from jobsched.models import JobStatus
@@ -59,12 +59,12 @@ def list_jobs(
 
 
 @router.get("/{job_id}", dependencies=[CanRead])
-def get_job(stores: StoresDep, job_id: str) -> JobOut:
+def get_job(stores: StoresDep, job_id: PathId) -> JobOut:
     return JobOut.of(use.get_job(stores, job_id))
 
 
 @router.post("/{job_id}/cancel", dependencies=[CanWrite])
-def cancel_job(stores: StoresDep, job_id: str) -> JobOut:
+def cancel_job(stores: StoresDep, job_id: PathId) -> JobOut:
     """A queued job is cancelled and leaves the queue; a finished one is 409."""
     job = use.cancel_job(stores, job_id)
     return JobOut.of(use.view_job(stores, job))
@@ -72,7 +72,7 @@ def cancel_job(stores: StoresDep, job_id: str) -> JobOut:
 
 @router.get("/{job_id}/runs", dependencies=[CanRead])
 def list_job_runs(
-    stores: StoresDep, job_id: str, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    stores: StoresDep, job_id: PathId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> PageOut[RunOut]:
     page = runs_of_job(stores, job_id, limit, cursor)
     return PageOut(items=[RunOut.of(r) for r in page.items], next_cursor=page.next_cursor)

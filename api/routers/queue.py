@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, CanWrite, Cursor, Limit, StoresDep
+from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
 from api.schemas import JobOut, PageOut, QueueItemOut, QueueOut, QueueStateOut, QueueStatsOut
 from jobsched.usecases import queue as use
 from jobsched.usecases.jobs import get_job
@@ -43,14 +43,14 @@ def resume(stores: StoresDep) -> QueueStateOut:
 
 
 @router.post("/{job_id}/priority", dependencies=[CanWrite])
-def set_priority(stores: StoresDep, job_id: str, body: use.PriorityRequest) -> JobOut:
+def set_priority(stores: StoresDep, job_id: PathId, body: use.PriorityRequest) -> JobOut:
     """The job goes to the end of its new priority's band."""
     use.set_priority(stores, job_id, body.priority)
     return JobOut.of(get_job(stores, job_id))
 
 
 @router.post("/{job_id}/move", dependencies=[CanWrite])
-def move(stores: StoresDep, job_id: str, body: use.MoveRequest) -> JobOut:
+def move(stores: StoresDep, job_id: PathId, body: use.MoveRequest) -> JobOut:
     """{"position": n} (1-based), {"before": job_id} or {"after": job_id}."""
     use.move_job(stores, job_id, body)
     return JobOut.of(get_job(stores, job_id))

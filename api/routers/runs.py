@@ -4,7 +4,7 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
-from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, StoresDep
+from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, PathId, StoresDep
 from api.schemas import PageOut, RunOut
 from jobsched.errors import ValidationFailedError
 from jobsched.models import RunStatus
@@ -38,5 +38,5 @@ def list_all_runs(
 
 
 @router.get("/{run_id}", dependencies=[CanRead])
-def get_run(stores: StoresDep, run_id: str) -> RunOut:
+def get_run(stores: StoresDep, run_id: PathId) -> RunOut:
     return RunOut.of(stores.runs.get(run_id))

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, Cursor, Limit, StoresDep
+from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, Cursor, Limit, PathId, StoresDep
 from api.schemas import PageOut, TemplateOut
 from jobsched.usecases import templates as use
 
@@ -23,16 +23,16 @@ def list_templates(
 
 
 @router.get("/{template_id}", dependencies=[CanRead])
-def get_template(stores: StoresDep, template_id: str) -> TemplateOut:
+def get_template(stores: StoresDep, template_id: PathId) -> TemplateOut:
     return TemplateOut.of(stores.templates.get(template_id))
 
 
 @router.patch("/{template_id}", dependencies=[CanAdmin])
-def update_template(stores: StoresDep, template_id: str, body: use.TemplatePatch) -> TemplateOut:
+def update_template(stores: StoresDep, template_id: PathId, body: use.TemplatePatch) -> TemplateOut:
     return TemplateOut.of(use.update_template(stores, template_id, body))
 
 
 @router.delete("/{template_id}", dependencies=[CanAdmin])
-def archive_template(stores: StoresDep, template_id: str) -> TemplateOut:
+def archive_template(stores: StoresDep, template_id: PathId) -> TemplateOut:
     """Archive: the template stays readable, and creating a job from it is 409."""
     return TemplateOut.of(use.archive_template(stores, template_id))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION
 from jobsched.errors import (
     ConflictError,
     IdempotencyKeyTakenError,
@@ -28,8 +29,10 @@ class JobCreate(BaseModel):
     template_id: str = Field(min_length=1, max_length=64)
     params: JsonObject = Field(default_factory=dict)
     priority: PriorityInput = DEFAULT_PRIORITY
-    group_id: str | None = None
-    position: int | None = Field(default=None, ge=1, description="1-based place in the queue")
+    group_id: str | None = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    position: int | None = Field(
+        default=None, ge=1, le=MAX_POSITION, description="1-based place in the queue"
+    )
     # Set by the schedule fire only: hidden from the API schema, and the API rejects it.
     schedule_id: SkipJsonSchema[str | None] = Field(default=None, exclude=True)
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobsched.constants import MAX_REORDER_JOBS
+from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION, MAX_REORDER_JOBS
 from jobsched.errors import ConflictError, ValidationFailedError
 from jobsched.models import Job, JobStatus, QueueEntry, QueueState, QueueStats, utcnow
 from jobsched.ports import JobFilter, Stores
@@ -14,13 +14,17 @@ from jobsched.ranks import QueueRank, band_of
 from jobsched.usecases.jobs import require_one_of
 from jobsched.usecases.placement import after_job, at_position, before_job, end_of_band
 
+JobId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
+
 
 class MoveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    position: int | None = Field(default=None, ge=1, description="1-based place in the queue")
-    before: str | None = Field(default=None, description="a queued job to go in front of")
-    after: str | None = Field(default=None, description="a queued job to go behind")
+    position: int | None = Field(
+        default=None, ge=1, le=MAX_POSITION, description="1-based place in the queue"
+    )
+    before: JobId | None = Field(default=None, description="a queued job to go in front of")
+    after: JobId | None = Field(default=None, description="a queued job to go behind")
 
 
 class PriorityRequest(BaseModel):
@@ -29,7 +33,7 @@ class PriorityRequest(BaseModel):
     priority: PriorityInput
 
 
-JobIds = Annotated[list[str], Field(min_length=1, max_length=MAX_REORDER_JOBS)]
+JobIds = Annotated[list[JobId], Field(min_length=1, max_length=MAX_REORDER_JOBS)]
 
 
 class ReorderRequest(BaseModel):

@@ -146,7 +146,7 @@ def test_secrets_never_appear_in_responses(
     responses = [
         call(who, method, fill(path, ids)) for who in (reader, client) for method, path in ROUTES
     ]
-    responses += [client.get("/openapi.json"), client.get("/docs"), client.get("/health")]
+    responses += [client.get("/openapi.json"), client.get("/health")]
     assert {r.status_code for r in responses} >= {200, 403, 404}
     for response in responses:
         text = response.text + json.dumps(dict(response.headers))
@@ -168,7 +168,9 @@ def test_the_same_routes_under_both_prefixes() -> None:
     }
     assert set(PREFIXES) == {"/api/v2", "/scheduler"}
     assert by_prefix["/api/v2"] == by_prefix["/scheduler"]
-    assert len(by_prefix["/api/v2"]) * 2 == len(ROUTES)
+    unprefixed = [path for _, path in ROUTES if not path.startswith(PREFIXES)]
+    assert unprefixed == ["/openapi.json"]  # needs a key unless docs are public
+    assert len(by_prefix["/api/v2"]) * 2 == len(ROUTES) - 1
     assert ("POST", "/jobs") in by_prefix["/api/v2"]
 
 
@@ -196,7 +198,16 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
     body_schema = document["components"]["schemas"][body_ref.rsplit("/", 1)[1]]
     assert "schedule_id" not in body_schema["properties"]  # set by schedules only
 
-    docs = client.get("/docs")
+    # By default (the Lambda) the document needs a key and there is no Swagger UI page.
+    anonymous = TestClient(client.app, raise_server_exceptions=False)
+    assert anonymous.get("/openapi.json").status_code == 401
+    assert client.get("/docs").status_code == 404
+
+
+def test_public_docs_serve_swagger_ui_without_a_key(stores: Stores) -> None:
+    anonymous = TestClient(create_app(stores, public_docs=True))
+    assert anonymous.get("/openapi.json").status_code == 200
+    docs = anonymous.get("/docs")
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
     assert "/openapi.json" in docs.text

@@ -124,11 +124,8 @@ def invoke(handler: Handler, event: dict[str, Any]) -> tuple[int, dict[str, str]
     response = handler(event, lambda_context())
     headers = {name.lower(): value for name, value in response["headers"].items()}
     raw = response["body"]
-    # Mangum base64-encodes media types it does not know as text (application/problem+json);
-    # API Gateway decodes them before the client sees them.
-    if response["isBase64Encoded"]:
-        assert headers["content-type"] == "application/problem+json"
-        raw = base64.b64decode(raw).decode()
+    # JSON and problem+json bodies go out as text, not base64.
+    assert not response["isBase64Encoded"]
     body = json.loads(raw) if raw else None
     return response["statusCode"], headers, body
 
