@@ -2,15 +2,12 @@
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from api import problems
-from api.deps import CanRead
+from api import docs, problems
 from api.routers import groups, jobs, queue, runs, templates
 from jobsched.ports import Stores
-from jobsched.settings import get_settings
 
 PREFIXES = ("/api/v2", "/scheduler")  # spec: Option A path versioning, and the phase-1 prefix
 
@@ -25,6 +22,7 @@ Every route but `/health` needs `Authorization: Bearer <API key>`. Errors are
 @cache
 def _default_stores() -> Stores:
     from jobsched.adapters.dynamodb import build_stores
+    from jobsched.settings import get_settings
 
     return build_stores(get_settings())
 
@@ -44,23 +42,18 @@ def create_app(stores: Stores | None = None, public_docs: bool | None = None) ->
     The OpenAPI document needs a read key unless docs are public (JOBSCHED_PUBLIC_DOCS, set by
     the local runtime), in which case /docs serves Swagger UI too.
     """
-    public = get_settings().public_docs if public_docs is None else public_docs
     app = FastAPI(
         title="jobsched",
         version="0.1.0",
         description=DESCRIPTION,
-        openapi_url="/openapi.json" if public else None,
-        docs_url="/docs" if public else None,
+        openapi_url=None,  # served by api.docs, behind a key unless docs are public
+        docs_url=None,
         redoc_url=None,
     )
-    if not public:
-
-        @app.get("/openapi.json", include_in_schema=False, dependencies=[CanRead])
-        def openapi() -> dict[str, Any]:
-            return app.openapi()
-
+    app.state.public_docs = public_docs  # None: the settings decide, at the first request
     provider: Callable[[], Stores] = (lambda: stores) if stores is not None else _default_stores
     app.state.stores = provider
+    app.include_router(docs.router)
     problems.install(app)
 
     @app.get("/health", tags=["health"])

@@ -78,7 +78,7 @@ class Scope(StrEnum):
 
 
 class Entity(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 class RetryPolicy(Entity):
