@@ -450,3 +450,21 @@ def test_runs_of_a_job(client: TestClient, stores: Stores, echo_template: str) -
 
 def test_runs_of_an_unknown_job_is_404(client: TestClient) -> None:
     assert_problem(client.get(f"{V2}/jobs/job_missing/runs"), 404)
+
+
+def test_ids_and_positions_are_capped(client: TestClient, echo_template: str) -> None:
+    # DynamoDB refuses keys over 1-2 KB and a Limit past its range; we answer 422 first.
+    long_id = "j" * 129
+    assert_problem(client.get(f"{V2}/jobs/{long_id}"), 422, field="path.job_id")
+    assert_problem(client.post(f"{V2}/jobs/{long_id}/cancel"), 422, field="path.job_id")
+    body = {"template_id": "echo", "position": 100_001}
+    assert_problem(client.post(f"{V2}/jobs", json=body), 422, field="position")
+    body = {"template_id": "echo", "group_id": long_id}
+    assert_problem(client.post(f"{V2}/jobs", json=body), 422, field="group_id")
+    job_id = client.post(f"{V2}/jobs", json={"template_id": "echo"}).json()["job_id"]
+    move = client.post(f"{V2}/queue/{job_id}/move", json={"before": long_id})
+    assert_problem(move, 422, field="before")
+    reorder = client.post(f"{V2}/queue/reorder", json={"job_ids": [job_id, long_id]})
+    assert_problem(reorder, 422, field="job_ids.1")
+    assert client.get(f"{V2}/jobs").json()["items"][0]["job_id"] == job_id  # one job only
+    assert len(client.get(f"{V2}/jobs").json()["items"]) == 1
