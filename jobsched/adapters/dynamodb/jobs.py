@@ -19,7 +19,7 @@ from jobsched.adapters.dynamodb.client import (
     store_errors,
 )
 from jobsched.adapters.dynamodb.codec import decode, deserialize_map, encode, serialize, sort_time
-from jobsched.adapters.dynamodb.pagination import Query, read_page
+from jobsched.adapters.dynamodb.pagination import ListIndexes, count, filtered_query, read_page
 from jobsched.adapters.dynamodb.templates import DynamoTemplateStore
 from jobsched.errors import ConflictError, IdempotencyKeyTakenError, NotFoundError
 from jobsched.models import Job, JobStatus, QueueEntry, utcnow
@@ -68,6 +68,19 @@ class DynamoJobStore:
         self.templates = templates
         self.table = dynamo.table("jobs")
         self.groups_table = groups_table
+        self.lists = ListIndexes(
+            table=self.table,
+            table_keys=("pk", "sk"),
+            kind=KIND,
+            sort_key="created_key",
+            by_attribute={
+                "status": c.BY_STATUS_INDEX,
+                "group_id": c.BY_GROUP_INDEX,
+                "schedule_id": c.BY_SCHEDULE_INDEX,
+                "template_id": c.BY_TEMPLATE_INDEX,
+            },
+            by_kind=c.BY_KIND_INDEX,
+        )
 
     def get(self, job_id: str) -> Job:
         with store_errors():
@@ -79,7 +92,15 @@ class DynamoJobStore:
         return decode(Job, response["Item"])
 
     def list_page(self, filters: JobFilter, limit: int, cursor: str | None) -> Page[Job]:
-        query = _list_query(self.table, filters)
+        query = filtered_query(
+            self.lists,
+            {
+                "status": filters.status.value if filters.status else None,
+                "group_id": filters.group_id,
+                "schedule_id": filters.schedule_id,
+                "template_id": filters.template_id,
+            },
+        )
         items, next_cursor, _ = read_page(self.dynamo, query, limit, cursor)
         return Page([decode(Job, item) for item in items], next_cursor)
 
@@ -258,23 +279,14 @@ class DynamoJobStore:
             raise
 
     def count(self, status: JobStatus) -> int:
-        total = 0
-        params: dict[str, Any] = {}
-        while True:
-            with store_errors():
-                response = self.dynamo.client.query(
-                    TableName=self.table,
-                    IndexName=c.BY_STATUS_INDEX,
-                    KeyConditionExpression="#status = :status",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={":status": {"S": status.value}},
-                    Select="COUNT",
-                    **params,
-                )
-            total += int(response.get("Count", 0))
-            if "LastEvaluatedKey" not in response:
-                return total
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return count(
+            self.dynamo,
+            TableName=self.table,
+            IndexName=c.BY_STATUS_INDEX,
+            KeyConditionExpression="#status = :status",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":status": {"S": status.value}},
+        )
 
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
         with store_errors():
@@ -288,48 +300,3 @@ class DynamoJobStore:
             return None
         data = deserialize_map(item)
         return IdempotencyRecord(key, str(data["request_hash"]), str(data["job_id"]))
-
-
-def _list_query(table: str, filters: JobFilter) -> Query:
-    """Query the most selective index for the filters; the rest become a filter expression."""
-    given = {
-        "status": filters.status.value if filters.status else None,
-        "group_id": filters.group_id,
-        "schedule_id": filters.schedule_id,
-        "template_id": filters.template_id,
-    }
-    indexes = {
-        "status": c.BY_STATUS_INDEX,
-        "group_id": c.BY_GROUP_INDEX,
-        "schedule_id": c.BY_SCHEDULE_INDEX,
-        "template_id": c.BY_TEMPLATE_INDEX,
-    }
-    chosen = next((name for name, value in given.items() if value is not None), None)
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    if chosen is None:
-        index, key_condition = c.BY_KIND_INDEX, "kind = :kind"
-        values[":kind"] = {"S": KIND}
-        key_attributes = ("pk", "sk", "kind", "created_key")
-    else:
-        index, key_condition = indexes[chosen], f"#{chosen} = :{chosen}"
-        names[f"#{chosen}"] = chosen
-        values[f":{chosen}"] = {"S": given[chosen]}
-        key_attributes = ("pk", "sk", chosen, "created_key")
-    clauses = []
-    for name, value in given.items():
-        if value is None or name == chosen:
-            continue
-        names[f"#{name}"] = name
-        values[f":{name}"] = {"S": value}
-        clauses.append(f"#{name} = :{name}")
-    return Query(
-        table=table,
-        index=index,
-        key_condition=key_condition,
-        names=names,
-        values=values,
-        filter=" AND ".join(clauses) or None,
-        key_attributes=key_attributes,
-        forward=False,
-    )

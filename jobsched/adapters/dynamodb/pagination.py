@@ -123,3 +123,75 @@ def read_page(
             start.offset + len(items),
         )
     return items, next_cursor, start.offset
+
+
+@dataclass(frozen=True)
+class ListIndexes:
+    """How a table's lists are read: a global index per filter attribute, and one by kind."""
+
+    table: str
+    table_keys: tuple[str, ...]
+    kind: str
+    sort_key: str  # the indexes' shared sort key, a fixed-width time (codec.sort_time)
+    by_attribute: dict[str, str]  # filter attribute -> index, most selective first
+    by_kind: str
+
+
+def filtered_query(
+    lists: ListIndexes,
+    filters: dict[str, str | None],
+    since: str | None = None,
+    until: str | None = None,
+) -> Query:
+    """Newest first. The most selective filter given picks the index; the others become a filter
+    expression; since/until bound the sort key."""
+    chosen = next((name for name in lists.by_attribute if filters.get(name) is not None), None)
+    names = {"#sort": lists.sort_key}
+    if chosen is None:
+        index, partition, value = lists.by_kind, "kind", lists.kind
+    else:
+        index, partition, value = lists.by_attribute[chosen], chosen, str(filters[chosen])
+    names["#part"] = partition
+    values: dict[str, Any] = {":part": {"S": value}}
+    condition = "#part = :part"
+    if since is not None:
+        values[":since"] = {"S": since}
+    if until is not None:
+        values[":until"] = {"S": until}
+    if since is not None and until is not None:
+        condition += " AND #sort BETWEEN :since AND :until"
+    elif since is not None:
+        condition += " AND #sort >= :since"
+    elif until is not None:
+        condition += " AND #sort <= :until"
+    clauses = []
+    for number, (name, wanted) in enumerate(sorted(filters.items())):
+        if wanted is None or name == chosen:
+            continue
+        names[f"#f{number}"] = name
+        values[f":f{number}"] = {"S": wanted}
+        clauses.append(f"#f{number} = :f{number}")
+    if since is None and until is None:
+        names.pop("#sort")
+    return Query(
+        table=lists.table,
+        index=index,
+        key_condition=condition,
+        names=names,
+        values=values,
+        filter=" AND ".join(clauses) or None,
+        key_attributes=(*lists.table_keys, partition, lists.sort_key),
+        forward=False,
+    )
+
+
+def count(dynamo: Dynamo, **params: Any) -> int:
+    """Select=COUNT over every page of a query (DynamoDB counts at most 1 MB a page)."""
+    total = 0
+    while True:
+        with store_errors():
+            response = dynamo.client.query(Select="COUNT", **params)
+        total += int(response.get("Count", 0))
+        if "LastEvaluatedKey" not in response:
+            return total
+        params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

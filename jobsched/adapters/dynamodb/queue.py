@@ -7,7 +7,7 @@ from jobsched import constants as c
 from jobsched.adapters.dynamodb.client import Dynamo, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode
 from jobsched.adapters.dynamodb.jobs import entry_of, queue_key
-from jobsched.adapters.dynamodb.pagination import Query, read_page
+from jobsched.adapters.dynamodb.pagination import Query, count, read_page
 from jobsched.models import QueueEntry, QueueState, utcnow
 from jobsched.ports import Direction, QueuePage
 from jobsched.ranks import QueueRank
@@ -79,27 +79,16 @@ class DynamoQueueStore:
 
     def position_of(self, rank: QueueRank) -> int:
         """1-based: how many queued jobs sort before this rank, plus one."""
-        count = 0
-        params: dict[str, Any] = {}
-        while True:
-            with store_errors():
-                response = self.dynamo.client.query(
-                    TableName=self.table,
-                    IndexName=c.QUEUE_RANK_INDEX,
-                    KeyConditionExpression="pk = :queue AND #rank < :rank",
-                    ExpressionAttributeNames={"#rank": "rank"},
-                    ExpressionAttributeValues={
-                        ":queue": {"S": c.QUEUE_PK},
-                        ":rank": {"S": rank.key},
-                    },
-                    Select="COUNT",
-                    ConsistentRead=True,
-                    **params,
-                )
-            count += int(response.get("Count", 0))
-            if "LastEvaluatedKey" not in response:
-                return count + 1
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        before = count(
+            self.dynamo,
+            TableName=self.table,
+            IndexName=c.QUEUE_RANK_INDEX,
+            KeyConditionExpression="pk = :queue AND #rank < :rank",
+            ExpressionAttributeNames={"#rank": "rank"},
+            ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}, ":rank": {"S": rank.key}},
+            ConsistentRead=True,
+        )
+        return before + 1
 
     def _page_query(self) -> Query:
         return Query(

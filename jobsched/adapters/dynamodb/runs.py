@@ -5,7 +5,7 @@ from typing import Any
 from jobsched import constants as c
 from jobsched.adapters.dynamodb.client import Dynamo, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode, sort_time
-from jobsched.adapters.dynamodb.pagination import Query, read_page
+from jobsched.adapters.dynamodb.pagination import ListIndexes, filtered_query, read_page
 from jobsched.errors import NotFoundError
 from jobsched.models import JobRun
 from jobsched.ports import Page, RunFilter
@@ -21,6 +21,19 @@ class DynamoRunStore:
     def __init__(self, dynamo: Dynamo) -> None:
         self.dynamo = dynamo
         self.table = dynamo.table("runs")
+        self.lists = ListIndexes(
+            table=self.table,
+            table_keys=("run_id",),
+            kind=KIND,
+            sort_key="started_key",
+            by_attribute={
+                "job_id": c.BY_JOB_INDEX,
+                "schedule_id": c.BY_SCHEDULE_INDEX,
+                "status": c.BY_STATUS_INDEX,
+                "template_id": c.BY_TEMPLATE_INDEX,
+            },
+            by_kind=c.BY_KIND_INDEX,
+        )
 
     def put(self, run: JobRun) -> None:
         with store_errors():
@@ -36,62 +49,16 @@ class DynamoRunStore:
         return decode(JobRun, response["Item"])
 
     def list_page(self, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]:
-        items, next_cursor, _ = read_page(
-            self.dynamo, _list_query(self.table, filters), limit, cursor
+        query = filtered_query(
+            self.lists,
+            {
+                "job_id": filters.job_id,
+                "schedule_id": filters.schedule_id,
+                "status": filters.status.value if filters.status else None,
+                "template_id": filters.template_id,
+            },
+            since=sort_time(filters.since) if filters.since else None,
+            until=sort_time(filters.until) if filters.until else None,
         )
+        items, next_cursor, _ = read_page(self.dynamo, query, limit, cursor)
         return Page([decode(JobRun, item) for item in items], next_cursor)
-
-
-def _list_query(table: str, filters: RunFilter) -> Query:
-    """Newest first; the most selective filter picks the index, since/until bound its sort key."""
-    given = {
-        "job_id": filters.job_id,
-        "schedule_id": filters.schedule_id,
-        "status": filters.status.value if filters.status else None,
-        "template_id": filters.template_id,
-    }
-    indexes = {
-        "job_id": c.BY_JOB_INDEX,
-        "schedule_id": c.BY_SCHEDULE_INDEX,
-        "status": c.BY_STATUS_INDEX,
-        "template_id": c.BY_TEMPLATE_INDEX,
-    }
-    chosen = next((name for name, value in given.items() if value is not None), None)
-    names: dict[str, str] = {"#started": "started_key"}
-    values: dict[str, Any] = {}
-    if chosen is None:
-        index, condition, partition = c.BY_KIND_INDEX, "kind = :kind", "kind"
-        values[":kind"] = {"S": KIND}
-    else:
-        index, condition, partition = indexes[chosen], f"#{chosen} = :{chosen}", chosen
-        names[f"#{chosen}"] = chosen
-        values[f":{chosen}"] = {"S": given[chosen]}
-    if filters.since and filters.until:
-        condition += " AND #started BETWEEN :since AND :until"
-    elif filters.since:
-        condition += " AND #started >= :since"
-    elif filters.until:
-        condition += " AND #started <= :until"
-    if filters.since:
-        values[":since"] = {"S": sort_time(filters.since)}
-    if filters.until:
-        values[":until"] = {"S": sort_time(filters.until)}
-    clauses = []
-    for name, value in given.items():
-        if value is None or name == chosen:
-            continue
-        names[f"#{name}"] = name
-        values[f":{name}"] = {"S": value}
-        clauses.append(f"#{name} = :{name}")
-    if not filters.since and not filters.until:
-        names.pop("#started")
-    return Query(
-        table=table,
-        index=index,
-        key_condition=condition,
-        names=names,
-        values=values,
-        filter=" AND ".join(clauses) or None,
-        key_attributes=("run_id", partition, "started_key"),
-        forward=False,
-    )
