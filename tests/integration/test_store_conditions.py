@@ -1,0 +1,83 @@
+"""The store's own guards: the conditions inside each transaction, not the use cases' checks
+before it. Each test takes the state a race would leave and calls the store directly."""
+
+import pytest
+
+from jobsched.errors import ConflictError, IdempotencyKeyTakenError, NotFoundError
+from jobsched.ids import new_id
+from jobsched.models import GroupStatus, Job, JobStatus
+from jobsched.ports import IdempotencyClaim, NewJobs, Stores
+from jobsched.ranks import band_of, rank_after
+from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.usecases.jobs import JobCreate, enqueue
+
+
+def _new_job(template_id: str) -> Job:
+    job_id = new_id("job")
+    rank = rank_after(None, band_of(50), job_id)
+    return Job(job_id=job_id, template_id=template_id, priority=50, rank=rank.key)
+
+
+def _nothing_queued(stores: Stores) -> None:
+    assert stores.queue.head(10) == []
+
+
+def test_a_template_archived_after_the_check_still_takes_no_job(
+    stores: Stores, echo_template: str
+) -> None:
+    # The use case read the template while it was live; it is archived before the write.
+    stores.templates.archive(echo_template)
+    job = _new_job(echo_template)
+    with pytest.raises(ConflictError, match="archived"):
+        stores.jobs.insert(NewJobs(jobs=[job], template_ids={echo_template}))
+    with pytest.raises(NotFoundError):
+        stores.jobs.get(job.job_id)
+    _nothing_queued(stores)
+
+
+def test_an_idempotency_key_taken_meanwhile_writes_no_second_job(
+    stores: Stores, echo_template: str
+) -> None:
+    first = _new_job(echo_template)
+    claim = IdempotencyClaim("k-1", "hash", first.job_id)
+    stores.jobs.insert(NewJobs(jobs=[first], template_ids={echo_template}, idempotency=claim))
+    second = _new_job(echo_template)
+    racing = IdempotencyClaim("k-1", "hash", second.job_id)
+    with pytest.raises(IdempotencyKeyTakenError):
+        stores.jobs.insert(NewJobs(jobs=[second], template_ids={echo_template}, idempotency=racing))
+    with pytest.raises(NotFoundError):
+        stores.jobs.get(second.job_id)
+    assert [rank.job_id for rank in stores.queue.head(10)] == [first.job_id]
+
+
+def test_a_group_that_started_takes_no_new_job(stores: Stores, echo_template: str) -> None:
+    group, _ = create_group(stores, GroupCreate(jobs=[GroupJobSpec(template_id=echo_template)]))
+    stores.groups.set_status(group.model_copy(update={"status": GroupStatus.RUNNING}))
+    job = _new_job(echo_template)
+    with pytest.raises(ConflictError, match="takes no new jobs"):
+        stores.jobs.insert(
+            NewJobs(jobs=[job], template_ids={echo_template}, join_group=group.group_id)
+        )
+    assert stores.groups.get(group.group_id).job_ids == group.job_ids
+
+
+def test_a_move_after_a_cancel_does_not_bring_the_job_back(
+    stores: Stores, echo_template: str
+) -> None:
+    job, _ = enqueue(stores, JobCreate(template_id=echo_template))
+    rank = stores.queue.rank_of(job.job_id)
+    assert rank is not None
+    stores.jobs.cancel(job.job_id)
+    with pytest.raises(ConflictError):
+        stores.jobs.rerank([rank_after(rank, rank.band, job.job_id)])
+    assert stores.queue.rank_of(job.job_id) is None
+    assert stores.jobs.get(job.job_id).status == JobStatus.CANCELLED
+
+
+def test_only_a_queued_job_is_cancelled(stores: Stores, echo_template: str) -> None:
+    job, _ = enqueue(stores, JobCreate(template_id=echo_template))
+    stores.jobs.cancel(job.job_id)
+    with pytest.raises(ConflictError, match="is cancelled"):
+        stores.jobs.cancel(job.job_id)
+    with pytest.raises(NotFoundError):
+        stores.jobs.cancel("job_unknown")
