@@ -57,5 +57,9 @@ class UnavailableError(DomainError):
     title = "Service unavailable"
 
 
+class TemplateChangedError(ConflictError):
+    """A store refused new jobs because their template changed since it was read."""
+
+
 class IdempotencyKeyTakenError(ConflictError):
     """Raised by a store when an Idempotency-Key already maps to a job."""

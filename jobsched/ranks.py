@@ -9,6 +9,7 @@ A rank is `<band><frac>#<job_id>`:
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from fractional_indexing import generate_key_between, generate_n_keys_between
@@ -17,6 +18,12 @@ from jobsched.constants import PRIORITY_IMMEDIATE
 
 BAND_WIDTH = 3
 SEPARATOR = "#"  # sorts below every base-62 digit, so a shorter frac sorts first
+DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# Appends take the time as a fractional index whose integer part starts with "z" (27 digits in
+# all): it sorts after every key fractional indexing makes between existing ones, so an append
+# needs no read of the band's last job.
+APPEND_HEAD = "z"
+APPEND_WIDTH = 26
 
 
 def band_of(priority: int) -> str:
@@ -53,6 +60,26 @@ def frac_between(lo: str | None, hi: str | None) -> str:
         return lo  # concurrent inserts gave two neighbours one frac; the job id orders them
     key: str = generate_key_between(lo, hi)
     return key
+
+
+def append_frac(moment: datetime, offset: int = 0) -> str:
+    """The frac of a job appended at `moment` (plus `offset` microseconds, for a batch)."""
+    micros = int(moment.timestamp() * 1_000_000) + offset
+    digits = ""
+    while micros:
+        micros, digit = divmod(micros, len(DIGITS))
+        digits = DIGITS[digit] + digits
+    return APPEND_HEAD + digits.rjust(APPEND_WIDTH, "0")
+
+
+def rank_at_end(band: str, job_id: str, moment: datetime) -> QueueRank:
+    """The end of `band` now: later than every job placed there before (up to clock skew)."""
+    return QueueRank(band, append_frac(moment), job_id)
+
+
+def ranks_at_end(band: str, job_ids: list[str], moment: datetime) -> list[QueueRank]:
+    """Consecutive places at the end of `band`, in the given order."""
+    return [QueueRank(band, append_frac(moment, i), job_id) for i, job_id in enumerate(job_ids)]
 
 
 def rank_after(last_in_band: QueueRank | None, band: str, job_id: str) -> QueueRank:

@@ -4,13 +4,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched import transitions
 from jobsched.constants import MAX_GROUP_JOBS
-from jobsched.errors import ConflictError
+from jobsched.errors import ConflictError, TemplateChangedError
 from jobsched.ids import new_id
 from jobsched.models import GroupMode, GroupStatus, Job, JobGroup, JobTemplate, OnFailure, utcnow
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
-from jobsched.ranks import band_of, ranks_after
+from jobsched.ranks import band_of, ranks_at_end
 from jobsched.transitions import check_move
 from jobsched.usecases.jobs import cancel_job, template_for_new_jobs
 
@@ -36,17 +36,32 @@ class GroupCreate(BaseModel):
 
 def create_group(stores: Stores, request: GroupCreate) -> tuple[JobGroup, list[Job]]:
     """The group and all its jobs in one transaction, queued next to each other."""
-    templates: dict[str, JobTemplate] = {}
-    params = []
-    for index, spec in enumerate(request.jobs):
-        if spec.template_id not in templates:
-            templates[spec.template_id] = template_for_new_jobs(stores, spec.template_id)
-        template = templates[spec.template_id]
-        params.append(merge_params(template, spec.params, field=f"jobs.{index}.params"))
+    for fresh in (False, True):
+        templates = {
+            spec.template_id: template_for_new_jobs(stores, spec.template_id, fresh=fresh)
+            for spec in request.jobs
+        }
+        group, jobs = _new_group(request, templates)
+        versions = {template_id: t.version for template_id, t in templates.items()}
+        try:
+            stores.jobs.insert(NewJobs(jobs=jobs, templates=versions, group=group))
+            return group, jobs
+        except TemplateChangedError:
+            for template_id in templates:
+                stores.templates.forget(template_id)
+    raise ConflictError("the group's templates keep changing; retry")
+
+
+def _new_group(
+    request: GroupCreate, templates: dict[str, JobTemplate]
+) -> tuple[JobGroup, list[Job]]:
+    params = [
+        merge_params(templates[spec.template_id], spec.params, field=f"jobs.{index}.params")
+        for index, spec in enumerate(request.jobs)
+    ]
     group_id = new_id("grp")
     job_ids = [new_id("job") for _ in request.jobs]
-    band = band_of(request.priority)
-    ranks = ranks_after(stores.queue.last_in_band(band), band, job_ids)
+    ranks = ranks_at_end(band_of(request.priority), job_ids, utcnow())
     jobs = [
         Job(
             job_id=rank.job_id,
@@ -58,12 +73,7 @@ def create_group(stores: Stores, request: GroupCreate) -> tuple[JobGroup, list[J
         )
         for rank, spec, job_params in zip(ranks, request.jobs, params, strict=True)
     ]
-    group = JobGroup(
-        group_id=group_id,
-        job_ids=job_ids,
-        **request.model_dump(exclude={"jobs"}),
-    )
-    stores.jobs.insert(NewJobs(jobs=jobs, template_ids=set(templates), group=group))
+    group = JobGroup(group_id=group_id, job_ids=job_ids, **request.model_dump(exclude={"jobs"}))
     return group, jobs
 
 

@@ -12,6 +12,7 @@ from jobsched.errors import (
     ConflictError,
     IdempotencyKeyTakenError,
     NotFoundError,
+    TemplateChangedError,
     ValidationFailedError,
 )
 from jobsched.ids import new_id
@@ -58,24 +59,46 @@ def enqueue(
     """Create a job at the end of its priority band (or at `position`).
 
     Returns (job, created). With an Idempotency-Key already used for the same request, returns
-    the job it created and False; the same key with another request is a conflict.
+    the job it created and False; the same key with another request is a conflict. In the common
+    case this is one store write: the template comes from a cache that the write's condition on
+    the template's version keeps honest.
     """
     digest = request_hash(request) if idempotency_key else ""
-    if idempotency_key:
-        existing = _replay(stores, idempotency_key, digest)
-        if existing:
-            return existing, False
-    template = template_for_new_jobs(stores, request.template_id)
-    params = merge_params(template, request.params)
     if request.group_id:
         _check_group_open(stores, request.group_id)
+    for fresh in (False, True):
+        template = template_for_new_jobs(stores, request.template_id, fresh=fresh)
+        job = _new_job(stores, request, template)
+        claim = IdempotencyClaim(idempotency_key, digest, job.job_id) if idempotency_key else None
+        new = NewJobs(
+            jobs=[job],
+            templates={template.template_id: template.version},
+            idempotency=claim,
+            join_group=request.group_id,
+        )
+        try:
+            stores.jobs.insert(new)
+            return job, True
+        except TemplateChangedError:
+            stores.templates.forget(template.template_id)
+        except IdempotencyKeyTakenError:
+            assert idempotency_key is not None
+            replayed = _replay(stores, idempotency_key, digest)
+            if replayed is None:  # the record expired between the two calls
+                raise
+            return replayed, False
+    raise ConflictError(f"template {request.template_id!r} keeps changing; retry")
+
+
+def _new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
+    params = merge_params(template, request.params)
     job_id = new_id("job")
     band = band_of(request.priority)
     if request.position is not None:
         rank = at_position(stores.queue, band, request.position, job_id)
     else:
-        rank = end_of_band(stores.queue, band, job_id)
-    job = Job(
+        rank = end_of_band(band, job_id)
+    return Job(
         job_id=job_id,
         template_id=template.template_id,
         schedule_id=request.schedule_id,
@@ -84,23 +107,6 @@ def enqueue(
         priority=rank.priority,
         rank=rank.key,
     )
-    claim = IdempotencyClaim(idempotency_key, digest, job_id) if idempotency_key else None
-    try:
-        stores.jobs.insert(
-            NewJobs(
-                jobs=[job],
-                template_ids={template.template_id},
-                idempotency=claim,
-                join_group=request.group_id,
-            )
-        )
-    except IdempotencyKeyTakenError:
-        assert idempotency_key is not None
-        replayed = _replay(stores, idempotency_key, digest)
-        if replayed is None:  # the record expired between the two reads
-            raise
-        return replayed, False
-    return job, True
 
 
 def _replay(stores: Stores, key: str, digest: str) -> Job | None:
@@ -112,8 +118,9 @@ def _replay(stores: Stores, key: str, digest: str) -> Job | None:
     return stores.jobs.get(record.job_id)
 
 
-def template_for_new_jobs(stores: Stores, template_id: str) -> JobTemplate:
-    template = stores.templates.get(template_id)
+def template_for_new_jobs(stores: Stores, template_id: str, fresh: bool = False) -> JobTemplate:
+    getter = stores.templates.get if fresh else stores.templates.get_cached
+    template = getter(template_id)
     if template.archived:
         raise ConflictError(f"template {template_id!r} is archived; it takes no new jobs")
     return template
@@ -129,7 +136,7 @@ def view_job(stores: Stores, job: Job, template_names: dict[str, str] | None = N
     names = template_names if template_names is not None else {}
     if job.template_id not in names:
         try:
-            names[job.template_id] = stores.templates.get(job.template_id).name
+            names[job.template_id] = stores.templates.get_cached(job.template_id).name
         except NotFoundError:
             names[job.template_id] = job.template_id
     position = None

@@ -1,11 +1,13 @@
 """Where a job goes in the queue: the end of its priority band, or an explicit place."""
 
+from jobsched.models import utcnow
 from jobsched.ports import QueueStore
-from jobsched.ranks import QueueRank, rank_after, rank_between
+from jobsched.ranks import QueueRank, rank_at_end, rank_between
 
 
-def end_of_band(queue: QueueStore, band: str, job_id: str) -> QueueRank:
-    return rank_after(queue.last_in_band(band), band, job_id)
+def end_of_band(band: str, job_id: str) -> QueueRank:
+    """No read: the time orders appends (see ranks.append_frac)."""
+    return rank_at_end(band, job_id, utcnow())
 
 
 def at_position(queue: QueueStore, own_band: str, position: int, job_id: str) -> QueueRank:

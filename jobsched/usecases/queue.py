@@ -77,7 +77,7 @@ def set_priority(stores: Stores, job_id: str, priority: int) -> QueueRank:
     band = band_of(priority)
     if band == rank.band:
         return rank
-    new_rank = end_of_band(stores.queue, band, job_id)
+    new_rank = end_of_band(band, job_id)
     stores.jobs.rerank([new_rank])
     return new_rank
 

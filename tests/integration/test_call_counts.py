@@ -40,6 +40,7 @@ class Queue:
         self.stores, self.dynamo = stores, dynamo
         self.ids: list[str] = []
         stores.templates.create(JobTemplate(template_id=TEMPLATE, name="t", workload="echo"))
+        stores.templates.get(TEMPLATE)  # a warm process: enqueue reads the template from cache
 
     def grow(self, count: int) -> None:
         last = self.stores.queue.last_in_band(band_of(DEFAULT_PRIORITY))
@@ -91,10 +92,10 @@ def _next_job(q: Queue) -> object:
 GET, QUERY, TRANSACT = "GetItem", "Query", "TransactWriteItems"
 
 # operation: (calls, transaction items, items read). A write's items: the job and its queue
-# place, plus the template check on enqueue.
+# place, plus the template check on enqueue. An append reads nothing: the time orders it.
 BUDGETS: dict[str, tuple[Operation, Cost]] = {
-    "enqueue": (_enqueue, Cost({GET: 1, QUERY: 1, TRANSACT: 1}, 3, 2)),
-    "enqueue_at_position": (_enqueue_at, Cost({GET: 1, QUERY: 1, TRANSACT: 1}, 3, 5)),
+    "enqueue": (_enqueue, Cost({TRANSACT: 1}, 3, 0)),
+    "enqueue_at_position": (_enqueue_at, Cost({QUERY: 1, TRANSACT: 1}, 3, 4)),
     "move_to_position": (_move_to_position, Cost({GET: 1, QUERY: 1, TRANSACT: 1}, 2, 5)),
     "move_before": (_move_before, Cost({GET: 2, QUERY: 1, TRANSACT: 1}, 2, 4)),
     "move_after": (_move_after, Cost({GET: 2, QUERY: 1, TRANSACT: 1}, 2, 4)),
@@ -116,16 +117,13 @@ def test_cost_does_not_grow_with_the_queue(name: str, stores: Stores, dynamo: Dy
 
 
 def test_set_priority_cost_does_not_grow_with_the_queue(stores: Stores, dynamo: Dynamo) -> None:
-    # Apart: the first change of priority opens an empty band (the end-of-band read finds
-    # nothing), the second appends to it; the calls are the same, the items read differ by one.
+    # The job's own place is read; its new place, the end of the new band, needs no read.
     queue = Queue(stores, dynamo)
     queue.grow(SHORT)
     short = queue.cost(_set_priority)
     queue.grow(LONG - SHORT)
     long = queue.cost(_set_priority)
-    assert short.calls == long.calls == {GET: 1, QUERY: 1, TRANSACT: 1}
-    assert short.transact_items == long.transact_items == 2
-    assert (short.items_read, long.items_read) == (1, 2)
+    assert short == long == Cost({GET: 1, TRANSACT: 1}, 2, 1)
 
 
 def test_a_move_writes_at_most_three_items(stores: Stores, dynamo: Dynamo) -> None:

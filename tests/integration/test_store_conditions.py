@@ -3,13 +3,21 @@ before it. Each test takes the state a race would leave and calls the store dire
 
 import pytest
 
-from jobsched.errors import ConflictError, IdempotencyKeyTakenError, NotFoundError
+from jobsched.adapters.dynamodb import Dynamo, build_stores
+from jobsched.errors import (
+    ConflictError,
+    IdempotencyKeyTakenError,
+    NotFoundError,
+    TemplateChangedError,
+)
 from jobsched.ids import new_id
 from jobsched.models import GroupStatus, Job, JobStatus
 from jobsched.ports import IdempotencyClaim, NewJobs, Stores
 from jobsched.ranks import band_of, rank_after
+from jobsched.settings import Settings
 from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.usecases.jobs import JobCreate, enqueue
+from jobsched.usecases.templates import TemplatePatch, update_template
 
 
 def _new_job(template_id: str) -> Job:
@@ -28,8 +36,8 @@ def test_a_template_archived_after_the_check_still_takes_no_job(
     # The use case read the template while it was live; it is archived before the write.
     stores.templates.archive(echo_template)
     job = _new_job(echo_template)
-    with pytest.raises(ConflictError, match="archived"):
-        stores.jobs.insert(NewJobs(jobs=[job], template_ids={echo_template}))
+    with pytest.raises(TemplateChangedError):
+        stores.jobs.insert(NewJobs(jobs=[job], templates={echo_template: 1}))
     with pytest.raises(NotFoundError):
         stores.jobs.get(job.job_id)
     _nothing_queued(stores)
@@ -40,11 +48,11 @@ def test_an_idempotency_key_taken_meanwhile_writes_no_second_job(
 ) -> None:
     first = _new_job(echo_template)
     claim = IdempotencyClaim("k-1", "hash", first.job_id)
-    stores.jobs.insert(NewJobs(jobs=[first], template_ids={echo_template}, idempotency=claim))
+    stores.jobs.insert(NewJobs(jobs=[first], templates={echo_template: 1}, idempotency=claim))
     second = _new_job(echo_template)
     racing = IdempotencyClaim("k-1", "hash", second.job_id)
     with pytest.raises(IdempotencyKeyTakenError):
-        stores.jobs.insert(NewJobs(jobs=[second], template_ids={echo_template}, idempotency=racing))
+        stores.jobs.insert(NewJobs(jobs=[second], templates={echo_template: 1}, idempotency=racing))
     with pytest.raises(NotFoundError):
         stores.jobs.get(second.job_id)
     assert [rank.job_id for rank in stores.queue.head(10)] == [first.job_id]
@@ -56,7 +64,7 @@ def test_a_group_that_started_takes_no_new_job(stores: Stores, echo_template: st
     job = _new_job(echo_template)
     with pytest.raises(ConflictError, match="takes no new jobs"):
         stores.jobs.insert(
-            NewJobs(jobs=[job], template_ids={echo_template}, join_group=group.group_id)
+            NewJobs(jobs=[job], templates={echo_template: 1}, join_group=group.group_id)
         )
     assert stores.groups.get(group.group_id).job_ids == group.job_ids
 
@@ -81,3 +89,25 @@ def test_only_a_queued_job_is_cancelled(stores: Stores, echo_template: str) -> N
         stores.jobs.cancel(job.job_id)
     with pytest.raises(NotFoundError):
         stores.jobs.cancel("job_unknown")
+
+
+def test_a_new_template_version_after_the_read_is_caught(
+    stores: Stores, echo_template: str
+) -> None:
+    update_template(stores, echo_template, TemplatePatch(name="Echo 2"))  # now version 2
+    with pytest.raises(TemplateChangedError):
+        stores.jobs.insert(NewJobs(jobs=[_new_job(echo_template)], templates={echo_template: 1}))
+    _nothing_queued(stores)
+
+
+def test_enqueue_rereads_a_template_another_process_changed(
+    stores: Stores, echo_template: str, settings: Settings, dynamo: Dynamo
+) -> None:
+    other_process = build_stores(settings, dynamo)  # its own template cache
+    stores.templates.get_cached(echo_template)  # this process caches version 1
+    update_template(other_process, echo_template, TemplatePatch(default_params={"message": "v2"}))
+    job, _ = enqueue(stores, JobCreate(template_id=echo_template))
+    assert job.params["message"] == "v2"
+    other_process.templates.archive(echo_template)
+    with pytest.raises(ConflictError, match="archived"):
+        enqueue(stores, JobCreate(template_id=echo_template))

@@ -21,7 +21,12 @@ from jobsched.adapters.dynamodb.client import (
 from jobsched.adapters.dynamodb.codec import decode, deserialize_map, encode, serialize, sort_time
 from jobsched.adapters.dynamodb.pagination import ListIndexes, count, filtered_query, read_page
 from jobsched.adapters.dynamodb.templates import DynamoTemplateStore
-from jobsched.errors import ConflictError, IdempotencyKeyTakenError, NotFoundError
+from jobsched.errors import (
+    ConflictError,
+    IdempotencyKeyTakenError,
+    NotFoundError,
+    TemplateChangedError,
+)
 from jobsched.models import Job, JobStatus, QueueEntry, utcnow
 from jobsched.ports import IdempotencyRecord, JobFilter, NewJobs, Page
 from jobsched.ranks import QueueRank
@@ -107,8 +112,8 @@ class DynamoJobStore:
     def insert(self, new: NewJobs) -> None:
         """Write jobs and their queue places at once, only if every template takes new jobs."""
         actions: list[dict[str, Any]] = [
-            self.templates.not_archived_check(template_id)
-            for template_id in sorted(new.template_ids)
+            self.templates.unchanged_check(template_id, version)
+            for template_id, version in sorted(new.templates.items())
         ]
         if new.idempotency:
             claim = new.idempotency
@@ -167,10 +172,10 @@ class DynamoJobStore:
             if not is_condition_failure(exc):
                 raise
             codes = cancellation_codes(exc)
-            templates = len(new.template_ids)
+            templates = len(new.templates)
             if "ConditionalCheckFailed" in codes[:templates]:
-                raise ConflictError(
-                    "the template was archived; archived templates take no new jobs"
+                raise TemplateChangedError(
+                    "the template was archived or changed meanwhile"
                 ) from exc
             if new.idempotency and codes[templates] == "ConditionalCheckFailed":
                 raise IdempotencyKeyTakenError("the Idempotency-Key was used already") from exc

@@ -1,5 +1,10 @@
-"""JobTemplate storage."""
+"""JobTemplate storage, with a short in-process cache for the hot path (enqueue).
 
+The cache is safe: every job write carries a condition on the template's version and archived
+flag, so a stale entry makes the write fail and the caller read the template again.
+"""
+
+import time
 from typing import Any
 
 from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
@@ -11,12 +16,14 @@ from jobsched.models import JobTemplate, utcnow
 from jobsched.ports import Page
 
 KIND = "TEMPLATE"
+CACHE_SECONDS = 60.0
 
 
 class DynamoTemplateStore:
     def __init__(self, dynamo: Dynamo) -> None:
         self.dynamo = dynamo
         self.table = dynamo.table("templates")
+        self._cache: dict[str, tuple[float, JobTemplate]] = {}
 
     def _item(self, template: JobTemplate) -> dict[str, Any]:
         return encode(template, kind=KIND)
@@ -41,7 +48,18 @@ class DynamoTemplateStore:
             )
         if "Item" not in response:
             raise NotFoundError(f"no template {template_id!r}")
-        return decode(JobTemplate, response["Item"])
+        template = decode(JobTemplate, response["Item"])
+        self._cache[template_id] = (time.monotonic(), template)
+        return template
+
+    def get_cached(self, template_id: str) -> JobTemplate:
+        hit = self._cache.get(template_id)
+        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        return self.get(template_id)
+
+    def forget(self, template_id: str) -> None:
+        self._cache.pop(template_id, None)
 
     def list_page(self, limit: int, cursor: str | None) -> Page[JobTemplate]:
         query = Query(
@@ -56,6 +74,7 @@ class DynamoTemplateStore:
 
     def replace(self, template: JobTemplate, expected_version: int) -> None:
         """Write a new version, only over the version the caller read and never when archived."""
+        self.forget(template.template_id)
         try:
             with store_errors():
                 self.dynamo.client.put_item(
@@ -76,6 +95,7 @@ class DynamoTemplateStore:
             raise
 
     def archive(self, template_id: str) -> JobTemplate:
+        self.forget(template_id)
         try:
             with store_errors():
                 response = self.dynamo.client.update_item(
@@ -95,13 +115,16 @@ class DynamoTemplateStore:
             raise
         return decode(JobTemplate, response["Attributes"])
 
-    def not_archived_check(self, template_id: str) -> dict[str, Any]:
-        """A transaction item: the template exists and takes new jobs."""
+    def unchanged_check(self, template_id: str, version: int) -> dict[str, Any]:
+        """A transaction item: the template is still the version read, and takes new jobs."""
         return {
             "ConditionCheck": {
                 "TableName": self.table,
                 "Key": {"template_id": {"S": template_id}},
-                "ConditionExpression": "attribute_exists(template_id) AND archived = :false",
-                "ExpressionAttributeValues": {":false": {"BOOL": False}},
+                "ConditionExpression": "archived = :false AND version = :version",
+                "ExpressionAttributeValues": {
+                    ":false": {"BOOL": False},
+                    ":version": {"N": str(version)},
+                },
             }
         }

@@ -1,0 +1,23 @@
+"""What a workload receives besides its params, and how it reports bad params."""
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from worker.events import EventLog
+
+
+class InvalidParams(ValueError):  # noqa: N818 (reads as what it is, like ValueError)
+    """Raised by a workload whose params cannot be used; the worker exits 2, not 1."""
+
+
+@dataclass(frozen=True)
+class WorkloadContext:
+    output_dir: Path  # everything written here is kept as an artifact
+    stop: threading.Event  # set on SIGTERM/SIGINT or when the run is ended elsewhere: poll it
+    events: EventLog
+
+    def log(self, event: str, /, **fields: Any) -> None:
+        """Log an event line (with the unit's ids) on the worker's stdout."""
+        self.events.emit(event, **fields)

@@ -1,0 +1,60 @@
+"""echo: print a message, optionally sleep, exit with a chosen code. Checks a deployment end to end.
+
+Params: `message` (str, "hello"), `sleep_seconds` (number, 0), `exit_code` (int, 0),
+`output` (bool, true: write echo.txt holding the message). Other params are ignored.
+"""
+
+import time
+from typing import Any
+
+from worker.config import EXIT_STOPPED
+from worker.context import InvalidParams, WorkloadContext
+
+PROGRESS_SECONDS = 1.0
+OUTPUT_FILE = "echo.txt"
+
+
+def _typed(params: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any) -> Any:
+    value = params.get(name, default)
+    # bool is an int in Python; a JSON true is not an exit code or a duration.
+    if isinstance(value, bool) and kind is not bool:
+        raise InvalidParams(f"{name} must be {_kind_name(kind)}, not a boolean")
+    if not isinstance(value, kind):
+        raise InvalidParams(f"{name} must be {_kind_name(kind)}, not {type(value).__name__}")
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(k.__name__ for k in kinds)
+
+
+def _sleep(seconds: float, ctx: WorkloadContext) -> bool:
+    """Sleep in steps, logging progress; False when told to stop first."""
+    start = time.monotonic()
+    deadline = start + seconds
+    while (remaining := deadline - time.monotonic()) > 0:
+        if ctx.stop.wait(min(PROGRESS_SECONDS, remaining)):  # wakes at once on stop
+            return False
+        elapsed = time.monotonic() - start
+        ctx.log("progress", elapsed_seconds=round(elapsed, 1), total_seconds=seconds)
+    return not ctx.stop.is_set()
+
+
+def run(params: dict[str, Any], ctx: WorkloadContext) -> int:
+    message: str = _typed(params, "message", str, "hello")
+    sleep_seconds = float(_typed(params, "sleep_seconds", (int, float), 0))
+    exit_code: int = _typed(params, "exit_code", int, 0)
+    output: bool = _typed(params, "output", bool, True)
+    if not 0 <= sleep_seconds < float("inf"):
+        raise InvalidParams("sleep_seconds must be a finite number >= 0")
+    if not 0 <= exit_code <= 255:
+        raise InvalidParams("exit_code must be between 0 and 255")
+
+    ctx.log("echo", message=message)
+    if output:
+        # Written first, so that a run stopped mid-sleep still leaves its output to keep.
+        (ctx.output_dir / OUTPUT_FILE).write_text(message + "\n", encoding="utf-8")
+    if not _sleep(sleep_seconds, ctx):
+        return EXIT_STOPPED
+    return exit_code
