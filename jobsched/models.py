@@ -71,6 +71,14 @@ class OverlapPolicy(StrEnum):
     BUFFER_ONE = "buffer_one"
 
 
+class UnitKind(StrEnum):
+    """What holds a slot: one job, a parallel group (all its jobs), or a reservation."""
+
+    JOB = "job"
+    GROUP = "group"
+    RESERVATION = "reservation"
+
+
 class Scope(StrEnum):
     READ = "read"
     WRITE = "write"
@@ -113,6 +121,8 @@ class Job(Entity):
     priority: PriorityValue = DEFAULT_PRIORITY
     status: JobStatus = JobStatus.QUEUED
     rank: str | None = None  # set while QUEUED; the queue order key (see ranks.py)
+    group_mode: GroupMode | None = None
+    group_index: int | None = None  # its place in the group's job_ids
     attempt: int = 0
     last_run_id: str | None = None
     not_before: datetime | None = None
@@ -129,6 +139,11 @@ class JobRun(Entity):
     group_id: str | None = None
     status: RunStatus = RunStatus.STARTED
     attempt: int = 1
+    slot: str | None = None
+    heartbeat_at: float | None = None
+    # What the worker itself reported at exit: lets a lost dispatcher's run be reconciled.
+    worker_exit_code: int | None = None
+    worker_artifacts: str | None = None  # a JSON list, as the worker wrote it
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     pid: int | None = None
@@ -145,6 +160,9 @@ class JobGroup(Entity):
     mode: GroupMode = GroupMode.PARALLEL
     job_ids: list[str] = Field(default_factory=list)
     status: GroupStatus = GroupStatus.QUEUED
+    next_index: int = 0  # sequential: the index of the job whose turn it is
+    completed: int = 0
+    failed: int = 0
     priority: PriorityValue = DEFAULT_PRIORITY
     on_failure: OnFailure = OnFailure.CONTINUE
     max_parallel: int | None = None
@@ -186,6 +204,11 @@ class Reservation(Entity):
     template_id: str
     params: dict[str, Any] = Field(default_factory=dict)
     status: ReservationStatus = ReservationStatus.PENDING
+    slot: str | None = None
+    exit_code: int | None = None
+    heartbeat_at: float | None = None
+    worker_exit_code: int | None = None
+    worker_artifacts: str | None = None
     result: dict[str, Any] | None = None
     artifacts: list[str] = Field(default_factory=list)
     log_path: str | None = None
@@ -196,15 +219,33 @@ class Reservation(Entity):
 
 
 class QueueEntry(Entity):
-    """One place in the queue, with what the queue view shows of its job."""
+    """One place in the queue, with what the queue view and the dispatcher need of its unit.
+
+    `job_id` is the reservation's id for a reservation.
+    """
 
     job_id: str
     rank: str
+    kind: UnitKind = UnitKind.JOB
     template_id: str
     priority: PriorityValue
     group_id: str | None = None
+    group_mode: GroupMode | None = None
+    group_index: int | None = None
     schedule_id: str | None = None
+    attempt: int = 0
+    not_before: float | None = None  # epoch seconds: a retry waits until then
     created_at: datetime
+
+
+class SlotLease(Entity):
+    """One dispatch slot (SLOTS of them) and what holds it until when."""
+
+    slot: str
+    holder: str | None = None  # a run id, a group id or a reservation id
+    kind: UnitKind | None = None
+    lease_until: float = 0.0  # epoch seconds; extended by the worker's heartbeat
+    taken_at: datetime | None = None
 
 
 class ApiKey(Entity):

@@ -24,6 +24,10 @@ DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 # needs no read of the band's last job.
 APPEND_HEAD = "z"
 APPEND_WIDTH = 26
+# Pending reservations (direct API calls) sit in the queue's partition ahead of every job: their
+# band sorts below "000" (immediate). Job ranks start at JOBS_START.
+RESERVATION_BAND = "!!!"
+JOBS_START = "0"
 
 
 def band_of(priority: int) -> str:
@@ -46,7 +50,13 @@ class QueueRank:
 
     @property
     def priority(self) -> int:
+        if self.is_reservation:
+            return PRIORITY_IMMEDIATE
         return priority_of_band(self.band)
+
+    @property
+    def is_reservation(self) -> bool:
+        return self.band == RESERVATION_BAND
 
     @classmethod
     def parse(cls, key: str) -> "QueueRank":

@@ -31,7 +31,7 @@ def local(output_dir: Path) -> Kept:
 
 
 def upload(connect: Callable[[], Uploader], output_dir: Path, bucket: str, prefix: str) -> Kept:
-    """Upload every output file to s3://bucket/prefix/<relative path>; one failure spares the rest."""
+    """Upload each output file to s3://bucket/prefix/<relative path>; a failure spares the rest."""
     kept = Kept()
     for path in output_files(output_dir):
         key = object_key(prefix, output_dir, path)

@@ -5,6 +5,7 @@ The endpoint comes from `AWS_ENDPOINT_URL`, which boto3 reads itself (moto, Loca
 """
 
 import threading
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -60,5 +61,8 @@ def _make(service: str, region: str) -> Any:
         read_timeout=15,
         retries={"mode": "standard", "max_attempts": 3},
     )
+    # Our own session: boto3's default one is shared state that threads must not build at once.
     session = boto3.session.Session(region_name=region)
-    return session.client(service, config=config)  # type: ignore[call-overload]
+    # Typed loosely on purpose: the stubs' per-service overloads want a literal service name.
+    make: Callable[..., Any] = session.client
+    return make(service, config=config)

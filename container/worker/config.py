@@ -74,7 +74,8 @@ def transact_template(env: Mapping[str, str], name: str) -> dict[str, Any] | Non
     items = template.get("TransactItems") if isinstance(template, dict) else None
     if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
         raise ConfigError(f'{name} must be a JSON object {{"TransactItems": [...]}}')
-    return template
+    checked: dict[str, Any] = template
+    return checked
 
 
 def _params(env: Mapping[str, str]) -> dict[str, Any]:

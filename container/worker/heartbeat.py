@@ -50,7 +50,7 @@ class Heartbeat:
         if outcome.sent is Sent.ENDED:
             if not self.ended.is_set():
                 self.ended.set()
-                self._log.emit("cancelled", reason="the run was ended elsewhere", error=outcome.error)
+                self._log.emit("cancelled", reason="run ended elsewhere", error=outcome.error)
                 self._stop.set()  # after the log line, so "cancelled" precedes the final events
             return False
         if outcome.sent is Sent.FAILED:

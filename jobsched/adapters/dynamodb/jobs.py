@@ -49,18 +49,26 @@ def job_item(job: Job) -> dict[str, Any]:
     }
 
 
-def queue_item(job: Job, rank: QueueRank) -> dict[str, Any]:
-    # The job's fields sit in a map so that they stay out of the jobs table's global indexes.
+def queue_item(job: Job, rank: QueueRank, not_before: float | None = None) -> dict[str, Any]:
     entry = QueueEntry(
         job_id=job.job_id,
         rank=rank.key,
         template_id=job.template_id,
         priority=rank.priority,
         group_id=job.group_id,
+        group_mode=job.group_mode,
+        group_index=job.group_index,
         schedule_id=job.schedule_id,
+        attempt=job.attempt,
+        not_before=not_before,
         created_at=job.created_at,
     )
-    return {**queue_key(job.job_id), "rank": {"S": rank.key}, "entry": {"M": encode(entry)}}
+    return entry_item(entry)
+
+
+def entry_item(entry: QueueEntry) -> dict[str, Any]:
+    # The unit's fields sit in a map so that they stay out of the jobs table's global indexes.
+    return {**queue_key(entry.job_id), "rank": {"S": entry.rank}, "entry": {"M": encode(entry)}}
 
 
 def entry_of(item: dict[str, Any]) -> QueueEntry:

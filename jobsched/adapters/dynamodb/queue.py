@@ -10,7 +10,7 @@ from jobsched.adapters.dynamodb.jobs import entry_of, queue_key
 from jobsched.adapters.dynamodb.pagination import Query, count, read_page
 from jobsched.models import QueueEntry, QueueState, utcnow
 from jobsched.ports import Direction, QueuePage
-from jobsched.ranks import QueueRank
+from jobsched.ranks import JOBS_START, QueueRank
 
 STATE_KEY = {"pk": {"S": c.QUEUE_STATE_PK}, "sk": {"S": c.QUEUE_STATE_SK}}
 
@@ -56,7 +56,33 @@ class DynamoQueueStore:
         return found[0] if found else None
 
     def head(self, limit: int) -> list[QueueRank]:
-        return self._query("", {}, limit)
+        """The first jobs (pending reservations, ahead of them, are not counted)."""
+        return self._query(" AND #rank >= :jobs", {":jobs": {"S": JOBS_START}}, limit)
+
+    def dispatch_head(self, limit: int) -> list[QueueEntry]:
+        """The first units to dispatch, reservations first, with what the dispatcher needs."""
+        with store_errors():
+            response = self.dynamo.client.query(
+                TableName=self.table,
+                IndexName=c.QUEUE_RANK_INDEX,
+                KeyConditionExpression="pk = :queue",
+                ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}},
+                ConsistentRead=True,
+                Limit=limit,
+            )
+        return [entry_of(item) for item in response.get("Items", [])]
+
+    def reservations(self) -> list[QueueEntry]:
+        with store_errors():
+            response = self.dynamo.client.query(
+                TableName=self.table,
+                IndexName=c.QUEUE_RANK_INDEX,
+                KeyConditionExpression="pk = :queue AND #rank < :jobs",
+                ExpressionAttributeNames={"#rank": "rank"},
+                ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}, ":jobs": {"S": JOBS_START}},
+                ConsistentRead=True,
+            )
+        return [entry_of(item) for item in response.get("Items", [])]
 
     def neighbour(self, rank: QueueRank, direction: Direction, skip: str) -> QueueRank | None:
         """The job just before or after `rank`, ignoring the job `skip` (the one being moved)."""
@@ -67,7 +93,10 @@ class DynamoQueueStore:
             limit=2,
             ScanIndexForward=direction == "next",
         )
-        return next((r for r in found if r.job_id != skip), None)
+        found = [r for r in found if r.job_id != skip]
+        if not found or found[0].is_reservation:
+            return None  # reservations are not jobs: there is no job on that side
+        return found[0]
 
     def rank_of(self, job_id: str) -> QueueRank | None:
         with store_errors():
@@ -78,24 +107,28 @@ class DynamoQueueStore:
         return QueueRank.parse(item["rank"]["S"]) if item else None
 
     def position_of(self, rank: QueueRank) -> int:
-        """1-based: how many queued jobs sort before this rank, plus one."""
-        before = count(
+        """1-based: the queued jobs up to this rank, itself included (BETWEEN is inclusive)."""
+        return count(
             self.dynamo,
             TableName=self.table,
             IndexName=c.QUEUE_RANK_INDEX,
-            KeyConditionExpression="pk = :queue AND #rank < :rank",
+            KeyConditionExpression="pk = :queue AND #rank BETWEEN :jobs AND :rank",
             ExpressionAttributeNames={"#rank": "rank"},
-            ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}, ":rank": {"S": rank.key}},
+            ExpressionAttributeValues={
+                ":queue": {"S": c.QUEUE_PK},
+                ":jobs": {"S": JOBS_START},
+                ":rank": {"S": rank.key},
+            },
             ConsistentRead=True,
         )
-        return before + 1
 
     def _page_query(self) -> Query:
         return Query(
             table=self.table,
             index=c.QUEUE_RANK_INDEX,
-            key_condition="pk = :queue",
-            values={":queue": {"S": c.QUEUE_PK}},
+            key_condition="pk = :queue AND #rank >= :jobs",
+            names={"#rank": "rank"},
+            values={":queue": {"S": c.QUEUE_PK}, ":jobs": {"S": JOBS_START}},
             key_attributes=("pk", "sk", "rank"),
             consistent=True,
         )
