@@ -163,13 +163,14 @@ def keys_list() -> None:
     """List keys (never their secrets or hashes)."""
     with _stores() as stores:
         keys = stores.keys.list_all()
-    # ids are copied into `keys revoke`, so they never wrap.
+    # ids are copied into `keys revoke`, so they never wrap; in a narrow terminal the other
+    # cells fold onto more lines rather than being cut with an ellipsis.
     table = Table(
         Column("id", no_wrap=True),
-        "name",
-        "scopes",
-        Column("created", no_wrap=True),
-        Column("revoked", no_wrap=True),
+        Column("name", overflow="fold", min_width=12),
+        Column("scopes", overflow="fold", min_width=6),
+        Column("created", overflow="fold"),
+        Column("revoked", overflow="fold"),
     )
     for key in keys:
         table.add_row(

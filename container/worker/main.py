@@ -6,6 +6,7 @@ SIGINT, or the run was ended elsewhere).
 """
 
 import os
+import shutil
 import signal
 import tempfile
 import threading
@@ -161,6 +162,8 @@ def _run(unit: Unit) -> int:
     kept = _keep_outputs(unit)
     if kept.failures and exit_code == EXIT_OK:
         exit_code = EXIT_FAILED  # a run whose outputs are lost did not succeed
+    if cfg.output_dir is None and cfg.artifacts_bucket and not kept.failures:
+        shutil.rmtree(unit.output_dir, ignore_errors=True)  # our own temp dir, now in S3
 
     if heartbeat is not None:
         heartbeat.close()
