@@ -141,6 +141,9 @@ class GroupOut(BaseModel):
         return cls.model_validate(group.model_dump(mode="json"))
 
 
+QUEUE_ITEM_FIELDS = {"job_id", "template_id", "priority", "group_id", "schedule_id", "created_at"}
+
+
 class QueueItemOut(BaseModel):
     position: int
     job_id: str
@@ -152,7 +155,7 @@ class QueueItemOut(BaseModel):
 
     @classmethod
     def of(cls, position: int, entry: QueueEntry) -> "QueueItemOut":
-        return cls(position=position, **entry.model_dump(mode="json", exclude={"rank"}))
+        return cls(position=position, **entry.model_dump(mode="json", include=QUEUE_ITEM_FIELDS))
 
 
 class QueueOut(PageOut[QueueItemOut]):

@@ -233,6 +233,7 @@ class QueueEntry(Entity):
     group_mode: GroupMode | None = None
     group_index: int | None = None
     schedule_id: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)  # what the executor needs, read once
     attempt: int = 0
     not_before: float | None = None  # epoch seconds: a retry waits until then
     created_at: datetime

@@ -58,7 +58,7 @@ class StopSignals:
 class Reporter:
     """Records the worker's own outcome on the run once, so a dead dispatcher can reconcile."""
 
-    def __init__(self, template: Mapping[str, Any] | None, clients: Clients, log: EventLog):
+    def __init__(self, template: Mapping[str, Any] | None, clients: Clients, log: EventLog) -> None:
         self._template = template
         self._clients = clients
         self._log = log
@@ -178,8 +178,9 @@ def _exit_code(finished: Finished, log: EventLog, signals: StopSignals) -> int:
     if finished.raised is not None:
         _log_error(finished.raised, log)
     if finished.stopped:
-        for name in signals.received[:1]:
-            log.emit("stopped", signal=name, abandoned=finished.abandoned)
+        # signal None: stopped because the run was ended elsewhere ("cancelled" was logged).
+        signal_name = signals.received[0] if signals.received else None
+        log.emit("stopped", signal=signal_name, abandoned=finished.abandoned)
         return EXIT_STOPPED
     if isinstance(finished.raised, InvalidParams):
         return EXIT_USAGE

@@ -172,6 +172,7 @@ def test_a_run_ended_elsewhere_stops_the_worker_within_two_heartbeats(
     assert time.monotonic() - ended < 2 * HEARTBEAT_SECONDS + 1.0
     assert done.code == 143
     assert "ConditionalCheckFailed" in done.first("cancelled")["error"]
+    assert done.first("stopped")["signal"] is None
     assert done.first("finished")["exit_code"] == 143
     # Outputs are still kept, but the run's record belongs to whoever ended it.
     assert done.first("artifacts")["artifacts"] == [f"s3://{aws.bucket}/runs/{UNIT_ID}/echo.txt"]

@@ -59,6 +59,7 @@ def queue_item(job: Job, rank: QueueRank, not_before: float | None = None) -> di
         group_mode=job.group_mode,
         group_index=job.group_index,
         schedule_id=job.schedule_id,
+        params=job.params,
         attempt=job.attempt,
         not_before=not_before,
         created_at=job.created_at,
