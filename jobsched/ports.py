@@ -1,10 +1,11 @@
 """Ports: what the use cases need from storage. The DynamoDB adapters are the production ones."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
+from jobsched.dispatch.ports import DispatchStore, Kicker, NoKicker, NoTaskStopper, TaskStopper
 from jobsched.models import (
     ApiKey,
     Job,
@@ -102,6 +103,8 @@ class QueueStore(Protocol):
 
     def last_in_band(self, band: str) -> QueueRank | None: ...
     def head(self, limit: int) -> list[QueueRank]: ...
+    def dispatch_head(self, limit: int) -> list[QueueEntry]: ...
+    def reservations(self) -> list[QueueEntry]: ...
     def neighbour(self, rank: QueueRank, direction: Direction, skip: str) -> QueueRank | None: ...
     def rank_of(self, job_id: str) -> QueueRank | None: ...
     def position_of(self, rank: QueueRank) -> int: ...
@@ -132,9 +135,18 @@ class KeyStore(Protocol):
 
 @dataclass(frozen=True)
 class Stores:
+    """The ports a use case may need: the stores, and the two edges of dispatch that act on
+    the world (waking the dispatcher, stopping a task)."""
+
     templates: TemplateStore
     jobs: JobStore
     queue: QueueStore
     runs: RunStore
     groups: GroupStore
     keys: KeyStore
+    dispatch: DispatchStore
+    kicker: Kicker = field(default_factory=NoKicker)
+    tasks: TaskStopper = field(default_factory=NoTaskStopper)
+
+    def with_edges(self, kicker: Kicker, tasks: TaskStopper) -> "Stores":
+        return replace(self, kicker=kicker, tasks=tasks)

@@ -45,6 +45,7 @@ def create_group(stores: Stores, request: GroupCreate) -> tuple[JobGroup, list[J
         versions = {template_id: t.version for template_id, t in templates.items()}
         try:
             stores.jobs.insert(NewJobs(jobs=jobs, templates=versions, group=group))
+            stores.kicker.kick()
             return group, jobs
         except TemplateChangedError:
             for template_id in templates:

@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION
+from jobsched.dispatch.dispatcher import cancel_running
+from jobsched.dispatch.steps import StepFailedError
 from jobsched.errors import (
     ConflictError,
     IdempotencyKeyTakenError,
@@ -78,6 +80,7 @@ def enqueue(
         )
         try:
             stores.jobs.insert(new)
+            stores.kicker.kick()
             return job, True
         except TemplateChangedError:
             stores.templates.forget(template.template_id)
@@ -159,8 +162,19 @@ def list_jobs(
 
 
 def cancel_job(stores: Stores, job_id: str) -> Job:
-    """queued -> cancelled. A running job is stopped by the dispatcher (execution issue)."""
-    return stores.jobs.cancel(job_id)
+    """queued -> cancelled; running -> cancelled with its run failed ("cancelled") and its task
+    stopped. A finished or cancelled job is a conflict."""
+    try:
+        return stores.jobs.cancel(job_id)
+    except ConflictError:
+        job = stores.jobs.get(job_id)
+        if job.status != JobStatus.RUNNING:
+            raise
+    try:
+        cancel_running(stores, job)
+    except StepFailedError as exc:
+        raise ConflictError(f"job {job_id!r} ended meanwhile; it cannot be cancelled") from exc
+    return stores.jobs.get(job_id)
 
 
 def require_one_of(**given: object) -> str:

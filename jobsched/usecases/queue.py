@@ -141,4 +141,6 @@ def pause(stores: Stores) -> QueueState:
 
 
 def resume(stores: Stores) -> QueueState:
-    return stores.queue.set_paused(False)
+    state = stores.queue.set_paused(False)
+    stores.kicker.kick()
+    return state

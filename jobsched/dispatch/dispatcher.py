@@ -1,0 +1,452 @@
+"""claim_next and finish: the dispatch protocol.
+
+A unit (one job, a parallel group, or a reservation) runs while it holds a slot. Claiming is one
+transaction that takes the slot and starts the unit, so a unit is never claimed twice. A
+finishing unit hands its slot straight to the next unit in the same transaction, which is why a
+busy queue costs one query and one write per job (see docs/decisions.md, "Dispatch").
+"""
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from jobsched.dispatch import retry
+from jobsched.dispatch.ports import DispatchStore
+from jobsched.dispatch.steps import (
+    CheckNotPaused,
+    CheckSlotHolder,
+    CountGroupJob,
+    EndGroup,
+    EndJob,
+    EndReservation,
+    EndRun,
+    GroupTurn,
+    ReleaseSlot,
+    RequeueJob,
+    StartGroup,
+    StartJob,
+    StartReservation,
+    Step,
+    StepFailedError,
+    TakeSlot,
+)
+from jobsched.dispatch.units import Claim, Outcome
+from jobsched.errors import ConflictError
+from jobsched.ids import new_id
+from jobsched.models import (
+    GroupMode,
+    GroupStatus,
+    Job,
+    JobGroup,
+    JobRun,
+    JobStatus,
+    OnFailure,
+    QueueEntry,
+    ReservationStatus,
+    RunStatus,
+    UnitKind,
+    utcnow,
+)
+from jobsched.ports import Stores
+from jobsched.ranks import QueueRank, frac_between
+
+HEAD_WINDOW = 10  # queue places read per claim: enough to pass retries waiting their turn
+
+
+@dataclass(frozen=True)
+class DispatchConfig:
+    slots: int = 1
+    # Until the worker's first heartbeat (image pull, task start), the claim's own lease counts.
+    startup_lease_seconds: float = 600.0
+
+
+def slot_name(index: int) -> str:
+    return f"{index:03d}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        stores: Stores,
+        dispatch: DispatchStore,
+        config: DispatchConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.stores = stores
+        self.dispatch = dispatch
+        self.config = config or DispatchConfig()
+        self.clock = clock
+        self.wake_at: float | None = None  # the earliest time a waiting retry becomes eligible
+
+    # --- claiming -------------------------------------------------------------------------
+
+    def claim(self) -> Claim | None:
+        """Take a free slot and the next unit; None when every slot is busy or nothing waits."""
+        now = self.clock()
+        held = {s.slot for s in self.dispatch.slots() if s.holder and s.lease_until >= now}
+        for index in range(self.config.slots):
+            slot = slot_name(index)
+            if slot in held:
+                continue
+            claim, slot_lost = self._take_next(slot, expected_holder=None, finishing=[])
+            if not slot_lost:
+                return claim
+        return None
+
+    def finish(self, claim: Claim, outcome: Outcome, claim_next: bool = True) -> Claim | None:
+        """End `claim`'s unit with `outcome` and, in the same transaction, hand its slot to the
+        next unit (or free it). Returns the next claim."""
+        finishing = self._finishing_steps(claim, outcome)
+        if not claim_next:
+            self._commit_finishing(finishing, ReleaseSlot(claim.slot, claim.holder))
+            return None
+        next_claim, _ = self._take_next(claim.slot, claim.holder, finishing)
+        return next_claim
+
+    def _take_next(
+        self, slot: str, expected_holder: str | None, finishing: list[Step]
+    ) -> tuple[Claim | None, bool]:
+        """(claim, slot_lost). Tries the queue's first eligible units in order."""
+        now = self.clock()
+        self.wake_at = None
+        skipped_groups: set[str] = set()
+        for entry in self.stores.queue.dispatch_head(HEAD_WINDOW):
+            planned = self._plan(entry, slot, expected_holder, now, skipped_groups)
+            if planned is None:
+                continue
+            steps, claim = planned
+            if finishing and _groups_of(finishing) & _groups_of(steps):
+                # One transaction cannot touch an item twice: record the end first.
+                self._commit_finishing(finishing, None)
+                finishing = []
+            failed = self._try_commit(finishing, steps)
+            if failed is None:
+                return self._loaded(claim), False
+            if failed.step in finishing:
+                finishing = []  # the unit was ended elsewhere: nothing more to record
+                failed = self._try_commit(finishing, steps)
+                if failed is None:
+                    return self._loaded(claim), False
+            stop = self._after_failure(failed.step, slot, expected_holder, finishing)
+            if stop is not None:
+                return None, stop
+            if entry.group_id:
+                skipped_groups.add(entry.group_id)
+        if expected_holder is not None:
+            self._commit_finishing(finishing, ReleaseSlot(slot, expected_holder))
+        return None, False
+
+    def _try_commit(self, finishing: list[Step], steps: list[Step]) -> StepFailedError | None:
+        try:
+            self.dispatch.commit([*finishing, *steps])
+        except StepFailedError as failed:
+            return failed
+        return None
+
+    def _after_failure(
+        self, step: Step, slot: str, expected_holder: str | None, finishing: list[Step]
+    ) -> bool | None:
+        """True: the slot is lost; False: stop (paused); None: try the next unit."""
+        if isinstance(step, TakeSlot):
+            self._commit_finishing(finishing, None)  # the sweeper took the slot; keep the outcome
+            return True
+        if isinstance(step, CheckNotPaused):
+            if expected_holder is not None:
+                self._commit_finishing(finishing, ReleaseSlot(slot, expected_holder))
+            return False
+        return None
+
+    def _commit_finishing(self, finishing: list[Step], release: ReleaseSlot | None) -> None:
+        steps: list[Step] = [*finishing, *([release] if release else [])]
+        while steps:
+            try:
+                self.dispatch.commit(steps)
+                return
+            except StepFailedError as failed:
+                if failed.step in finishing:
+                    finishing = []
+                    steps = [release] if release else []
+                else:
+                    return  # the slot moved on already (the sweeper released it)
+
+    def _plan(
+        self,
+        entry: QueueEntry,
+        slot: str,
+        expected_holder: str | None,
+        now: float,
+        skipped_groups: set[str],
+    ) -> tuple[list[Step], Claim] | None:
+        if entry.not_before is not None and entry.not_before > now:
+            self.wake_at = min(self.wake_at or entry.not_before, entry.not_before)
+            return None
+        if entry.group_id in skipped_groups:
+            return None
+        lease = now + self.config.startup_lease_seconds
+        if entry.kind == UnitKind.RESERVATION:
+            return self._plan_reservation(entry, slot, expected_holder, now, lease)
+        if entry.group_mode == GroupMode.PARALLEL and entry.group_id:
+            return self._plan_group(entry.group_id, slot, expected_holder, now, lease)
+        return self._plan_job(entry, slot, expected_holder, now, lease)
+
+    def _take(
+        self, slot: str, holder: str, kind: UnitKind, lease: float, now: float, expected: str | None
+    ) -> list[Step]:
+        return [TakeSlot(slot, holder, kind, lease, now, expected), CheckNotPaused()]
+
+    def _plan_job(
+        self, entry: QueueEntry, slot: str, expected: str | None, now: float, lease: float
+    ) -> tuple[list[Step], Claim]:
+        started = utcnow()
+        run = JobRun(
+            run_id=new_id("run"),
+            job_id=entry.job_id,
+            template_id=entry.template_id,
+            schedule_id=entry.schedule_id,
+            group_id=entry.group_id,
+            attempt=entry.attempt + 1,
+            started_at=started,
+            slot=slot,
+        )
+        steps = [*self._take(slot, run.run_id, UnitKind.JOB, lease, now, expected)]
+        steps.append(StartJob(entry, run))
+        if entry.group_mode == GroupMode.SEQUENTIAL and entry.group_id:
+            steps.append(GroupTurn(entry.group_id, entry.group_index or 0, started))
+        claim = Claim(
+            slot=slot,
+            kind=UnitKind.JOB,
+            unit_id=run.run_id,
+            holder=run.run_id,
+            lease_until=lease,
+            job=_running_job(entry, run),
+            run=run,
+        )
+        return steps, claim
+
+    def _plan_reservation(
+        self, entry: QueueEntry, slot: str, expected: str | None, now: float, lease: float
+    ) -> tuple[list[Step], Claim]:
+        steps = self._take(slot, entry.job_id, UnitKind.RESERVATION, lease, now, expected)
+        steps.append(StartReservation(entry, slot, utcnow()))
+        claim = Claim(
+            slot=slot,
+            kind=UnitKind.RESERVATION,
+            unit_id=entry.job_id,
+            holder=entry.job_id,
+            lease_until=lease,
+        )
+        return steps, claim
+
+    def _plan_group(
+        self, group_id: str, slot: str, expected: str | None, now: float, lease: float
+    ) -> tuple[list[Step], Claim]:
+        steps = self._take(slot, group_id, UnitKind.GROUP, lease, now, expected)
+        steps.append(StartGroup(group_id, utcnow()))
+        claim = Claim(
+            slot=slot, kind=UnitKind.GROUP, unit_id=group_id, holder=group_id, lease_until=lease
+        )
+        return steps, claim
+
+    def _loaded(self, claim: Claim) -> Claim:
+        """Fill in what the executor needs that the claim's steps did not carry."""
+        if claim.kind == UnitKind.RESERVATION:
+            reservation = self.dispatch.reservation(claim.unit_id)
+            template = self.stores.templates.get_cached(reservation.template_id)
+            return claim.model_copy(update={"reservation": reservation, "template": template})
+        if claim.kind == UnitKind.GROUP:
+            group = self.stores.groups.get(claim.unit_id)
+            return claim.model_copy(update={"group": group})
+        assert claim.job is not None
+        template = self.stores.templates.get_cached(claim.job.template_id)
+        return claim.model_copy(update={"template": template})
+
+    # --- the jobs of a parallel group -----------------------------------------------------
+
+    def claim_group_job(self, group_claim: Claim, job_id: str) -> Claim | None:
+        """Start one of a running parallel group's jobs under the group's slot; None when the
+        job is no longer queued (cancelled)."""
+        entry = self.dispatch.entry(job_id)
+        if entry is None:
+            return None
+        run = JobRun(
+            run_id=new_id("run"),
+            job_id=job_id,
+            template_id=entry.template_id,
+            group_id=group_claim.unit_id,
+            attempt=entry.attempt + 1,
+            slot=group_claim.slot,
+        )
+        try:
+            self.dispatch.commit(
+                [CheckSlotHolder(group_claim.slot, group_claim.unit_id), StartJob(entry, run)]
+            )
+        except StepFailedError:
+            return None
+        return Claim(
+            slot=group_claim.slot,
+            kind=UnitKind.JOB,
+            unit_id=run.run_id,
+            holder=group_claim.unit_id,
+            lease_until=group_claim.lease_until,
+            job=_running_job(entry, run),
+            run=run,
+            template=self.stores.templates.get_cached(entry.template_id),
+        )
+
+    def finish_group_job(self, claim: Claim, outcome: Outcome) -> None:
+        """End one job of a parallel group; the group's slot stays with the group."""
+        assert claim.run is not None
+        assert claim.run.group_id is not None
+        steps = self._end_run_steps(claim, outcome, retry_allowed=False)
+        steps.append(CountGroupJob(claim.run.group_id, outcome.succeeded))
+        self._commit_finishing(steps, None)
+
+    # --- finishing ------------------------------------------------------------------------
+
+    def _finishing_steps(self, claim: Claim, outcome: Outcome) -> list[Step]:
+        now = utcnow()
+        if claim.kind == UnitKind.RESERVATION:
+            status = ReservationStatus.COMPLETED if outcome.succeeded else ReservationStatus.FAILED
+            return [
+                EndReservation(
+                    claim.unit_id,
+                    status,
+                    now,
+                    exit_code=outcome.exit_code,
+                    error=outcome.error,
+                    artifacts=outcome.artifacts,
+                    log_path=outcome.log_path,
+                    result=outcome.result,
+                )
+            ]
+        if claim.kind == UnitKind.GROUP:
+            group = self.stores.groups.get(claim.unit_id)
+            return [EndGroup(group.group_id, _group_status(group), now)]
+        steps = self._end_run_steps(claim, outcome, retry_allowed=True)
+        assert claim.job is not None
+        if claim.job.group_mode == GroupMode.SEQUENTIAL and claim.job.group_id:
+            steps += self._sequential_steps(claim.job, outcome, retried=_retried(steps))
+        return steps
+
+    def _end_run_steps(self, claim: Claim, outcome: Outcome, retry_allowed: bool) -> list[Step]:
+        assert claim.run is not None
+        assert claim.job is not None
+        now = utcnow()
+        status = RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED
+        steps: list[Step] = [
+            EndRun(
+                claim.run.run_id,
+                status,
+                now,
+                exit_code=outcome.exit_code,
+                error=outcome.error,
+                artifacts=outcome.artifacts,
+                log_path=outcome.log_path,
+            )
+        ]
+        template = claim.template
+        if (
+            retry_allowed
+            and template is not None
+            and not outcome.succeeded
+            and retry.should_retry(template.retry, claim.run.attempt, outcome.error)
+        ):
+            wait = retry.backoff_seconds(template.retry, claim.run.attempt)
+            rank = self._front_of_band(QueueRank.parse(claim.job.rank or ""), claim.job)
+            steps.append(RequeueJob(claim.job, claim.run.run_id, rank, self.clock() + wait))
+        else:
+            steps.append(EndJob(claim.job.job_id, claim.run.run_id, now))
+        return steps
+
+    def _front_of_band(self, old: QueueRank, job: Job) -> QueueRank:
+        """A retried job goes back to the front of its priority band."""
+        first = self.dispatch.first_in_band(old.band)
+        return QueueRank(old.band, frac_between(None, first.frac if first else None), job.job_id)
+
+    def _sequential_steps(self, job: Job, outcome: Outcome, retried: bool) -> list[Step]:
+        """The turn passes on when the job is done (not when it waits for a retry)."""
+        assert job.group_id is not None
+        if retried:
+            return []
+        group = self.stores.groups.get(job.group_id)
+        return sequential_steps(group, job, outcome.succeeded)
+
+
+def cancel_running(stores: Stores, job: Job) -> None:
+    """End the run as failed ("cancelled") and the job as cancelled, then stop its task.
+
+    The slot moves on when the dispatcher sees the task end: its finish finds the run ended and
+    records nothing more. Raises StepFailedError when the run ended meanwhile.
+    """
+    if job.status != JobStatus.RUNNING or job.last_run_id is None:
+        raise ConflictError(f"job {job.job_id!r} is {job.status} with no run to stop")
+    now = utcnow()
+    steps: list[Step] = [
+        EndRun(job.last_run_id, RunStatus.FAILED, now, error="cancelled"),
+        EndJob(job.job_id, job.last_run_id, now, JobStatus.CANCELLED),
+    ]
+    if job.group_id:
+        group = stores.groups.get(job.group_id)
+        if group.mode == GroupMode.SEQUENTIAL:
+            steps += sequential_steps(group, job, succeeded=False)
+        else:
+            steps.append(CountGroupJob(job.group_id, succeeded=False))
+    stores.dispatch.commit(steps)
+    stores.tasks.stop(job.last_run_id, "cancelled")
+
+
+def sequential_steps(group: JobGroup, job: Job, succeeded: bool) -> list[Step]:
+    """A sequential group's job ended for good: count it, pass the turn on, and end the group
+    after its last job, or after a failure when the group stops on failure."""
+    steps: list[Step] = [CountGroupJob(group.group_id, succeeded, job.group_index)]
+    done = (job.group_index or 0) + 1 >= len(group.job_ids)
+    stop = not succeeded and group.on_failure == OnFailure.STOP
+    if done or stop:
+        counted = group.model_copy(
+            update={
+                "completed": group.completed + (1 if succeeded else 0),
+                "failed": group.failed + (0 if succeeded else 1),
+            }
+        )
+        steps.append(EndGroup(group.group_id, _group_status(counted), utcnow()))
+    return steps
+
+
+def _groups_of(steps: Sequence[Step]) -> set[str]:
+    groups = set()
+    for step in steps:
+        if isinstance(step, CountGroupJob | EndGroup | StartGroup | GroupTurn):
+            groups.add(step.group_id)
+        elif isinstance(step, StartJob) and step.entry.group_id:
+            groups.add(step.entry.group_id)
+    return groups
+
+
+def _retried(steps: Sequence[Step]) -> bool:
+    return any(isinstance(step, RequeueJob) for step in steps)
+
+
+def _running_job(entry: QueueEntry, run: JobRun) -> Job:
+    return Job(
+        job_id=entry.job_id,
+        template_id=entry.template_id,
+        schedule_id=entry.schedule_id,
+        group_id=entry.group_id,
+        group_mode=entry.group_mode,
+        group_index=entry.group_index,
+        params=entry.params,
+        priority=entry.priority,
+        status=JobStatus.RUNNING,
+        rank=entry.rank,
+        attempt=run.attempt,
+        last_run_id=run.run_id,
+        created_at=entry.created_at,
+    )
+
+
+def _group_status(group: JobGroup) -> GroupStatus:
+    if group.failed == 0 and group.completed > 0:
+        return GroupStatus.COMPLETED
+    if group.completed == 0:
+        return GroupStatus.FAILED
+    return GroupStatus.PARTIAL

@@ -1,0 +1,55 @@
+"""What dispatch needs beyond the entity stores: slots and atomic steps, stopping a running
+unit, and waking the dispatcher."""
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from jobsched.dispatch.steps import Step
+from jobsched.dispatch.units import Claim
+from jobsched.models import QueueEntry, Reservation, SlotLease
+from jobsched.ranks import QueueRank
+
+
+class DispatchStore(Protocol):
+    def slots(self) -> list[SlotLease]: ...
+    def commit(self, steps: Sequence[Step]) -> None:
+        """All steps or none; raises StepFailedError naming the step whose condition failed."""
+        ...
+
+    def entry(self, unit_id: str) -> QueueEntry | None: ...
+    def first_in_band(self, band: str) -> QueueRank | None: ...
+    def insert_reservation(self, reservation: Reservation, rank: QueueRank) -> None: ...
+    def reservation(self, reservation_id: str) -> Reservation: ...
+    def extend_lease(self, slot: str, holder: str, until: float) -> bool: ...
+    def heartbeat_request(self, claim: Claim) -> dict[str, Any]:
+        """A transaction the worker sends every period: it extends the slot's lease, and fails
+        once its run was ended elsewhere (cancelled, or declared lost)."""
+        ...
+
+    def result_request(self, claim: Claim) -> dict[str, Any]:
+        """A transaction the worker sends at exit with its own exit code and artifacts."""
+        ...
+
+
+class TaskStopper(Protocol):
+    """Stops a running unit's task: ECS StopTask on AWS, SIGTERM then SIGKILL locally."""
+
+    def stop(self, unit_id: str, reason: str) -> None: ...
+
+
+class Kicker(Protocol):
+    """Wakes the dispatcher when work arrives and it may be idle (idempotent, cheap)."""
+
+    def kick(self) -> None: ...
+
+
+class NoKicker:
+    """For processes that never dispatch (the CLI, tests of the queue alone)."""
+
+    def kick(self) -> None:
+        return None
+
+
+class NoTaskStopper:
+    def stop(self, unit_id: str, reason: str) -> None:
+        return None

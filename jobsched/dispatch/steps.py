@@ -1,0 +1,181 @@
+"""The steps a dispatch decision is made of. The core decides which steps to take; the store
+commits a list of them atomically (one DynamoDB transaction) and names the step whose
+condition failed, so the core can decide again. Each step states its condition."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jobsched.errors import DomainError
+from jobsched.models import (
+    GroupStatus,
+    Job,
+    JobRun,
+    JobStatus,
+    QueueEntry,
+    ReservationStatus,
+    RunStatus,
+    UnitKind,
+)
+from jobsched.ranks import QueueRank
+
+
+@dataclass(frozen=True)
+class TakeSlot:
+    """Hold `slot` for `holder`. Condition: the slot is free or its lease expired, or, when
+    `expected_holder` is given, it is held by that unit (a finishing unit hands it over)."""
+
+    slot: str
+    holder: str
+    kind: UnitKind
+    lease_until: float
+    now: float
+    expected_holder: str | None = None
+
+
+@dataclass(frozen=True)
+class ReleaseSlot:
+    """Free `slot`. Condition: `holder` holds it."""
+
+    slot: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class CheckSlotHolder:
+    slot: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class CheckNotPaused:
+    """Condition: the queue is not paused."""
+
+
+@dataclass(frozen=True)
+class StartJob:
+    """The job leaves the queue (its place must exist) and goes queued -> running with its run."""
+
+    entry: QueueEntry
+    run: JobRun
+
+
+@dataclass(frozen=True)
+class GroupTurn:
+    """A sequential group's job may start only in its turn; the first one starts the group."""
+
+    group_id: str
+    index: int
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class StartGroup:
+    """A parallel group goes queued -> running; its jobs then start under its slot."""
+
+    group_id: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class StartReservation:
+    """The reservation leaves the queue and goes pending -> running."""
+
+    entry: QueueEntry
+    slot: str
+    started_at: datetime
+
+
+@dataclass(frozen=True)
+class EndRun:
+    """Condition: the run is still started (a cancel or the sweeper may have ended it)."""
+
+    run_id: str
+    status: RunStatus
+    finished_at: datetime
+    exit_code: int | None = None
+    error: str | None = None
+    artifacts: list[str] = field(default_factory=list)
+    log_path: str | None = None
+
+
+@dataclass(frozen=True)
+class EndJob:
+    """running -> finished (or cancelled). Condition: running, and `run_id` is its latest run."""
+
+    job_id: str
+    run_id: str
+    finished_at: datetime
+    status: JobStatus = JobStatus.FINISHED
+
+
+@dataclass(frozen=True)
+class RequeueJob:
+    """running -> queued for a retry, at `rank`, not before `not_before` (epoch seconds)."""
+
+    job: Job
+    run_id: str
+    rank: QueueRank
+    not_before: float
+
+
+@dataclass(frozen=True)
+class EndReservation:
+    """Condition: the reservation is running."""
+
+    reservation_id: str
+    status: ReservationStatus
+    finished_at: datetime
+    exit_code: int | None = None
+    error: str | None = None
+    artifacts: list[str] = field(default_factory=list)
+    log_path: str | None = None
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class CountGroupJob:
+    """Count one of the group's jobs as ended; a sequential group passes the turn on."""
+
+    group_id: str
+    succeeded: bool
+    turn: int | None = None  # sequential: the index whose turn ends (condition: it is)
+
+
+@dataclass(frozen=True)
+class EndGroup:
+    """Condition: the group is running (or queued, when nothing of it ever started)."""
+
+    group_id: str
+    status: GroupStatus
+    finished_at: datetime
+
+
+Step = (
+    TakeSlot
+    | ReleaseSlot
+    | CheckSlotHolder
+    | CheckNotPaused
+    | StartJob
+    | GroupTurn
+    | StartGroup
+    | StartReservation
+    | EndRun
+    | EndJob
+    | RequeueJob
+    | EndReservation
+    | CountGroupJob
+    | EndGroup
+)
+
+
+class StepFailedError(DomainError):
+    """The store committed nothing: `step`'s condition did not hold."""
+
+    title = "Conflict"
+
+    def __init__(self, step: Step, steps: Sequence[Step]) -> None:
+        super().__init__(f"{type(step).__name__} failed its condition")
+        self.step = step
+        self.steps = list(steps)

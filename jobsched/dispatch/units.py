@@ -1,0 +1,56 @@
+"""What a claim hands to an executor, and what an executor hands back."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from jobsched.models import Job, JobGroup, JobRun, JobTemplate, Reservation, UnitKind
+
+
+class Claim(BaseModel):
+    """A unit that holds a slot. Serialisable: the state machine carries it between steps."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot: str
+    kind: UnitKind
+    unit_id: str  # run id, group id or reservation id
+    holder: str  # the slot's holder: unit_id, or the group's id for a parallel group's job
+    lease_until: float
+    template: JobTemplate | None = None
+    job: Job | None = None
+    run: JobRun | None = None
+    reservation: Reservation | None = None
+    group: JobGroup | None = None
+
+    @property
+    def params(self) -> dict[str, Any]:
+        if self.job is not None:
+            return self.job.params
+        if self.reservation is not None:
+            return self.reservation.params
+        return {}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a unit's execution ended, as its executor saw it."""
+
+    exit_code: int | None
+    error: str | None = None
+    artifacts: list[str] = field(default_factory=list)
+    log_path: str | None = None
+    result: dict[str, Any] | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0 and self.error is None
+
+    @classmethod
+    def lost(cls) -> "Outcome":
+        return cls(exit_code=None, error="lost")
+
+    @classmethod
+    def cancelled(cls) -> "Outcome":
+        return cls(exit_code=None, error="cancelled")
