@@ -31,7 +31,7 @@ from jobsched.dispatch.steps import (
     TakeSlot,
 )
 from jobsched.dispatch.units import Claim, Outcome
-from jobsched.errors import ConflictError
+from jobsched.errors import ConflictError, NotFoundError
 from jobsched.ids import new_id
 from jobsched.models import (
     GroupMode,
@@ -99,9 +99,14 @@ class Dispatcher:
         finishing = self._finishing_steps(claim, outcome)
         if not claim_next:
             self._commit_finishing(finishing, ReleaseSlot(claim.slot, claim.holder))
+            cancel_stopped_groups(self.stores, finishing)
             return None
         next_claim, _ = self._take_next(claim.slot, claim.holder, finishing)
+        cancel_stopped_groups(self.stores, finishing)
         return next_claim
+
+    def release(self, slot: str, holder: str) -> None:
+        self._commit_finishing([], ReleaseSlot(slot, holder))
 
     def _take_next(
         self, slot: str, expected_holder: str | None, finishing: list[Step]
@@ -393,6 +398,22 @@ def cancel_running(stores: Stores, job: Job) -> None:
             steps.append(CountGroupJob(job.group_id, succeeded=False))
     stores.dispatch.commit(steps)
     stores.tasks.stop(job.last_run_id, "cancelled")
+    cancel_stopped_groups(stores, steps)
+
+
+def cancel_stopped_groups(stores: Stores, steps: Sequence[Step]) -> None:
+    """A sequential group that stopped on a failure cancels the jobs that did not get a turn."""
+    for step in steps:
+        if not isinstance(step, EndGroup) or step.status == GroupStatus.COMPLETED:
+            continue
+        group = stores.groups.get(step.group_id)
+        if group.mode != GroupMode.SEQUENTIAL:
+            continue
+        for job_id in group.job_ids[group.next_index :]:
+            try:
+                stores.jobs.cancel(job_id)
+            except (ConflictError, NotFoundError):
+                continue  # ran, or was cancelled, already
 
 
 def sequential_steps(group: JobGroup, job: Job, succeeded: bool) -> list[Step]:
