@@ -5,7 +5,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
-from jobsched.dispatch.ports import DispatchStore, Kicker, NoKicker, NoTaskStopper, TaskStopper
+from jobsched.dispatch.ports import (
+    DispatchStore,
+    Kicker,
+    LogReader,
+    NoKicker,
+    NoLogs,
+    NoTaskStopper,
+    TaskStopper,
+)
 from jobsched.models import (
     ApiKey,
     Job,
@@ -147,6 +155,9 @@ class Stores:
     dispatch: DispatchStore
     kicker: Kicker = field(default_factory=NoKicker)
     tasks: TaskStopper = field(default_factory=NoTaskStopper)
+    logs: LogReader = field(default_factory=NoLogs)
 
-    def with_edges(self, kicker: Kicker, tasks: TaskStopper) -> "Stores":
-        return replace(self, kicker=kicker, tasks=tasks)
+    def with_edges(
+        self, kicker: Kicker, tasks: TaskStopper, logs: LogReader | None = None
+    ) -> "Stores":
+        return replace(self, kicker=kicker, tasks=tasks, logs=logs or self.logs)

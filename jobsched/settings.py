@@ -33,6 +33,26 @@ class Settings(BaseSettings):
     )
 
     slots: int = Field(default=1, ge=1, le=100)
+    # Dispatch: until a worker's first heartbeat the claim's lease counts (image pull, task
+    # start); afterwards each heartbeat extends it by three periods.
+    startup_lease_seconds: float = Field(default=600.0, gt=0)
+    heartbeat_seconds: float = Field(default=30.0, gt=0)
+    sweep_seconds: float = Field(default=60.0, gt=0)
+
+    # The AWS execution path (set by the CDK app on the Lambdas).
+    state_machine_arn: str | None = None
+    cluster: str | None = None
+    task_definition: str | None = None
+    container_name: str = "worker"
+    subnets: list[str] = Field(default_factory=list)
+    security_groups: list[str] = Field(default_factory=list)
+    assign_public_ip: bool = True
+    artifacts_bucket: str | None = None
+    log_group: str | None = None
+    log_stream_prefix: str = "job"
+
+    # The local runtime: where run logs and outputs are kept.
+    data_dir: str = ".jobsched"
     # Serve /docs and /openapi.json without a key (the local runtime turns this on).
     public_docs: bool = False
     log_level: str = "INFO"

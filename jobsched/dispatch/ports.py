@@ -43,6 +43,21 @@ class Kicker(Protocol):
     def kick(self) -> None: ...
 
 
+class LogReader(Protocol):
+    """A run's log lines from `cursor` on (CloudWatch Logs on AWS, the log file locally)."""
+
+    def read(
+        self, log_path: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[str], str | None]: ...
+
+
+class NoLogs:
+    def read(
+        self, log_path: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        return [], cursor
+
+
 class NoKicker:
     """For processes that never dispatch (the CLI, tests of the queue alone)."""
 
