@@ -78,6 +78,7 @@ class NewJobs:
     templates: dict[str, int]  # template id -> the version the jobs were made from
     group: JobGroup | None = None  # a new group these jobs form
     join_group: str | None = None  # an existing, still queued group they join
+    group_size: int | None = None  # the size the joined group had when read (a race guard)
     idempotency: IdempotencyClaim | None = None
 
 

@@ -135,8 +135,8 @@ class Dispatcher:
             stop = self._after_failure(failed.step, slot, expected_holder, finishing)
             if stop is not None:
                 return None, stop
-            if entry.group_id:
-                skipped_groups.add(entry.group_id)
+            if isinstance(failed.step, StartGroup):  # the group runs elsewhere already
+                skipped_groups.add(failed.step.group_id)
         if expected_holder is not None:
             self._commit_finishing(finishing, ReleaseSlot(slot, expected_holder))
         return None, False

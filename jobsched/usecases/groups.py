@@ -68,11 +68,15 @@ def _new_group(
             job_id=rank.job_id,
             template_id=spec.template_id,
             group_id=group_id,
+            group_mode=request.mode,
+            group_index=index,
             params=job_params,
             priority=request.priority,
             rank=rank.key,
         )
-        for rank, spec, job_params in zip(ranks, request.jobs, params, strict=True)
+        for index, (rank, spec, job_params) in enumerate(
+            zip(ranks, request.jobs, params, strict=True)
+        )
     ]
     group = JobGroup(group_id=group_id, job_ids=job_ids, **request.model_dump(exclude={"jobs"}))
     return group, jobs

@@ -18,7 +18,7 @@ from jobsched.errors import (
     ValidationFailedError,
 )
 from jobsched.ids import new_id
-from jobsched.models import GroupStatus, Job, JobRun, JobStatus, JobTemplate
+from jobsched.models import GroupStatus, Job, JobGroup, JobRun, JobStatus, JobTemplate
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import IdempotencyClaim, JobFilter, NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
@@ -66,17 +66,21 @@ def enqueue(
     the template's version keeps honest.
     """
     digest = request_hash(request) if idempotency_key else ""
-    if request.group_id:
-        _check_group_open(stores, request.group_id)
+    group = _open_group(stores, request.group_id) if request.group_id else None
     for fresh in (False, True):
         template = template_for_new_jobs(stores, request.template_id, fresh=fresh)
         job = _new_job(stores, request, template)
+        if group is not None:  # it joins at the end of the group's order
+            job = job.model_copy(
+                update={"group_mode": group.mode, "group_index": len(group.job_ids)}
+            )
         claim = IdempotencyClaim(idempotency_key, digest, job.job_id) if idempotency_key else None
         new = NewJobs(
             jobs=[job],
             templates={template.template_id: template.version},
             idempotency=claim,
             join_group=request.group_id,
+            group_size=len(group.job_ids) if group else None,
         )
         try:
             stores.jobs.insert(new)
@@ -129,10 +133,11 @@ def template_for_new_jobs(stores: Stores, template_id: str, fresh: bool = False)
     return template
 
 
-def _check_group_open(stores: Stores, group_id: str) -> None:
+def _open_group(stores: Stores, group_id: str) -> JobGroup:
     group = stores.groups.get(group_id)
     if group.status != GroupStatus.QUEUED:
         raise ConflictError(f"group {group_id!r} is {group.status}; it takes no new jobs")
+    return group
 
 
 def view_job(stores: Stores, job: Job, template_names: dict[str, str] | None = None) -> JobView:

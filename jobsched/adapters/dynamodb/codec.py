@@ -71,5 +71,6 @@ def decode(model: type[M], item: dict[str, Any]) -> M:
     data = deserialize_map(item)
     fields = {name: value for name, value in data.items() if name in model.model_fields}
     for name in JSON_FIELDS & fields.keys():
-        fields[name] = json.loads(fields[name])
+        if fields[name] is not None:  # a NULL written by a SET of an absent value
+            fields[name] = json.loads(fields[name])
     return model.model_validate(fields)

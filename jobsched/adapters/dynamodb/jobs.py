@@ -160,11 +160,13 @@ class DynamoJobStore:
                         "TableName": self.groups_table,
                         "Key": {"group_id": {"S": new.join_group}},
                         "UpdateExpression": "SET job_ids = list_append(job_ids, :ids)",
-                        "ConditionExpression": "#status = :queued",
+                        # The size read is the joining job's index: no other job took it.
+                        "ConditionExpression": "#status = :queued AND size(job_ids) = :size",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": {
                             ":ids": serialize([job.job_id for job in new.jobs]),
                             ":queued": {"S": "queued"},
+                            ":size": serialize(new.group_size or 0),
                         },
                     }
                 }
