@@ -98,3 +98,29 @@ def reader(stores: Stores) -> TestClient:
 @pytest.fixture
 def writer(stores: Stores) -> TestClient:
     return _client(stores, [Scope.WRITE])
+
+
+# --- concurrency --------------------------------------------------------------------------------
+
+
+# moto applies a request in several steps without a lock, so two threads could interleave inside
+# one transaction, which DynamoDB never does. This makes each request atomic (as DynamoDB's are),
+# so the interleavings a test exercises are the real ones: between our reads and our writes.
+@pytest.fixture
+def serialised_moto(dynamo: object) -> Iterator[None]:
+    import threading
+
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    original = BotocoreStubber.__call__
+    lock = threading.Lock()
+
+    def atomic(self: BotocoreStubber, *args: object, **kwargs: object) -> object:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    BotocoreStubber.__call__ = atomic  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BotocoreStubber.__call__ = original  # type: ignore[method-assign]

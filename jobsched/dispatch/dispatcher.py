@@ -48,7 +48,7 @@ from jobsched.models import (
     utcnow,
 )
 from jobsched.ports import Stores
-from jobsched.ranks import QueueRank, frac_between
+from jobsched.ranks import QueueRank, band_of, frac_between
 
 HEAD_WINDOW = 10  # queue places read per claim: enough to pass retries waiting their turn
 
@@ -357,16 +357,16 @@ class Dispatcher:
             and retry.should_retry(template.retry, claim.run.attempt, outcome.error)
         ):
             wait = retry.backoff_seconds(template.retry, claim.run.attempt)
-            rank = self._front_of_band(QueueRank.parse(claim.job.rank or ""), claim.job)
+            rank = self._front_of_band(band_of(claim.job.priority), claim.job)
             steps.append(RequeueJob(claim.job, claim.run.run_id, rank, self.clock() + wait))
         else:
             steps.append(EndJob(claim.job.job_id, claim.run.run_id, now))
         return steps
 
-    def _front_of_band(self, old: QueueRank, job: Job) -> QueueRank:
+    def _front_of_band(self, band: str, job: Job) -> QueueRank:
         """A retried job goes back to the front of its priority band."""
-        first = self.dispatch.first_in_band(old.band)
-        return QueueRank(old.band, frac_between(None, first.frac if first else None), job.job_id)
+        first = self.dispatch.first_in_band(band)
+        return QueueRank(band, frac_between(None, first.frac if first else None), job.job_id)
 
     def _sequential_steps(self, job: Job, outcome: Outcome, retried: bool) -> list[Step]:
         """The turn passes on when the job is done (not when it waits for a retry)."""

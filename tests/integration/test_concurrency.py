@@ -1,15 +1,9 @@
-"""Several threads enqueue, move, re-prioritise and cancel on one queue at once.
-
-moto applies a request in several steps without a lock, so two threads could interleave inside
-one transaction, which DynamoDB never does. The `serialised_moto` fixture makes each request
-atomic (as DynamoDB's are), so the interleavings we exercise are the real ones: between our
-reads and our conditional writes.
-"""
+"""Several threads enqueue, move, re-prioritise and cancel on one queue at once (with each
+moto request made atomic, as DynamoDB's are: see `serialised_moto` in tests/conftest.py)."""
 
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -24,24 +18,6 @@ from jobsched.usecases.queue import MoveRequest, move_job, set_priority
 
 THREADS = 6
 OPS_PER_THREAD = 25
-
-
-@pytest.fixture
-def serialised_moto(dynamo: object) -> Iterator[None]:
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    original = BotocoreStubber.__call__
-    lock = threading.Lock()
-
-    def atomic(self: BotocoreStubber, *args: object, **kwargs: object) -> object:
-        with lock:
-            return original(self, *args, **kwargs)
-
-    BotocoreStubber.__call__ = atomic  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        BotocoreStubber.__call__ = original  # type: ignore[method-assign]
 
 
 def _all_jobs(stores: Stores) -> list[str]:
