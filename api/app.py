@@ -6,7 +6,7 @@ from functools import cache
 from fastapi import APIRouter, FastAPI
 
 from api import docs, problems
-from api.routers import groups, jobs, queue, runs, templates
+from api.routers import groups, jobs, queue, reservations, runs, templates
 from jobsched.ports import Stores
 
 PREFIXES = ("/api/v2", "/scheduler")  # spec: Option A path versioning, and the phase-1 prefix
@@ -31,7 +31,7 @@ def scheduler_router() -> APIRouter:
     router = APIRouter(
         responses={code: problems.PROBLEM_SCHEMA for code in (401, 403, 404, 409, 422)}
     )
-    for module in (templates, jobs, queue, runs, groups):
+    for module in (templates, jobs, queue, runs, groups, reservations):
         router.include_router(module.router)
     return router
 

@@ -15,6 +15,8 @@ from jobsched.models import (
     JobTemplate,
     OnFailure,
     QueueEntry,
+    Reservation,
+    ReservationStatus,
     RunStatus,
 )
 from jobsched.priority import display_priority
@@ -158,8 +160,53 @@ class QueueItemOut(BaseModel):
         return cls(position=position, **entry.model_dump(mode="json", include=QUEUE_ITEM_FIELDS))
 
 
+class QueuedReservationOut(BaseModel):
+    reservation_id: str
+    template_id: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: QueueEntry) -> "QueuedReservationOut":
+        return cls(
+            reservation_id=entry.job_id,
+            template_id=entry.template_id,
+            created_at=entry.created_at,
+        )
+
+
 class QueueOut(PageOut[QueueItemOut]):
     paused: bool
+    reservations: list[QueuedReservationOut] = Field(
+        default_factory=list,
+        description="pending next-slot reservations, which run before every queued job in "
+        "this order (first page only)",
+    )
+
+
+class ReservationOut(BaseModel):
+    reservation_id: str
+    template_id: str
+    params: dict[str, Any]
+    status: ReservationStatus
+    exit_code: int | None
+    error: str | None
+    result: dict[str, Any] | None
+    artifacts: list[str]
+    log_path: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, reservation: Reservation) -> "ReservationOut":
+        return cls.model_validate(reservation.model_dump(include=set(cls.model_fields)))
+
+
+class RunLogsOut(BaseModel):
+    lines: list[str] = Field(description="log lines, oldest first (JSON lines from the worker)")
+    next_cursor: str | None = Field(
+        description="pass as ?cursor= to read on; a running job's log grows behind it"
+    )
 
 
 class QueueStateOut(BaseModel):

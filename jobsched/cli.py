@@ -56,27 +56,56 @@ def local(
         typer.Option(help="Install this key (jsk_<id>_<secret>) with every scope at start."),
     ] = None,
     moto_port: Annotated[int, typer.Option(help="Port of the in-process AWS emulator.")] = 5566,
+    slots: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=100, help="Units that may run at once [default: JOBSCHED_SLOTS or 1]"
+        ),
+    ] = None,
+    data_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="Where run logs and outputs go [default: JOBSCHED_DATA_DIR or .jobsched]"
+        ),
+    ] = None,
 ) -> None:
-    """Run the scheduler on this machine: AWS emulator, tables, default templates and the API.
+    """Run the scheduler on this machine: AWS emulator, tables, default templates, the API, a
+    dispatcher running jobs as local worker processes, and the sweeper.
 
-    State lives in memory and ends with the process.
+    Queue state lives in memory and ends with the process; run logs and outputs stay in the
+    data dir.
     """
     from jobsched.local import LocalConfig, LocalRuntime, LocalRuntimeError
+    from jobsched.local_exec.executor import ExecutorError
 
     if api_key is not None:
         _check_token(api_key)
-    runtime = LocalRuntime(LocalConfig(host=host, port=port, moto_port=moto_port))
+    _log_to_terminal()
+    config = LocalConfig(host=host, port=port, moto_port=moto_port, slots=slots, data_dir=data_dir)
+    runtime = LocalRuntime(config)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         runtime.start()
         _announce(runtime, api_key)
         runtime.serve()
-    except LocalRuntimeError as exc:
+    except (LocalRuntimeError, ExecutorError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         err_console.print("stopping")
     finally:
         runtime.stop()
+
+
+def _log_to_terminal() -> None:
+    """The runtime's own log lines (units starting and ending, recoveries) beside uvicorn's."""
+    import logging
+
+    from jobsched.settings import get_settings
+
+    logging.basicConfig(
+        level=get_settings().log_level.upper(), format="%(levelname)-9s %(message)s"
+    )
+    logging.getLogger("botocore").setLevel(logging.WARNING)
 
 
 def _check_token(token: str) -> None:
@@ -92,6 +121,12 @@ def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
     console.print(f"[bold]API[/]           {config.api_url}", markup=True)
     console.print(f"[bold]Docs[/]          {config.api_url}/docs", markup=True)
     console.print(f"[bold]AWS endpoint[/]  {config.endpoint_url}", markup=True)
+    assert runtime.settings is not None
+    console.print(f"[bold]Slots[/]         {runtime.settings.slots}", markup=True)
+    console.print(
+        f"[bold]Run logs[/]      {runtime.runs_dir}/<run id>/log.jsonl (outputs beside them)",
+        markup=True,
+    )
     if api_key is None:
         console.print("[bold]Admin API key[/] (shown once; lost on exit):", markup=True)
         console.print(minted.secret, soft_wrap=True)  # never folded: it is copied whole

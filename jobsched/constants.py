@@ -11,6 +11,8 @@ MAX_PAGE_SIZE: Final = 200
 MAX_ID_LENGTH: Final = 128  # far below DynamoDB's key size limits
 MAX_POSITION: Final = 100_000  # deeper places: move before/after a job instead
 DEFAULT_PAGE_SIZE: Final = 50
+MAX_LOG_LINES: Final = 1000  # log lines per read of GET /runs/{id}/logs
+DEFAULT_LOG_LINES: Final = 200
 IDEMPOTENCY_TTL_SECONDS: Final = 24 * 3600
 
 # Priority levels: named levels map to these ints; `immediate` ranks above every int.

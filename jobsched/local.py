@@ -1,15 +1,18 @@
 """The embedded default: the whole scheduler on one machine with no AWS account.
 
 The same stores as in production talk to moto's server running in this process, so the API,
-the CLI (`AWS_ENDPOINT_URL=... jobsched keys list`) and later the workers all share one emulator.
-Its state lives in memory and ends with the process.
+the CLI (`AWS_ENDPOINT_URL=... jobsched keys list`) and the workers all share one emulator. A
+local dispatcher loop runs the same claim/finish code as the state machine on AWS, and a local
+executor runs the container's worker as a subprocess, one log file per run. The emulator's
+state lives in memory and ends with the process; run logs and outputs stay in the data dir.
 """
 
 import logging
 import os
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from jobsched.models import Scope
@@ -22,6 +25,8 @@ if TYPE_CHECKING:
     import uvicorn
     from moto.server import ThreadedMotoServer
 
+    from jobsched.local_exec.dispatcher_loop import LocalDispatcher
+
 logger = logging.getLogger(__name__)
 
 LOOPBACK = "127.0.0.1"
@@ -30,6 +35,16 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 DEFAULT_REGION = "us-east-1"
 ALL_SCOPES = [Scope.READ, Scope.WRITE, Scope.ADMIN]
+# Dispatch timings on one machine, unless set through JOBSCHED_* variables. Nothing here is
+# paid for per call or started per task, so a lost worker is found within seconds rather than
+# minutes: a heartbeat every 5 s (lease 15 s), a worker that never beats loses its slot after
+# 60 s (a subprocess starts in about a second; a Fargate task may pull its image for minutes),
+# and the sweeper looks every 10 s.
+LOCAL_TIMINGS: dict[str, float] = {
+    "heartbeat_seconds": 5.0,
+    "startup_lease_seconds": 60.0,
+    "sweep_seconds": 10.0,
+}
 
 
 class LocalRuntimeError(Exception):
@@ -41,6 +56,8 @@ class LocalConfig:
     host: str = LOOPBACK
     port: int = 8000
     moto_port: int = 5566
+    slots: int | None = None  # None: JOBSCHED_SLOTS (default 1)
+    data_dir: str | None = None  # None: JOBSCHED_DATA_DIR (default .jobsched)
 
     @property
     def endpoint_url(self) -> str:
@@ -51,6 +68,20 @@ class LocalConfig:
         # 0.0.0.0 listens everywhere, but a client reaches it via loopback.
         host = LOOPBACK if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
         return f"http://{host}:{self.port}"
+
+
+def local_settings(config: LocalConfig) -> Settings:
+    """The environment's settings, pointed at the emulator, with the local timings where the
+    environment sets none, and the command line's slots and data dir."""
+    base = Settings(aws_endpoint_url=config.endpoint_url)
+    overrides: dict[str, Any] = {
+        name: value for name, value in LOCAL_TIMINGS.items() if name not in base.model_fields_set
+    }
+    if config.slots is not None:
+        overrides["slots"] = config.slots
+    data_dir = config.data_dir or base.data_dir
+    overrides["data_dir"] = str(Path(data_dir).expanduser().resolve())
+    return base.model_copy(update=overrides)
 
 
 def is_local_endpoint(endpoint_url: str | None) -> bool:
@@ -79,13 +110,16 @@ def ensure_port_free(host: str, port: int, what: str) -> None:
 
 
 class LocalRuntime:
-    """Emulator, tables, seed data and the API server, started and stopped as one."""
+    """Emulator, tables, seed data, the dispatcher loop with its executor and sweeper, and the
+    API server, started and stopped as one."""
 
     def __init__(self, config: LocalConfig) -> None:
         self.config = config
+        self.settings: Settings | None = None
         self._moto: ThreadedMotoServer | None = None
         self._server: uvicorn.Server | None = None
         self._stores: Stores | None = None
+        self._dispatcher: LocalDispatcher | None = None
 
     @property
     def stores(self) -> Stores:
@@ -93,32 +127,55 @@ class LocalRuntime:
             raise RuntimeError("call start() first")
         return self._stores
 
-    def start(self) -> Stores:
-        """Start the emulator, create the tables and seed the default templates."""
-        from moto.server import ThreadedMotoServer
+    @property
+    def runs_dir(self) -> Path:
+        from jobsched.local_exec.logs import RUNS_DIR
 
+        if self.settings is None:
+            raise RuntimeError("call start() first")
+        return Path(self.settings.data_dir) / RUNS_DIR
+
+    def start(self) -> Stores:
+        """Start the emulator, create the tables, seed the default templates, and start the
+        dispatcher loop, its executor and the sweeper."""
         from jobsched.adapters.dynamodb import Dynamo, build_stores
         from jobsched.adapters.dynamodb.tables import create_tables
+        from jobsched.local_exec.emulator import atomic_moto_server
+        from jobsched.local_exec.executor import find_container_dir
 
+        find_container_dir()  # fail before starting anything when there is no worker to run
         ensure_port_free(LOOPBACK, self.config.moto_port, "AWS emulator")
         ensure_port_free(self.config.host, self.config.port, "API")
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request
-        self._moto = ThreadedMotoServer(
-            ip_address=LOOPBACK, port=self.config.moto_port, verbose=False
-        )
+        self._moto = atomic_moto_server(LOOPBACK, self.config.moto_port)
         self._moto.start()
         use_fake_credentials()
         # Exported too, so anything in this process (or its children) that reads the
         # settings reaches the emulator rather than a real account.
         os.environ["AWS_ENDPOINT_URL"] = self.config.endpoint_url
         get_settings.cache_clear()
-        settings = Settings(aws_endpoint_url=self.config.endpoint_url)
+        self.settings = settings = local_settings(self.config)
         dynamo = Dynamo(settings)
         create_tables(dynamo)
-        self._stores = build_stores(settings, dynamo)
-        seeded = seed_default_templates(self._stores)
+        stores = build_stores(settings, dynamo)
+        seeded = seed_default_templates(stores)
         logger.info("seeded templates: %s", ", ".join(seeded) or "none")
+        self._stores = self._start_dispatch(settings, stores)
         return self._stores
+
+    def _start_dispatch(self, settings: Settings, stores: Stores) -> Stores:
+        """Wire the execution edges into the stores (the API's kicks and cancels reach the
+        loop and the executor) and start the loop."""
+        from jobsched.local_exec.dispatcher_loop import LocalDispatcher, LoopConfig
+        from jobsched.local_exec.executor import ExecutorConfig, LocalExecutor
+        from jobsched.local_exec.logs import FileLogReader
+
+        executor = LocalExecutor(stores.dispatch, ExecutorConfig.from_settings(settings))
+        self._dispatcher = LocalDispatcher(executor, LoopConfig.from_settings(settings))
+        wired = stores.with_edges(
+            kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)
+        )
+        self._dispatcher.start(wired)
+        return wired
 
     def install_key(self, token: str | None = None, name: str = "local-admin") -> MintedKey:
         """An all-scopes key: the given token (`jsk_<id>_<secret>`) or a new random one."""
@@ -136,10 +193,14 @@ class LocalRuntime:
         self._server.run()
 
     def stop(self) -> None:
-        """Stop whatever started; safe to call twice or after a failed start."""
+        """Stop whatever started; safe to call twice or after a failed start. Workers are
+        stopped and their runs recorded before the emulator goes."""
         if self._server is not None:
             self._server.should_exit = True
             self._server = None
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
+            self._dispatcher = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None

@@ -65,7 +65,8 @@ def get_job(stores: StoresDep, job_id: PathId) -> JobOut:
 
 @router.post("/{job_id}/cancel", dependencies=[CanWrite])
 def cancel_job(stores: StoresDep, job_id: PathId) -> JobOut:
-    """A queued job is cancelled and leaves the queue; a finished one is 409."""
+    """A queued job is cancelled and leaves the queue; a running one is cancelled and its task
+    stopped (its run fails with error "cancelled"); a finished one is 409."""
     job = use.cancel_job(stores, job_id)
     return JobOut.of(use.view_job(stores, job))
 

@@ -3,7 +3,15 @@
 from fastapi import APIRouter
 
 from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
-from api.schemas import JobOut, PageOut, QueueItemOut, QueueOut, QueueStateOut, QueueStatsOut
+from api.schemas import (
+    JobOut,
+    PageOut,
+    QueuedReservationOut,
+    QueueItemOut,
+    QueueOut,
+    QueueStateOut,
+    QueueStatsOut,
+)
 from jobsched.usecases import queue as use
 from jobsched.usecases.jobs import get_job
 
@@ -12,10 +20,17 @@ router = APIRouter(prefix="/queue", tags=["queue"])
 
 @router.get("", dependencies=[CanRead])
 def view_queue(stores: StoresDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> QueueOut:
-    """Queued jobs in dispatch order: priority, then position."""
+    """Queued jobs in dispatch order: priority, then position. The first page also lists the
+    pending next-slot reservations, which run before every queued job."""
     entries, next_cursor, state = use.view_queue(stores, limit, cursor)
     items = [QueueItemOut.of(position, entry) for position, entry in entries]
-    return QueueOut(items=items, next_cursor=next_cursor, paused=state.paused)
+    reservations = stores.queue.reservations() if cursor is None else []
+    return QueueOut(
+        items=items,
+        next_cursor=next_cursor,
+        paused=state.paused,
+        reservations=[QueuedReservationOut.of(entry) for entry in reservations],
+    )
 
 
 @router.get("/stats", dependencies=[CanRead])

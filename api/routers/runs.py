@@ -1,15 +1,19 @@
 """/runs: the execution history."""
 
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, PathId, StoresDep
-from api.schemas import PageOut, RunOut
+from api.schemas import PageOut, RunLogsOut, RunOut
+from jobsched.constants import DEFAULT_LOG_LINES, MAX_LOG_LINES
 from jobsched.errors import ValidationFailedError
 from jobsched.models import RunStatus
 from jobsched.ports import RunFilter
-from jobsched.usecases.runs import list_runs
+from jobsched.usecases.runs import list_runs, run_logs
+
+LogLimit = Annotated[int, Query(ge=1, le=MAX_LOG_LINES, description="lines to return at most")]
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 
@@ -40,3 +44,13 @@ def list_all_runs(
 @router.get("/{run_id}", dependencies=[CanRead])
 def get_run(stores: StoresDep, run_id: PathId) -> RunOut:
     return RunOut.of(stores.runs.get(run_id))
+
+
+@router.get("/{run_id}/logs", dependencies=[CanRead])
+def get_run_logs(
+    stores: StoresDep, run_id: PathId, limit: LogLimit = DEFAULT_LOG_LINES, cursor: Cursor = None
+) -> RunLogsOut:
+    """The run's log lines from `cursor` on, also while it runs: read again with `next_cursor`
+    to follow it (CloudWatch Logs on AWS, the run's log file locally)."""
+    lines, next_cursor = run_logs(stores, run_id, cursor, limit)
+    return RunLogsOut(lines=lines, next_cursor=next_cursor)

@@ -103,7 +103,14 @@ class Dispatcher:
             return None
         next_claim, _ = self._take_next(claim.slot, claim.holder, finishing)
         cancel_stopped_groups(self.stores, finishing)
+        self._note_retries(finishing)
         return next_claim
+
+    def _note_retries(self, finishing: Sequence[Step]) -> None:
+        """The head read before this finish could not see the retry it queued: wake for it."""
+        for step in finishing:
+            if isinstance(step, RequeueJob):
+                self.wake_at = min(self.wake_at or step.not_before, step.not_before)
 
     def release(self, slot: str, holder: str) -> None:
         self._commit_finishing([], ReleaseSlot(slot, holder))

@@ -160,6 +160,7 @@ def test_a_failed_job_is_retried_after_its_backoff(
     assert claim is not None
     after = dispatcher.finish(claim, Outcome(exit_code=3, error=None))
     # The failed job went back to the front of its band, waiting 30 s: the other job runs.
+    assert dispatcher.wake_at == pytest.approx(clock.now + 30)
     assert after is not None
     assert _unit(after) == other
     job = wired.jobs.get(flaky)

@@ -1,0 +1,94 @@
+"""Run logs kept as files, `<data_dir>/runs/<unit id>/log.jsonl`, read from a byte offset.
+
+The local executor writes each worker's stdout and stderr there. A run's `log_path` is recorded
+only when the run ends, so while it runs the reader is given the run's id instead and derives
+the path from it: that is why the layout depends on nothing but the id.
+"""
+
+import re
+from pathlib import Path
+
+from jobsched.errors import ValidationFailedError
+
+RUNS_DIR = "runs"
+LOG_FILE = "log.jsonl"
+OUTPUTS_DIR = "outputs"
+# One read returns at most this many bytes of lines, so a response stays small however long
+# the log is; a client follows with the next cursor.
+MAX_READ_BYTES = 1024 * 1024
+# A unit id names a folder: nothing that could step out of the runs folder.
+UNIT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def run_dir(data_dir: Path, unit_id: str) -> Path:
+    return data_dir / RUNS_DIR / unit_id
+
+
+def log_file(data_dir: Path, unit_id: str) -> Path:
+    return run_dir(data_dir, unit_id) / LOG_FILE
+
+
+class FileLogReader:
+    """The LogReader of the local runtime. It never reads outside `<data_dir>/runs`."""
+
+    def __init__(self, data_dir: str | Path) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self._root = self.data_dir / RUNS_DIR
+
+    def read(
+        self, log_path: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        """Up to `limit` whole lines from `cursor` on, and the cursor after them.
+
+        `log_path` is a path the executor recorded, or a unit's id while its run is going. An
+        unknown or absent log reads as empty, with the cursor unchanged so a client can keep
+        following a run whose worker has not written yet.
+        """
+        offset = parse_cursor(cursor)
+        path = self._locate(log_path)
+        if path is None:
+            return [], cursor
+        try:
+            with path.open("rb") as log:
+                log.seek(offset)
+                data = log.read(MAX_READ_BYTES)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return [], cursor
+        lines, consumed = _whole_lines(data, limit)
+        return lines, str(offset + consumed)
+
+    def _locate(self, log_path: str | None) -> Path | None:
+        if not log_path:
+            return None
+        if UNIT_ID.fullmatch(log_path):
+            return log_file(self.data_dir, log_path)
+        path = Path(log_path).resolve()
+        return path if path.is_relative_to(self._root) else None
+
+
+def parse_cursor(cursor: str | None) -> int:
+    if cursor is None or cursor == "":
+        return 0
+    if not cursor.isdigit() or len(cursor) > 18:
+        raise ValidationFailedError.on("cursor", "is not a cursor this log handed out")
+    return int(cursor)
+
+
+def _whole_lines(data: bytes, limit: int) -> tuple[list[str], int]:
+    """Complete lines only (a line being written is returned once it ends), and bytes used."""
+    lines: list[str] = []
+    position = 0
+    while len(lines) < limit:
+        end = data.find(b"\n", position)
+        if end < 0:
+            break
+        lines.append(_text(data[position:end]))
+        position = end + 1
+    if not lines and len(data) == MAX_READ_BYTES:
+        # One line longer than a whole read: hand it out in pieces rather than never.
+        return [_text(data)], len(data)
+    return lines, position
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace").rstrip("\r")
