@@ -1,4 +1,5 @@
-"""`python -m bench [store|import]`: run every benchmark, or the one named."""
+"""`python -m bench [store|import|lifecycle|throughput|latency]`: run every benchmark, or the
+one named."""
 
 import argparse
 from collections.abc import Callable
@@ -16,7 +17,31 @@ def _import() -> None:
     import_time.main()
 
 
-BENCHMARKS: dict[str, Callable[[], None]] = {"store": _store, "import": _import}
+def _lifecycle() -> None:
+    from bench import lifecycle
+
+    lifecycle.main()
+
+
+def _throughput() -> None:
+    from bench import local_throughput
+
+    local_throughput.main()
+
+
+def _latency() -> None:
+    from bench import dispatch_latency
+
+    dispatch_latency.main()
+
+
+BENCHMARKS: dict[str, Callable[[], None]] = {
+    "store": _store,
+    "import": _import,
+    "lifecycle": _lifecycle,
+    "throughput": _throughput,
+    "latency": _latency,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

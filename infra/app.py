@@ -13,10 +13,13 @@ def _import_from_repo_root() -> None:
 
 
 def main() -> None:
-    from infra.build import build_app
+    from infra.build import build_app, unreviewed_findings
 
     app, _ = build_app()
-    app.synth()
+    assembly = app.synth()
+    findings = unreviewed_findings(Path(assembly.directory))
+    if findings:
+        sys.exit("cdk-nag findings to fix or acknowledge:\n  " + "\n  ".join(findings))
 
 
 if __name__ == "__main__":

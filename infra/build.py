@@ -40,3 +40,21 @@ def build_app(
     # Acknowledge one with Validations.of(construct).acknowledge(...) and a reason.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack
+
+
+def unreviewed_findings(assembly_dir: Path) -> list[str]:
+    """Findings left in a synthesised assembly's validation report, as `rule construct-path`.
+
+    Synthesis raises on unacknowledged errors; once a stack acknowledges any finding, CDK lets
+    it pass on warnings, which `infra/app.py` and the tests therefore check here.
+    """
+    report_file = assembly_dir / "validation-report.json"
+    if not report_file.is_file():
+        return []
+    report = json.loads(report_file.read_text())
+    return [
+        f"{violation['ruleName']} {construct['constructPath']}"
+        for plugin in report.get("pluginReports", [])
+        for violation in plugin.get("violations", [])
+        for construct in violation.get("violatingConstructs", [])
+    ]

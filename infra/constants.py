@@ -66,3 +66,20 @@ def table_logical_id(entity: str) -> str:
 def output_id(entity: str) -> str:
     """Logical id of the CfnOutput holding a table's name, e.g. `JobsTableName`."""
     return f"{pascal(entity)}TableName"
+
+
+# --- execution and dispatch ----------------------------------------------------------------
+
+# A dispatcher execution hands over to a fresh one after running this many tasks (a parallel
+# group counts its jobs), so its history stays far below Step Functions' 25,000 events.
+DISPATCH_LOOPS_PER_EXECUTION: Final = 100
+SWEEP_RATE_MINUTES: Final = 1
+# The task definition's size; each template's cpu/memory override it per task.
+TASK_CPU: Final = 1024
+TASK_MEMORY_MIB: Final = 2048
+
+
+def state_machine_name(stage: str) -> str:
+    # Fixed, so its ARN is known without a reference to the resource: the state machine's own
+    # role (hand-over) and the Lambdas (kick) name it without a dependency cycle.
+    return f"{APP_NAME}-{stage}-dispatcher"

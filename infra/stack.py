@@ -1,10 +1,10 @@
 """The one stack of a stage: composes the capability constructs, holds no resources itself."""
 
-from aws_cdk import Environment, Stack, Tags
+from aws_cdk import CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
 from infra import constants
-from infra.constructs import Data
+from infra.constructs import Data, Dispatcher, Execution
 
 
 class SchedulerStack(Stack):
@@ -28,3 +28,35 @@ class SchedulerStack(Stack):
         Tags.of(self).add("app", constants.APP_NAME)
         Tags.of(self).add("stage", stage)
         self.data = Data(self, "Data", stage=stage)
+        self.execution = Execution(self, "Execution", stage=stage, tables=self.data.tables)
+        self.dispatcher = Dispatcher(
+            self,
+            "Dispatcher",
+            stage=stage,
+            tables=self.data.tables,
+            table_environment=self.data.settings_environment(),
+            execution=self.execution,
+        )
+        self._outputs()
+
+    def _outputs(self) -> None:
+        # Pinned logical ids: deploy scripts and the API's settings read them by name.
+        for output_id, value, description in (
+            (
+                "DispatcherStateMachineArn",
+                self.dispatcher.state_machine.state_machine_arn,
+                "The dispatcher state machine (JOBSCHED_STATE_MACHINE_ARN)",
+            ),
+            (
+                "ArtifactsBucketName",
+                self.execution.bucket.bucket_name,
+                "Run outputs under runs/<unit id>/ (JOBSCHED_ARTIFACTS_BUCKET)",
+            ),
+            (
+                "TaskLogGroupName",
+                self.execution.log_group.log_group_name,
+                "Worker task logs (JOBSCHED_LOG_GROUP)",
+            ),
+        ):
+            output = CfnOutput(self, output_id, value=value, description=description)
+            output.override_logical_id(output_id)

@@ -1,5 +1,7 @@
 """One construct per capability; `infra.stack.SchedulerStack` composes them."""
 
 from infra.constructs.data import Data
+from infra.constructs.dispatcher import Dispatcher
+from infra.constructs.execution import Execution
 
-__all__ = ["Data"]
+__all__ = ["Data", "Dispatcher", "Execution"]

@@ -1,0 +1,173 @@
+"""ECS: finding and stopping a unit's task, and reading how a task ended.
+
+Tasks are found by the unit id in their container overrides (JOBSCHED_UNIT_ID), not by
+`startedBy`: Step Functions' `ecs:runTask.sync` integration does not take a `StartedBy`
+parameter and starts every task with startedBy "AWS Step Functions" (see docs/decisions.md,
+"AWS dispatch").
+"""
+
+import json
+import logging
+from collections.abc import Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from jobsched.adapters.aws.clients import aws_errors, client_options
+from jobsched.adapters.aws.overrides import ENV_UNIT_ID
+from jobsched.dispatch.units import Outcome
+from jobsched.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+
+logger = logging.getLogger(__name__)
+
+DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks
+MAX_REASON = 255  # StopTask's reason limit
+MAX_ERROR = 500  # what of a failure's cause a run keeps
+
+
+def task_id(task_arn: str) -> str:
+    """`arn:aws:ecs:<region>:<account>:task/<cluster>/<id>` -> `<id>`."""
+    return task_arn.rsplit("/", 1)[-1]
+
+
+def log_stream_name(settings: Settings, task_arn: str) -> str:
+    """The awslogs driver's stream of a task's container: `<prefix>/<container>/<task id>`."""
+    return f"{settings.log_stream_prefix}/{settings.container_name}/{task_id(task_arn)}"
+
+
+class _Model(BaseModel):
+    # Step Functions returns the task description in PascalCase; extra fields are ignored.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class EcsContainer(_Model):
+    name: str | None = Field(default=None, alias="Name")
+    exit_code: int | None = Field(default=None, alias="ExitCode")
+    reason: str | None = Field(default=None, alias="Reason")
+
+
+class EcsTask(_Model):
+    """What `ecs:runTask.sync` returns: the stopped task, as DescribeTasks describes it."""
+
+    task_arn: str | None = Field(default=None, alias="TaskArn")
+    stop_code: str | None = Field(default=None, alias="StopCode")
+    stopped_reason: str | None = Field(default=None, alias="StoppedReason")
+    containers: list[EcsContainer] = Field(default_factory=list, alias="Containers")
+
+
+class TaskFailure(_Model):
+    """What a Catch hands on: the error name and its cause."""
+
+    error: str | None = Field(default=None, alias="Error")
+    cause: str | None = Field(default=None, alias="Cause")
+
+
+def _failed_task(failure: TaskFailure) -> EcsTask | None:
+    """The stopped task in a failure's cause: runTask.sync fails a task whose container exited
+    non-zero (or never started) with States.TaskFailed and the task's description as cause."""
+    try:
+        cause = json.loads(failure.cause or "")
+    except ValueError:
+        return None
+    if not isinstance(cause, dict) or "Containers" not in cause:
+        return None
+    try:
+        return EcsTask.model_validate(cause)
+    except ValidationError:
+        return None
+
+
+def task_outcome(
+    settings: Settings, task: EcsTask | None = None, failure: TaskFailure | None = None
+) -> Outcome:
+    """How a unit's task ended, from the runTask.sync result or from the error a Catch took."""
+    if task is None and failure is not None:
+        if failure.error == "States.Timeout":
+            return Outcome(exit_code=None, error="timeout")
+        task = _failed_task(failure)
+        if task is None:
+            detail = f"{failure.error or 'unknown error'}: {failure.cause or ''}".strip(": ")
+            return Outcome(exit_code=None, error=f"task failed: {detail}"[:MAX_ERROR])
+    if task is None:
+        return Outcome(exit_code=None, error="task failed: no task result")
+    log_path = log_stream_name(settings, task.task_arn) if task.task_arn else None
+    container = next((c for c in task.containers if c.name == settings.container_name), None)
+    if container is None or container.exit_code is None:
+        # Never ran (image pull, capacity, a stop before start): ECS says why.
+        why = (container.reason if container else None) or task.stopped_reason or task.stop_code
+        return Outcome(exit_code=None, error=f"task failed: {why or 'no exit code'}"[:MAX_ERROR])
+    # A non-zero exit code says what happened; ECS adds a reason only for its own kills (OOM).
+    error = container.reason if container.exit_code != 0 and container.reason else None
+    return Outcome(exit_code=container.exit_code, error=error, log_path=log_path)
+
+
+class EcsTaskStopper:
+    """TaskStopper: stops the running task(s) whose overrides carry the unit's id."""
+
+    def __init__(self, settings: Settings, client: "ECSClient | None" = None) -> None:
+        self.settings = settings
+        if client is not None:
+            self.__dict__["client"] = client
+
+    @cached_property
+    def client(self) -> "ECSClient":
+        import boto3
+
+        return boto3.client("ecs", **client_options(self.settings))
+
+    def stop(self, unit_id: str, reason: str) -> None:
+        self.stop_tasks(self.task_arns(unit_id), reason)
+
+    def stop_tasks(self, task_arns: list[str], reason: str) -> None:
+        if not task_arns:
+            return
+        cluster = self._cluster()
+        for arn in task_arns:
+            logger.info("stopping task %s (%s)", arn, reason)
+            with aws_errors("ECS"):
+                self.client.stop_task(cluster=cluster, task=arn, reason=reason[:MAX_REASON])
+
+    def task_arns(self, unit_id: str) -> list[str]:
+        """The unit's tasks that have not stopped. One ListTasks page and one DescribeTasks per
+        100 running tasks of the cluster, which runs only this scheduler's tasks. Without a
+        cluster (no ECS in this deployment) there is nothing to find."""
+        if not self.settings.cluster:
+            return []
+        return [
+            task["taskArn"]
+            for task in self._running_tasks()
+            if task.get("lastStatus") != "STOPPED" and _unit_of(task, self.settings) == unit_id
+        ]
+
+    def _cluster(self) -> str:
+        if not self.settings.cluster:
+            raise RuntimeError("JOBSCHED_CLUSTER is not set")
+        return self.settings.cluster
+
+    def _running_tasks(self) -> Iterator[dict[str, Any]]:
+        cluster = self._cluster()
+        with aws_errors("ECS"):
+            pages = self.client.get_paginator("list_tasks").paginate(
+                cluster=cluster, desiredStatus="RUNNING"
+            )
+            for page in pages:
+                arns = page.get("taskArns", [])
+                for start in range(0, len(arns), DESCRIBE_BATCH):
+                    described = self.client.describe_tasks(
+                        cluster=cluster, tasks=arns[start : start + DESCRIBE_BATCH]
+                    )
+                    yield from (dict(task) for task in described.get("tasks", []))
+
+
+def _unit_of(task: dict[str, Any], settings: Settings) -> str | None:
+    for override in task.get("overrides", {}).get("containerOverrides", []):
+        if override.get("name") != settings.container_name:
+            continue
+        for variable in override.get("environment", []):
+            if variable.get("name") == ENV_UNIT_ID:
+                return str(variable.get("value"))
+    return None

@@ -1,0 +1,353 @@
+"""The dispatcher and execution constructs as synthesised: the state machine's shape (claim,
+runTask.sync with a Catch, the Map over a group, the hand-over), least-privilege IAM, the
+worker's task definition and bucket, and the sweeper's schedule.
+
+The same definition is executed under moto in tests/aws/test_state_machine.py.
+"""
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from infra import constants
+from infra.build import build_app
+from infra.stack import SchedulerStack
+from jobsched.adapters.aws.overrides import WORKER_ENVIRONMENT
+
+SYNC_RUN_TASK = "arn:<AWS::Partition>:states:::ecs:runTask.sync"
+
+
+class Synth:
+    def __init__(self, stack: SchedulerStack, template: dict[str, Any], assembly: Path) -> None:
+        self.stack = stack
+        self.json = template
+        self.template = Template.from_json(template)
+        self.assembly = assembly
+
+    def resources(self, resource_type: str) -> dict[str, Any]:
+        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
+
+    def logical_id(self, resource_type: str, prefix: str) -> str:
+        (found,) = [k for k in self.resources(resource_type) if k.startswith(prefix)]
+        return found
+
+    def definition(self) -> dict[str, Any]:
+        """The state machine's ASL, references shown as `<LogicalId>` / `<LogicalId.Attr>`."""
+        (machine,) = self.resources("AWS::StepFunctions::StateMachine").values()
+        parsed: dict[str, Any] = json.loads(
+            _placeholders(machine["Properties"]["DefinitionString"])
+        )
+        return parsed
+
+    def statements(self, role_prefix: str) -> list[dict[str, Any]]:
+        policies = self.resources("AWS::IAM::Policy")
+        found = [
+            statement
+            for policy in policies.values()
+            for role in policy["Properties"]["Roles"]
+            if role["Ref"].startswith(role_prefix)
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert found, f"no policy for {role_prefix}"
+        return found
+
+
+def _placeholders(node: Any) -> str:
+    if isinstance(node, str):
+        return node
+    if "Fn::Join" in node:
+        separator, parts = node["Fn::Join"]
+        return separator.join(_placeholders(part) for part in parts)
+    if "Ref" in node:
+        return f"<{node['Ref']}>"
+    if "Fn::GetAtt" in node:
+        return "<{}.{}>".format(*node["Fn::GetAtt"])
+    raise AssertionError(f"unexpected {node}")
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    app, stack = build_app(outdir=str(tmp_path_factory.mktemp("dispatcher")))
+    assembly = app.synth()
+    return Synth(
+        stack, assembly.get_stack_artifact(stack.artifact_id).template, Path(assembly.directory)
+    )
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    actions = statement["Action"]
+    return {actions} if isinstance(actions, str) else set(actions)
+
+
+def _with_action(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+    return [s for s in statements if action in _actions(s)]
+
+
+# --- the state machine ------------------------------------------------------------------------
+
+
+def test_a_standard_state_machine_with_logging_and_tracing(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineName": constants.state_machine_name("dev"),
+            "StateMachineType": "STANDARD",
+            "LoggingConfiguration": {"Level": "ALL", "IncludeExecutionData": False},
+            "TracingConfiguration": {"Enabled": True},
+        },
+    )
+
+
+def test_claim_then_route_by_kind(synth: Synth) -> None:
+    states = synth.definition()["States"]
+    assert synth.definition()["StartAt"] == "Resume"
+    assert states["Resume"]["Default"] == "Claim"  # a hand-over's input carries a claim
+    assert states["Claim"]["Next"] == "Route"
+    routes = {
+        json.dumps(choice, sort_keys=True): choice["Next"] for choice in states["Route"]["Choices"]
+    }
+    assert sorted(routes.values()) == ["RunGroup", "RunTask"]
+    assert states["Route"]["Default"] == "Idle"
+    assert states["Idle"]["Type"] == "Succeed"
+
+
+def test_the_unit_runs_as_a_sync_fargate_task_with_a_catch(synth: Synth) -> None:
+    run_task = synth.definition()["States"]["RunTask"]
+    assert run_task["Resource"] == SYNC_RUN_TASK
+    assert run_task["TimeoutSecondsPath"] == "$.task.timeout_seconds"
+    assert run_task["ResultPath"] == "$.result"
+    assert run_task["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Finish"}
+    ]
+    assert run_task["Next"] == "Finish"
+    parameters = run_task["Parameters"]
+    assert parameters["LaunchType"] == "FARGATE"
+    assert parameters["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "ENABLED"
+    overrides = parameters["Overrides"]
+    assert (overrides["Cpu.$"], overrides["Memory.$"]) == ("$.task.cpu", "$.task.memory")
+    (container,) = overrides["ContainerOverrides"]
+    assert container["Name"] == "worker"
+    assert container["Environment"] == [
+        {"Name": name, "Value.$": f"$.task.environment.{name}"} for name in WORKER_ENVIRONMENT
+    ]
+
+
+def test_finish_loops_until_idle_and_hands_over_at_the_bound(synth: Synth) -> None:
+    states = synth.definition()["States"]
+    assert states["Finish"]["Next"] == "Next"
+    following = states["Next"]
+    assert {"Variable": "$.kind", "StringEquals": "idle", "Next": "Done"} in following["Choices"]
+    assert {
+        "Variable": "$.loops",
+        "NumericGreaterThanEquals": constants.DISPATCH_LOOPS_PER_EXECUTION,
+        "Next": "HandOver",
+    } in following["Choices"]
+    assert following["Default"] == "Route"
+    hand_over = states["HandOver"]
+    assert hand_over["Resource"] == "arn:<AWS::Partition>:states:::states:startExecution"
+    assert hand_over["Parameters"]["StateMachineArn.$"] == "$$.StateMachine.Id"
+    assert hand_over["Parameters"]["Input"]["loops"] == 0
+    assert hand_over["Parameters"]["Input"]["claim.$"] == "$.claim"
+    assert hand_over["Next"] == "HandedOver"
+
+
+def test_a_parallel_group_is_a_map_over_its_jobs(synth: Synth) -> None:
+    group = synth.definition()["States"]["RunGroup"]
+    assert group["Type"] == "Map"
+    assert group["ItemsPath"] == "$.claim.group.job_ids"
+    assert group["MaxConcurrencyPath"] == "$.task.max_parallel"
+    assert group["ItemSelector"] == {"group_claim.$": "$.claim", "job_id.$": "$$.Map.Item.Value"}
+    assert group["ResultPath"] is None  # the group's claim goes on to Finish
+    assert group["Next"] == "Finish"
+    processor = group["ItemProcessor"]
+    assert processor["StartAt"] == "ClaimGroupJob"
+    inner = processor["States"]
+    assert inner["RunGroupTask"]["Resource"] == SYNC_RUN_TASK
+    assert inner["RunGroupTask"]["Catch"][0]["Next"] == "FinishGroupJob"
+    assert inner["FinishGroupJob"]["End"] is True
+
+
+def test_steps_call_our_handlers_and_retry_a_busy_store(synth: Synth) -> None:
+    states = synth.definition()["States"]
+    functions = {
+        logical_id: resource["Properties"]["Handler"]
+        for logical_id, resource in synth.resources("AWS::Lambda::Function").items()
+    }
+    for state, handler in (("Claim", "claim"), ("Finish", "finish")):
+        function = states[state]["Parameters"]["FunctionName"]
+        assert (
+            functions[function.strip("<>").removesuffix(".Arn")] == f"functions.dispatch.{handler}"
+        )
+        retried = [error for r in states[state]["Retry"] for error in r["ErrorEquals"]]
+        assert {"UnavailableError", "Lambda.TooManyRequestsException"} <= set(retried)
+    for handler in functions.values():
+        module, _, name = handler.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name))
+
+
+# --- IAM --------------------------------------------------------------------------------------
+
+
+def test_step_lambdas_reach_only_their_tables_and_the_clusters_tasks(synth: Synth) -> None:
+    statements = synth.statements("DispatcherStepRole")
+    dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))]
+    resources = json.dumps([s["Resource"] for s in dynamodb])
+    for entity in ("jobs", "runs", "groups", "lock", "templates"):
+        assert constants.table_logical_id(entity) in resources
+    for entity in ("keys", "schedules"):
+        assert constants.table_logical_id(entity) not in resources
+    assert all("dynamodb:Scan" not in _actions(s) for s in dynamodb)
+    (templates,) = [s for s in dynamodb if "TemplatesTable" in json.dumps(s["Resource"])]
+    assert _actions(templates) == {"dynamodb:GetItem"}
+    (list_tasks,) = _with_action(statements, "ecs:ListTasks")
+    cluster = synth.logical_id("AWS::ECS::Cluster", "ExecutionCluster")
+    assert list_tasks["Condition"] == {
+        "ArnEquals": {"ecs:cluster": {"Fn::GetAtt": [cluster, "Arn"]}}
+    }
+    (stop,) = _with_action(statements, "ecs:StopTask")
+    assert ":task/" in json.dumps(stop["Resource"])
+    assert not _with_action(statements, "states:StartExecution")
+
+
+def test_the_state_machine_runs_the_worker_and_restarts_only_itself(synth: Synth) -> None:
+    statements = synth.statements("DispatcherStateMachineRole")
+    task_definition = synth.logical_id("AWS::ECS::TaskDefinition", "ExecutionWorker")
+    (run_task,) = _with_action(statements, "ecs:RunTask")
+    assert task_definition in json.dumps(run_task["Resource"])
+    (pass_role,) = _with_action(statements, "iam:PassRole")
+    assert {r["Fn::GetAtt"][0] for r in pass_role["Resource"]} == {
+        synth.logical_id("AWS::IAM::Role", "ExecutionWorkerTaskRole"),
+        synth.logical_id("AWS::IAM::Role", "ExecutionWorkerExecutionRole"),
+    }
+    (start,) = _with_action(statements, "states:StartExecution")
+    assert json.dumps(start["Resource"]).endswith(
+        f':stateMachine:{constants.state_machine_name("dev")}"]]}}'
+    )
+    invoked = {
+        r["Fn::GetAtt"][0]
+        for s in _with_action(statements, "lambda:InvokeFunction")
+        for r in s["Resource"]
+        if "Fn::GetAtt" in r
+    }
+    assert len(invoked) == 4
+    assert all(i.startswith("Dispatcher") for i in invoked)
+
+
+def test_the_worker_writes_only_run_outputs_and_its_heartbeat(synth: Synth) -> None:
+    statements = synth.statements("ExecutionWorkerTaskRole")
+    assert sorted(sorted(_actions(s)) for s in statements) == [
+        ["dynamodb:UpdateItem"],
+        ["s3:AbortMultipartUpload", "s3:PutObject"],
+    ]
+    (s3,) = _with_action(statements, "s3:PutObject")
+    assert s3["Resource"]["Fn::Join"][1][-1] == "/runs/*/*"
+    (heartbeat,) = _with_action(statements, "dynamodb:UpdateItem")
+    assert {r["Fn::GetAtt"][0] for r in heartbeat["Resource"]} == {"RunsTable", "LockTable"}
+
+
+def test_the_sweeper_may_kick_the_dispatcher(synth: Synth) -> None:
+    (start,) = _with_action(synth.statements("DispatcherSweeperRole"), "states:StartExecution")
+    assert constants.state_machine_name("dev") in json.dumps(start["Resource"])
+
+
+# --- where tasks run --------------------------------------------------------------------------
+
+
+def test_the_sweeper_runs_every_minute(synth: Synth) -> None:
+    sweeper = synth.logical_id("AWS::Lambda::Function", "DispatcherSweeperFunction")
+    synth.template.has_resource_properties(
+        "AWS::Scheduler::Schedule",
+        {
+            "ScheduleExpression": "rate(1 minute)",
+            "State": "ENABLED",
+            "Target": {
+                "Arn": {"Fn::GetAtt": [sweeper, "Arn"]},
+                "RetryPolicy": {"MaximumRetryAttempts": 0},
+            },
+        },
+    )
+    assert synth.resources("AWS::Lambda::Function")[sweeper]["Properties"]["Handler"] == (
+        "functions.sweeper.handler"
+    )
+
+
+def test_no_nat_gateway_and_public_subnets(synth: Synth) -> None:
+    synth.template.resource_count_is("AWS::EC2::NatGateway", 0)
+    subnets = synth.resources("AWS::EC2::Subnet").values()
+    assert subnets
+    assert all(s["Properties"]["MapPublicIpOnLaunch"] for s in subnets)
+    endpoints = {
+        json.dumps(e["Properties"]["ServiceName"])
+        for e in synth.resources("AWS::EC2::VPCEndpoint").values()
+    }
+    assert any("dynamodb" in e for e in endpoints)
+    assert any("s3" in e for e in endpoints)
+
+
+def test_the_worker_task_definition(synth: Synth) -> None:
+    (task_definition,) = synth.resources("AWS::ECS::TaskDefinition").values()
+    (container,) = task_definition["Properties"]["ContainerDefinitions"]
+    assert container["Name"] == "worker"
+    assert container["ReadonlyRootFilesystem"] is True
+    assert "Environment" not in container  # all of it comes per task, in the overrides
+    options = container["LogConfiguration"]["Options"]
+    assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+    assert options["awslogs-stream-prefix"] == "job"
+    assert task_definition["Properties"]["RequiresCompatibilities"] == ["FARGATE"]
+
+
+def test_the_artifacts_bucket_is_private_encrypted_and_tls_only(synth: Synth) -> None:
+    synth.template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": Match.object_like({}),
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+        },
+    )
+    (policy,) = synth.resources("AWS::S3::BucketPolicy").values()
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_functions_get_the_settings_they_read(synth: Synth) -> None:
+    for function in synth.resources("AWS::Lambda::Function").values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        for name in (
+            "JOBSCHED_TABLE_PREFIX",
+            "JOBSCHED_JOBS_TABLE",
+            "JOBSCHED_STATE_MACHINE_ARN",
+            "JOBSCHED_CLUSTER",
+            "JOBSCHED_ARTIFACTS_BUCKET",
+            "JOBSCHED_LOG_GROUP",
+        ):
+            assert name in variables
+        assert function["Properties"]["LoggingConfig"]["LogFormat"] == "JSON"
+        assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
+
+
+def test_lambda_code_holds_only_the_two_packages(synth: Synth) -> None:
+    (function,) = [
+        f
+        for f in synth.resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"] == "functions.dispatch.claim"
+    ]
+    asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+    asset = synth.assembly / f"asset.{asset_hash}"
+    assert {path.name for path in asset.iterdir()} == {"jobsched", "functions"}
+    assert (asset / "functions" / "dispatch.py").is_file()
+    assert not list(asset.rglob("__pycache__"))
+
+
+def test_stack_outputs_name_the_dispatcher(synth: Synth) -> None:
+    outputs = synth.template.find_outputs("*")
+    assert {"DispatcherStateMachineArn", "ArtifactsBucketName", "TaskLogGroupName"} <= set(outputs)
