@@ -21,10 +21,18 @@ Every route but `/health` needs `Authorization: Bearer <API key>`. Errors are
 
 @cache
 def _default_stores() -> Stores:
-    from jobsched.adapters.dynamodb import build_stores
+    """On AWS (a state machine is configured) enqueues kick it, cancels stop ECS tasks and logs
+    come from CloudWatch; without one the API only queues."""
     from jobsched.settings import get_settings
 
-    return build_stores(get_settings())
+    settings = get_settings()
+    if settings.state_machine_arn:
+        from jobsched.adapters.aws import aws_stores
+
+        return aws_stores(settings)
+    from jobsched.adapters.dynamodb import build_stores
+
+    return build_stores(settings)
 
 
 def scheduler_router() -> APIRouter:

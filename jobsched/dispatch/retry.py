@@ -1,13 +1,17 @@
 """The retry policy: how many attempts, and how long a failed job waits before the next."""
 
+from jobsched.dispatch.units import UNRUNNABLE
 from jobsched.models import RetryPolicy
 
 NOT_RETRIED = frozenset({"cancelled"})
 
 
 def should_retry(policy: RetryPolicy, attempt: int, error: str | None) -> bool:
-    """`attempt` is the one that just failed (1-based)."""
-    return attempt < policy.max_attempts and error not in NOT_RETRIED
+    """`attempt` is the one that just failed (1-based). A cancel, or a unit that can never
+    start as given, is not retried."""
+    if error in NOT_RETRIED or (error or "").startswith(UNRUNNABLE):
+        return False
+    return attempt < policy.max_attempts
 
 
 def backoff_seconds(policy: RetryPolicy, attempt: int) -> float:

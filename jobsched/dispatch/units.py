@@ -54,3 +54,11 @@ class Outcome:
     @classmethod
     def cancelled(cls) -> "Outcome":
         return cls(exit_code=None, error="cancelled")
+
+    @classmethod
+    def unrunnable(cls, why: str) -> "Outcome":
+        """The unit can never start as given (e.g. params too large for a task): no retry."""
+        return cls(exit_code=None, error=f"{UNRUNNABLE}{why}")
+
+
+UNRUNNABLE = "unrunnable: "

@@ -175,6 +175,31 @@ def test_the_log_reader_pages_with_the_forward_token(aws: None) -> None:
     assert reader.read(stream, cursor, 10)[0] == []  # caught up: follow with the same cursor
 
 
+def test_a_running_units_lines_are_found_by_its_id_and_followed_after_it_ends(
+    aws: None,
+) -> None:
+    unit = "run_01abcdefghjkmnpqrstvwxyz23"
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="workers")
+    logs.create_log_stream(logGroupName="workers", logStreamName="job/worker/t1")
+    now = int(time.time() * 1000)
+    events = [
+        {"timestamp": now, "message": f'{{"unit_id": "{unit}", "event": "started"}}'},
+        {"timestamp": now + 1, "message": '{"unit_id": "run_other", "event": "started"}'},
+        {"timestamp": now + 2, "message": f'{{"unit_id": "{unit}", "event": "finished"}}'},
+    ]
+    logs.put_log_events(logGroupName="workers", logStreamName="job/worker/t1", logEvents=events)
+    reader = CloudWatchLogReader(Settings(log_group="workers"))
+    lines, cursor = reader.read(unit, None, 10)  # running: the stream is not known yet
+    assert [line for line in lines if unit in line] == lines
+    assert len(lines) == 2
+    assert cursor is not None
+    assert cursor.startswith("f:")
+    # The run ended and its stream is known now: the client's cursor keeps the same query.
+    more, _ = reader.read("job/worker/t1", cursor, 10)
+    assert all(unit in line for line in more)
+
+
 def test_a_stream_not_there_yet_reads_as_no_lines(aws: None) -> None:
     boto3.client("logs", region_name=REGION).create_log_group(logGroupName="workers")
     reader = CloudWatchLogReader(Settings(log_group="workers"))

@@ -294,3 +294,14 @@ def test_two_slots_run_two_units_at_once(wired: Stores, template: str, clock: Cl
     following = dispatcher.finish(first, OK)
     assert following is not None
     assert _unit(following) == c
+
+
+def test_a_unit_that_can_never_start_is_not_retried(
+    dispatcher: Dispatcher, wired: Stores, template: str
+) -> None:
+    [job_id] = _enqueue(wired, template, 1)
+    claim = dispatcher.claim()
+    assert claim is not None
+    assert dispatcher.finish(claim, Outcome.unrunnable("params too large for a task")) is None
+    assert wired.jobs.get(job_id).status == JobStatus.FINISHED  # max_attempts=2, yet no retry
+    assert wired.runs.get(claim.unit_id).error == "unrunnable: params too large for a task"

@@ -89,7 +89,7 @@ class StateMachineSteps:
         try:
             task = self._task(claim)
         except UnrunnableUnitError as exc:
-            self.dispatcher.finish_group_job(claim, Outcome(exit_code=None, error=str(exc)))
+            self.dispatcher.finish_group_job(claim, Outcome.unrunnable(str(exc)))
             return {"kind": SKIP}
         return {"kind": UnitKind.JOB.value, "claim": _json(claim), "task": task}
 
@@ -108,7 +108,7 @@ class StateMachineSteps:
                 except UnrunnableUnitError as exc:
                     # Fail it now and pass the slot on: a task that cannot start would hold
                     # the slot until its lease ran out. Ends: each turn ends one attempt.
-                    claim = self.dispatcher.finish(claim, Outcome(exit_code=None, error=str(exc)))
+                    claim = self.dispatcher.finish(claim, Outcome.unrunnable(str(exc)))
                     continue
             logger.info("claimed %s %s", claim.kind, claim.unit_id, extra={"loops": loops})
             return {"kind": claim.kind.value, "claim": _json(claim), "task": task, "loops": loops}
