@@ -66,6 +66,7 @@ DEFAULT_TEMPLATES: list[TemplateCreate] = [
                 "message": {"type": "string", "maxLength": 10_000},
                 "sleep_seconds": {"type": "number", "minimum": 0, "maximum": 3600},
                 "exit_code": {"type": "integer", "minimum": 0, "maximum": 255},
+                "output": {"type": "boolean"},  # write echo.txt (an artifact) or not
             }
         ),
         cpu=256,
