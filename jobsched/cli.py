@@ -68,6 +68,13 @@ def local(
             help="Where run logs and outputs go [default: JOBSCHED_DATA_DIR or .jobsched]"
         ),
     ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(
+            help="How workers run: auto (the job image in docker when an engine answers, "
+            "else a process), process, or docker."
+        ),
+    ] = "auto",
 ) -> None:
     """Run the scheduler on this machine: AWS emulator, tables, default templates, the API, a
     dispatcher running jobs as local worker processes, and the sweeper.
@@ -81,7 +88,17 @@ def local(
     if api_key is not None:
         _check_token(api_key)
     _log_to_terminal()
-    config = LocalConfig(host=host, port=port, moto_port=moto_port, slots=slots, data_dir=data_dir)
+    if executor not in ("auto", "process", "docker"):
+        err_console.print("--executor must be auto, process or docker")
+        raise typer.Exit(2)
+    config = LocalConfig(
+        host=host,
+        port=port,
+        moto_port=moto_port,
+        slots=slots,
+        data_dir=data_dir,
+        executor=executor,
+    )
     runtime = LocalRuntime(config)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
@@ -123,6 +140,7 @@ def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
     console.print(f"[bold]AWS endpoint[/]  {config.endpoint_url}", markup=True)
     assert runtime.settings is not None
     console.print(f"[bold]Slots[/]         {runtime.settings.slots}", markup=True)
+    console.print(f"[bold]Workers[/]       {runtime.executor_kind} (--executor)", markup=True)
     console.print(
         f"[bold]Run logs[/]      {runtime.runs_dir}/<run id>/log.jsonl (outputs beside them)",
         markup=True,

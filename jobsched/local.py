@@ -58,6 +58,7 @@ class LocalConfig:
     moto_port: int = 5566
     slots: int | None = None  # None: JOBSCHED_SLOTS (default 1)
     data_dir: str | None = None  # None: JOBSCHED_DATA_DIR (default .jobsched)
+    executor: str = "auto"  # auto (docker when its engine answers), process, or docker
 
     @property
     def endpoint_url(self) -> str:
@@ -120,6 +121,7 @@ class LocalRuntime:
         self._server: uvicorn.Server | None = None
         self._stores: Stores | None = None
         self._dispatcher: LocalDispatcher | None = None
+        self.executor_kind = "process"  # or "docker", decided at start
 
     @property
     def stores(self) -> Stores:
@@ -169,13 +171,31 @@ class LocalRuntime:
         from jobsched.local_exec.executor import ExecutorConfig, LocalExecutor
         from jobsched.local_exec.logs import FileLogReader
 
-        executor = LocalExecutor(stores.dispatch, ExecutorConfig.from_settings(settings))
+        executor_config = ExecutorConfig.from_settings(settings)
+        docker = self._uses_docker()
+        self.executor_kind = "docker" if docker else "process"
+        if docker:
+            from jobsched.local_exec.docker import DockerExecutor, build_image
+
+            executor: LocalExecutor = DockerExecutor(stores.dispatch, executor_config)
+            build_image(executor.container_dir)
+        else:
+            executor = LocalExecutor(stores.dispatch, executor_config)
         self._dispatcher = LocalDispatcher(executor, LoopConfig.from_settings(settings))
         wired = stores.with_edges(
             kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)
         )
         self._dispatcher.start(wired)
         return wired
+
+    def _uses_docker(self) -> bool:
+        from jobsched.local_exec.docker import docker_usable
+
+        if self.config.executor == "process":
+            return False
+        if self.config.executor == "docker":
+            return True
+        return docker_usable()
 
     def install_key(self, token: str | None = None, name: str = "local-admin") -> MintedKey:
         """An all-scopes key: the given token (`jsk_<id>_<secret>`) or a new random one."""

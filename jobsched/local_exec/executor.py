@@ -152,11 +152,12 @@ class LocalExecutor:
         with self._lock:  # a stop_all() racing this start either sees the process or prevents it
             if self._closed:
                 return None
+            argv, process_env = self.command(unit_id, env)
             with log.open("ab") as out:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "worker"],
+                process = subprocess.Popen(  # noqa: S603 - the worker, or docker running it
+                    argv,
                     cwd=self.container_dir,
-                    env=dict(env),
+                    env=process_env,
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -167,6 +168,10 @@ class LocalExecutor:
             self._running[unit_id] = process
         logger.info("unit %s: worker pid %d, log %s", unit_id, process.pid, log)
         return process
+
+    def command(self, unit_id: str, env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The worker's command line and the environment of the process that runs it."""
+        return [sys.executable, "-m", "worker"], dict(env)
 
     def _wait(self, process: subprocess.Popen[bytes], timeout: float, log: Path) -> bool:
         """True when the template's timeout ended the worker."""
@@ -215,8 +220,11 @@ class LocalExecutor:
             process.wait(timeout=self.config.stop_grace_seconds)
         except subprocess.TimeoutExpired:
             logger.warning("worker pid %d ignored SIGTERM; killing it", process.pid)
-            _kill_group(process)
+            self.kill(process)
             process.wait()
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        _kill_group(process)
 
     @property
     def running(self) -> list[str]:
