@@ -209,21 +209,11 @@ class Dispatcher:
     def _plan_job(
         self, entry: QueueEntry, slot: str, expected: str | None, now: float, lease: float
     ) -> tuple[list[Step], Claim]:
-        started = utcnow()
-        run = JobRun(
-            run_id=new_id("run"),
-            job_id=entry.job_id,
-            template_id=entry.template_id,
-            schedule_id=entry.schedule_id,
-            group_id=entry.group_id,
-            attempt=entry.attempt + 1,
-            started_at=started,
-            slot=slot,
-        )
+        run = _new_run(entry, slot)
         steps = [*self._take(slot, run.run_id, UnitKind.JOB, lease, now, expected)]
         steps.append(StartJob(entry, run))
         if entry.group_mode == GroupMode.SEQUENTIAL and entry.group_id:
-            steps.append(GroupTurn(entry.group_id, entry.group_index or 0, started))
+            steps.append(GroupTurn(entry.group_id, entry.group_index or 0, run.started_at))
         claim = Claim(
             slot=slot,
             kind=UnitKind.JOB,
@@ -280,14 +270,7 @@ class Dispatcher:
         entry = self.dispatch.entry(job_id)
         if entry is None:
             return None
-        run = JobRun(
-            run_id=new_id("run"),
-            job_id=job_id,
-            template_id=entry.template_id,
-            group_id=group_claim.unit_id,
-            attempt=entry.attempt + 1,
-            slot=group_claim.slot,
-        )
+        run = _new_run(entry, group_claim.slot)
         try:
             self.dispatch.commit(
                 [CheckSlotHolder(group_claim.slot, group_claim.unit_id), StartJob(entry, run)]
@@ -452,6 +435,18 @@ def _groups_of(steps: Sequence[Step]) -> set[str]:
 
 def _retried(steps: Sequence[Step]) -> bool:
     return any(isinstance(step, RequeueJob) for step in steps)
+
+
+def _new_run(entry: QueueEntry, slot: str) -> JobRun:
+    return JobRun(
+        run_id=new_id("run"),
+        job_id=entry.job_id,
+        template_id=entry.template_id,
+        schedule_id=entry.schedule_id,
+        group_id=entry.group_id,
+        attempt=entry.attempt + 1,
+        slot=slot,
+    )
 
 
 def _running_job(entry: QueueEntry, run: JobRun) -> Job:

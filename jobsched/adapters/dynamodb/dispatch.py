@@ -273,16 +273,20 @@ class DynamoDispatchStore:
             }
         ]
 
+    def _leave_queue(self, unit_id: str) -> Item:
+        """The unit's queue place goes; it must still be there (not cancelled, not claimed)."""
+        return {
+            "Delete": {
+                "TableName": self.jobs,
+                "Key": queue_key(unit_id),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+
     def _start_job(self, step: s.StartJob) -> list[Item]:
         run = step.run
         return [
-            {
-                "Delete": {
-                    "TableName": self.jobs,
-                    "Key": queue_key(step.entry.job_id),
-                    "ConditionExpression": "attribute_exists(pk)",
-                }
-            },
+            self._leave_queue(step.entry.job_id),
             _update(
                 self.jobs,
                 job_key(step.entry.job_id),
@@ -342,13 +346,7 @@ class DynamoDispatchStore:
 
     def _start_reservation(self, step: s.StartReservation) -> list[Item]:
         return [
-            {
-                "Delete": {
-                    "TableName": self.jobs,
-                    "Key": queue_key(step.entry.job_id),
-                    "ConditionExpression": "attribute_exists(pk)",
-                }
-            },
+            self._leave_queue(step.entry.job_id),
             _update(
                 self.lock,
                 reservation_key(step.entry.job_id),
