@@ -6,7 +6,7 @@ from functools import cache
 from fastapi import APIRouter, FastAPI
 
 from api import docs, problems
-from api.routers import groups, jobs, queue, reservations, runs, templates
+from api.routers import groups, jobs, queue, reservations, runs, schedules, templates
 from jobsched.ports import Stores
 
 PREFIXES = ("/api/v2", "/scheduler")  # spec: Option A path versioning, and the phase-1 prefix
@@ -22,7 +22,8 @@ Every route but `/health` needs `Authorization: Bearer <API key>`. Errors are
 @cache
 def _default_stores() -> Stores:
     """On AWS (a state machine is configured) enqueues kick it, cancels stop ECS tasks and logs
-    come from CloudWatch; without one the API only queues."""
+    come from CloudWatch; without one the API only queues. Schedules are written to
+    EventBridge Scheduler where a fire target is configured (JOBSCHED_SCHEDULE_TARGET_ARN)."""
     from jobsched.settings import get_settings
 
     settings = get_settings()
@@ -32,14 +33,19 @@ def _default_stores() -> Stores:
         return aws_stores(settings)
     from jobsched.adapters.dynamodb import build_stores
 
-    return build_stores(settings)
+    stores = build_stores(settings)
+    if settings.schedule_target_arn:
+        from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync
+
+        stores = stores.with_schedule_sync(EventBridgeScheduleSync(settings))
+    return stores
 
 
 def scheduler_router() -> APIRouter:
     router = APIRouter(
         responses={code: problems.PROBLEM_SCHEMA for code in (401, 403, 404, 409, 422)}
     )
-    for module in (templates, jobs, queue, runs, groups, reservations):
+    for module in (templates, jobs, queue, runs, groups, reservations, schedules):
         router.include_router(module.router)
     return router
 

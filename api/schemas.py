@@ -7,19 +7,24 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, Field
 
 from jobsched.models import (
+    FireOutcome,
     GroupMode,
     GroupStatus,
     JobGroup,
     JobRun,
     JobStatus,
     JobTemplate,
+    LastRun,
     OnFailure,
+    OverlapPolicy,
     QueueEntry,
     Reservation,
     ReservationStatus,
     RunStatus,
 )
 from jobsched.priority import display_priority
+from jobsched.schedules.expressions import FireTime
+from jobsched.schedules.usecases import ScheduleView
 from jobsched.usecases.jobs import JobView
 
 T = TypeVar("T")
@@ -222,3 +227,69 @@ class QueueStatsOut(BaseModel):
     oldest_wait_seconds: float | None
     running: list[str]
     paused: bool
+    skipped_fires: int = Field(
+        description="schedule fires recorded as skipped runs (GET /runs?status=skipped)"
+    )
+
+
+class FireTimeOut(BaseModel):
+    utc: datetime
+    local: datetime = Field(description="the same time in the schedule's timezone")
+    note: str | None = Field(
+        description="set where a daylight-saving change moves or removes the wall-clock time"
+    )
+
+    @classmethod
+    def of(cls, fire: FireTime) -> "FireTimeOut":
+        return cls(utc=fire.at, local=fire.local, note=fire.note)
+
+
+class LastRunOut(BaseModel):
+    fired_at: datetime
+    scheduled_time: datetime | None = Field(description="the time it fired for; null if manual")
+    job_id: str | None = Field(description="the job it created")
+    run_id: str | None = Field(description="the skipped run it recorded instead")
+    outcome: FireOutcome
+    reason: str | None
+    manual: bool = Field(description="true for POST /schedules/{id}/trigger")
+
+    @classmethod
+    def of(cls, last_run: LastRun) -> "LastRunOut":
+        return cls.model_validate(last_run.model_dump())
+
+
+class ScheduleOut(BaseModel):
+    schedule_id: str
+    name: str
+    template_id: str
+    params: dict[str, Any]
+    priority: str | int
+    expression: str
+    timezone: str
+    start_at: datetime | None
+    end_at: datetime | None
+    flexible_window_minutes: int | None
+    enabled: bool
+    disabled_note: str | None
+    overlap_policy: OverlapPolicy
+    next_runs: list[FireTimeOut] = Field(description="the next fire times; none when disabled")
+    last_run: LastRunOut | None
+    sync_pending: bool = Field(
+        description="true while EventBridge Scheduler has not yet taken the latest change"
+    )
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, view: ScheduleView) -> "ScheduleOut":
+        schedule = view.schedule
+        return cls(
+            **schedule.model_dump(
+                exclude={"priority", "last_run", "pending_sync"},
+            ),
+            priority=display_priority(schedule.priority),
+            next_runs=[FireTimeOut.of(fire) for fire in view.next_runs],
+            last_run=LastRunOut.of(schedule.last_run) if schedule.last_run else None,
+            sync_pending=schedule.pending_sync is not None,
+        )

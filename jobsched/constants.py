@@ -15,6 +15,19 @@ MAX_LOG_LINES: Final = 1000  # log lines per read of GET /runs/{id}/logs
 DEFAULT_LOG_LINES: Final = 200
 IDEMPOTENCY_TTL_SECONDS: Final = 24 * 3600
 
+# Schedules.
+DEFAULT_NEXT_RUNS: Final = 5  # fire times GET /schedules/{id} previews unless asked
+MAX_NEXT_RUNS: Final = 50
+LIST_NEXT_RUNS: Final = 1  # fire times each item of GET /schedules previews unless asked
+MAX_FLEXIBLE_WINDOW_MINUTES: Final = 1440  # EventBridge Scheduler's limit
+OVERLAP_LOOKBACK: Final = 10  # a schedule's newest jobs checked for one still queued or running
+SYNC_REPAIR_AFTER_SECONDS: Final = 60  # a pending sync older than this was abandoned
+# EventBridge Scheduler's delivery of a fire: retried with backoff for up to an hour, then sent
+# to the dead-letter queue. A late fire is still correct: it is deduplicated by its time.
+SCHEDULE_MAX_EVENT_AGE_SECONDS: Final = 3600
+SCHEDULE_MAX_RETRY_ATTEMPTS: Final = 10
+SCHEDULE_KEY_PREFIX: Final = "schedule:"  # Idempotency-Key of a fire: schedule:<id>:<time>
+
 # Priority levels: named levels map to these ints; `immediate` ranks above every int.
 PRIORITY_MIN: Final = 0
 PRIORITY_MAX: Final = 100

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
     from jobsched.local_exec.dispatcher_loop import LocalDispatcher
+    from jobsched.local_exec.ticker import LocalTicker
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class LocalRuntime:
         self._stores: Stores | None = None
         self._dispatcher: LocalDispatcher | None = None
         self.executor_kind = "process"  # or "docker", decided at start
+        self._ticker: LocalTicker | None = None
 
     @property
     def stores(self) -> Stores:
@@ -186,6 +188,12 @@ class LocalRuntime:
             kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)
         )
         self._dispatcher.start(wired)
+        from jobsched.local_exec.ticker import LocalTicker
+
+        # The ticker fires schedules from our table; schedule changes wake it to plan again.
+        self._ticker = LocalTicker()
+        wired = wired.with_schedule_sync(self._ticker)
+        self._ticker.start(wired)
         return wired
 
     def _uses_docker(self) -> bool:
@@ -218,6 +226,9 @@ class LocalRuntime:
         if self._server is not None:
             self._server.should_exit = True
             self._server = None
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
         if self._dispatcher is not None:
             self._dispatcher.stop()
             self._dispatcher = None

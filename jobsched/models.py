@@ -172,19 +172,45 @@ class JobGroup(Entity):
     finished_at: datetime | None = None
 
 
+class FireOutcome(StrEnum):
+    """What became of one fire (or manual trigger) of a schedule."""
+
+    ENQUEUED = "enqueued"  # a job was created
+    SKIPPED = "skipped"  # recorded as a SKIPPED run, with the reason
+
+
 class LastRun(Entity):
-    fired_at: datetime
-    job_id: str | None = None
-    outcome: str
+    """The latest fire of a schedule, as its record shows it."""
+
+    fired_at: datetime  # when we handled it
+    scheduled_time: datetime | None = None  # the time EventBridge (or the ticker) fired for
+    job_id: str | None = None  # the job it created
+    run_id: str | None = None  # the SKIPPED run it recorded instead
+    outcome: FireOutcome
+    reason: str | None = None  # why it was skipped
+    manual: bool = False  # POST /schedules/{id}/trigger rather than a timed fire
+
+
+class SyncAction(StrEnum):
+    APPLY = "apply"  # make the EventBridge schedule match this record
+    DELETE = "delete"  # delete the EventBridge schedule, then this record
+
+
+class PendingSync(Entity):
+    """Set on a schedule record before its EventBridge schedule is written and cleared after:
+    a record that keeps it (the process died, or a rollback failed) is what drift repair finds."""
+
+    action: SyncAction = SyncAction.APPLY
+    since: datetime = Field(default_factory=utcnow)
 
 
 class Schedule(Entity):
     schedule_id: str
     name: str
     template_id: str
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)  # the template's defaults merged in
     priority: PriorityValue = DEFAULT_PRIORITY
-    expression: str
+    expression: str  # normalised EventBridge syntax: cron(...), rate(...) or at(...)
     timezone: str = "UTC"
     start_at: datetime | None = None
     end_at: datetime | None = None
@@ -193,6 +219,8 @@ class Schedule(Entity):
     disabled_note: str | None = None
     overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
     last_run: LastRun | None = None
+    pending_sync: PendingSync | None = None
+    version: int = 1  # every write but a fire's last_run is conditional on it
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -275,3 +303,4 @@ class QueueStats(Entity):
     oldest_wait_seconds: float | None
     running: list[str]
     paused: bool
+    skipped_fires: int = 0  # schedule fires recorded as SKIPPED runs (overlap, archived template)

@@ -21,11 +21,14 @@ from jobsched.models import (
     JobRun,
     JobStatus,
     JobTemplate,
+    LastRun,
     QueueEntry,
     QueueState,
     RunStatus,
+    Schedule,
 )
 from jobsched.ranks import QueueRank
+from jobsched.schedules.sync import NoScheduleSync, ScheduleSync
 
 T = TypeVar("T")
 
@@ -127,12 +130,40 @@ class RunStore(Protocol):
     def put(self, run: JobRun) -> None: ...
     def get(self, run_id: str) -> JobRun: ...
     def list_page(self, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]: ...
+    def count(self, status: RunStatus) -> int: ...
 
 
 class GroupStore(Protocol):
     def get(self, group_id: str) -> JobGroup: ...
     def list_page(self, limit: int, cursor: str | None) -> Page[JobGroup]: ...
     def set_status(self, group: JobGroup) -> None: ...
+
+
+class ScheduleStore(Protocol):
+    """Schedule records. Every write but `record_fire` is conditional on the version read."""
+
+    def create(self, schedule: Schedule) -> None: ...
+    def get(self, schedule_id: str) -> Schedule: ...
+    def find(self, schedule_id: str) -> Schedule | None: ...
+    def list_page(
+        self, template_id: str | None, limit: int, cursor: str | None
+    ) -> Page[Schedule]: ...
+    def replace(self, schedule: Schedule, expected_version: int) -> None:
+        """Write every field but last_run (a fire's, kept as it is) over `expected_version`."""
+        ...
+
+    def clear_pending(self, schedule_id: str, version: int) -> bool:
+        """Drop the pending-sync marker if the record is still `version`; False if it is not."""
+        ...
+
+    def delete(self, schedule_id: str, expected_version: int) -> None: ...
+    def record_fire(self, schedule_id: str, last_run: LastRun) -> None:
+        """Set last_run, whatever the version; a deleted schedule is not an error."""
+        ...
+
+    def pending(self) -> list[Schedule]:
+        """Every record that carries a pending-sync marker (what drift repair looks at)."""
+        ...
 
 
 class KeyStore(Protocol):
@@ -144,8 +175,9 @@ class KeyStore(Protocol):
 
 @dataclass(frozen=True)
 class Stores:
-    """The ports a use case may need: the stores, and the two edges of dispatch that act on
-    the world (waking the dispatcher, stopping a task)."""
+    """The ports a use case may need: the stores, the edges of dispatch that act on the world
+    (waking the dispatcher, stopping a task, reading logs), and the one that makes the firing
+    side of schedules (EventBridge Scheduler) match our schedule records."""
 
     templates: TemplateStore
     jobs: JobStore
@@ -154,11 +186,26 @@ class Stores:
     groups: GroupStore
     keys: KeyStore
     dispatch: DispatchStore
+    schedules: ScheduleStore
     kicker: Kicker = field(default_factory=NoKicker)
     tasks: TaskStopper = field(default_factory=NoTaskStopper)
     logs: LogReader = field(default_factory=NoLogs)
+    schedule_sync: ScheduleSync = field(default_factory=NoScheduleSync)
 
     def with_edges(
-        self, kicker: Kicker, tasks: TaskStopper, logs: LogReader | None = None
+        self,
+        kicker: Kicker,
+        tasks: TaskStopper,
+        logs: LogReader | None = None,
+        schedule_sync: ScheduleSync | None = None,
     ) -> "Stores":
-        return replace(self, kicker=kicker, tasks=tasks, logs=logs or self.logs)
+        return replace(
+            self,
+            kicker=kicker,
+            tasks=tasks,
+            logs=logs or self.logs,
+            schedule_sync=schedule_sync or self.schedule_sync,
+        )
+
+    def with_schedule_sync(self, schedule_sync: ScheduleSync) -> "Stores":
+        return replace(self, schedule_sync=schedule_sync)

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     artifacts_bucket: str | None = None
     log_group: str | None = None
     log_stream_prefix: str = "job"
+    # Schedules on AWS: one EventBridge Scheduler schedule per Schedule, in this group, invoking
+    # the schedule-fire Lambda with this role; events that cannot be delivered go to the DLQ.
+    # Without a target ARN nothing is written to EventBridge (the local ticker fires instead).
+    schedule_group: str = "jobsched"
+    schedule_target_arn: str | None = None
+    schedule_role_arn: str | None = None
+    schedule_dlq_arn: str | None = None
 
     # The local runtime: where run logs and outputs are kept.
     data_dir: str = ".jobsched"

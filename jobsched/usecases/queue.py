@@ -7,7 +7,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION, MAX_REORDER_JOBS
 from jobsched.errors import ConflictError, ValidationFailedError
-from jobsched.models import Job, JobStatus, QueueEntry, QueueState, QueueStats, utcnow
+from jobsched.models import (
+    Job,
+    JobStatus,
+    QueueEntry,
+    QueueState,
+    QueueStats,
+    RunStatus,
+    utcnow,
+)
 from jobsched.ports import JobFilter, Stores
 from jobsched.priority import PriorityInput
 from jobsched.ranks import QueueRank, band_of
@@ -122,6 +130,7 @@ def queue_stats(stores: Stores) -> QueueStats:
         oldest_wait_seconds=(utcnow() - oldest).total_seconds() if oldest else None,
         running=[job.job_id for job in running],
         paused=stores.queue.state().paused,
+        skipped_fires=stores.runs.count(RunStatus.SKIPPED),
     )
 
 

@@ -353,6 +353,7 @@ BASES: dict[str, dict[str, Any]] = {
     "POST /queue/{job_id}/move": {"position": 1},
     "POST /queue/{job_id}/priority": {"priority": "high"},
     "POST /queue/reorder": {"job_ids": ["{job_id}"]},
+    "POST /schedules": {"name": "n", "template_id": "echo", "expression": "rate(5 minutes)"},
 }
 
 
@@ -361,7 +362,9 @@ def body_fields(document: dict[str, Any], method: str, path: str) -> list[str]:
     content = operation.get("requestBody", {}).get("content", {}).get("application/json")
     if not content:
         return []
-    ref = content["schema"]["$ref"].rsplit("/", 1)[1]
+    schema = content["schema"]  # an optional body is anyOf [the model, null]
+    ref = schema.get("$ref") or next(s["$ref"] for s in schema["anyOf"] if "$ref" in s)
+    ref = ref.rsplit("/", 1)[1]
     return list(document["components"]["schemas"][ref]["properties"])
 
 

@@ -371,6 +371,7 @@ def test_stats_of_an_empty_queue(reader: TestClient) -> None:
         "oldest_wait_seconds": None,
         "running": [],
         "paused": False,
+        "skipped_fires": 0,
     }
 
 

@@ -1,9 +1,10 @@
 """The AWS composition: the DynamoDB stores with the AWS edges (Step Functions kicks, ECS stops,
-CloudWatch logs), and the dispatcher the Lambdas run."""
+CloudWatch logs, EventBridge Scheduler), and the dispatcher the Lambdas run."""
 
 from jobsched.adapters.aws.ecs import EcsTaskStopper
 from jobsched.adapters.aws.kicker import StepFunctionsKicker
 from jobsched.adapters.aws.logs import CloudWatchLogReader
+from jobsched.adapters.aws.scheduler import schedule_sync
 from jobsched.adapters.aws.state_machine import StateMachineSteps
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
@@ -13,7 +14,10 @@ from jobsched.settings import Settings
 
 def aws_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
     return build_stores(settings, dynamo).with_edges(
-        StepFunctionsKicker(settings), EcsTaskStopper(settings), CloudWatchLogReader(settings)
+        StepFunctionsKicker(settings),
+        EcsTaskStopper(settings),
+        CloudWatchLogReader(settings),
+        schedule_sync=schedule_sync(settings),
     )
 
 

@@ -7,6 +7,7 @@ from jobsched.adapters.dynamodb.jobs import DynamoJobStore
 from jobsched.adapters.dynamodb.keys import DynamoKeyStore
 from jobsched.adapters.dynamodb.queue import DynamoQueueStore
 from jobsched.adapters.dynamodb.runs import DynamoRunStore
+from jobsched.adapters.dynamodb.schedules import DynamoScheduleStore
 from jobsched.adapters.dynamodb.templates import DynamoTemplateStore
 from jobsched.ports import Stores
 from jobsched.settings import Settings
@@ -24,6 +25,7 @@ def build_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
         groups=groups,
         keys=DynamoKeyStore(dynamo),
         dispatch=DynamoDispatchStore(dynamo),
+        schedules=DynamoScheduleStore(dynamo),
     )
 
 

@@ -5,9 +5,9 @@ from typing import Any
 from jobsched import constants as c
 from jobsched.adapters.dynamodb.client import Dynamo, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode, sort_time
-from jobsched.adapters.dynamodb.pagination import ListIndexes, filtered_query, read_page
+from jobsched.adapters.dynamodb.pagination import ListIndexes, count, filtered_query, read_page
 from jobsched.errors import NotFoundError
-from jobsched.models import JobRun
+from jobsched.models import JobRun, RunStatus
 from jobsched.ports import Page, RunFilter
 
 KIND = "RUN"
@@ -62,3 +62,13 @@ class DynamoRunStore:
         )
         items, next_cursor, _ = read_page(self.dynamo, query, limit, cursor)
         return Page([decode(JobRun, item) for item in items], next_cursor)
+
+    def count(self, status: RunStatus) -> int:
+        return count(
+            self.dynamo,
+            TableName=self.table,
+            IndexName=c.BY_STATUS_INDEX,
+            KeyConditionExpression="#status = :status",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":status": {"S": status.value}},
+        )

@@ -1,0 +1,111 @@
+"""/schedules: recurring and one-time jobs (EventBridge Scheduler on AWS, the ticker locally)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, PathId, StoresDep
+from api.routers.jobs import IdempotencyKey
+from api.schemas import JobCreated, JobOut, PageOut, ScheduleOut
+from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
+from jobsched.schedules import usecases as use
+from jobsched.schedules.fire import trigger
+from jobsched.usecases.jobs import view_job
+
+router = APIRouter(prefix="/schedules", tags=["schedules"])
+
+NextRuns = Annotated[
+    int, Query(ge=0, le=MAX_NEXT_RUNS, description="how many upcoming fire times to show")
+]
+
+
+class DisableRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=500, description="why it is disabled")
+
+
+class TriggerRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    force: bool = Field(default=False, description="run even if the overlap policy would skip")
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
+def create_schedule(stores: StoresDep, body: use.ScheduleCreate) -> ScheduleOut:
+    """The expression, timezone and window are checked here (422 naming the field); the
+    EventBridge schedule is written with the record, or neither is (503)."""
+    schedule = use.create_schedule(stores, body)
+    return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
+
+
+@router.get("", dependencies=[CanRead])
+def list_schedules(
+    stores: StoresDep,
+    template_id: IdFilter = None,
+    next_runs: NextRuns = LIST_NEXT_RUNS,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> PageOut[ScheduleOut]:
+    """Newest first."""
+    views, next_cursor = use.list_schedules(stores, template_id, limit, cursor, next_runs)
+    return PageOut(items=[ScheduleOut.of(v) for v in views], next_cursor=next_cursor)
+
+
+@router.get("/{schedule_id}", dependencies=[CanRead])
+def get_schedule(
+    stores: StoresDep, schedule_id: PathId, next_runs: NextRuns = DEFAULT_NEXT_RUNS
+) -> ScheduleOut:
+    """With the next fire times in UTC and in the schedule's timezone, and the last run."""
+    return ScheduleOut.of(use.get_schedule(stores, schedule_id, next_runs))
+
+
+@router.patch("/{schedule_id}", dependencies=[CanWrite])
+def update_schedule(stores: StoresDep, schedule_id: PathId, body: use.SchedulePatch) -> ScheduleOut:
+    """Each field named replaces the stored one (null clears start_at, end_at and
+    flexible_window_minutes); a 503 leaves the schedule as it was."""
+    schedule = use.update_schedule(stores, schedule_id, body)
+    return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
+
+
+@router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CanWrite])
+def delete_schedule(stores: StoresDep, schedule_id: PathId) -> Response:
+    """Deletes the EventBridge schedule, then the record. Its jobs and runs stay."""
+    use.delete_schedule(stores, schedule_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{schedule_id}/enable", dependencies=[CanWrite])
+def enable_schedule(stores: StoresDep, schedule_id: PathId) -> ScheduleOut:
+    schedule = use.set_enabled(stores, schedule_id, True)
+    return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
+
+
+@router.post("/{schedule_id}/disable", dependencies=[CanWrite])
+def disable_schedule(
+    stores: StoresDep, schedule_id: PathId, body: DisableRequest | None = None
+) -> ScheduleOut:
+    """Stops its fires until enabled again; the note says why (shown as disabled_note)."""
+    note = body.note if body else None
+    schedule = use.set_enabled(stores, schedule_id, False, note)
+    return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
+
+
+@router.post("/{schedule_id}/trigger", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
+def trigger_schedule(
+    stores: StoresDep,
+    schedule_id: PathId,
+    response: Response,
+    body: TriggerRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JobCreated:
+    """Enqueue one job from the schedule now, also when it is disabled. The overlap policy
+    applies (409 naming the blocking job) unless `force` is true."""
+    force = body.force if body else False
+    job, created = trigger(stores, schedule_id, force, idempotency_key)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    view = view_job(stores, job)
+    return JobCreated(**JobOut.of(view).model_dump(), idempotent_replay=not created)

@@ -1,0 +1,253 @@
+"""A schedule's fire: one job per (schedule, scheduled time), under the schedule's overlap policy.
+
+EventBridge Scheduler delivers at least once, and the local ticker may fire a time again after a
+restart, so a fire is idempotent: the job is enqueued with the Idempotency-Key
+`schedule:<id>:<scheduled time>` (recorded in the job's own transaction), and a skipped fire is
+a SKIPPED run whose id is derived from the same key. A repeat finds either and does nothing.
+
+Fires that can never succeed (the template is gone or archived, the params no longer match its
+schema) are recorded as SKIPPED runs with the reason rather than raised, since raising makes
+EventBridge retry for an hour to no end. Store failures are raised: a retry may succeed.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from jobsched.constants import MAX_ID_LENGTH, OVERLAP_LOOKBACK, SCHEDULE_KEY_PREFIX
+from jobsched.errors import ConflictError, NotFoundError, ValidationFailedError
+from jobsched.models import (
+    FireOutcome,
+    Job,
+    JobRun,
+    JobStatus,
+    LastRun,
+    OverlapPolicy,
+    RunStatus,
+    Schedule,
+    SyncAction,
+    utcnow,
+)
+from jobsched.ports import JobFilter, Stores
+from jobsched.schedules.usecases import find_live
+from jobsched.usecases.jobs import JobCreate, enqueue, template_for_new_jobs
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+
+
+class FireResult(StrEnum):
+    ENQUEUED = "enqueued"
+    SKIPPED = "skipped"
+    DUPLICATE = "duplicate"  # this time was handled already
+    IGNORED = "ignored"  # no such schedule, or it is disabled or being deleted
+
+
+class FireEvent(BaseModel):
+    """What EventBridge Scheduler (or the local ticker) sends for one fire."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schedule_id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    scheduled_time: AwareDatetime
+
+
+@dataclass(frozen=True)
+class Fired:
+    result: FireResult
+    schedule_id: str
+    job_id: str | None = None
+    run_id: str | None = None
+    reason: str | None = None
+
+
+def fire_key(schedule_id: str, scheduled_time: datetime) -> str:
+    """The Idempotency-Key of one fire: the same time in any notation gives the same key."""
+    moment = scheduled_time.astimezone(UTC).replace(microsecond=0)
+    return f"{SCHEDULE_KEY_PREFIX}{schedule_id}:{moment.strftime('%Y-%m-%dT%H:%M:%SZ')}"
+
+
+def skip_run_id(key: str) -> str:
+    """A skipped fire's run id, the same for every delivery of that fire."""
+    return "skip_" + hashlib.sha256(key.encode()).hexdigest()[:26]
+
+
+def fire(
+    stores: Stores, schedule_id: str, scheduled_time: datetime, now: datetime | None = None
+) -> Fired:
+    if scheduled_time.tzinfo is None:
+        raise ValueError("scheduled_time needs a time zone")
+    now = now or utcnow()
+    schedule = stores.schedules.find(schedule_id)
+    if schedule is None:
+        return _leftover(stores, schedule_id)
+    ignored = _ignored(schedule)
+    if ignored is not None:
+        return ignored
+    key = fire_key(schedule_id, scheduled_time)
+    earlier = _earlier(stores, schedule_id, key)
+    if earlier is not None:
+        return earlier
+    fired = _decide_and_act(stores, schedule, key, now)
+    if fired.result == FireResult.DUPLICATE:  # a concurrent delivery recorded it
+        return fired
+    stores.schedules.record_fire(
+        schedule_id,
+        LastRun(
+            fired_at=now,
+            scheduled_time=scheduled_time.astimezone(UTC),
+            job_id=fired.job_id,
+            run_id=fired.run_id,
+            outcome=FireOutcome(fired.result.value),
+            reason=fired.reason,
+        ),
+    )
+    logger.info(
+        "schedule %s fired for %s: %s %s",
+        schedule_id,
+        scheduled_time.isoformat(),
+        fired.result.value,
+        fired.job_id or fired.reason,
+        extra={"schedule_id": schedule_id, "result": fired.result.value, "job_id": fired.job_id},
+    )
+    return fired
+
+
+def _leftover(stores: Stores, schedule_id: str) -> Fired:
+    # Our record is written before its EventBridge schedule and deleted after it, so a fire
+    # without a record comes from a leftover (a rollback whose delete failed): remove it.
+    logger.warning("schedule %s fired but does not exist; deleting its leftover", schedule_id)
+    try:
+        stores.schedule_sync.delete(schedule_id)
+    except Exception:
+        logger.exception("schedule %s: the leftover could not be deleted", schedule_id)
+    return Fired(FireResult.IGNORED, schedule_id, reason="no such schedule")
+
+
+def _ignored(schedule: Schedule) -> Fired | None:
+    schedule_id = schedule.schedule_id
+    if schedule.pending_sync and schedule.pending_sync.action == SyncAction.DELETE:
+        logger.info("schedule %s fired while being deleted; ignored", schedule_id)
+        return Fired(FireResult.IGNORED, schedule_id, reason="being deleted")
+    if not schedule.enabled:
+        logger.info("schedule %s fired while disabled; ignored", schedule_id)
+        return Fired(FireResult.IGNORED, schedule_id, reason="disabled")
+    return None
+
+
+def _earlier(stores: Stores, schedule_id: str, key: str) -> Fired | None:
+    """What an earlier delivery of this fire did, if one got that far."""
+    record = stores.jobs.find_idempotency(key)
+    if record is not None:
+        return Fired(FireResult.DUPLICATE, schedule_id, job_id=record.job_id)
+    run_id = skip_run_id(key)
+    try:
+        stores.runs.get(run_id)
+    except NotFoundError:
+        return None
+    return Fired(FireResult.DUPLICATE, schedule_id, run_id=run_id)
+
+
+def _decide_and_act(stores: Stores, schedule: Schedule, key: str, now: datetime) -> Fired:
+    blocking = blocking_job(stores, schedule)
+    if blocking is not None:
+        return _skip(stores, schedule, key, now, overlap_reason(blocking))
+    try:
+        template_for_new_jobs(stores, schedule.template_id)
+    except (NotFoundError, ConflictError) as exc:  # gone or archived: no retry would help
+        return _skip(stores, schedule, key, now, exc.detail)
+    try:
+        job, created = enqueue(stores, job_request(schedule), key)
+    except ValidationFailedError as exc:  # the template's schema changed under the params
+        return _skip(stores, schedule, key, now, exc.detail)
+    except ConflictError:
+        record = stores.jobs.find_idempotency(key)
+        if record is not None:  # a concurrent delivery won (perhaps with older params)
+            return Fired(FireResult.DUPLICATE, schedule.schedule_id, job_id=record.job_id)
+        raise  # the template changed meanwhile: the delivery's retry decides again
+    result = FireResult.ENQUEUED if created else FireResult.DUPLICATE
+    return Fired(result, schedule.schedule_id, job_id=job.job_id)
+
+
+def job_request(schedule: Schedule) -> JobCreate:
+    return JobCreate(
+        template_id=schedule.template_id,
+        params=schedule.params,
+        priority=schedule.priority,
+        schedule_id=schedule.schedule_id,
+    )
+
+
+def blocking_job(stores: Stores, schedule: Schedule) -> Job | None:
+    """The job that stops a new one under the schedule's overlap policy, if any.
+
+    Reads the schedule's newest jobs only (one query, newest first): under `skip` and
+    `buffer_one` at most one or two of its jobs are ever active, and they are the newest.
+    """
+    if schedule.overlap_policy == OverlapPolicy.ALLOW:
+        return None
+    page = stores.jobs.list_page(
+        JobFilter(schedule_id=schedule.schedule_id), OVERLAP_LOOKBACK, None
+    )
+    active = [job for job in page.items if job.status in ACTIVE]
+    if schedule.overlap_policy == OverlapPolicy.BUFFER_ONE:
+        # One job may wait behind a running one; a second waiting one would be a backlog.
+        return next((job for job in active if job.status == JobStatus.QUEUED), None)
+    return active[0] if active else None
+
+
+def overlap_reason(job: Job) -> str:
+    return f"overlap: previous job {job.job_id} is {job.status.value}"
+
+
+def _skip(stores: Stores, schedule: Schedule, key: str, now: datetime, reason: str) -> Fired:
+    """Record the fire as a SKIPPED run. It has no job: its job_id is its own run id."""
+    run_id = skip_run_id(key)
+    stores.runs.put(
+        JobRun(
+            run_id=run_id,
+            job_id=run_id,
+            template_id=schedule.template_id,
+            schedule_id=schedule.schedule_id,
+            status=RunStatus.SKIPPED,
+            attempt=0,
+            started_at=now,
+            finished_at=now,
+            error=reason,
+        )
+    )
+    return Fired(FireResult.SKIPPED, schedule.schedule_id, run_id=run_id, reason=reason)
+
+
+def trigger(
+    stores: Stores,
+    schedule_id: str,
+    force: bool = False,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> tuple[Job, bool]:
+    """Enqueue one job now, also for a disabled schedule. The overlap policy applies unless
+    `force`: a job it would skip is a 409 naming the blocking job. Returns (job, created)."""
+    schedule = find_live(stores, schedule_id)
+    if not force:
+        blocking = blocking_job(stores, schedule)
+        if blocking is not None:
+            raise ConflictError(f"{overlap_reason(blocking)}; trigger with force to run anyway")
+    key = f"schedule-trigger:{schedule_id}:{idempotency_key}" if idempotency_key else None
+    job, created = enqueue(stores, job_request(schedule), key)
+    if created:
+        stores.schedules.record_fire(
+            schedule_id,
+            LastRun(
+                fired_at=now or utcnow(),
+                job_id=job.job_id,
+                outcome=FireOutcome.ENQUEUED,
+                manual=True,
+            ),
+        )
+    return job, created

@@ -1,0 +1,236 @@
+"""Schedule management: create, read (with the next fire times), list, change, enable, disable,
+delete. Each change reaches EventBridge Scheduler through `writes`, which keeps our record and
+the EventBridge schedule together; `repair_drift` is exposed here for the periodic sync.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from jobsched.constants import MAX_FLEXIBLE_WINDOW_MINUTES
+from jobsched.errors import NotFoundError, ValidationFailedError
+from jobsched.ids import new_id
+from jobsched.models import OverlapPolicy, Schedule, SyncAction, utcnow
+from jobsched.params import JsonObject, merge_params
+from jobsched.ports import Stores
+from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
+from jobsched.schedules import writes
+from jobsched.schedules.expressions import (
+    FireTime,
+    next_fire_times,
+    parse_expression,
+    validate_schedule,
+)
+from jobsched.schedules.writes import RepairReport, repair_drift
+from jobsched.usecases.jobs import template_for_new_jobs
+
+__all__ = ["RepairReport", "repair_drift"]
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+TemplateId = Annotated[str, Field(min_length=1, max_length=64)]
+ExpressionText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=256,
+        description="EventBridge syntax: cron(min hour day-of-month month day-of-week year), "
+        "rate(n unit) or at(yyyy-mm-ddThh:mm:ss)",
+    ),
+]
+TimezoneName = Annotated[
+    str, Field(min_length=1, max_length=64, description="an IANA name, e.g. Europe/London")
+]
+Window = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_FLEXIBLE_WINDOW_MINUTES,
+        description="EventBridge may fire up to this many minutes after each time",
+    ),
+]
+Note = Annotated[str, Field(max_length=500, description="why the schedule is disabled")]
+# A change to any of these is validated with the others, as a whole.
+TIMING_FIELDS = frozenset({"expression", "timezone", "start_at", "end_at"})
+NOT_NULLABLE = frozenset(
+    {"name", "template_id", "params", "priority", "expression", "timezone", "overlap_policy"}
+)
+
+
+class ScheduleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    template_id: TemplateId
+    params: JsonObject = Field(default_factory=dict)
+    priority: PriorityInput = DEFAULT_PRIORITY
+    expression: ExpressionText
+    timezone: TimezoneName = "UTC"
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    flexible_window_minutes: Window | None = None
+    enabled: bool = True
+    disabled_note: Note | None = None
+    overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
+
+
+class SchedulePatch(BaseModel):
+    """Each field named replaces the stored one; null clears start_at, end_at and
+    flexible_window_minutes. Enabled state has its own endpoints."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    template_id: TemplateId | None = None
+    params: JsonObject | None = None
+    priority: PriorityInput | None = None
+    expression: ExpressionText | None = None
+    timezone: TimezoneName | None = None
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    flexible_window_minutes: Window | None = None
+    overlap_policy: OverlapPolicy | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    schedule: Schedule
+    next_runs: list[FireTime]
+
+
+def _check_note(enabled: bool, note: str | None) -> None:
+    if enabled and note is not None:
+        raise ValidationFailedError.on("disabled_note", "is for a disabled schedule only")
+
+
+def create_schedule(
+    stores: Stores, request: ScheduleCreate, now: datetime | None = None
+) -> Schedule:
+    now = now or utcnow()
+    expression = validate_schedule(
+        request.expression, request.timezone, request.start_at, request.end_at, now
+    )
+    _check_note(request.enabled, request.disabled_note)
+    template = template_for_new_jobs(stores, request.template_id, fresh=True)
+    schedule = Schedule(
+        **request.model_dump(exclude={"params", "expression", "priority"}),
+        schedule_id=new_id("sch"),
+        params=merge_params(template, request.params),
+        priority=request.priority,
+        expression=expression.text,
+        created_at=now,
+        updated_at=now,
+    )
+    return writes.insert(stores, schedule)
+
+
+def find_live(stores: Stores, schedule_id: str) -> Schedule:
+    """The schedule, unless it is gone or being deleted (404 either way)."""
+    schedule = stores.schedules.get(schedule_id)
+    if schedule.pending_sync and schedule.pending_sync.action == SyncAction.DELETE:
+        raise NotFoundError(f"no schedule {schedule_id!r}")
+    return schedule
+
+
+def next_version(current: Schedule, changes: dict[str, Any], now: datetime) -> Schedule:
+    # Validated from plain data: model_copy(update=...) would skip the field rules.
+    data = {**current.model_dump(), **changes}
+    return Schedule.model_validate(
+        {**data, "version": current.version + 1, "updated_at": now, "pending_sync": None}
+    )
+
+
+def _patch_changes(
+    stores: Stores, current: Schedule, patch: SchedulePatch, now: datetime
+) -> dict[str, Any]:
+    changes = {name: getattr(patch, name) for name in patch.model_fields_set}
+    for name in NOT_NULLABLE & changes.keys():
+        if changes[name] is None:
+            raise ValidationFailedError.on(name, "cannot be null")
+    if TIMING_FIELDS & changes.keys():
+        merged = {**current.model_dump(), **changes}
+        changes["expression"] = validate_schedule(
+            merged["expression"], merged["timezone"], merged["start_at"], merged["end_at"], now
+        ).text
+    if {"template_id", "params"} & changes.keys():
+        # New params go over the (new) template's defaults; a new template without params
+        # starts from its own defaults, since the old params were made for another template.
+        template_id = changes.get("template_id", current.template_id)
+        template = template_for_new_jobs(stores, template_id, fresh=True)
+        changes["params"] = merge_params(template, changes.get("params") or {})
+    return changes
+
+
+def update_schedule(
+    stores: Stores, schedule_id: str, patch: SchedulePatch, now: datetime | None = None
+) -> Schedule:
+    now = now or utcnow()
+    current = find_live(stores, schedule_id)
+    changes = _patch_changes(stores, current, patch, now)
+    if not changes:
+        return current
+    return writes.change(stores, current, next_version(current, changes, now), writes.put)
+
+
+def set_enabled(
+    stores: Stores,
+    schedule_id: str,
+    enabled: bool,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Schedule:
+    """Enable (clears the note) or disable (with an optional note on why). Enabling checks
+    nothing about the expression: a one-time schedule whose time has passed just never fires."""
+    current = find_live(stores, schedule_id)
+    note = None if enabled else note
+    if current.enabled == enabled and current.disabled_note == note:
+        return current
+    updated = next_version(current, {"enabled": enabled, "disabled_note": note}, now or utcnow())
+    return writes.change(stores, current, updated, writes.put_state)
+
+
+def delete_schedule(stores: Stores, schedule_id: str) -> None:
+    writes.remove(stores, find_live(stores, schedule_id))
+
+
+def upcoming(schedule: Schedule, count: int, now: datetime) -> list[FireTime]:
+    """The next `count` fire times; none for a disabled schedule, which will not fire."""
+    if not schedule.enabled or count <= 0:
+        return []
+    expression = parse_expression(schedule.expression)
+    # rate() counts from its start; without a start_at EventBridge starts it when created.
+    start_at = schedule.start_at
+    if expression.kind == "rate" and start_at is None:
+        start_at = schedule.created_at
+    return next_fire_times(expression, schedule.timezone, now, count, start_at, schedule.end_at)
+
+
+def get_schedule(
+    stores: Stores, schedule_id: str, next_runs: int, now: datetime | None = None
+) -> ScheduleView:
+    schedule = find_live(stores, schedule_id)
+    return ScheduleView(schedule, upcoming(schedule, next_runs, now or utcnow()))
+
+
+def view(schedule: Schedule, next_runs: int, now: datetime | None = None) -> ScheduleView:
+    return ScheduleView(schedule, upcoming(schedule, next_runs, now or utcnow()))
+
+
+def list_schedules(
+    stores: Stores,
+    template_id: str | None,
+    limit: int,
+    cursor: str | None,
+    next_runs: int,
+    now: datetime | None = None,
+) -> tuple[list[ScheduleView], str | None]:
+    """Newest first. A schedule being deleted is left out (a page may be one short)."""
+    now = now or utcnow()
+    page = stores.schedules.list_page(template_id, limit, cursor)
+    views = [
+        view(schedule, next_runs, now)
+        for schedule in page.items
+        if not (schedule.pending_sync and schedule.pending_sync.action == SyncAction.DELETE)
+    ]
+    return views, page.next_cursor
