@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 
 from jobsched.models import Schedule
 from jobsched.ports import Stores
-from jobsched.schedules.expressions import next_fire_times, parse_expression
 from jobsched.schedules.fire import fire
+from jobsched.schedules.usecases import upcoming
 
 logger = logging.getLogger(__name__)
 
@@ -123,16 +123,8 @@ class LocalTicker:
 
     @staticmethod
     def _next(schedule: Schedule, after: datetime) -> datetime | None:
-        if not schedule.enabled:
-            return None
-        times = next_fire_times(
-            parse_expression(schedule.expression),
-            schedule.timezone,
-            after,
-            1,
-            start_at=schedule.start_at,
-            end_at=schedule.end_at,
-        )
+        """The same next time GET /schedules/{id} shows (a rate counts from its creation)."""
+        times = upcoming(schedule, 1, after)
         return times[0].at if times else None
 
     def _fire_due(self, stores: Stores, plan: dict[str, datetime]) -> dict[str, datetime]:
