@@ -83,3 +83,18 @@ def state_machine_name(stage: str) -> str:
     # Fixed, so its ARN is known without a reference to the resource: the state machine's own
     # role (hand-over) and the Lambdas (kick) name it without a dependency cycle.
     return f"{APP_NAME}-{stage}-dispatcher"
+
+
+# --- schedules ------------------------------------------------------------------------------
+
+# How often the drift repair re-applies schedule records whose EventBridge write was left
+# unfinished (jobsched.schedules.writes.repair_drift; it skips markers younger than a minute).
+SCHEDULE_REPAIR_RATE_MINUTES: Final = 5
+# Undeliverable fires wait this long in the dead-letter queue (SQS's maximum).
+SCHEDULE_DLQ_RETENTION_DAYS: Final = 14
+
+
+def schedule_group_name(stage: str) -> str:
+    """The EventBridge Scheduler group of a stage's schedules (`JOBSCHED_SCHEDULE_GROUP`);
+    1-64 of [0-9a-zA-Z-_.], which a valid stage keeps to."""
+    return f"{APP_NAME}-{stage}"

@@ -4,7 +4,7 @@ from aws_cdk import CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
 from infra import constants
-from infra.constructs import Data, Dispatcher, Execution
+from infra.constructs import Data, Dispatcher, Execution, Schedules
 
 
 class SchedulerStack(Stack):
@@ -37,6 +37,14 @@ class SchedulerStack(Stack):
             table_environment=self.data.settings_environment(),
             execution=self.execution,
         )
+        self.schedules = Schedules(
+            self,
+            "Schedules",
+            stage=stage,
+            tables=self.data.tables,
+            table_environment=self.data.settings_environment(),
+            state_machine_arn=self.dispatcher.state_machine_arn,
+        )
         self._outputs()
 
     def _outputs(self) -> None:
@@ -56,6 +64,26 @@ class SchedulerStack(Stack):
                 "TaskLogGroupName",
                 self.execution.log_group.log_group_name,
                 "Worker task logs (JOBSCHED_LOG_GROUP)",
+            ),
+            (
+                "ScheduleGroupName",
+                self.schedules.group_name,
+                "EventBridge Scheduler group of the schedules (JOBSCHED_SCHEDULE_GROUP)",
+            ),
+            (
+                "ScheduleTargetArn",
+                self.schedules.fire_function.function_arn,
+                "The schedule fire function (JOBSCHED_SCHEDULE_TARGET_ARN)",
+            ),
+            (
+                "ScheduleRoleArn",
+                self.schedules.scheduler_role.role_arn,
+                "Role the schedules invoke it with (JOBSCHED_SCHEDULE_ROLE_ARN)",
+            ),
+            (
+                "ScheduleDeadLetterQueueArn",
+                self.schedules.dead_letter_queue.queue_arn,
+                "Fires not delivered or handled (JOBSCHED_SCHEDULE_DLQ_ARN)",
             ),
         ):
             output = CfnOutput(self, output_id, value=value, description=description)

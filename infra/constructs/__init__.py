@@ -3,5 +3,6 @@
 from infra.constructs.data import Data
 from infra.constructs.dispatcher import Dispatcher
 from infra.constructs.execution import Execution
+from infra.constructs.schedules import Schedules
 
-__all__ = ["Data", "Dispatcher", "Execution"]
+__all__ = ["Data", "Dispatcher", "Execution", "Schedules"]

@@ -1,0 +1,99 @@
+"""functions/schedule_repair.py: the Lambda the repair schedule invokes builds its stores from
+the environment the CDK app sets (tables, schedule group, target, role, queue) and runs
+repair_drift against them; here against moto's DynamoDB and EventBridge Scheduler."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+import functions.schedule_repair
+from jobsched.adapters.dynamodb import Dynamo, build_stores
+from jobsched.models import PendingSync, Schedule, SyncAction
+from jobsched.ports import Stores
+from jobsched.settings import Settings, get_settings
+
+ACCOUNT = "123456789012"
+GROUP = "jobsched-repair"
+ENVIRONMENT = {
+    "JOBSCHED_SCHEDULE_GROUP": GROUP,
+    "JOBSCHED_SCHEDULE_TARGET_ARN": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:fire",
+    "JOBSCHED_SCHEDULE_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/scheduler",
+    "JOBSCHED_SCHEDULE_DLQ_ARN": f"arn:aws:sqs:us-east-1:{ACCOUNT}:schedule-dlq",
+}
+STALE = datetime.now(UTC) - timedelta(minutes=10)
+
+
+@pytest.fixture
+def records(
+    settings: Settings, dynamo: Dynamo, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Stores]:
+    """The project's tables (the `dynamo` fixture's mock_aws) and a schedule group; the
+    handler's settings from the environment, as on Lambda."""
+    monkeypatch.setenv("JOBSCHED_TABLE_PREFIX", settings.table_prefix)
+    for name, value in ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    functions.schedule_repair.stores.cache_clear()
+    boto3.client("scheduler", region_name="us-east-1").create_schedule_group(Name=GROUP)
+    yield build_stores(settings, dynamo)
+    get_settings.cache_clear()
+    functions.schedule_repair.stores.cache_clear()
+
+
+def _schedule(schedule_id: str, pending: PendingSync) -> Schedule:
+    return Schedule(
+        schedule_id=schedule_id,
+        name=schedule_id,
+        template_id="echo",
+        expression="rate(1 hour)",
+        pending_sync=pending,
+    )
+
+
+def _eventbridge(schedule_id: str) -> dict[str, Any] | None:
+    client = boto3.client("scheduler", region_name="us-east-1")
+    try:
+        found: dict[str, Any] = dict(client.get_schedule(Name=schedule_id, GroupName=GROUP))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+            return None
+        raise
+    return found
+
+
+def test_the_handler_repairs_drift_with_the_configured_group_and_target(records: Stores) -> None:
+    # A crash between the record and EventBridge writes; a delete that lost its record delete;
+    # a change still in flight (a young marker).
+    records.schedules.create(_schedule("sch_unapplied", PendingSync(since=STALE)))
+    deleting = _schedule("sch_deleting", PendingSync(action=SyncAction.DELETE, since=STALE))
+    records.schedules.create(deleting)
+    boto3.client("scheduler", region_name="us-east-1").create_schedule(
+        Name="sch_deleting",
+        GroupName=GROUP,
+        ScheduleExpression="rate(1 hour)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": ENVIRONMENT["JOBSCHED_SCHEDULE_TARGET_ARN"],
+            "RoleArn": ENVIRONMENT["JOBSCHED_SCHEDULE_ROLE_ARN"],
+        },
+    )
+    records.schedules.create(_schedule("sch_in_flight", PendingSync()))
+
+    report = functions.schedule_repair.handler({}, None)
+
+    assert report == {"applied": ["sch_unapplied"], "deleted": ["sch_deleting"], "failed": []}
+    applied = _eventbridge("sch_unapplied")
+    assert applied is not None
+    target = applied["Target"]
+    assert target["Arn"] == ENVIRONMENT["JOBSCHED_SCHEDULE_TARGET_ARN"]
+    assert target["RoleArn"] == ENVIRONMENT["JOBSCHED_SCHEDULE_ROLE_ARN"]
+    assert target["DeadLetterConfig"] == {"Arn": ENVIRONMENT["JOBSCHED_SCHEDULE_DLQ_ARN"]}
+    assert records.schedules.get("sch_unapplied").pending_sync is None
+    assert _eventbridge("sch_deleting") is None
+    assert records.schedules.find("sch_deleting") is None
+    assert _eventbridge("sch_in_flight") is None  # left to its own request
+    assert records.schedules.get("sch_in_flight").pending_sync is not None

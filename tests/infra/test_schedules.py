@@ -1,0 +1,355 @@
+"""The schedules construct as synthesised: the stage's schedule group, the fire Lambda and the
+role EventBridge Scheduler invokes it with, the dead-letter queue and its alarm, the drift
+repair on its five-minute schedule, and IAM scoped to the tables, indexes and group each needs.
+
+cdk-nag and cfn-lint cover this construct in tests/infra/test_data.py (the whole stack).
+"""
+
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_sns as sns
+from aws_cdk.assertions import Template
+
+from infra import constants
+from infra.build import build_app
+from infra.constructs import Data, Schedules
+from infra.constructs.dispatcher import LAMBDA_RUNTIME
+from infra.stack import SchedulerStack
+from jobsched import constants as c
+from jobsched.settings import Settings
+
+GROUP = "ScheduleGroup"  # the group's pinned logical id
+GROUP_SCHEDULES = (
+    "arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<ScheduleGroup>/*"
+)
+SETTINGS_VARIABLES = {
+    "JOBSCHED_SCHEDULE_GROUP",
+    "JOBSCHED_SCHEDULE_TARGET_ARN",
+    "JOBSCHED_SCHEDULE_ROLE_ARN",
+    "JOBSCHED_SCHEDULE_DLQ_ARN",
+}
+
+
+class Synth:
+    def __init__(self, stack: SchedulerStack, template: dict[str, Any]) -> None:
+        self.stack = stack
+        self.json = template
+        self.template = Template.from_json(template)
+
+    def resources(self, resource_type: str) -> dict[str, Any]:
+        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
+
+    def logical_id(self, resource_type: str, prefix: str) -> str:
+        (found,) = [k for k in self.resources(resource_type) if k.startswith(prefix)]
+        return found
+
+    def properties(self, resource_type: str, prefix: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.json["Resources"][self.logical_id(resource_type, prefix)]
+        properties: dict[str, Any] = found["Properties"]
+        return properties
+
+    def statements(self, role_prefix: str) -> list[dict[str, Any]]:
+        role = self.logical_id("AWS::IAM::Role", role_prefix)
+        found = [
+            statement
+            for policy in self.resources("AWS::IAM::Policy").values()
+            if {"Ref": role} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+        assert found, f"no policy for {role}"
+        return found
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    app, stack = build_app(outdir=str(tmp_path_factory.mktemp("schedules")))
+    assembly = app.synth()  # raises on a cdk-nag finding
+    return Synth(stack, assembly.get_stack_artifact(stack.artifact_id).template)
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    app, stack = build_app(
+        {constants.STAGE_CONTEXT_KEY: "prod"}, outdir=str(tmp_path_factory.mktemp("prod"))
+    )
+    assembly = app.synth()
+    return Synth(stack, assembly.get_stack_artifact(stack.artifact_id).template)
+
+
+def _text(node: Any) -> Any:
+    """A reference as `<LogicalId>` / `<LogicalId.Attr>`, a joined ARN as one string."""
+    if isinstance(node, list):
+        return [_text(item) for item in node]
+    if isinstance(node, str):
+        return node
+    if "Fn::Join" in node:
+        separator, parts = node["Fn::Join"]
+        return separator.join(_text(part) for part in parts)
+    if "Ref" in node:
+        return f"<{node['Ref']}>"
+    if "Fn::GetAtt" in node:
+        return "<{}.{}>".format(*node["Fn::GetAtt"])
+    raise AssertionError(f"unexpected {node}")
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    actions = statement["Action"]
+    return {actions} if isinstance(actions, str) else set(actions)
+
+
+def _resources(statement: dict[str, Any]) -> list[str]:
+    resource = _text(statement["Resource"])
+    return resource if isinstance(resource, list) else [resource]
+
+
+def _access(statements: list[dict[str, Any]], service: str) -> dict[str, set[str]]:
+    """Actions of one service by the resource they are allowed on."""
+    granted: dict[str, set[str]] = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = {a for a in _actions(statement) if a.startswith(f"{service}:")}
+        for resource in _resources(statement) if actions else []:
+            granted.setdefault(resource, set()).update(actions)
+    return granted
+
+
+def _table(entity: str) -> str:
+    return f"<{constants.table_logical_id(entity)}.Arn>"
+
+
+# --- the group --------------------------------------------------------------------------------
+
+
+def test_the_schedule_group_is_named_per_stage_with_a_pinned_id(synth: Synth) -> None:
+    (group_id,) = synth.resources("AWS::Scheduler::ScheduleGroup")
+    assert group_id == GROUP
+    synth.template.has_resource(
+        "AWS::Scheduler::ScheduleGroup",
+        {
+            "Properties": {"Name": constants.schedule_group_name("dev")},
+            "DeletionPolicy": "Delete",  # a dev stack's schedules go with it
+        },
+    )
+    assert constants.schedule_group_name("dev") == "jobsched-dev"
+
+
+def test_prod_keeps_its_group_and_dead_letters(prod: Synth) -> None:
+    prod.template.has_resource(
+        "AWS::Scheduler::ScheduleGroup",
+        {"Properties": {"Name": "jobsched-prod"}, "DeletionPolicy": "Retain"},
+    )
+    prod.template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "Retain"})
+
+
+# --- the fire function and the role that invokes it --------------------------------------------
+
+
+def test_the_fire_function(synth: Synth) -> None:
+    properties = synth.properties("AWS::Lambda::Function", "SchedulesFireFunction")
+    assert properties["Handler"] == "functions.schedule_fire.handler"
+    assert properties["Runtime"] == LAMBDA_RUNTIME.name
+    assert properties["Architectures"] == ["arm64"]
+    assert properties["LoggingConfig"]["LogFormat"] == "JSON"
+    assert properties["TracingConfig"] == {"Mode": "Active"}
+    variables = properties["Environment"]["Variables"]
+    assert variables["JOBSCHED_SCHEDULE_GROUP"] == {"Ref": GROUP}  # to delete a leftover
+    assert _text(variables["JOBSCHED_STATE_MACHINE_ARN"]).endswith(
+        f":stateMachine:{constants.state_machine_name('dev')}"
+    )
+    assert variables["JOBSCHED_TABLE_PREFIX"] == constants.table_prefix("dev")
+    assert variables["JOBSCHED_SCHEDULES_TABLE"] == {"Ref": "SchedulesTable"}
+    # Not the target's own ARN (a cycle), nor what only a schedule writer needs.
+    assert not (SETTINGS_VARIABLES - {"JOBSCHED_SCHEDULE_GROUP"}) & variables.keys()
+
+
+def test_a_fire_that_raises_lands_in_the_dead_letter_queue(synth: Synth) -> None:
+    function = synth.logical_id("AWS::Lambda::Function", "SchedulesFireFunction")
+    queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
+    (config,) = synth.resources("AWS::Lambda::EventInvokeConfig").values()
+    assert config["Properties"] == {
+        "FunctionName": {"Ref": function},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 2,
+        "MaximumEventAgeInSeconds": c.SCHEDULE_MAX_EVENT_AGE_SECONDS,
+        "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": [queue, "Arn"]}}},
+    }
+
+
+def test_the_scheduler_role_is_for_our_groups_schedules_only(synth: Synth) -> None:
+    properties = synth.properties("AWS::IAM::Role", "SchedulesSchedulerRole")
+    (trust,) = properties["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert _text(trust["Condition"]["ArnLike"]["aws:SourceArn"]) == [
+        f"<{GROUP}.Arn>",
+        GROUP_SCHEDULES,
+    ]
+
+
+def test_the_scheduler_role_invokes_the_fire_function_and_nothing_else(synth: Synth) -> None:
+    fire = synth.logical_id("AWS::Lambda::Function", "SchedulesFireFunction")
+    queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
+    statements = synth.statements("SchedulesSchedulerRole")
+    assert sorted((sorted(_actions(s)), _resources(s)) for s in statements) == [
+        (["lambda:InvokeFunction"], [f"<{fire}.Arn>"]),  # not its versions (`:*`)
+        (["sqs:SendMessage"], [f"<{queue}.Arn>"]),
+    ]
+
+
+def test_the_fire_function_reaches_only_what_a_fire_touches(synth: Synth) -> None:
+    statements = synth.statements("SchedulesFireRole")
+    assert _access(statements, "dynamodb") == {
+        _table("schedules"): {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        _table("jobs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
+        f"{_table('jobs')}/index/{c.BY_SCHEDULE_INDEX}": {"dynamodb:Query"},
+        _table("runs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
+        _table("templates"): {"dynamodb:GetItem", "dynamodb:ConditionCheckItem"},
+    }
+    (kick,) = _access(statements, "states").items()
+    assert kick[0].endswith(f":stateMachine:{constants.state_machine_name('dev')}")
+    assert kick[1] == {"states:StartExecution"}
+    assert _access(statements, "scheduler") == {GROUP_SCHEDULES: {"scheduler:DeleteSchedule"}}
+    assert not _access(statements, "iam")
+    queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
+    assert set(_access(statements, "sqs")) == {f"<{queue}.Arn>"}  # its async failures
+
+
+# --- the dead-letter queue --------------------------------------------------------------------
+
+
+def test_the_dead_letter_queue_is_encrypted_tls_only_and_keeps_14_days(synth: Synth) -> None:
+    properties = synth.properties("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
+    assert properties["SqsManagedSseEnabled"] is True
+    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+    queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
+    (policy,) = synth.resources("AWS::SQS::QueuePolicy").values()
+    assert policy["Properties"]["Queues"] == [{"Ref": queue}]
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_an_alarm_when_the_dead_letter_queue_is_not_empty(synth: Synth) -> None:
+    queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
+    properties = synth.properties("AWS::CloudWatch::Alarm", "SchedulesDeadLetterAlarm")
+    assert properties["Namespace"] == "AWS/SQS"
+    assert properties["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert properties["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
+    ]
+    assert properties["ComparisonOperator"] == "GreaterThanThreshold"
+    assert properties["Threshold"] == 0
+    assert properties["TreatMissingData"] == "notBreaching"
+    assert "AlarmActions" not in properties  # the stack has no alarm topic yet
+
+
+def test_the_alarm_notifies_a_given_topic(tmp_path: Path) -> None:
+    stack = Stack(App(outdir=str(tmp_path)), "alone")
+    data = Data(stack, "Data", stage="dev")
+    topic = sns.Topic(stack, "Alarms")
+    Schedules(
+        stack,
+        "Schedules",
+        stage="dev",
+        tables=data.tables,
+        table_environment=data.settings_environment(),
+        state_machine_arn="arn:aws:states:us-east-1:123456789012:stateMachine:dispatcher",
+        alarm_topic=topic,
+    )
+    template = Template.from_stack(stack)
+    (topic_id,) = template.find_resources("AWS::SNS::Topic")
+    (alarm,) = template.find_resources("AWS::CloudWatch::Alarm").values()
+    assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+
+
+# --- the drift repair -------------------------------------------------------------------------
+
+
+def test_the_repair_runs_every_five_minutes(synth: Synth) -> None:
+    repair = synth.logical_id("AWS::Lambda::Function", "SchedulesRepairFunction")
+    schedule = synth.properties("AWS::Scheduler::Schedule", "SchedulesRepairSchedule")
+    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert schedule["State"] == "ENABLED"
+    assert "GroupName" not in schedule  # the default group: ours holds one per Schedule
+    assert schedule["Target"]["Arn"] == {"Fn::GetAtt": [repair, "Arn"]}
+    assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0
+    function = synth.properties("AWS::Lambda::Function", "SchedulesRepairFunction")
+    assert function["Handler"] == "functions.schedule_repair.handler"
+    assert function["Runtime"] == LAMBDA_RUNTIME.name
+
+
+def test_the_repair_writes_the_groups_schedules_and_its_records_only(synth: Synth) -> None:
+    statements = synth.statements("SchedulesRepairRole")
+    assert _access(statements, "dynamodb") == {
+        _table("schedules"): {"dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+        f"{_table('schedules')}/index/{c.BY_KIND_INDEX}": {"dynamodb:Query"},
+    }
+    assert _access(statements, "scheduler") == {
+        GROUP_SCHEDULES: {
+            "scheduler:CreateSchedule",
+            "scheduler:UpdateSchedule",
+            "scheduler:DeleteSchedule",
+            "scheduler:GetSchedule",
+        }
+    }
+    (pass_role,) = [s for s in statements if "iam:PassRole" in _actions(s)]
+    role = synth.logical_id("AWS::IAM::Role", "SchedulesSchedulerRole")
+    assert _resources(pass_role) == [f"<{role}.Arn>"]
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
+    }
+    assert not _access(statements, "states")
+
+
+def test_the_repair_schedule_invokes_the_repair_only(synth: Synth) -> None:
+    repair = synth.logical_id("AWS::Lambda::Function", "SchedulesRepairFunction")
+    statements = synth.statements("SchedulesRepairScheduleRole")
+    assert set(_access(statements, "lambda")) == {f"<{repair}.Arn>", f"<{repair}.Arn>:*"}
+
+
+# --- what a schedule writer is given ----------------------------------------------------------
+
+
+def test_environment_names_the_group_target_role_and_queue(synth: Synth) -> None:
+    environment = synth.stack.schedules.environment()
+    fire = synth.logical_id("AWS::Lambda::Function", "SchedulesFireFunction")
+    role = synth.logical_id("AWS::IAM::Role", "SchedulesSchedulerRole")
+    queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
+    resolved = {key: _text(synth.stack.resolve(value)) for key, value in environment.items()}
+    assert resolved == {
+        "JOBSCHED_SCHEDULE_GROUP": f"<{GROUP}>",
+        "JOBSCHED_SCHEDULE_TARGET_ARN": f"<{fire}.Arn>",
+        "JOBSCHED_SCHEDULE_ROLE_ARN": f"<{role}.Arn>",
+        "JOBSCHED_SCHEDULE_DLQ_ARN": f"<{queue}.Arn>",
+    }
+    # Each is a setting the scheduler adapter reads.
+    assert {f"JOBSCHED_{name.upper()}" for name in Settings.model_fields} >= environment.keys()
+    variables = synth.properties("AWS::Lambda::Function", "SchedulesRepairFunction")["Environment"][
+        "Variables"
+    ]
+    assert {key: _text(variables[key]) for key in SETTINGS_VARIABLES} == resolved
+
+
+def test_handlers_import(synth: Synth) -> None:
+    for prefix in ("SchedulesFireFunction", "SchedulesRepairFunction"):
+        handler = synth.properties("AWS::Lambda::Function", prefix)["Handler"]
+        module, _, name = handler.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name))
+
+
+def test_stack_outputs_name_the_schedule_settings(synth: Synth) -> None:
+    outputs = synth.template.find_outputs("*")
+    assert outputs["ScheduleGroupName"]["Value"] == {"Ref": GROUP}
+    for output_id, setting in (
+        ("ScheduleTargetArn", "JOBSCHED_SCHEDULE_TARGET_ARN"),
+        ("ScheduleRoleArn", "JOBSCHED_SCHEDULE_ROLE_ARN"),
+        ("ScheduleDeadLetterQueueArn", "JOBSCHED_SCHEDULE_DLQ_ARN"),
+    ):
+        assert setting in outputs[output_id]["Description"]
+        assert json.dumps(outputs[output_id]["Value"]).startswith('{"Fn::GetAtt"')
