@@ -1,11 +1,12 @@
-"""The app factory: the scheduler API under /api/v2 and /scheduler, /health open to all."""
+"""The app factory: the scheduler API under /api/v2 and /scheduler, the legacy job API (v1)
+unprefixed and under /api/v1, /health open to all."""
 
 from collections.abc import Callable
 from functools import cache
 
 from fastapi import APIRouter, FastAPI
 
-from api import docs, problems
+from api import docs, legacy, problems
 from api.routers import groups, jobs, queue, reservations, runs, schedules, templates
 from jobsched.ports import Stores
 
@@ -13,6 +14,8 @@ PREFIXES = ("/api/v2", "/scheduler")  # spec: Option A path versioning, and the 
 
 DESCRIPTION = """\
 Queue, order, schedule, observe and cancel long container jobs.
+
+The legacy job API (`/jobs/*`, also under `/api/v1`) is deprecated: see the migration guide.
 
 Every route but `/health` needs `Authorization: Bearer <API key>`. Errors are
 `application/problem+json` (RFC 9457) with `errors[].field` naming each failing field.
@@ -78,4 +81,6 @@ def create_app(stores: Stores | None = None, public_docs: bool | None = None) ->
     router = scheduler_router()
     for prefix in PREFIXES:
         app.include_router(router, prefix=prefix)
+    for prefix in legacy.PREFIXES:
+        app.include_router(legacy.router, prefix=prefix)
     return app

@@ -23,10 +23,13 @@ StoresDep = Annotated[Stores, Depends(get_stores)]
 
 
 def current_key(
+    request: Request,
     stores: StoresDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiKey:
-    return authenticate(stores.keys, credentials.credentials if credentials else None)
+    key = authenticate(stores.keys, credentials.credentials if credentials else None)
+    request.state.key_id = key.key_id  # for logs (the legacy API's deprecation warnings)
+    return key
 
 
 def requires(scope: Scope) -> Callable[[ApiKey], ApiKey]:

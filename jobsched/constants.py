@@ -56,3 +56,14 @@ BY_KIND_INDEX: Final = "by_kind"
 
 # API keys: "jsk_<key_id>_<secret>"; the id lets us fetch the record, the secret is hashed.
 API_KEY_PREFIX: Final = "jsk"
+
+# Webhooks (group / batch completion): the signing scheme and the delivery policy.
+WEBHOOK_TIMESTAMP_HEADER: Final = "X-Jobsched-Timestamp"
+WEBHOOK_SIGNATURE_HEADER: Final = "X-Jobsched-Signature"
+WEBHOOK_SIGNATURE_VERSION: Final = "v1"  # the header reads "v1=<hex>"; a new scheme gets v2
+WEBHOOK_TOLERANCE_SECONDS: Final = 300  # how old (or how far ahead) a receiver accepts
+WEBHOOK_ATTEMPTS: Final = 5
+WEBHOOK_BACKOFF_SECONDS: Final = 1.0  # first retry; doubles each attempt
+WEBHOOK_MAX_BACKOFF_SECONDS: Final = 30.0  # also caps a receiver's Retry-After
+WEBHOOK_TIMEOUT_SECONDS: Final = 10.0
+WEBHOOK_DELIVERY_HEADER: Final = "X-Jobsched-Delivery"  # the same on every retry: dedupe by it

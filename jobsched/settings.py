@@ -1,8 +1,9 @@
 """One settings model, read once from the environment and cached."""
 
+from datetime import UTC, datetime
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -58,11 +59,28 @@ class Settings(BaseSettings):
     schedule_role_arn: str | None = None
     schedule_dlq_arn: str | None = None
 
+    # The legacy job API (/jobs/*, /api/v1/jobs/*). On, legacy triggers create scheduler jobs
+    # at priority `immediate` (spec "Coexistence Strategy", phase 2). Off is meant to start the
+    # job at once outside the queue; that path is not built yet, so for now both values queue.
+    use_scheduler: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("JOBSCHED_USE_SCHEDULER", "USE_SCHEDULER"),
+    )
+    # Deprecation (RFC 9745), Sunset (RFC 8594) and Link headers of every legacy response.
+    legacy_deprecated_at: datetime = datetime(2026, 11, 28, tzinfo=UTC)
+    legacy_sunset_at: datetime = datetime(2027, 12, 1, tzinfo=UTC)
+    legacy_migration_url: str = "/docs/migration.md"
+
     # The local runtime: where run logs and outputs are kept.
     data_dir: str = ".jobsched"
     # Serve /docs and /openapi.json without a key (the local runtime turns this on).
     public_docs: bool = False
     log_level: str = "INFO"
+
+    # Webhooks: the HMAC key of their signatures (never logged; without it none is sent), and
+    # whether they may go to loopback, private, link-local or reserved addresses (tests only).
+    webhook_secret: SecretStr | None = None
+    webhook_allow_private: bool = False
 
     def table(self, entity: str) -> str:
         explicit: str | None = getattr(self, f"{entity}_table")

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from api import legacy
 from api.app import PREFIXES, create_app
 from jobsched.models import Scope
 from jobsched.ports import Stores
@@ -23,6 +24,10 @@ from tests.integration.api_helpers import (
 )
 
 PARAM = re.compile(r"{(\w+)}")
+V1 = "/api/v1"
+# The junk sweeps cover the scheduler API and the legacy one; the same routes also answer
+# under /scheduler and unprefixed.
+SWEPT = (V2, V1)
 
 
 def api_routes() -> list[tuple[str, str]]:
@@ -169,9 +174,14 @@ def test_the_same_routes_under_both_prefixes() -> None:
     }
     assert set(PREFIXES) == {"/api/v2", "/scheduler"}
     assert by_prefix["/api/v2"] == by_prefix["/scheduler"]
-    unprefixed = [path for _, path in ROUTES if not path.startswith(PREFIXES)]
-    assert unprefixed == ["/openapi.json"]  # needs a key unless docs are public
-    assert len(by_prefix["/api/v2"]) * 2 == len(ROUTES) - 1
+    # The legacy API (v1): the same routes unprefixed and under /api/v1.
+    v1 = {(method, path.removeprefix("/api/v1")) for method, path in ROUTES if path.startswith(V1)}
+    rest = [(m, path) for m, path in ROUTES if not path.startswith((*PREFIXES, V1))]
+    assert legacy.PREFIXES == ("", V1)
+    assert {route for route in rest if route[1] != "/openapi.json"} == v1
+    assert ("GET", "/openapi.json") in rest  # needs a key unless docs are public
+    assert all(path.startswith("/jobs") for _, path in v1)
+    assert len(by_prefix["/api/v2"]) * 2 + len(v1) * 2 == len(ROUTES) - 1
     assert ("POST", "/jobs") in by_prefix["/api/v2"]
 
 
@@ -354,6 +364,9 @@ BASES: dict[str, dict[str, Any]] = {
     "POST /queue/{job_id}/priority": {"priority": "high"},
     "POST /queue/reorder": {"job_ids": ["{job_id}"]},
     "POST /schedules": {"name": "n", "template_id": "echo", "expression": "rate(5 minutes)"},
+    "POST /jobs/story/trigger": {"job_type": "echo"},
+    "POST /jobs/research/trigger": {"job_type": "echo"},
+    "POST /jobs/batch/trigger": {"jobs": [{"job_type": "echo"}]},
 }
 
 
@@ -377,12 +390,12 @@ def test_junk_bodies_never_cause_a_5xx(client: TestClient, echo_template: str) -
     sweep = [
         (method, path)
         for method, path in ROUTES
-        if method in {"POST", "PATCH"} and path.startswith(V2) and not path.endswith("/cancel")
+        if method in {"POST", "PATCH"} and path.startswith(SWEPT) and not path.endswith("/cancel")
     ]
     failures = []
     for method, path in sweep:
         url = fill(path, ids)
-        name = f"{method} {path.removeprefix(V2)}"
+        name = f"{method} {path.removeprefix(V2).removeprefix(V1)}"
         base = json.loads(json.dumps(BASES.get(name, {})).replace("{job_id}", other_id))
         bodies: list[Any] = list(JUNK)
         for field in body_fields(document, method, path):
@@ -398,7 +411,7 @@ def test_junk_bodies_never_cause_a_5xx(client: TestClient, echo_template: str) -
 
 def test_junk_queries_never_cause_a_5xx(client: TestClient) -> None:
     junk = ["", "-1", "0", "x" * 5000, "1e9", "\u0000", "99999999999999999999999", "null"]
-    gets = [path for method, path in ROUTES if method == "GET" and path.startswith(V2)]
+    gets = [path for method, path in ROUTES if method == "GET" and path.startswith(SWEPT)]
     names = ["limit", "cursor", "status", "template_id", "group_id", "job_id", "since", "until"]
     for path in gets:
         for name in names:

@@ -1,0 +1,162 @@
+"""The legacy job API on top of the scheduler (spec: "Coexistence Strategy", phase 2).
+
+Legacy triggers become scheduler jobs (priority `immediate` unless the caller's `_scheduler`
+block says otherwise), a legacy batch becomes a parallel JobGroup, and the legacy status is
+derived from a Job and its latest JobRun. Knows no HTTP.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import ValidationError
+
+from jobsched.errors import FieldProblem, ValidationFailedError
+from jobsched.models import (
+    GroupMode,
+    GroupStatus,
+    Job,
+    JobGroup,
+    JobRun,
+    JobStatus,
+    RunStatus,
+    utcnow,
+)
+from jobsched.ports import JobFilter, Stores
+from jobsched.priority import LEVEL_VALUES, PriorityLevel, display_priority
+from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.usecases.jobs import JobCreate, JobView, enqueue, list_jobs, view_job
+
+LEGACY_PRIORITY = LEVEL_VALUES[PriorityLevel.IMMEDIATE]  # the old API started jobs at once
+
+
+class LegacyStatus(StrEnum):
+    CREATED = "created"  # accepted, not yet eligible for dispatch (a retry in its backoff)
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+# Which stored job status each legacy status comes from (for list filters).
+JOB_STATUS_OF: dict[LegacyStatus, JobStatus] = {
+    LegacyStatus.CREATED: JobStatus.QUEUED,
+    LegacyStatus.QUEUED: JobStatus.QUEUED,
+    LegacyStatus.RUNNING: JobStatus.RUNNING,
+    LegacyStatus.SUCCEEDED: JobStatus.FINISHED,
+    LegacyStatus.FAILED: JobStatus.FINISHED,
+    LegacyStatus.CANCELLED: JobStatus.CANCELLED,
+}
+
+
+def legacy_status(job: Job, run: JobRun | None, now: datetime | None = None) -> LegacyStatus:
+    """The legacy status of a job: the job's own status, and for a finished job its latest run.
+
+    queued + a retry's not_before still ahead -> created; queued -> queued; running -> running;
+    finished + run completed -> succeeded; finished otherwise (failed, or no run) -> failed;
+    cancelled -> cancelled.
+    """
+    if job.status == JobStatus.QUEUED:
+        if job.not_before is not None and job.not_before > (now or utcnow()):
+            return LegacyStatus.CREATED
+        return LegacyStatus.QUEUED
+    if job.status == JobStatus.RUNNING:
+        return LegacyStatus.RUNNING
+    if job.status == JobStatus.CANCELLED:
+        return LegacyStatus.CANCELLED
+    if run is not None and run.status == RunStatus.COMPLETED:
+        return LegacyStatus.SUCCEEDED
+    return LegacyStatus.FAILED
+
+
+GROUP_STATUS: dict[GroupStatus, LegacyStatus] = {
+    GroupStatus.QUEUED: LegacyStatus.QUEUED,
+    GroupStatus.RUNNING: LegacyStatus.RUNNING,
+    GroupStatus.COMPLETED: LegacyStatus.SUCCEEDED,
+    GroupStatus.FAILED: LegacyStatus.FAILED,
+    GroupStatus.PARTIAL: LegacyStatus.FAILED,  # some jobs failed; the counts say how many
+    GroupStatus.CANCELLED: LegacyStatus.CANCELLED,
+}
+
+
+def _invalid(exc: ValidationError, prefix: str) -> ValidationFailedError:
+    problems = [
+        FieldProblem(".".join([prefix, *(str(p) for p in e["loc"])]).strip("."), e["msg"])
+        for e in exc.errors()
+    ]
+    return ValidationFailedError("; ".join(f"{p.field}: {p.message}" for p in problems), problems)
+
+
+def trigger(
+    stores: Stores, template_id: str, params: dict[str, Any], priority: int = LEGACY_PRIORITY
+) -> JobView:
+    """A legacy trigger: one job of the template with the body's keys as its params."""
+    try:
+        request = JobCreate(
+            template_id=template_id, params=params, priority=display_priority(priority)
+        )
+    except ValidationError as exc:  # the edge checks shapes first; this keeps a 422 a 422
+        raise _invalid(exc, "") from exc
+    job, _ = enqueue(stores, request)
+    return view_job(stores, job)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    template_id: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BatchView:
+    group: JobGroup
+    jobs: list[JobView]
+
+
+def trigger_batch(
+    stores: Stores,
+    items: list[BatchItem],
+    priority: int = LEGACY_PRIORITY,
+    webhook_url: str | None = None,
+    name: str | None = None,
+) -> BatchView:
+    """A legacy batch: one parallel group holding a job per item, the webhook kept on it."""
+    try:
+        request = GroupCreate(
+            name=name,
+            mode=GroupMode.PARALLEL,
+            priority=display_priority(priority),  # a level name: `immediate` is no 0-100 int
+            webhook_url=webhook_url,
+            jobs=[GroupJobSpec(template_id=i.template_id, params=i.params) for i in items],
+        )
+    except ValidationError as exc:
+        raise _invalid(exc, "") from exc
+    group, jobs = create_group(stores, request)
+    names: dict[str, str] = {}
+    return BatchView(group, [view_job(stores, job, names) for job in jobs])
+
+
+def get_batch(stores: Stores, batch_id: str) -> BatchView:
+    group = stores.groups.get(batch_id)
+    names: dict[str, str] = {}
+    return BatchView(group, [view_job(stores, stores.jobs.get(j), names) for j in group.job_ids])
+
+
+def list_legacy_jobs(
+    stores: Stores,
+    status: LegacyStatus | None,
+    template_id: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[JobView], str | None]:
+    """A page of jobs, newest first. A legacy status that two legacy statuses share a stored
+    status with (created/queued, succeeded/failed) is filtered after the read, so such a page
+    may hold fewer than `limit` items while `next_cursor` still leads on."""
+    stored = JOB_STATUS_OF[status] if status else None
+    views, next_cursor = list_jobs(stores, JobFilter(stored, template_id), limit, cursor)
+    if status is not None:
+        now = utcnow()
+        views = [v for v in views if legacy_status(v.job, v.run, now) == status]
+    return views, next_cursor
