@@ -16,7 +16,6 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import constants, nag
-from infra.assets import lambda_code
 from infra.constructs.dispatch_flow import DispatchFlow
 from infra.constructs.execution import (
     CONTAINER_NAME,
@@ -25,6 +24,7 @@ from infra.constructs.execution import (
     log_retention,
     removal_policy,
 )
+from infra.functions import project_function
 from jobsched.adapters.dynamodb.tables import TABLES
 
 # The tables dispatch writes, and the one it only reads.
@@ -45,7 +45,6 @@ STEP_HANDLERS = {
     "FinishGroupJob": "functions.dispatch.finish_group_job",
 }
 SWEEPER_HANDLER = "functions.sweeper.handler"
-LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_14
 
 
 def _has_indexes(entity: str) -> bool:
@@ -182,29 +181,14 @@ class Dispatcher(Construct):
     def _function(
         self, name: str, handler: str, role: iam.Role, timeout: Duration
     ) -> lambda_.Function:
-        log_group = logs.LogGroup(
+        return project_function(
             self,
-            f"{name}FunctionLogs",
-            retention=log_retention(self.stage),
-            removal_policy=removal_policy(self.stage),
-        )
-        log_group.grant_write(role)
-        return lambda_.Function(
-            self,
-            f"{name}Function",
-            code=lambda_code(),
+            name,
             handler=handler,
-            runtime=LAMBDA_RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            memory_size=512,
-            timeout=timeout,
             role=role,
-            environment=dict(self.environment),
-            log_group=log_group,
-            # Lambda formats stdlib logging as JSON (with `extra=` fields): structured logs
-            # without a logging library at cold start.
-            logging_format=lambda_.LoggingFormat.JSON,
-            tracing=lambda_.Tracing.ACTIVE,
+            timeout=timeout,
+            environment=self.environment,
+            stage=self.stage,
             description=f"jobsched dispatcher: {handler}",
         )
 

@@ -8,6 +8,7 @@ jobsched/adapters/aws/scheduler.py.
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -16,7 +17,6 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
@@ -24,9 +24,8 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants, nag
-from infra.assets import lambda_code
-from infra.constructs.dispatcher import LAMBDA_RUNTIME
-from infra.constructs.execution import log_retention, removal_policy
+from infra.constructs.execution import removal_policy
+from infra.functions import project_function
 from jobsched import constants as c
 
 FIRE_HANDLER = "functions.schedule_fire.handler"
@@ -273,37 +272,18 @@ class Schedules(Construct):
         role: iam.Role,
         timeout: Duration,
         environment: Mapping[str, str],
-        *,
-        on_failure: lambda_.IDestination | None = None,
-        retry_attempts: int | None = None,
-        max_event_age: Duration | None = None,
+        **options: Any,
     ) -> lambda_.Function:
-        """As the dispatcher's functions: arm64, JSON logs to their own log group, X-Ray."""
-        log_group = logs.LogGroup(
+        return project_function(
             self,
-            f"{name}FunctionLogs",
-            retention=log_retention(self.stage),
-            removal_policy=removal_policy(self.stage),
-        )
-        log_group.grant_write(role)
-        return lambda_.Function(
-            self,
-            f"{name}Function",
-            code=lambda_code(),
+            name,
             handler=handler,
-            runtime=LAMBDA_RUNTIME,
-            architecture=lambda_.Architecture.ARM_64,
-            memory_size=512,
-            timeout=timeout,
             role=role,
-            environment=dict(environment),
-            log_group=log_group,
-            logging_format=lambda_.LoggingFormat.JSON,
-            tracing=lambda_.Tracing.ACTIVE,
-            on_failure=on_failure,
-            retry_attempts=retry_attempts,
-            max_event_age=max_event_age,
+            timeout=timeout,
+            environment=environment,
+            stage=self.stage,
             description=f"jobsched schedules: {handler}",
+            **options,
         )
 
     def _repair_schedule(self) -> scheduler.Schedule:

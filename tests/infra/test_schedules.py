@@ -18,7 +18,7 @@ from aws_cdk.assertions import Template
 from infra import constants
 from infra.build import build_app
 from infra.constructs import Data, Schedules
-from infra.constructs.dispatcher import LAMBDA_RUNTIME
+from infra.functions import LAMBDA_RUNTIME
 from infra.stack import SchedulerStack
 from jobsched import constants as c
 from jobsched.settings import Settings
