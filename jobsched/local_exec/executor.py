@@ -108,6 +108,10 @@ class LocalExecutor:
         if process is None:
             return Outcome(exit_code=None, error=SHUTDOWN, log_path=str(log))
         try:
+            self.dispatch.record_pid(claim, process.pid)
+        except Exception:  # the pid is for people; a store hiccup must not fail the run
+            logger.warning("could not record the pid of %s", claim.unit_id, exc_info=True)
+        try:
             timed_out = self._wait(process, claim.template.timeout_seconds, log)
         finally:
             with self._lock:

@@ -44,10 +44,13 @@ def test_a_job_runs_to_exit_0_with_its_outputs_as_file_artifacts(
     ]
     assert {e["unit_id"] for e in events} == {claim.unit_id}
     assert {e["job_id"] for e in events} == {job.job_id}
-    # The worker reached the emulator: its heartbeat and its result are on the run.
+    # The worker reached the emulator: its heartbeat and its result are on the run, and the
+    # executor noted its process id (the spec's run.pid).
     run = base_stores.runs.get(claim.unit_id)
     assert run.heartbeat_at is not None
     assert run.worker_exit_code == 0
+    assert run.pid is not None
+    assert run.pid > 0
 
 
 def test_the_finished_run_records_the_outcome(base_stores: Stores, executor: LocalExecutor) -> None:

@@ -169,6 +169,27 @@ class DynamoDispatchStore:
                 ]
             )
 
+    def record_pid(self, claim: Claim, pid: int) -> None:
+        """Best effort: a run that ended meanwhile keeps no pid."""
+        if claim.kind != UnitKind.JOB:
+            return
+        try:
+            with store_errors():
+                self.dynamo.client.update_item(
+                    TableName=self.runs,
+                    Key={"run_id": {"S": claim.unit_id}},
+                    UpdateExpression="SET pid = :pid",
+                    ConditionExpression="#status = :started",
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={
+                        ":pid": {"N": str(pid)},
+                        ":started": {"S": RunStatus.STARTED.value},
+                    },
+                )
+        except Exception as exc:
+            if error_code(exc) != "ConditionalCheckFailedException":
+                raise
+
     def extend_lease(self, slot: str, holder: str, until: float) -> bool:
         try:
             with store_errors():
