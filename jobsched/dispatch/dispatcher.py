@@ -355,7 +355,7 @@ class Dispatcher:
 
     def _front_of_band(self, band: str, job: Job) -> QueueRank:
         """A retried job goes back to the front of its priority band."""
-        first = self.dispatch.first_in_band(band)
+        first = self.stores.queue.first_in_band(band)
         return QueueRank(band, frac_between(None, first.frac if first else None), job.job_id)
 
     def _sequential_steps(self, job: Job, outcome: Outcome, retried: bool) -> list[Step]:

@@ -126,20 +126,6 @@ class DynamoDispatchStore:
         item = response.get("Item")
         return entry_of(item) if item else None
 
-    def first_in_band(self, band: str) -> QueueRank | None:
-        with store_errors():
-            response = self.dynamo.client.query(
-                TableName=self.jobs,
-                IndexName=c.QUEUE_RANK_INDEX,
-                KeyConditionExpression="pk = :queue AND begins_with(#rank, :band)",
-                ExpressionAttributeNames={"#rank": "rank"},
-                ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}, ":band": {"S": band}},
-                ConsistentRead=True,
-                Limit=1,
-            )
-        items = response.get("Items", [])
-        return QueueRank.parse(items[0]["rank"]["S"]) if items else None
-
     def reservation(self, reservation_id: str) -> Reservation:
         with store_errors():
             response = self.dynamo.client.get_item(

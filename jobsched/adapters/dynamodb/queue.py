@@ -55,6 +55,10 @@ class DynamoQueueStore:
         )
         return found[0] if found else None
 
+    def first_in_band(self, band: str) -> QueueRank | None:
+        found = self._query(" AND begins_with(#rank, :band)", {":band": {"S": band}}, limit=1)
+        return found[0] if found else None
+
     def head(self, limit: int) -> list[QueueRank]:
         """The first jobs (pending reservations, ahead of them, are not counted)."""
         return self._query(" AND #rank >= :jobs", {":jobs": {"S": JOBS_START}}, limit)
