@@ -7,10 +7,12 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 from jobsched.dispatch.ports import (
     DispatchStore,
+    GroupNotifier,
     Kicker,
     LogReader,
     NoKicker,
     NoLogs,
+    NoNotifier,
     NoTaskStopper,
     TaskStopper,
 )
@@ -177,7 +179,8 @@ class KeyStore(Protocol):
 @dataclass(frozen=True)
 class Stores:
     """The ports a use case may need: the stores, the edges of dispatch that act on the world
-    (waking the dispatcher, stopping a task, reading logs), and the one that makes the firing
+    (waking the dispatcher, stopping a task, reading logs, telling a group's webhook that it
+    ended), and the one that makes the firing
     side of schedules (EventBridge Scheduler) match our schedule records."""
 
     templates: TemplateStore
@@ -192,6 +195,7 @@ class Stores:
     tasks: TaskStopper = field(default_factory=NoTaskStopper)
     logs: LogReader = field(default_factory=NoLogs)
     schedule_sync: ScheduleSync = field(default_factory=NoScheduleSync)
+    notifier: GroupNotifier = field(default_factory=NoNotifier)
 
     def with_edges(
         self,
@@ -207,6 +211,9 @@ class Stores:
             logs=logs or self.logs,
             schedule_sync=schedule_sync or self.schedule_sync,
         )
+
+    def with_notifier(self, notifier: GroupNotifier) -> "Stores":
+        return replace(self, notifier=notifier)
 
     def with_schedule_sync(self, schedule_sync: ScheduleSync) -> "Stores":
         return replace(self, schedule_sync=schedule_sync)

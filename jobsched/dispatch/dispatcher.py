@@ -99,10 +99,10 @@ class Dispatcher:
         finishing = self._finishing_steps(claim, outcome)
         if not claim_next:
             self._commit_finishing(finishing, ReleaseSlot(claim.slot, claim.holder))
-            cancel_stopped_groups(self.stores, finishing)
+            groups_ended(self.stores, finishing)
             return None
         next_claim, _ = self._take_next(claim.slot, claim.holder, finishing)
-        cancel_stopped_groups(self.stores, finishing)
+        groups_ended(self.stores, finishing)
         self._note_retries(finishing)
         return next_claim
 
@@ -388,7 +388,16 @@ def cancel_running(stores: Stores, job: Job) -> None:
             steps.append(CountGroupJob(job.group_id, succeeded=False))
     stores.dispatch.commit(steps)
     stores.tasks.stop(job.last_run_id, "cancelled")
+    groups_ended(stores, steps)
+
+
+def groups_ended(stores: Stores, steps: Sequence[Step]) -> None:
+    """After steps that may end groups: cancel what a stopped sequential group left, and tell
+    each ended group's webhook (the notifier sends at most once per group)."""
     cancel_stopped_groups(stores, steps)
+    for step in steps:
+        if isinstance(step, EndGroup):
+            stores.notifier.group_ended(step.group_id)
 
 
 def cancel_stopped_groups(stores: Stores, steps: Sequence[Step]) -> None:

@@ -54,6 +54,19 @@ class LogReader(Protocol):
     ) -> tuple[list[str], str | None]: ...
 
 
+class GroupNotifier(Protocol):
+    """Tells an ended group's webhook that it ended. Asynchronous (a delivery with its retries
+    may take a minute, longer than a dispatch step) and at most once per group: the sender
+    claims the group's notification with a conditional write before it sends."""
+
+    def group_ended(self, group_id: str) -> None: ...
+
+
+class NoNotifier:
+    def group_ended(self, group_id: str) -> None:
+        return None
+
+
 class NoLogs:
     def read(
         self, log_path: str | None, cursor: str | None, limit: int

@@ -93,6 +93,7 @@ def cancel_group(stores: Stores, group_id: str) -> JobGroup:
             continue  # running or ended: the dispatcher owns it
     cancelled = group.model_copy(update={"status": GroupStatus.CANCELLED, "finished_at": utcnow()})
     stores.groups.set_status(cancelled)
+    stores.notifier.group_ended(group_id)  # a cancelled group has ended: its webhook hears it
     return cancelled
 
 
