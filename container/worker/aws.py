@@ -27,6 +27,12 @@ class Uploader(Protocol):
     ) -> None: ...
 
 
+class SecretReader(Protocol):
+    """The one Secrets Manager call the worker makes: the model provider's keys."""
+
+    def get_secret_value(self, *, SecretId: str) -> Any: ...  # noqa: N803
+
+
 class Clients:
     """One client per service, made at first use and shared by the worker's threads."""
 
@@ -41,6 +47,10 @@ class Clients:
 
     def s3(self) -> Uploader:
         client: Uploader = self._get("s3")
+        return client
+
+    def secretsmanager(self) -> SecretReader:
+        client: SecretReader = self._get("secretsmanager")
         return client
 
     def _get(self, service: str) -> Any:

@@ -21,9 +21,14 @@ ENV_ARTIFACTS_PREFIX = "JOBSCHED_ARTIFACTS_PREFIX"
 ENV_HEARTBEAT_SECONDS = "JOBSCHED_HEARTBEAT_SECONDS"
 ENV_HEARTBEAT = "JOBSCHED_HEARTBEAT"
 ENV_RESULT = "JOBSCHED_RESULT"
+ENV_MODEL_PROVIDER = "JOBSCHED_MODEL_PROVIDER"
+ENV_MODEL_KEYS_SECRET = "JOBSCHED_MODEL_KEYS_SECRET"  # noqa: S105 (a name, not a secret)
 
 DEFAULT_HEARTBEAT_SECONDS = 30.0
 DEFAULT_REGION = "us-east-1"
+# Offline unless asked otherwise: a run never calls a paid model API by accident.
+MODEL_PROVIDERS = ("offline", "litellm")
+DEFAULT_MODEL_PROVIDER = "offline"
 # How long a workload may keep running after it was asked to stop before the worker gives up on
 # it and reports anyway. Below ECS's default stopTimeout (30 s), so the report still goes out.
 STOP_GRACE_SECONDS = 10.0
@@ -51,6 +56,8 @@ class WorkerConfig:
     heartbeat: dict[str, Any] | None  # a TransactWriteItems request template
     result: dict[str, Any] | None
     aws_region: str
+    model_provider: str  # one of MODEL_PROVIDERS
+    model_keys_secret: str  # a Secrets Manager secret id or ARN; empty: keys come from the env
 
 
 def unit_ids(env: Mapping[str, str]) -> tuple[str, str]:
@@ -108,6 +115,14 @@ def _prefix(raw: str) -> str:
     return f"{stripped}/" if stripped else ""
 
 
+def _model_provider(env: Mapping[str, str]) -> str:
+    name = env.get(ENV_MODEL_PROVIDER, "").strip().lower() or DEFAULT_MODEL_PROVIDER
+    if name not in MODEL_PROVIDERS:
+        choices = " or ".join(MODEL_PROVIDERS)
+        raise ConfigError(f"{ENV_MODEL_PROVIDER} must be {choices}, not {name!r}")
+    return name
+
+
 def load(env: Mapping[str, str]) -> WorkerConfig:
     """Read and check the whole contract; raises ConfigError with a message for the log."""
     workload = env.get(ENV_WORKLOAD, "").strip()
@@ -127,4 +142,6 @@ def load(env: Mapping[str, str]) -> WorkerConfig:
         heartbeat=transact_template(env, ENV_HEARTBEAT),
         result=transact_template(env, ENV_RESULT),
         aws_region=aws_region(env),
+        model_provider=_model_provider(env),
+        model_keys_secret=env.get(ENV_MODEL_KEYS_SECRET, "").strip(),
     )

@@ -1,11 +1,12 @@
 """What a workload receives besides its params, and how it reports bad params."""
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from worker.events import EventLog
+from worker.providers import OfflineProvider, Provider
 
 
 class InvalidParams(ValueError):  # noqa: N818 (reads as what it is, like ValueError)
@@ -17,6 +18,8 @@ class WorkloadContext:
     output_dir: Path  # everything written here is kept as an artifact
     stop: threading.Event  # set on SIGTERM/SIGINT or when the run is ended elsewhere: poll it
     events: EventLog
+    unit_id: str = ""  # the run (or reservation) id: a default seed that a rerun repeats
+    provider: Provider = field(default_factory=OfflineProvider)  # JOBSCHED_MODEL_PROVIDER's
 
     def log(self, event: str, /, **fields: Any) -> None:
         """Log an event line (with the unit's ids) on the worker's stdout."""

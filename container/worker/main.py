@@ -31,6 +31,7 @@ from worker.config import (
 from worker.context import InvalidParams, WorkloadContext
 from worker.events import EventLog, mask_secrets
 from worker.heartbeat import Heartbeat
+from worker.providers import Provider, make_provider
 from worker.runner import Finished, run_workload
 from worker.transact import Sent, result_values, send
 from worker.workloads import Workload, find
@@ -155,7 +156,13 @@ def _run(unit: Unit) -> int:
             return EXIT_STOPPED  # ended before it began: run nothing, leave the record alone
         heartbeat.start()
 
-    ctx = WorkloadContext(output_dir=unit.output_dir, stop=unit.stop, events=unit.log)
+    ctx = WorkloadContext(
+        output_dir=unit.output_dir,
+        stop=unit.stop,
+        events=unit.log,
+        unit_id=cfg.unit_id,
+        provider=_provider(unit),
+    )
     finished = run_workload(unit.workload, unit.cfg.params, ctx, STOP_GRACE_SECONDS)
     exit_code = _exit_code(finished, unit.log, unit.signals)
     # Outputs are kept while the heartbeat still runs: a long upload must not lose the lease.
@@ -172,6 +179,16 @@ def _run(unit: Unit) -> int:
             return EXIT_STOPPED
     unit.reporter.send(exit_code, kept.uris)
     return exit_code
+
+
+def _provider(unit: Unit) -> Provider:
+    def keys_loaded(names: list[str]) -> None:
+        unit.log.emit("model_keys_loaded", names=names)  # the variables' names, never values
+
+    cfg = unit.cfg
+    return make_provider(
+        cfg.model_provider, cfg.model_keys_secret, unit.clients.secretsmanager, keys_loaded
+    )
 
 
 def _exit_code(finished: Finished, log: EventLog, signals: StopSignals) -> int:

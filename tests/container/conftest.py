@@ -1,10 +1,20 @@
-"""Fixtures for the container worker's tests: background workers that never outlive a test."""
+"""Fixtures for the container worker's tests: background workers that never outlive a test,
+and a moto server that workers reach over HTTP, as they reach AWS.
 
+The worker is its own top-level package in container/: tests that call it in-process import it
+from there.
+"""
+
+import sys
 from collections.abc import Callable, Iterator
 
 import pytest
+from moto.server import ThreadedMotoServer
 
-from tests.container.harness import RunningWorker
+from tests.container.harness import CONTAINER_DIR, RunningWorker
+
+if str(CONTAINER_DIR) not in sys.path:
+    sys.path.insert(0, str(CONTAINER_DIR))
 
 StartWorker = Callable[[dict[str, str]], RunningWorker]
 
@@ -21,3 +31,13 @@ def start_worker() -> Iterator[StartWorker]:
     yield start
     for worker in started:
         worker.kill()  # a failed assertion must not leave a sleeping worker behind
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    """A moto server for the module's workers (AWS_ENDPOINT_URL)."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 CONTAINER_DIR = Path(__file__).resolve().parents[2] / "container"
+# A stand-in `litellm` package (the real one is not installed; see its docstring).
+FAKE_LITELLM_DIR = Path(__file__).resolve().parent / "fake_litellm"
 UNIT_ID = "run-1"
 JOB_ID = "job-1"
 TIMEOUT = 15.0
@@ -33,6 +35,15 @@ def worker_env(**overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
+
+
+def with_fake_litellm(env: dict[str, str]) -> dict[str, str]:
+    """`env` for a worker whose `import litellm` finds the fake, selected as the provider."""
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join([env["PYTHONPATH"], str(FAKE_LITELLM_DIR)]),
+        "JOBSCHED_MODEL_PROVIDER": "litellm",
+    }
 
 
 def _parse(line: str) -> dict[str, Any]:

@@ -7,29 +7,18 @@ import json
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from tests.container.conftest import StartWorker
 from tests.container.harness import UNIT_ID, run_worker, worker_env
 
 HEARTBEAT_SECONDS = 0.3
 RUN_KEY = {"pk": {"S": "RUN"}, "sk": {"S": "x"}}
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _conditional_update(table: str, update: str, values: dict[str, Any]) -> dict[str, Any]:
