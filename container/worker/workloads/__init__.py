@@ -9,12 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from worker.context import WorkloadContext
-from worker.workloads import echo
+from worker.workloads import echo, research, story_generation
 
 Workload = Callable[[dict[str, Any], WorkloadContext], int]
 
 WORKLOADS: dict[str, Workload] = {
     "echo": echo.run,
+    "story_generation": story_generation.run,
+    "research": research.run,
 }
 
 

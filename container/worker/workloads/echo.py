@@ -9,24 +9,10 @@ from typing import Any
 
 from worker.config import EXIT_STOPPED
 from worker.context import InvalidParams, WorkloadContext
+from worker.workloads.params import typed
 
 PROGRESS_SECONDS = 1.0
 OUTPUT_FILE = "echo.txt"
-
-
-def _typed(params: dict[str, Any], name: str, kind: type | tuple[type, ...], default: Any) -> Any:
-    value = params.get(name, default)
-    # bool is an int in Python; a JSON true is not an exit code or a duration.
-    if isinstance(value, bool) and kind is not bool:
-        raise InvalidParams(f"{name} must be {_kind_name(kind)}, not a boolean")
-    if not isinstance(value, kind):
-        raise InvalidParams(f"{name} must be {_kind_name(kind)}, not {type(value).__name__}")
-    return value
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
 
 
 def _sleep(seconds: float, ctx: WorkloadContext) -> bool:
@@ -42,10 +28,10 @@ def _sleep(seconds: float, ctx: WorkloadContext) -> bool:
 
 
 def run(params: dict[str, Any], ctx: WorkloadContext) -> int:
-    message: str = _typed(params, "message", str, "hello")
-    sleep_seconds = float(_typed(params, "sleep_seconds", (int, float), 0))
-    exit_code: int = _typed(params, "exit_code", int, 0)
-    output: bool = _typed(params, "output", bool, True)
+    message: str = typed(params, "message", str, "hello")
+    sleep_seconds = float(typed(params, "sleep_seconds", (int, float), 0))
+    exit_code: int = typed(params, "exit_code", int, 0)
+    output: bool = typed(params, "output", bool, True)
     if not 0 <= sleep_seconds < float("inf"):
         raise InvalidParams("sleep_seconds must be a finite number >= 0")
     if not 0 <= exit_code <= 255:
