@@ -142,6 +142,7 @@ class GroupOut(BaseModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    notified_at: datetime | None = None  # when its webhook was sent (claimed), at most once
 
     @classmethod
     def of(cls, group: JobGroup) -> "GroupOut":

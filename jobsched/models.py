@@ -170,6 +170,7 @@ class JobGroup(Entity):
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    notified_at: datetime | None = None  # when its webhook was claimed (sent at most once)
 
 
 class FireOutcome(StrEnum):

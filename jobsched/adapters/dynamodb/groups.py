@@ -1,5 +1,8 @@
 """JobGroup storage. Groups are created with their jobs, in the jobs store's transaction."""
 
+from datetime import datetime
+
+from jobsched import transitions
 from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode, sort_time
 from jobsched.adapters.dynamodb.pagination import Query, read_page
@@ -9,6 +12,16 @@ from jobsched.models import JobGroup
 from jobsched.ports import Page
 
 KIND = "GROUP"
+# The statuses a group never leaves (transitions.GROUP allows no move from them).
+ENDED_VALUES = {
+    f":ended{index}": status.value
+    for index, status in enumerate(
+        sorted(status for status, moves in transitions.GROUP.items() if not moves)
+    )
+}
+CLAIM_NOTIFICATION_CONDITION = (
+    f"attribute_not_exists(notified_at) AND #status IN ({', '.join(ENDED_VALUES)})"
+)
 
 
 class DynamoGroupStore:
@@ -50,3 +63,24 @@ class DynamoGroupStore:
             if is_condition_failure(exc):
                 raise NotFoundError(f"no group {group.group_id!r}") from exc
             raise
+
+    def claim_notification(self, group_id: str, at: datetime) -> bool:
+        """One conditional write: the first caller for an ended group sets `notified_at` and
+        wins; every later one (and any caller for a group not ended, or missing) fails the
+        condition and gets False."""
+        values = {name: {"S": value} for name, value in ENDED_VALUES.items()}
+        try:
+            with store_errors():
+                self.dynamo.client.update_item(
+                    TableName=self.table,
+                    Key={"group_id": {"S": group_id}},
+                    UpdateExpression="SET notified_at = :at",
+                    ConditionExpression=CLAIM_NOTIFICATION_CONDITION,
+                    ExpressionAttributeNames={"#status": "status"},
+                    ExpressionAttributeValues={":at": {"S": at.isoformat()}, **values},
+                )
+        except Exception as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
