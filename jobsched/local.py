@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from jobsched.local_exec.dispatcher_loop import LocalDispatcher
     from jobsched.local_exec.ticker import LocalTicker
+    from jobsched.webhooks.notify import ThreadNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class LocalRuntime:
         self._dispatcher: LocalDispatcher | None = None
         self.executor_kind = "process"  # or "docker", decided at start
         self._ticker: LocalTicker | None = None
+        self._notifier: ThreadNotifier | None = None
 
     @property
     def stores(self) -> Stores:
@@ -172,6 +174,7 @@ class LocalRuntime:
         from jobsched.local_exec.dispatcher_loop import LocalDispatcher, LoopConfig
         from jobsched.local_exec.executor import ExecutorConfig, LocalExecutor
         from jobsched.local_exec.logs import FileLogReader
+        from jobsched.webhooks.notify import ThreadNotifier
 
         executor_config = ExecutorConfig.from_settings(settings)
         docker = self._uses_docker()
@@ -184,7 +187,9 @@ class LocalRuntime:
         else:
             executor = LocalExecutor(stores.dispatch, executor_config)
         self._dispatcher = LocalDispatcher(executor, LoopConfig.from_settings(settings))
-        wired = stores.with_edges(
+        # Ended groups' webhooks are sent from threads of their own, never from the loop.
+        self._notifier = ThreadNotifier(stores, settings)
+        wired = stores.with_notifier(self._notifier).with_edges(
             kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)
         )
         self._dispatcher.start(wired)
@@ -232,6 +237,9 @@ class LocalRuntime:
         if self._dispatcher is not None:
             self._dispatcher.stop()
             self._dispatcher = None
+        if self._notifier is not None:
+            self._notifier.close(wait=True)
+            self._notifier = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None

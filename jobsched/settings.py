@@ -81,6 +81,11 @@ class Settings(BaseSettings):
     # whether they may go to loopback, private, link-local or reserved addresses (tests only).
     webhook_secret: SecretStr | None = None
     webhook_allow_private: bool = False
+    # On AWS: the Secrets Manager secret whose string is the HMAC key (read by the webhook
+    # Lambda when webhook_secret is unset), and the Lambda the dispatch Lambdas invoke
+    # asynchronously for each group they end (the CDK app sets both).
+    webhook_secret_arn: str | None = None
+    webhook_function: str | None = None
 
     def table(self, entity: str) -> str:
         explicit: str | None = getattr(self, f"{entity}_table")

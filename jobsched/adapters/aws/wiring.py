@@ -10,14 +10,19 @@ from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.ports import Stores
 from jobsched.settings import Settings
+from jobsched.webhooks.notify import LambdaNotifier
 
 
 def aws_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
-    return build_stores(settings, dynamo).with_edges(
-        StepFunctionsKicker(settings),
-        EcsTaskStopper(settings),
-        CloudWatchLogReader(settings),
-        schedule_sync=schedule_sync(settings),
+    return (
+        build_stores(settings, dynamo)
+        .with_edges(
+            StepFunctionsKicker(settings),
+            EcsTaskStopper(settings),
+            CloudWatchLogReader(settings),
+            schedule_sync=schedule_sync(settings),
+        )
+        .with_notifier(LambdaNotifier(settings))
     )
 
 
