@@ -53,6 +53,7 @@ BY_SCHEDULE_INDEX: Final = "by_schedule"
 BY_GROUP_INDEX: Final = "by_group"
 BY_JOB_INDEX: Final = "by_job"
 BY_KIND_INDEX: Final = "by_kind"
+BY_SOURCE_INDEX: Final = "by_source"  # content table: the stories and cards of one run
 
 # API keys: "jsk_<key_id>_<secret>"; the id lets us fetch the record, the secret is hashed.
 API_KEY_PREFIX: Final = "jsk"
@@ -67,3 +68,9 @@ WEBHOOK_BACKOFF_SECONDS: Final = 1.0  # first retry; doubles each attempt
 WEBHOOK_MAX_BACKOFF_SECONDS: Final = 30.0  # also caps a receiver's Retry-After
 WEBHOOK_TIMEOUT_SECONDS: Final = 10.0
 WEBHOOK_DELIVERY_HEADER: Final = "X-Jobsched-Delivery"  # the same on every retry: dedupe by it
+
+# Stories and research cards (jobsched/content): dedup sketches and input limits.
+SHINGLE_WORDS: Final = 3  # words per shingle; a shorter text is one shingle
+SKETCH_SIZE: Final = 64  # bottom-k MinHash: the k smallest shingle hashes kept per item
+MAX_DEDUP_CARDS: Final = 100  # cards in one POST /research/dedup
+MAX_CONTENT_FILE_BYTES: Final = 1024 * 1024  # a story/card output file read for indexing

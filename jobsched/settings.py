@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     schedules_table: str | None = None
     lock_table: str | None = None
     keys_table: str | None = None
+    content_table: str | None = None
 
     aws_region: str = Field(
         default="us-east-1",
@@ -70,6 +71,10 @@ class Settings(BaseSettings):
     legacy_deprecated_at: datetime = datetime(2026, 11, 28, tzinfo=UTC)
     legacy_sunset_at: datetime = datetime(2027, 12, 1, tzinfo=UTC)
     legacy_migration_url: str = "/docs/migration.md"
+
+    # Stories and research cards: two items whose estimated Jaccard similarity (bottom-k MinHash
+    # of 3-word shingles) reaches this are near duplicates (docs/decisions.md: why 0.5).
+    dedup_threshold: float = Field(default=0.5, gt=0, le=1)
 
     # The local runtime: where run logs and outputs are kept.
     data_dir: str = ".jobsched"
