@@ -5,6 +5,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
+from jobsched.content.ports import ContentStore
 from jobsched.dispatch.ports import (
     DispatchStore,
     GroupNotifier,
@@ -196,6 +197,7 @@ class Stores:
     keys: KeyStore
     dispatch: DispatchStore
     schedules: ScheduleStore
+    content: ContentStore
     kicker: Kicker = field(default_factory=NoKicker)
     tasks: TaskStopper = field(default_factory=NoTaskStopper)
     logs: LogReader = field(default_factory=NoLogs)

@@ -1,6 +1,7 @@
 """The DynamoDB adapters: the production implementation of the store ports."""
 
 from jobsched.adapters.dynamodb.client import Dynamo
+from jobsched.adapters.dynamodb.content import DynamoContentStore
 from jobsched.adapters.dynamodb.dispatch import DynamoDispatchStore
 from jobsched.adapters.dynamodb.groups import DynamoGroupStore
 from jobsched.adapters.dynamodb.jobs import DynamoJobStore
@@ -26,6 +27,7 @@ def build_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
         keys=DynamoKeyStore(dynamo),
         dispatch=DynamoDispatchStore(dynamo),
         schedules=DynamoScheduleStore(dynamo),
+        content=DynamoContentStore(dynamo),
     )
 
 

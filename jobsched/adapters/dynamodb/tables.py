@@ -82,6 +82,14 @@ TABLES: tuple[TableSpec, ...] = (
     ),
     TableSpec(entity="lock", partition="pk", sort="sk", ttl_attribute="expires_at"),
     TableSpec(entity="keys", partition="key_id"),
+    TableSpec(
+        entity="content",  # stories and research cards (jobsched/content)
+        partition="content_id",
+        global_indexes=(
+            Index(c.BY_KIND_INDEX, "kind", "created_key"),
+            Index(c.BY_SOURCE_INDEX, "source_id", "created_key"),
+        ),
+    ),
 )
 
 
