@@ -4,7 +4,7 @@ from aws_cdk import CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
 from infra import constants
-from infra.constructs import Data, Dispatcher, Execution, Schedules
+from infra.constructs import Data, Dispatcher, Execution, Schedules, Webhooks
 
 
 class SchedulerStack(Stack):
@@ -45,6 +45,17 @@ class SchedulerStack(Stack):
             table_environment=self.data.settings_environment(),
             state_machine_arn=self.dispatcher.state_machine_arn,
         )
+        self.webhooks = Webhooks(
+            self,
+            "Webhooks",
+            stage=stage,
+            tables=self.data.tables,
+            table_environment=self.data.settings_environment(),
+        )
+        # Every dispatcher function may end a group (a finish, a recovery by the sweeper).
+        self.webhooks.notify_from(
+            [*self.dispatcher.step_functions.values(), self.dispatcher.sweeper]
+        )
         self._outputs()
 
     def _outputs(self) -> None:
@@ -79,6 +90,16 @@ class SchedulerStack(Stack):
                 "ScheduleRoleArn",
                 self.schedules.scheduler_role.role_arn,
                 "Role the schedules invoke it with (JOBSCHED_SCHEDULE_ROLE_ARN)",
+            ),
+            (
+                "WebhookFunctionName",
+                self.webhooks.function.function_name,
+                "The group webhook function (JOBSCHED_WEBHOOK_FUNCTION)",
+            ),
+            (
+                "WebhookSecretArn",
+                self.webhooks.secret.secret_arn,
+                "The webhook signing key, for receivers (JOBSCHED_WEBHOOK_SECRET_ARN)",
             ),
             (
                 "ScheduleDeadLetterQueueArn",

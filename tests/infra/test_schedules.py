@@ -170,7 +170,11 @@ def test_the_fire_function(synth: Synth) -> None:
 def test_a_fire_that_raises_lands_in_the_dead_letter_queue(synth: Synth) -> None:
     function = synth.logical_id("AWS::Lambda::Function", "SchedulesFireFunction")
     queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
-    (config,) = synth.resources("AWS::Lambda::EventInvokeConfig").values()
+    (config,) = [
+        config
+        for config in synth.resources("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == {"Ref": function}
+    ]
     assert config["Properties"] == {
         "FunctionName": {"Ref": function},
         "Qualifier": "$LATEST",
@@ -228,8 +232,11 @@ def test_the_dead_letter_queue_is_encrypted_tls_only_and_keeps_14_days(synth: Sy
     assert properties["SqsManagedSseEnabled"] is True
     assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
     queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
-    (policy,) = synth.resources("AWS::SQS::QueuePolicy").values()
-    assert policy["Properties"]["Queues"] == [{"Ref": queue}]
+    (policy,) = [
+        policy
+        for policy in synth.resources("AWS::SQS::QueuePolicy").values()
+        if policy["Properties"]["Queues"] == [{"Ref": queue}]
+    ]
     (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert deny["Effect"] == "Deny"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
