@@ -1,4 +1,4 @@
-"""The `jobsched` command: run the embedded default, manage API keys.
+"""The `jobsched` command: run the embedded default, manage API keys, seed the templates.
 
 Heavy modules (boto3, moto, uvicorn, the API) are imported inside the commands so that
 `jobsched --help` stays fast.
@@ -244,6 +244,19 @@ def keys_revoke(
     with _stores() as stores:
         key = stores.keys.revoke(key_id)
     console.print(f"revoked {key.key_id} ({key.name}) at {_when(key.revoked_at)}")
+
+
+@app.command("seed")
+def seed() -> None:
+    """Create the default job templates (story_generation, research, echo) where missing.
+    Safe to run again: existing templates, edited or archived, are left as they are."""
+    from jobsched.seed import DEFAULT_TEMPLATES, seed_default_templates
+
+    with _stores() as stores:
+        created = seed_default_templates(stores)
+    for request in DEFAULT_TEMPLATES:
+        state = "created" if request.template_id in created else "exists"
+        console.print(f"{request.template_id:<18} {state}")
 
 
 def _when(moment: datetime | None) -> str:

@@ -121,6 +121,19 @@ def test_local_rejects_a_malformed_api_key_before_starting_anything() -> None:
     assert "jsk_<id>_<secret>" in result.stderr
 
 
+def test_seed_creates_the_default_templates_once(stores: Stores) -> None:
+    first = runner.invoke(app, ["seed"])
+    stores.templates.archive("echo")  # a user's change survives a second seed
+    again = runner.invoke(app, ["seed"])
+
+    assert first.exit_code == again.exit_code == 0, first.output
+    assert "story_generation   created" in first.stdout
+    assert "research           created" in first.stdout
+    assert "story_generation   exists" in again.stdout
+    assert stores.templates.get("research").workload == "research"
+    assert stores.templates.get("echo").archived
+
+
 def test_help_lists_the_commands() -> None:
     result = runner.invoke(app, ["--help"])
 
