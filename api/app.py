@@ -7,7 +7,17 @@ from functools import cache
 from fastapi import APIRouter, FastAPI
 
 from api import docs, legacy, problems
-from api.routers import content, groups, jobs, queue, reservations, runs, schedules, templates
+from api.routers import (
+    content,
+    direct,
+    groups,
+    jobs,
+    queue,
+    reservations,
+    runs,
+    schedules,
+    templates,
+)
 from jobsched.ports import Stores
 
 PREFIXES = ("/api/v2", "/scheduler")  # spec: Option A path versioning, and the phase-1 prefix
@@ -84,4 +94,5 @@ def create_app(stores: Stores | None = None, public_docs: bool | None = None) ->
     for prefix in legacy.PREFIXES:
         app.include_router(legacy.router, prefix=prefix)
         app.include_router(content.router, prefix=prefix)  # the direct reads: not deprecated
+        app.include_router(direct.router, prefix=prefix)  # next-slot calls: not deprecated
     return app

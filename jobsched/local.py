@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
 
     from jobsched.local_exec.dispatcher_loop import LocalDispatcher
+    from jobsched.local_exec.launcher import LocalLauncher
     from jobsched.local_exec.ticker import LocalTicker
     from jobsched.webhooks.notify import ThreadNotifier
 
@@ -37,6 +38,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 DEFAULT_REGION = "us-east-1"
 ALL_SCOPES = [Scope.READ, Scope.WRITE, Scope.ADMIN]
+JOIN_LAUNCHED_SECONDS = 5.0  # the workers were stopped already: their threads end quickly
 # Dispatch timings on one machine, unless set through JOBSCHED_* variables. Nothing here is
 # paid for per call or started per task, so a lost worker is found within seconds rather than
 # minutes: a heartbeat every 5 s (lease 15 s), a worker that never beats loses its slot after
@@ -126,6 +128,7 @@ class LocalRuntime:
         self.executor_kind = "process"  # or "docker", decided at start
         self._ticker: LocalTicker | None = None
         self._notifier: ThreadNotifier | None = None
+        self._launcher: LocalLauncher | None = None
 
     @property
     def stores(self) -> Stores:
@@ -171,8 +174,11 @@ class LocalRuntime:
     def _start_dispatch(self, settings: Settings, stores: Stores) -> Stores:
         """Wire the execution edges into the stores (the API's kicks and cancels reach the
         loop and the executor) and start the loop."""
+        from jobsched.content.hook import ContentIndexer
+        from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
         from jobsched.local_exec.dispatcher_loop import LocalDispatcher, LoopConfig
         from jobsched.local_exec.executor import ExecutorConfig, LocalExecutor
+        from jobsched.local_exec.launcher import LocalLauncher
         from jobsched.local_exec.logs import FileLogReader
         from jobsched.webhooks.notify import ThreadNotifier
 
@@ -189,8 +195,15 @@ class LocalRuntime:
         self._dispatcher = LocalDispatcher(executor, LoopConfig.from_settings(settings))
         # Ended groups' webhooks are sent from threads of their own, never from the loop.
         self._notifier = ThreadNotifier(stores, settings)
-        wired = stores.with_notifier(self._notifier).with_edges(
-            kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)
+        # Finished units' story and card files are indexed (workers write files here).
+        readers = ArtifactReaders({"file": FileArtifactReader()})
+        indexer = ContentIndexer(stores.content, readers, settings.dedup_threshold)
+        wired = (
+            stores.with_notifier(self._notifier)
+            .with_indexer(indexer)
+            .with_edges(
+                kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)
+            )
         )
         self._dispatcher.start(wired)
         from jobsched.local_exec.ticker import LocalTicker
@@ -199,6 +212,10 @@ class LocalRuntime:
         self._ticker = LocalTicker()
         wired = wired.with_schedule_sync(self._ticker)
         self._ticker.start(wired)
+        # USE_SCHEDULER=false: legacy triggers start workers at once, beside the slot threads.
+        self._launcher = LocalLauncher(executor)
+        wired = wired.with_launcher(self._launcher).with_probe(executor)
+        self._launcher.bind(wired)
         return wired
 
     def _uses_docker(self) -> bool:
@@ -235,8 +252,11 @@ class LocalRuntime:
             self._ticker.stop()
             self._ticker = None
         if self._dispatcher is not None:
-            self._dispatcher.stop()
+            self._dispatcher.stop()  # stops every worker, those outside the queue too
             self._dispatcher = None
+        if self._launcher is not None:
+            self._launcher.join(JOIN_LAUNCHED_SECONDS)
+            self._launcher = None
         if self._notifier is not None:
             self._notifier.close(wait=True)
             self._notifier = None

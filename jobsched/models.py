@@ -126,6 +126,8 @@ class Job(Entity):
     attempt: int = 0
     last_run_id: str | None = None
     not_before: datetime | None = None
+    # Started at once beside the queue, holding no slot (the legacy USE_SCHEDULER=false path).
+    outside_queue: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
@@ -167,6 +169,7 @@ class JobGroup(Entity):
     on_failure: OnFailure = OnFailure.CONTINUE
     max_parallel: int | None = None
     webhook_url: str | None = None
+    outside_queue: bool = False  # a legacy batch whose jobs all started at once
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -10,11 +10,17 @@ from jobsched.dispatch.ports import (
     DispatchStore,
     GroupNotifier,
     Kicker,
+    Launcher,
     LogReader,
+    NoIndexer,
     NoKicker,
+    NoLauncher,
     NoLogs,
     NoNotifier,
+    NoProbe,
     NoTaskStopper,
+    OutputIndexer,
+    RunProbe,
     TaskStopper,
 )
 from jobsched.models import (
@@ -203,6 +209,9 @@ class Stores:
     logs: LogReader = field(default_factory=NoLogs)
     schedule_sync: ScheduleSync = field(default_factory=NoScheduleSync)
     notifier: GroupNotifier = field(default_factory=NoNotifier)
+    launcher: Launcher = field(default_factory=NoLauncher)
+    probe: RunProbe = field(default_factory=NoProbe)
+    indexer: OutputIndexer = field(default_factory=NoIndexer)
 
     def with_edges(
         self,
@@ -218,6 +227,15 @@ class Stores:
             logs=logs or self.logs,
             schedule_sync=schedule_sync or self.schedule_sync,
         )
+
+    def with_launcher(self, launcher: Launcher) -> "Stores":
+        return replace(self, launcher=launcher)
+
+    def with_probe(self, probe: RunProbe) -> "Stores":
+        return replace(self, probe=probe)
+
+    def with_indexer(self, indexer: OutputIndexer) -> "Stores":
+        return replace(self, indexer=indexer)
 
     def with_notifier(self, notifier: GroupNotifier) -> "Stores":
         return replace(self, notifier=notifier)

@@ -24,6 +24,12 @@ def _object_schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -
 
 
 _MODEL_PARAM = {"type": "string", "minLength": 1, "description": "LLM model id (LiteLLM style)"}
+_SEED_PARAM = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "description": "varies the outputs; default the run's id (a rerun of a run repeats them)",
+}
 
 DEFAULT_TEMPLATES: list[TemplateCreate] = [
     TemplateCreate(
@@ -37,6 +43,10 @@ DEFAULT_TEMPLATES: list[TemplateCreate] = [
                 "max_stories": {"type": "integer", "minimum": 1, "maximum": 50},
                 "enable_dedup": {"type": "boolean"},
                 "model": _MODEL_PARAM,
+                "topic": {"type": "string", "minLength": 1, "maxLength": 500},
+                "genre": {"type": "string", "minLength": 1, "maxLength": 60},
+                "card_id": {"type": "string", "pattern": "^crd_[0-9a-f]{16}$"},
+                "seed": _SEED_PARAM,
             }
         ),
     ),
@@ -51,6 +61,7 @@ DEFAULT_TEMPLATES: list[TemplateCreate] = [
                 "topic": {"type": "string", "minLength": 1, "maxLength": 500},
                 "max_cards": {"type": "integer", "minimum": 1, "maximum": 50},
                 "model": _MODEL_PARAM,
+                "seed": _SEED_PARAM,
             },
             required=("topic",),  # no sensible default: every research job names its topic
         ),

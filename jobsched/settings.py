@@ -61,12 +61,19 @@ class Settings(BaseSettings):
     schedule_dlq_arn: str | None = None
 
     # The legacy job API (/jobs/*, /api/v1/jobs/*). On, legacy triggers create scheduler jobs
-    # at priority `immediate` (spec "Coexistence Strategy", phase 2). Off is meant to start the
-    # job at once outside the queue; that path is not built yet, so for now both values queue.
+    # at priority `immediate` (spec "Coexistence Strategy", phase 2). Off, the old behaviour:
+    # the job starts at once outside the queue (its own ECS task, or a local worker process).
     use_scheduler: bool = Field(
         default=True,
         validation_alias=AliasChoices("JOBSCHED_USE_SCHEDULER", "USE_SCHEDULER"),
     )
+    # The direct APIs (POST /story/generate, /research/run) wait this long for their outcome,
+    # then answer 202 with where to poll; `Prefer: wait=N` may ask for up to the maximum.
+    # Both stay under API Gateway's 30 s cut-off; the local runtime may raise them.
+    direct_wait_seconds: float = Field(default=25.0, ge=0, le=3600)
+    direct_max_wait_seconds: float = Field(default=28.0, ge=0, le=3600)
+    direct_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
+
     # Deprecation (RFC 9745), Sunset (RFC 8594) and Link headers of every legacy response.
     legacy_deprecated_at: datetime = datetime(2026, 11, 28, tzinfo=UTC)
     legacy_sunset_at: datetime = datetime(2027, 12, 1, tzinfo=UTC)

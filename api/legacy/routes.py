@@ -9,12 +9,21 @@ from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, 
 from api.legacy.deprecation import DeprecatedRoute, policy_of
 from api.legacy.schemas import (
     BatchBody,
+    DedupCheckBody,
+    DedupCheckOut,
+    DuplicateItemOut,
+    JobMonitorOut,
     LegacyBatchOut,
     LegacyJobList,
     LegacyJobOut,
+    MonitorOut,
     TriggerBody,
     pick_template,
 )
+from jobsched.content.usecases import dedup_check
+from jobsched.dispatch.reconcile import monitor
+from jobsched.errors import ConflictError
+from jobsched.settings import get_settings
 from jobsched.usecases import legacy as use
 from jobsched.usecases.jobs import cancel_job, get_job, view_job
 
@@ -33,9 +42,6 @@ RESEARCH_TEMPLATE = "research"
 
 
 def _trigger(stores: StoresDep, request: Request, body: TriggerBody, default: str) -> LegacyJobOut:
-    if not policy_of(request.scope).use_scheduler:
-        # The off path (start at once outside the queue) is not built yet: say so, then queue.
-        logger.warning("USE_SCHEDULER=false is not implemented yet; the job goes to the queue")
     options = body.scheduler
     named = {
         "job_type": body.job_type,
@@ -44,10 +50,10 @@ def _trigger(stores: StoresDep, request: Request, body: TriggerBody, default: st
     }
     template_id = pick_template(named, default)
     priority = options.priority if options and options.priority is not None else None
-    view = use.trigger(
-        stores, template_id, body.params(), use.LEGACY_PRIORITY if priority is None else priority
-    )
-    return LegacyJobOut.of(view)
+    level = use.LEGACY_PRIORITY if priority is None else priority
+    if policy_of(request.scope).use_scheduler:
+        return LegacyJobOut.of(use.trigger(stores, template_id, body.params(), level))
+    return LegacyJobOut.of(use.trigger_now(stores, template_id, body.params(), level))
 
 
 @router.post("/story/trigger", dependencies=[CanWrite])
@@ -63,8 +69,9 @@ def trigger_research(stores: StoresDep, request: Request, body: TriggerBody) -> 
 
 
 @router.post("/batch/trigger", dependencies=[CanWrite])
-def trigger_batch(stores: StoresDep, body: BatchBody) -> LegacyBatchOut:
-    """A parallel job group, one job per item ({job_type or template_id, params})."""
+def trigger_batch(stores: StoresDep, request: Request, body: BatchBody) -> LegacyBatchOut:
+    """A parallel job group, one job per item ({job_type or template_id, params}); its
+    webhook_url hears `group.finished` when the last job ends."""
     items = [
         use.BatchItem(
             pick_template(
@@ -77,7 +84,8 @@ def trigger_batch(stores: StoresDep, body: BatchBody) -> LegacyBatchOut:
     ]
     options = body.scheduler
     priority = options.priority if options and options.priority is not None else None
-    batch = use.trigger_batch(
+    start = use.trigger_batch if policy_of(request.scope).use_scheduler else use.trigger_batch_now
+    batch = start(
         stores,
         items,
         use.LEGACY_PRIORITY if priority is None else priority,
@@ -106,9 +114,44 @@ def list_jobs(
     return LegacyJobList(jobs=jobs, count=len(jobs), next_cursor=next_cursor)
 
 
+@router.post("/monitor", dependencies=[CanWrite])
+def monitor_all(stores: StoresDep) -> MonitorOut:
+    """Check every running job against what really runs (ECS tasks, or local worker processes)
+    and end, failed, the runs that nothing runs any more."""
+    return MonitorOut.of(monitor(stores))
+
+
 @router.get("/{job_id}", dependencies=[CanRead])
 def get_legacy_job(stores: StoresDep, job_id: PathId) -> LegacyJobOut:
     return LegacyJobOut.of(get_job(stores, job_id))
+
+
+@router.post("/{job_id}/monitor", dependencies=[CanWrite])
+def monitor_one(stores: StoresDep, job_id: PathId) -> JobMonitorOut:
+    """The monitor check for one job; a job that is not running is reported unchanged."""
+    report = monitor(stores, job_id)
+    job = LegacyJobOut.of(get_job(stores, job_id))
+    return JobMonitorOut(**MonitorOut.of(report).model_dump(), job=job)
+
+
+@router.post("/{job_id}/dedup_check", dependencies=[CanRead])
+def check_duplicates(
+    stores: StoresDep, job_id: PathId, body: DedupCheckBody | None = None
+) -> DedupCheckOut:
+    """Compare the stories or cards the job's latest run made with every other stored one;
+    each at or over the threshold is listed with the item it nearly repeats. Writes nothing."""
+    job = stores.jobs.get(job_id)
+    if job.last_run_id is None:
+        raise ConflictError(f"job {job_id!r} has not run yet: it has no outputs to check")
+    threshold = body.threshold if body and body.threshold else get_settings().dedup_threshold
+    check = dedup_check(stores.content, job.last_run_id, threshold)
+    return DedupCheckOut(
+        job_id=job_id,
+        run_id=job.last_run_id,
+        checked=check["checked"],
+        duplicates=[DuplicateItemOut(**dict(d)) for d in check["duplicates"]],
+        threshold=check["threshold"],
+    )
 
 
 @router.post("/{job_id}/cancel", dependencies=[CanWrite])

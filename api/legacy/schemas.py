@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from jobsched.constants import MAX_GROUP_JOBS
+from jobsched.dispatch.reconcile import MonitorReport
 from jobsched.errors import ValidationFailedError
 from jobsched.params import JsonObject
 from jobsched.priority import PriorityInput, display_priority
@@ -108,6 +109,7 @@ class LegacyJobOut(BaseModel):
     finished_at: datetime | None
     exit_code: int | None
     error: str | None
+    outside_queue: bool = Field(description="started at once beside the queue (USE_SCHEDULER off)")
 
     @classmethod
     def of(cls, view: JobView) -> "LegacyJobOut":
@@ -127,6 +129,7 @@ class LegacyJobOut(BaseModel):
             finished_at=job.finished_at,
             exit_code=run.exit_code if run else None,
             error=run.error if run else None,
+            outside_queue=job.outside_queue,
         )
 
 
@@ -165,3 +168,61 @@ class LegacyBatchOut(BaseModel):
             finished_at=group.finished_at,
             jobs=[LegacyJobOut.of(view) for view in batch.jobs],
         )
+
+
+class RunChangeOut(BaseModel):
+    job_id: str
+    run_id: str
+    was: str = Field(description="the legacy status the store held: running")
+    now: str = Field(
+        description="the legacy status it holds now: failed, or succeeded when the "
+        "worker had reported a clean exit that was never recorded"
+    )
+    reason: str
+
+
+class MonitorOut(BaseModel):
+    """What a monitor pass found: the running jobs checked against the tasks (ECS) or worker
+    processes (local) that really run, and the runs it ended because nothing runs them."""
+
+    checked: int = Field(description="running jobs looked at")
+    running: list[str] = Field(description="job ids whose task or process is alive")
+    starting: list[str] = Field(description="job ids too young to judge (started < 30 s ago)")
+    changed: list[RunChangeOut]
+    probed: bool = Field(description="false: this deployment cannot see its tasks; nothing changed")
+
+    @classmethod
+    def of(cls, report: MonitorReport) -> "MonitorOut":
+        return cls(
+            checked=report.checked,
+            running=report.running,
+            starting=report.starting,
+            changed=[RunChangeOut(**vars(change)) for change in report.changed],
+            probed=report.probed,
+        )
+
+
+class JobMonitorOut(MonitorOut):
+    job: LegacyJobOut = Field(description="the job as it is after the check")
+
+
+class DedupCheckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float | None = Field(
+        default=None, gt=0, le=1, description="estimated Jaccard similarity; default the setting"
+    )
+
+
+class DuplicateItemOut(BaseModel):
+    id: str = Field(description="a story or card the job made")
+    duplicate_of: str = Field(description="the stored item it is most similar to")
+    similarity: float
+
+
+class DedupCheckOut(BaseModel):
+    job_id: str
+    run_id: str = Field(description="the run whose outputs were checked (the job's latest)")
+    checked: int = Field(description="stories and cards indexed from that run")
+    duplicates: list[DuplicateItemOut]
+    threshold: float

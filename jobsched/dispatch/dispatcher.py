@@ -8,7 +8,7 @@ busy queue costs one query and one write per job (see docs/decisions.md, "Dispat
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jobsched.dispatch import retry
 from jobsched.dispatch.ports import DispatchStore
@@ -58,6 +58,12 @@ class DispatchConfig:
     slots: int = 1
     # Until the worker's first heartbeat (image pull, task start), the claim's own lease counts.
     startup_lease_seconds: float = 600.0
+    # A worker's heartbeat extends its lease by three periods (container/worker/heartbeat.py).
+    heartbeat_seconds: float = 30.0
+
+    @property
+    def heartbeat_lease_seconds(self) -> float:
+        return 3 * self.heartbeat_seconds
 
 
 def slot_name(index: int) -> str:
@@ -96,6 +102,7 @@ class Dispatcher:
     def finish(self, claim: Claim, outcome: Outcome, claim_next: bool = True) -> Claim | None:
         """End `claim`'s unit with `outcome` and, in the same transaction, hand its slot to the
         next unit (or free it). Returns the next claim."""
+        outcome = indexed(self.stores, claim, outcome)
         finishing = self._finishing_steps(claim, outcome)
         if not claim_next:
             self._commit_finishing(finishing, ReleaseSlot(claim.slot, claim.holder))
@@ -292,6 +299,7 @@ class Dispatcher:
         """End one job of a parallel group; the group's slot stays with the group."""
         assert claim.run is not None
         assert claim.run.group_id is not None
+        outcome = indexed(self.stores, claim, outcome)
         steps = self._end_run_steps(claim, outcome, retry_allowed=False)
         steps.append(CountGroupJob(claim.run.group_id, outcome.succeeded))
         self._commit_finishing(steps, None)
@@ -367,6 +375,16 @@ class Dispatcher:
         return sequential_steps(group, job, outcome.succeeded)
 
 
+def indexed(stores: Stores, claim: Claim, outcome: Outcome) -> Outcome:
+    """The outcome with what its outputs held indexed first (stories, research cards), so a
+    direct call's reservation ends with its result. Before the end is recorded: a failure
+    here leaves the unit to be finished again, and indexing again is harmless."""
+    if not outcome.artifacts:
+        return outcome
+    result = stores.indexer.index(claim, outcome)
+    return outcome if result is None else replace(outcome, result=result)
+
+
 def cancel_running(stores: Stores, job: Job) -> None:
     """End the run as failed ("cancelled") and the job as cancelled, then stop its task.
 
@@ -375,20 +393,56 @@ def cancel_running(stores: Stores, job: Job) -> None:
     """
     if job.status != JobStatus.RUNNING or job.last_run_id is None:
         raise ConflictError(f"job {job.job_id!r} is {job.status} with no run to stop")
+    end_running_job(stores, job, Outcome.cancelled(), JobStatus.CANCELLED)
+    stores.tasks.stop(job.last_run_id, "cancelled")
+
+
+def end_running_job(
+    stores: Stores, job: Job, outcome: Outcome, job_status: JobStatus = JobStatus.FINISHED
+) -> None:
+    """End a running job's run with `outcome` from outside its dispatcher (cancel, monitor):
+    no retry; a group's counts and turn move on. Raises StepFailedError when the run ended
+    meanwhile. The slot, if the job holds one, moves on when its dispatcher sees the task end
+    (its finish then finds the run ended), or when the sweeper finds the lease expired."""
+    assert job.last_run_id is not None
     now = utcnow()
     steps: list[Step] = [
-        EndRun(job.last_run_id, RunStatus.FAILED, now, error="cancelled"),
-        EndJob(job.job_id, job.last_run_id, now, JobStatus.CANCELLED),
+        EndRun(
+            job.last_run_id,
+            RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED,
+            now,
+            exit_code=outcome.exit_code,
+            error=outcome.error,
+            artifacts=outcome.artifacts,
+            log_path=outcome.log_path,
+        ),
+        EndJob(job.job_id, job.last_run_id, now, job_status),
     ]
     if job.group_id:
         group = stores.groups.get(job.group_id)
         if group.mode == GroupMode.SEQUENTIAL:
-            steps += sequential_steps(group, job, succeeded=False)
+            steps += sequential_steps(group, job, succeeded=outcome.succeeded)
         else:
-            steps.append(CountGroupJob(job.group_id, succeeded=False))
+            steps.append(CountGroupJob(job.group_id, succeeded=outcome.succeeded))
     stores.dispatch.commit(steps)
-    stores.tasks.stop(job.last_run_id, "cancelled")
     groups_ended(stores, steps)
+    if job.outside_queue and job.group_id:
+        end_group_if_done(stores, job.group_id)
+
+
+def end_group_if_done(stores: Stores, group_id: str) -> None:
+    """A group whose jobs run outside the queue has no unit that ends it: the finisher of its
+    last job does. Every finisher may try; the step's condition (the group still open) lets
+    exactly one succeed."""
+    group = stores.groups.get(group_id)
+    if group.status != GroupStatus.RUNNING or group.completed + group.failed < len(group.job_ids):
+        return
+    step = EndGroup(group_id, _group_status(group), utcnow())
+    try:
+        stores.dispatch.commit([step])
+    except StepFailedError:
+        return  # another finisher ended it
+    groups_ended(stores, [step])
 
 
 def groups_ended(stores: Stores, steps: Sequence[Step]) -> None:

@@ -40,6 +40,18 @@ class TaskStopper(Protocol):
     def stop(self, unit_id: str, reason: str) -> None: ...
 
 
+class RunProbe(Protocol):
+    """What really runs: the unit ids of live tasks (ECS) or worker processes (local); None
+    when this process cannot tell (no cluster, no executor)."""
+
+    def running_units(self) -> set[str] | None: ...
+
+
+class NoProbe:
+    def running_units(self) -> set[str] | None:
+        return None
+
+
 class Kicker(Protocol):
     """Wakes the dispatcher when work arrives and it may be idle (idempotent, cheap)."""
 
@@ -52,6 +64,35 @@ class LogReader(Protocol):
     def read(
         self, log_path: str | None, cursor: str | None, limit: int
     ) -> tuple[list[str], str | None]: ...
+
+
+class OutputIndexer(Protocol):
+    """Indexes what a unit wrote (stories, research cards) before its end is recorded; returns
+    what a reservation's `result` should hold, or None when the outputs hold nothing to index.
+    Idempotent: a finish that is retried indexes the same items again without harm."""
+
+    def index(self, claim: Claim, outcome: Any) -> dict[str, Any] | None: ...
+
+
+class NoIndexer:
+    def index(self, claim: Claim, outcome: Any) -> dict[str, Any] | None:
+        return None
+
+
+class LaunchError(Exception):
+    """A unit's task could not be started outside the queue; the message says why."""
+
+
+class Launcher(Protocol):
+    """Starts a unit's task outside the queue (USE_SCHEDULER=false) and returns at once:
+    ECS RunTask on AWS, a worker subprocess locally. Raises LaunchError."""
+
+    def launch(self, claim: Claim) -> None: ...
+
+
+class NoLauncher:
+    def launch(self, claim: Claim) -> None:
+        raise LaunchError("this process cannot start jobs outside the queue (no launcher)")
 
 
 class GroupNotifier(Protocol):

@@ -11,6 +11,7 @@ from jobsched.errors import DomainError
 from jobsched.models import (
     GroupStatus,
     Job,
+    JobGroup,
     JobRun,
     JobStatus,
     QueueEntry,
@@ -59,6 +60,22 @@ class StartJob:
 
     entry: QueueEntry
     run: JobRun
+
+
+@dataclass(frozen=True)
+class StartOutsideQueue:
+    """The legacy immediate start (USE_SCHEDULER=false): a new job goes straight to running
+    with its run, never entering the queue and holding no slot. Condition: both ids are new."""
+
+    job: Job
+    run: JobRun
+
+
+@dataclass(frozen=True)
+class CreateGroup:
+    """A new group (a legacy batch started outside the queue). Condition: its id is new."""
+
+    group: JobGroup
 
 
 @dataclass(frozen=True)
@@ -158,6 +175,8 @@ Step = (
     | CheckSlotHolder
     | CheckNotPaused
     | StartJob
+    | StartOutsideQueue
+    | CreateGroup
     | GroupTurn
     | StartGroup
     | StartReservation

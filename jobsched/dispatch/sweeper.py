@@ -3,7 +3,8 @@
 Runs every minute on AWS (an EventBridge Scheduler rate schedule) and as a background task
 locally. A lost unit's run ends failed with error "lost" (or with the exit code its worker
 reported before the dispatcher vanished), the retry policy applies, its task is stopped in case
-it lingers, the slot is freed, and the dispatcher is kicked when work waits.
+it lingers, the slot is freed, and the dispatcher is kicked when work waits. Jobs started
+outside the queue hold no slot: their runs are checked one by one (jobsched.dispatch.reconcile).
 """
 
 import json
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from jobsched.dispatch.dispatcher import Dispatcher
+from jobsched.dispatch.reconcile import sweep_outside_queue
 from jobsched.dispatch.units import Claim, Outcome
 from jobsched.errors import NotFoundError
 from jobsched.models import JobStatus, RunStatus, SlotLease, UnitKind
@@ -36,6 +38,7 @@ def sweep(dispatcher: Dispatcher, clock: Callable[[], float] = time.time) -> Swe
         if slot.holder and slot.lease_until < now:
             _recover(dispatcher, slot)
             report.recovered.append(slot.holder)
+    report.recovered += sweep_outside_queue(stores, dispatcher.config, now)
     held = sum(1 for s in slots if s.holder and s.lease_until >= now)
     if held < dispatcher.config.slots and _work_waits(dispatcher, now):
         stores.kicker.kick()

@@ -62,3 +62,5 @@ class Outcome:
 
 
 UNRUNNABLE = "unrunnable: "
+# The slot name of a unit started outside the queue (USE_SCHEDULER=false): it holds no slot.
+OUTSIDE_QUEUE = "outside-queue"

@@ -41,14 +41,20 @@ class LoopConfig:
     slots: int = 1
     startup_lease_seconds: float = 600.0
     sweep_seconds: float = 60.0
+    heartbeat_seconds: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "LoopConfig":
-        return cls(settings.slots, settings.startup_lease_seconds, settings.sweep_seconds)
+        return cls(
+            settings.slots,
+            settings.startup_lease_seconds,
+            settings.sweep_seconds,
+            settings.heartbeat_seconds,
+        )
 
     @property
     def dispatch(self) -> DispatchConfig:
-        return DispatchConfig(self.slots, self.startup_lease_seconds)
+        return DispatchConfig(self.slots, self.startup_lease_seconds, self.heartbeat_seconds)
 
 
 class LocalDispatcher:

@@ -235,6 +235,11 @@ class LocalExecutor:
         with self._lock:
             return list(self._running)
 
+    def running_units(self) -> set[str]:
+        """The RunProbe: units whose worker process has not exited."""
+        with self._lock:
+            return {unit for unit, process in self._running.items() if process.poll() is None}
+
 
 def _ours(name: str, endpoint_url: str | None) -> bool:
     """Variables the executor sets itself rather than passing through."""

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from jobsched.dispatch.dispatcher import DispatchConfig
+from jobsched.dispatch.immediate import NowGroup, NowJob, start_now
 from jobsched.errors import FieldProblem, ValidationFailedError
 from jobsched.models import (
     GroupMode,
@@ -23,10 +25,18 @@ from jobsched.models import (
     RunStatus,
     utcnow,
 )
+from jobsched.params import merge_params
 from jobsched.ports import JobFilter, Stores
 from jobsched.priority import LEVEL_VALUES, PriorityLevel, display_priority
 from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.jobs import JobCreate, JobView, enqueue, list_jobs, view_job
+from jobsched.usecases.jobs import (
+    JobCreate,
+    JobView,
+    enqueue,
+    list_jobs,
+    template_for_new_jobs,
+    view_job,
+)
 
 LEGACY_PRIORITY = LEVEL_VALUES[PriorityLevel.IMMEDIATE]  # the old API started jobs at once
 
@@ -103,6 +113,28 @@ def trigger(
     return view_job(stores, job)
 
 
+def trigger_now(
+    stores: Stores,
+    template_id: str,
+    params: dict[str, Any],
+    priority: int = LEGACY_PRIORITY,
+    config: DispatchConfig | None = None,
+) -> JobView:
+    """The legacy immediate trigger (USE_SCHEDULER=false): the job starts at once, outside the
+    queue, as the old system's subprocess did."""
+    template = template_for_new_jobs(stores, template_id, fresh=True)
+    item = NowJob(template, merge_params(template, _checked(params)))
+    jobs, _ = start_now(stores, [item], priority, config=config)
+    return view_job(stores, stores.jobs.get(jobs[0].job_id))
+
+
+def _checked(params: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return JobCreate(template_id="-", params=params).params
+    except ValidationError as exc:
+        raise _invalid(exc, "") from exc
+
+
 @dataclass(frozen=True)
 class BatchItem:
     template_id: str
@@ -136,6 +168,37 @@ def trigger_batch(
     group, jobs = create_group(stores, request)
     names: dict[str, str] = {}
     return BatchView(group, [view_job(stores, job, names) for job in jobs])
+
+
+def trigger_batch_now(
+    stores: Stores,
+    items: list[BatchItem],
+    priority: int = LEGACY_PRIORITY,
+    webhook_url: str | None = None,
+    name: str | None = None,
+    config: DispatchConfig | None = None,
+) -> BatchView:
+    """The legacy immediate batch (USE_SCHEDULER=false): every job starts at once, outside the
+    queue; they still form a parallel group, so the batch's status and webhook work."""
+    try:  # the same checks as the queued batch: sizes, webhook URL, params
+        GroupCreate(
+            name=name,
+            webhook_url=webhook_url,
+            jobs=[GroupJobSpec(template_id=i.template_id, params=i.params) for i in items],
+        )
+    except ValidationError as exc:
+        raise _invalid(exc, "") from exc
+    templates = {i.template_id: template_for_new_jobs(stores, i.template_id) for i in items}
+    now_jobs = [
+        NowJob(
+            templates[i.template_id],
+            merge_params(templates[i.template_id], i.params, field=f"jobs.{n}.params"),
+        )
+        for n, i in enumerate(items)
+    ]
+    _, group = start_now(stores, now_jobs, priority, NowGroup(name, webhook_url), config)
+    assert group is not None
+    return get_batch(stores, group.group_id)
 
 
 def get_batch(stores: Stores, batch_id: str) -> BatchView:

@@ -143,6 +143,18 @@ class EcsTaskStopper:
             if task.get("lastStatus") != "STOPPED" and _unit_of(task, self.settings) == unit_id
         ]
 
+    def running_units(self) -> set[str] | None:
+        """The RunProbe: the unit ids of the cluster's tasks that have not stopped (pending and
+        provisioning ones included); None without a cluster."""
+        if not self.settings.cluster:
+            return None
+        units = (
+            _unit_of(task, self.settings)
+            for task in self._running_tasks()
+            if task.get("lastStatus") != "STOPPED"
+        )
+        return {unit for unit in units if unit}
+
     def _cluster(self) -> str:
         if not self.settings.cluster:
             raise RuntimeError("JOBSCHED_CLUSTER is not set")

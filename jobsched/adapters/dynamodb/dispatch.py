@@ -16,11 +16,19 @@ from jobsched.adapters.dynamodb.client import (
     error_code,
     store_errors,
 )
-from jobsched.adapters.dynamodb.codec import decode, encode, serialize, serialize_map
-from jobsched.adapters.dynamodb.jobs import entry_item, entry_of, job_key, queue_item, queue_key
+from jobsched.adapters.dynamodb.codec import decode, encode, serialize, serialize_map, sort_time
+from jobsched.adapters.dynamodb.groups import KIND as GROUP_KIND
+from jobsched.adapters.dynamodb.jobs import (
+    entry_item,
+    entry_of,
+    job_item,
+    job_key,
+    queue_item,
+    queue_key,
+)
 from jobsched.adapters.dynamodb.runs import run_item
 from jobsched.dispatch import steps as s
-from jobsched.dispatch.units import Claim
+from jobsched.dispatch.units import OUTSIDE_QUEUE, Claim
 from jobsched.errors import NotFoundError, UnavailableError
 from jobsched.models import (
     GroupStatus,
@@ -93,6 +101,8 @@ class DynamoDispatchStore:
             s.CheckSlotHolder: self._check_slot_holder,
             s.CheckNotPaused: self._check_not_paused,
             s.StartJob: self._start_job,
+            s.StartOutsideQueue: self._start_outside_queue,
+            s.CreateGroup: self._create_group,
             s.GroupTurn: self._group_turn,
             s.StartGroup: self._start_group,
             s.StartReservation: self._start_reservation,
@@ -318,6 +328,37 @@ class DynamoDispatchStore:
             },
         ]
 
+    def _start_outside_queue(self, step: s.StartOutsideQueue) -> list[Item]:
+        return [
+            {
+                "Put": {
+                    "TableName": self.jobs,
+                    "Item": job_item(step.job),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.runs,
+                    "Item": run_item(step.run),
+                    "ConditionExpression": "attribute_not_exists(run_id)",
+                }
+            },
+        ]
+
+    def _create_group(self, step: s.CreateGroup) -> list[Item]:
+        group = step.group
+        item = encode(group, kind=GROUP_KIND, created_key=sort_time(group.created_at))
+        return [
+            {
+                "Put": {
+                    "TableName": self.groups,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(group_id)",
+                }
+            }
+        ]
+
     def _group_turn(self, step: s.GroupTurn) -> list[Item]:
         return [
             _update(
@@ -489,6 +530,8 @@ class DynamoDispatchStore:
 
     def heartbeat_request(self, claim: Claim) -> dict[str, Any]:
         unit = self._unit_update(claim, "SET heartbeat_at = :hb", {":hb": {"N": "__NOW__"}})
+        if claim.slot == OUTSIDE_QUEUE:  # no slot to keep: the run's heartbeat is its lease
+            return {"TransactItems": [unit]}
         slot = {
             "Update": {
                 "TableName": self.lock,

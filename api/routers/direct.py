@@ -1,0 +1,120 @@
+"""The direct APIs: POST /story/generate and POST /research/run (spec: "Direct API
+Integration"). They create no job: each reserves the next slot, waits for its outcome and
+answers with the stories or cards it made; after the configured wait (or `Prefer: wait=N`)
+they answer 202 with Location and Retry-After pointing at the reservation to poll."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Response, status
+from pydantic import BaseModel, Field
+
+from api import problems
+from api.content_schemas import CardOut, StoryOut
+from api.deps import CanWrite, StoresDep
+from jobsched.content.usecases import get_card, get_story
+from jobsched.dispatch.direct import ended, preferred_wait, run_direct
+from jobsched.errors import NotFoundError
+from jobsched.models import Reservation, ReservationStatus
+from jobsched.params import JsonObject
+from jobsched.ports import Stores
+from jobsched.settings import get_settings
+
+STORY_TEMPLATE = "story_generation"
+RESEARCH_TEMPLATE = "research"
+POLL_PREFIX = "/api/v2/reservations/"
+
+router = APIRouter(
+    tags=["direct (next-slot reservation)"],
+    responses={code: problems.PROBLEM_SCHEMA for code in (401, 403, 404, 422)},
+)
+
+Params = Annotated[
+    JsonObject,
+    Body(
+        description="the job params, as a legacy trigger takes them",
+        examples=[{"max_stories": 1, "enable_dedup": True, "model": "gemini/gemini-2.0-flash-exp"}],
+    ),
+]
+Prefer = Annotated[str | None, Header(description="`wait=N`: answer within N seconds (RFC 7240)")]
+
+
+class DirectOut(BaseModel):
+    reservation_id: str
+    status: ReservationStatus = Field(
+        description="completed or failed; pending or running in a 202 (poll Location)"
+    )
+    exit_code: int | None = None
+    error: str | None = None
+    stories: list[StoryOut] = Field(default_factory=list)
+    cards: list[CardOut] = Field(default_factory=list)
+    duplicates: list[dict[str, Any]] = Field(
+        default_factory=list, description="outputs dropped as near duplicates (enable_dedup)"
+    )
+    artifacts: list[str] = Field(default_factory=list)
+    location: str | None = Field(default=None, description="where to poll, in a 202")
+
+
+def _answer(stores: Stores, response: Response, reservation: Reservation) -> DirectOut:
+    out = DirectOut(reservation_id=reservation.reservation_id, status=reservation.status)
+    if not ended(reservation):
+        settings = get_settings()
+        location = POLL_PREFIX + reservation.reservation_id
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Location"] = location
+        response.headers["Retry-After"] = str(settings.direct_retry_after_seconds)
+        out.location = location
+        return out
+    result = reservation.result or {}
+    out.exit_code = reservation.exit_code
+    out.error = reservation.error
+    out.artifacts = reservation.artifacts
+    out.duplicates = list(result.get("duplicates", []))
+    out.stories = [StoryOut.of(get_story(stores.content, i)) for i in _found(result, "stories")]
+    out.cards = [CardOut.of(get_card(stores.content, i)) for i in _found(result, "cards")]
+    return out
+
+
+def _found(result: dict[str, Any], key: str) -> list[str]:
+    return [str(item) for item in result.get(key, [])]
+
+
+def _direct(
+    stores: Stores, response: Response, template_id: str, params: dict[str, Any], prefer: str | None
+) -> DirectOut:
+    settings = get_settings()
+    wait, applied = preferred_wait(
+        prefer, settings.direct_wait_seconds, settings.direct_max_wait_seconds
+    )
+    if applied:
+        response.headers["Preference-Applied"] = f"wait={wait:g}"
+    reservation = run_direct(stores, template_id, params, wait)
+    try:
+        return _answer(stores, response, reservation)
+    except NotFoundError as exc:  # an indexed item vanished since: the poll still has the ids
+        raise NotFoundError(f"reservation {reservation.reservation_id}: {exc}") from exc
+
+
+@router.post(
+    "/story/generate",
+    dependencies=[CanWrite],
+    responses={202: {"model": DirectOut, "description": "still running: poll Location"}},
+)
+def generate_story(
+    stores: StoresDep, response: Response, params: Params, prefer: Prefer = None
+) -> DirectOut:
+    """Generate stories now: the next slot, right after the running job, ahead of the queue.
+    Answers with the stories (200), or after the wait with 202 and the reservation to poll."""
+    return _direct(stores, response, STORY_TEMPLATE, params, prefer)
+
+
+@router.post(
+    "/research/run",
+    dependencies=[CanWrite],
+    responses={202: {"model": DirectOut, "description": "still running: poll Location"}},
+)
+def run_research(
+    stores: StoresDep, response: Response, params: Params, prefer: Prefer = None
+) -> DirectOut:
+    """Research a topic now (`{"topic": ...}`): the next slot, ahead of the queue. Answers with
+    the research cards (200), or after the wait with 202 and the reservation to poll."""
+    return _direct(stores, response, RESEARCH_TEMPLATE, params, prefer)

@@ -1,0 +1,56 @@
+"""The direct APIs (POST /story/generate, POST /research/run) over next-slot reservations.
+
+They create no Job: a reservation runs right after the current unit, before the queue, and
+never pre-empts (jobsched.dispatch.reservations). The caller waits for its outcome, but only
+so long: API Gateway cuts a request at 30 s, so after the wait the call answers with where to
+poll instead (the HTTP edge turns that into 202 + Location + Retry-After).
+"""
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jobsched.dispatch.reservations import get_reservation, reserve
+from jobsched.models import Reservation, ReservationStatus
+from jobsched.ports import Stores
+
+FIRST_POLL_SECONDS = 0.05
+MAX_POLL_SECONDS = 1.0
+_WAIT = re.compile(r"(?:^|[;,\s])wait\s*=\s*\"?(\d{1,6})\"?", re.IGNORECASE)
+
+
+def preferred_wait(prefer: str | None, default: float, most: float) -> tuple[float, bool]:
+    """The wait a `Prefer: wait=N` header asks for (RFC 7240), capped at `most`; without
+    one, `default`. Returns (seconds, whether the preference was applied)."""
+    if prefer:
+        match = _WAIT.search(prefer)
+        if match:
+            return min(float(match.group(1)), most), True
+    return min(default, most), False
+
+
+def ended(reservation: Reservation) -> bool:
+    return reservation.status in (ReservationStatus.COMPLETED, ReservationStatus.FAILED)
+
+
+def run_direct(
+    stores: Stores,
+    template_id: str,
+    params: dict[str, Any],
+    wait_seconds: float,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Reservation:
+    """Reserve the next slot and wait up to `wait_seconds` for the outcome; returns the
+    reservation as it is then (ended, or still pending or running)."""
+    reservation = reserve(stores, template_id, params)
+    deadline = clock() + wait_seconds
+    pause = FIRST_POLL_SECONDS
+    while (left := deadline - clock()) > 0:
+        sleep(min(pause, left))
+        reservation = get_reservation(stores, reservation.reservation_id)
+        if ended(reservation):
+            return reservation
+        pause = min(pause * 2, MAX_POLL_SECONDS)
+    return reservation

@@ -1,0 +1,29 @@
+"""How long a direct call waits: `Prefer: wait=N` (RFC 7240) within the configured cap."""
+
+import pytest
+
+from jobsched.dispatch.direct import preferred_wait
+
+
+@pytest.mark.parametrize(
+    ("prefer", "expected"),
+    [
+        (None, (25.0, False)),
+        ("", (25.0, False)),
+        ("wait=3", (3.0, True)),
+        ("respond-async, wait=10", (10.0, True)),
+        ('wait="7"', (7.0, True)),
+        ("WAIT = 0", (0.0, True)),
+        ("wait=600", (28.0, True)),  # capped: API Gateway would cut the request first
+        ("handling=lenient", (25.0, False)),
+        ("wait=-1", (25.0, False)),  # not a wait a server can honour: ignored
+    ],
+)
+def test_the_wait_a_prefer_header_asks_for(
+    prefer: str | None, expected: tuple[float, bool]
+) -> None:
+    assert preferred_wait(prefer, default=25, most=28) == expected
+
+
+def test_the_default_is_capped_too() -> None:
+    assert preferred_wait(None, default=60, most=28) == (28.0, False)
