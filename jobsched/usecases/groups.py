@@ -4,6 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched import transitions
 from jobsched.constants import MAX_GROUP_JOBS
+from jobsched.dispatch.steps import EndGroup, StepFailedError
 from jobsched.errors import ConflictError, TemplateChangedError
 from jobsched.ids import new_id
 from jobsched.models import GroupMode, GroupStatus, Job, JobGroup, JobTemplate, OnFailure, utcnow
@@ -91,10 +92,14 @@ def cancel_group(stores: Stores, group_id: str) -> JobGroup:
             cancel_job(stores, job_id)
         except ConflictError:
             continue  # running or ended: the dispatcher owns it
-    cancelled = group.model_copy(update={"status": GroupStatus.CANCELLED, "finished_at": utcnow()})
-    stores.groups.set_status(cancelled)
+    # Only the status and end time are written, on condition that the group is still open: a
+    # put of the group read above would undo counts (and a webhook claim) recorded meanwhile.
+    try:
+        stores.dispatch.commit([EndGroup(group_id, GroupStatus.CANCELLED, utcnow())])
+    except StepFailedError as exc:
+        raise ConflictError(f"group {group_id!r} ended while it was being cancelled") from exc
     stores.notifier.group_ended(group_id)  # a cancelled group has ended: its webhook hears it
-    return cancelled
+    return stores.groups.get(group_id)
 
 
 def list_groups(stores: Stores, limit: int, cursor: str | None) -> Page[JobGroup]:

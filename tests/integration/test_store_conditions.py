@@ -111,3 +111,33 @@ def test_enqueue_rereads_a_template_another_process_changed(
     other_process.templates.archive(echo_template)
     with pytest.raises(ConflictError, match="archived"):
         enqueue(stores, JobCreate(template_id=echo_template))
+
+
+def test_cancelling_a_group_keeps_counts_recorded_while_it_cancels(
+    stores: Stores, echo_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cancel_group writes the status only, on condition the group is open: a job of the group
+    that ends between its read and its write keeps its count (a put of the read would undo it)."""
+    from jobsched.dispatch.steps import CountGroupJob
+    from jobsched.usecases import groups as use
+
+    group, _ = use.create_group(
+        stores,
+        use.GroupCreate(jobs=[use.GroupJobSpec(template_id=echo_template) for _ in range(2)]),
+    )
+    real_cancel_job = use.cancel_job
+    ended_meanwhile: list[str] = []
+
+    def cancel_job_as_a_job_ends(stores: Stores, job_id: str) -> object:
+        if not ended_meanwhile:  # a running job of the group ends right now, elsewhere
+            stores.dispatch.commit([CountGroupJob(group.group_id, succeeded=True)])
+            ended_meanwhile.append(job_id)
+        return real_cancel_job(stores, job_id)
+
+    monkeypatch.setattr(use, "cancel_job", cancel_job_as_a_job_ends)
+
+    cancelled = use.cancel_group(stores, group.group_id)
+
+    assert cancelled.status == GroupStatus.CANCELLED
+    assert cancelled.completed == 1
+    assert stores.groups.get(group.group_id).completed == 1
