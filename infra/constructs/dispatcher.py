@@ -30,6 +30,10 @@ from jobsched.adapters.dynamodb.tables import TABLES
 # The tables dispatch writes, and the one it only reads.
 DISPATCH_TABLES = ("jobs", "runs", "groups", "lock")
 READ_TABLES = ("templates",)
+# A finished unit's story and card files are indexed before its end is recorded: the files are
+# read from the run's outputs, and the items put first-write-wins after a dedup read of the
+# stored sketches (jobsched/content/indexing.py).
+CONTENT_ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
 DISPATCH_ACTIONS = [
     "dynamodb:GetItem",
     "dynamodb:Query",
@@ -149,6 +153,7 @@ class Dispatcher(Construct):
                 resources=[self.tables[entity].table_arn for entity in READ_TABLES],
             )
         )
+        self._grant_indexing(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 actions=["ecs:ListTasks"],
@@ -177,6 +182,30 @@ class Dispatcher(Construct):
             "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource",
         )
         return role
+
+    def _grant_indexing(self, role: iam.Role) -> None:
+        content = self.tables["content"].table_arn
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=CONTENT_ACTIONS, resources=[content, f"{content}/index/*"]
+            )
+        )
+        nag.acknowledge(
+            role,
+            nag.wildcard_resource(f"<{constants.table_logical_id('content')}.Arn>/index/*"),
+            "the content table's own indexes: stored sketches by kind for dedup",
+        )
+        runs = "runs/*"
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject"], resources=[self.execution.bucket.arn_for_objects(runs)]
+            )
+        )
+        nag.acknowledge(
+            role,
+            nag.wildcard_resource(f"<{nag.logical_id(self.execution.bucket)}.Arn>/{runs}"),
+            "a finished unit's output files (stories, cards) under runs/<unit id>/",
+        )
 
     def _function(
         self, name: str, handler: str, role: iam.Role, timeout: Duration

@@ -203,6 +203,12 @@ def test_step_lambdas_reach_only_their_tables_and_the_clusters_tasks(synth: Synt
     assert all("dynamodb:Scan" not in _actions(s) for s in dynamodb)
     (templates,) = [s for s in dynamodb if "TemplatesTable" in json.dumps(s["Resource"])]
     assert _actions(templates) == {"dynamodb:GetItem"}
+    # Indexing a finished unit's outputs: its files in the bucket, the content table's items.
+    (content,) = [s for s in dynamodb if "ContentTable" in json.dumps(s["Resource"])]
+    assert _actions(content) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+    (read_outputs,) = _with_action(statements, "s3:GetObject")
+    assert _actions(read_outputs) == {"s3:GetObject"}
+    assert json.dumps(read_outputs["Resource"]).endswith('/runs/*"]]}')
     (list_tasks,) = _with_action(statements, "ecs:ListTasks")
     cluster = synth.logical_id("AWS::ECS::Cluster", "ExecutionCluster")
     assert list_tasks["Condition"] == {
