@@ -186,9 +186,7 @@ class Dispatcher(Construct):
     def _grant_indexing(self, role: iam.Role) -> None:
         content = self.tables["content"].table_arn
         role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=CONTENT_ACTIONS, resources=[content, f"{content}/index/*"]
-            )
+            iam.PolicyStatement(actions=CONTENT_ACTIONS, resources=[content, f"{content}/index/*"])
         )
         nag.acknowledge(
             role,
