@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # of 3-word shingles) reaches this are near duplicates (docs/decisions.md: why 0.5).
     dedup_threshold: float = Field(default=0.5, gt=0, le=1)
 
+    # Run history: an ended run (completed, failed, skipped) is deleted by DynamoDB's TTL this
+    # many days after it ended; unset keeps runs for ever. A running run never expires.
+    run_retention_days: int | None = Field(default=None, ge=1, le=36_500)
+
     # The local runtime: where run logs and outputs are kept.
     data_dir: str = ".jobsched"
     # Serve /docs and /openapi.json without a key (the local runtime turns this on).

@@ -26,7 +26,7 @@ from jobsched.adapters.dynamodb.jobs import (
     queue_item,
     queue_key,
 )
-from jobsched.adapters.dynamodb.runs import run_item
+from jobsched.adapters.dynamodb.runs import run_expiry, run_item
 from jobsched.dispatch import steps as s
 from jobsched.dispatch.units import OUTSIDE_QUEUE, Claim
 from jobsched.errors import NotFoundError, UnavailableError
@@ -411,21 +411,29 @@ class DynamoDispatchStore:
         ]
 
     def _end_run(self, step: s.EndRun) -> list[Item]:
+        values: dict[str, Any] = {
+            ":status": step.status.value,
+            ":started": RunStatus.STARTED.value,
+            ":now": step.finished_at.isoformat(),
+            ":exit": step.exit_code,
+            ":error": step.error,
+            ":artifacts": step.artifacts,
+            ":log": step.log_path,
+        }
+        expression = (
+            "SET #status = :status, finished_at = :now, exit_code = :exit, #error = :error, "
+            "artifacts = :artifacts, log_path = :log"
+        )
+        expires_at = run_expiry(self.dynamo.settings, step.finished_at)
+        if expires_at is not None:  # only an ending run gets one: a running run never expires
+            expression += ", expires_at = :expires"
+            values[":expires"] = expires_at
         return [
             _update(
                 self.runs,
                 {"run_id": {"S": step.run_id}},
-                "SET #status = :status, finished_at = :now, exit_code = :exit, #error = :error, "
-                "artifacts = :artifacts, log_path = :log",
-                {
-                    ":status": step.status.value,
-                    ":started": RunStatus.STARTED.value,
-                    ":now": step.finished_at.isoformat(),
-                    ":exit": step.exit_code,
-                    ":error": step.error,
-                    ":artifacts": step.artifacts,
-                    ":log": step.log_path,
-                },
+                expression,
+                values,
                 "#status = :started",
                 {"#status": "status", "#error": "error"},
             )

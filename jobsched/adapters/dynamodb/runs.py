@@ -1,5 +1,6 @@
 """JobRun storage (the execution history)."""
 
+from datetime import datetime
 from typing import Any
 
 from jobsched import constants as c
@@ -9,12 +10,26 @@ from jobsched.adapters.dynamodb.pagination import ListIndexes, count, filtered_q
 from jobsched.errors import NotFoundError
 from jobsched.models import JobRun, RunStatus
 from jobsched.ports import Page, RunFilter
+from jobsched.settings import Settings
 
 KIND = "RUN"
 
 
-def run_item(run: JobRun) -> dict[str, Any]:
-    return encode(run, kind=KIND, started_key=sort_time(run.started_at))
+def run_expiry(settings: Settings, ended_at: datetime) -> int | None:
+    """When DynamoDB's TTL may delete a run that ended at `ended_at` (epoch seconds), if runs
+    expire at all (`run_retention_days`)."""
+    if settings.run_retention_days is None:
+        return None
+    return int(ended_at.timestamp()) + settings.run_retention_days * 86_400
+
+
+def run_item(run: JobRun, settings: Settings | None = None) -> dict[str, Any]:
+    item = encode(run, kind=KIND, started_key=sort_time(run.started_at))
+    if settings is not None and run.status != RunStatus.STARTED:
+        expires_at = run_expiry(settings, run.finished_at or run.started_at)
+        if expires_at is not None:
+            item["expires_at"] = {"N": str(expires_at)}
+    return item
 
 
 class DynamoRunStore:
@@ -37,7 +52,9 @@ class DynamoRunStore:
 
     def put(self, run: JobRun) -> None:
         with store_errors():
-            self.dynamo.client.put_item(TableName=self.table, Item=run_item(run))
+            self.dynamo.client.put_item(
+                TableName=self.table, Item=run_item(run, self.dynamo.settings)
+            )
 
     def get(self, run_id: str) -> JobRun:
         with store_errors():
