@@ -4,6 +4,7 @@ from aws_cdk import CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
 from infra import constants
+from infra.config import DeployConfig
 from infra.constructs import Data, Dispatcher, Execution, Schedules, Webhooks
 
 
@@ -27,8 +28,17 @@ class SchedulerStack(Stack):
         self.stage = stage
         Tags.of(self).add("app", constants.APP_NAME)
         Tags.of(self).add("stage", stage)
-        self.data = Data(self, "Data", stage=stage)
-        self.execution = Execution(self, "Execution", stage=stage, tables=self.data.tables)
+        self.config = DeployConfig.from_context(self)
+        self.config.apply(self)
+        self.data = Data(self, "Data", stage=stage, environment=self.config.settings_environment())
+        self.execution = Execution(
+            self,
+            "Execution",
+            stage=stage,
+            tables=self.data.tables,
+            task_cpu=self.config.task_cpu,
+            task_memory_mib=self.config.task_memory_mib,
+        )
         self.dispatcher = Dispatcher(
             self,
             "Dispatcher",

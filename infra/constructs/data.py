@@ -32,9 +32,11 @@ class Data(Construct):
         *,
         stage: str,
         specs: tuple[TableSpec, ...] = TABLES,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
+        self.environment = dict(environment or {})  # deployment settings every process reads
         self.table_prefix = constants.table_prefix(stage)
         tables = {spec.entity: self._table(spec) for spec in specs}
         self.tables: Mapping[str, dynamodb.Table] = MappingProxyType(tables)
@@ -52,14 +54,14 @@ class Data(Construct):
             output.override_logical_id(constants.output_id(entity))
 
     def settings_environment(self) -> dict[str, str]:
-        """Environment for a function that builds `jobsched.settings.Settings`: each table's name.
-
-        Tokens, not literals, so a consumer of the names also depends on the tables.
-        """
-        return {
+        """Environment for a function that builds `jobsched.settings.Settings`: each table's name
+        (tokens, not literals, so a consumer of the names also depends on the tables), and the
+        deployment's settings every process shares (slots, run retention)."""
+        tables = {
             constants.settings_env_var(entity): table.table_name
             for entity, table in self.tables.items()
         }
+        return {**self.environment, **tables}
 
     def _table(self, spec: TableSpec) -> dynamodb.Table:
         dev = constants.is_dev_stage(self.stage)

@@ -50,8 +50,12 @@ class Execution(Construct):
         *,
         stage: str,
         tables: Mapping[str, dynamodb.ITable],
+        task_cpu: int = constants.TASK_CPU,
+        task_memory_mib: int = constants.TASK_MEMORY_MIB,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.task_cpu = task_cpu  # the task definition's size; templates override per task
+        self.task_memory_mib = task_memory_mib
         self.vpc = self._vpc(stage)
         self.security_group = ec2.SecurityGroup(
             self,
@@ -141,8 +145,8 @@ class Execution(Construct):
         task_definition = ecs.FargateTaskDefinition(
             self,
             "Worker",
-            cpu=constants.TASK_CPU,
-            memory_limit_mib=constants.TASK_MEMORY_MIB,
+            cpu=self.task_cpu,
+            memory_limit_mib=self.task_memory_mib,
             runtime_platform=ecs.RuntimePlatform(
                 cpu_architecture=ecs.CpuArchitecture.X86_64,
                 operating_system_family=ecs.OperatingSystemFamily.LINUX,

@@ -190,11 +190,17 @@ def test_table_names_are_outputs_with_stable_ids(dev: Synth) -> None:
     assert dev.tables["jobs"] == dev.template.to_json()["Resources"]["JobsTable"]
 
 
-def test_settings_environment_names_each_table(dev: Synth) -> None:
+def test_settings_environment_names_each_table_and_the_shared_settings(dev: Synth) -> None:
     environment = dev.stack.data.settings_environment()
     assert {key: dev.stack.resolve(value) for key, value in environment.items()} == {
-        constants.settings_env_var(spec.entity): {"Ref": constants.table_logical_id(spec.entity)}
-        for spec in TABLES
+        **{
+            constants.settings_env_var(spec.entity): {
+                "Ref": constants.table_logical_id(spec.entity)
+            }
+            for spec in TABLES
+        },
+        "JOBSCHED_SLOTS": "1",  # cdk.json's defaults
+        "JOBSCHED_RUN_RETENTION_DAYS": "365",
     }
 
 

@@ -1,0 +1,136 @@
+"""What a deployment may choose through CDK context (`cdk deploy -c slots=2`), read and checked
+once, with the defaults in cdk.json. A bad value fails synthesis with the key and the reason.
+
+Settings the processes read at run time come from these as environment variables (see
+`Data.settings_environment`), so the stack is the one place a deployment is configured.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from aws_cdk import Aspects, IAspect, Stack
+from aws_cdk import aws_logs as logs
+from constructs import Construct, IConstruct
+from jsii import implements
+
+from infra import constants
+
+SLOTS_KEY: Final = "slots"
+TASK_CPU_KEY: Final = "task_cpu"
+TASK_MEMORY_KEY: Final = "task_memory_mib"
+LOG_RETENTION_KEY: Final = "log_retention_days"
+HISTORY_RETENTION_KEY: Final = "history_retention_days"
+
+# Fargate's task sizes: cpu units -> the memory (MiB) each allows.
+FARGATE_SIZES: Final = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+    8192: tuple(range(16384, 61441, 4096)),
+    16384: tuple(range(32768, 122881, 8192)),
+}
+# The values CloudWatch Logs accepts for a log group's retention.
+LOG_RETENTION_DAYS: Final = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+
+
+class ContextError(ValueError):
+    """A context value the app cannot deploy."""
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    slots: int = 1
+    task_cpu: int = constants.TASK_CPU
+    task_memory_mib: int = constants.TASK_MEMORY_MIB
+    log_retention_days: int | None = None  # None: by stage (a week for dev, else 90 days)
+    history_retention_days: int | None = None  # None: runs are kept for ever
+
+    @classmethod
+    def from_context(cls, scope: Construct) -> "DeployConfig":
+        def get(key: str) -> Any:
+            return scope.node.try_get_context(key)
+
+        config = cls(
+            slots=_int(get(SLOTS_KEY), SLOTS_KEY, 1, lambda v: 1 <= v <= 100, "1 to 100"),
+            task_cpu=_int(
+                get(TASK_CPU_KEY), TASK_CPU_KEY, constants.TASK_CPU, FARGATE_SIZES.__contains__,
+                f"one of Fargate's cpu units {sorted(FARGATE_SIZES)}",
+            ),
+            task_memory_mib=_int(
+                get(TASK_MEMORY_KEY), TASK_MEMORY_KEY, constants.TASK_MEMORY_MIB, lambda v: v > 0,
+                "a positive number of MiB",
+            ),
+            log_retention_days=_optional_int(
+                get(LOG_RETENTION_KEY), LOG_RETENTION_KEY, LOG_RETENTION_DAYS.__contains__,
+                f"one of CloudWatch's retention periods {LOG_RETENTION_DAYS}",
+            ),
+            history_retention_days=_optional_int(
+                get(HISTORY_RETENTION_KEY), HISTORY_RETENTION_KEY, lambda v: 1 <= v <= 36_500,
+                "1 to 36500 days, or null to keep runs",
+            ),
+        )  # fmt: skip
+        allowed = FARGATE_SIZES[config.task_cpu]
+        if config.task_memory_mib not in allowed:
+            raise ContextError(
+                f"{TASK_MEMORY_KEY}={config.task_memory_mib}: Fargate allows {allowed[0]}-"
+                f"{allowed[-1]} MiB (in its steps) with {TASK_CPU_KEY}={config.task_cpu}"
+            )
+        return config
+
+    def settings_environment(self) -> dict[str, str]:
+        """What every function's Settings reads of this configuration."""
+        environment = {"JOBSCHED_SLOTS": str(self.slots)}
+        if self.history_retention_days is not None:
+            environment["JOBSCHED_RUN_RETENTION_DAYS"] = str(self.history_retention_days)
+        return environment
+
+    def apply(self, stack: Stack) -> None:
+        """Stack-wide choices applied over every construct (log retention)."""
+        if self.log_retention_days is not None:
+            Aspects.of(stack).add(LogRetention(self.log_retention_days))
+
+
+def _int(value: Any, key: str, default: int, valid: Callable[[int], bool], what: str) -> int:
+    if value is None:
+        return default
+    parsed = _parse(value, key, what)
+    if not valid(parsed):
+        raise ContextError(f"{key}={value!r}: must be {what}")
+    return parsed
+
+
+def _optional_int(value: Any, key: str, valid: Callable[[int], bool], what: str) -> int | None:
+    if value is None or value == "null":
+        return None
+    parsed = _parse(value, key, what)
+    if not valid(parsed):
+        raise ContextError(f"{key}={value!r}: must be {what}")
+    return parsed
+
+
+def _parse(value: Any, key: str, what: str) -> int:
+    # `-c key=value` gives a string; cdk.json gives a number.
+    if isinstance(value, bool):
+        raise ContextError(f"{key}={value!r}: must be {what}")
+    try:
+        return int(str(value).strip())
+    except ValueError as exc:
+        raise ContextError(f"{key}={value!r}: must be {what}") from exc
+
+
+@implements(IAspect)
+class LogRetention:
+    """Every log group of the stack keeps its events `days` days (the context's choice)."""
+
+    def __init__(self, days: int) -> None:
+        self.days = days
+
+    def visit(self, node: IConstruct) -> None:
+        if isinstance(node, logs.CfnLogGroup):
+            node.retention_in_days = self.days

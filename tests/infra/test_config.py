@@ -1,0 +1,78 @@
+"""Deployment choices through CDK context: checked at synthesis, applied to every construct."""
+
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Match, Template
+
+from infra.build import build_app
+from infra.config import ContextError, DeployConfig
+
+CHOSEN = {
+    "stage": "dev-config",
+    "slots": "3",  # as `-c slots=3` passes it
+    "task_cpu": 2048,
+    "task_memory_mib": 8192,
+    "log_retention_days": 30,
+    "history_retention_days": 90,
+}
+
+
+def config(**context: Any) -> DeployConfig:
+    return DeployConfig.from_context(App(context=context))
+
+
+def test_the_defaults() -> None:
+    assert config() == DeployConfig(1, 1024, 2048, None, None)
+
+
+@pytest.mark.parametrize(
+    ("context", "message"),
+    [
+        ({"slots": 0}, "slots=0: must be 1 to 100"),
+        ({"slots": "many"}, "slots='many'"),
+        ({"slots": True}, "slots=True"),
+        ({"task_cpu": 300}, "task_cpu=300: must be one of Fargate's cpu units"),
+        ({"task_cpu": 256, "task_memory_mib": 4096}, "Fargate allows 512-2048 MiB"),
+        ({"log_retention_days": 10}, "log_retention_days=10"),
+        ({"history_retention_days": 0}, "history_retention_days=0"),
+    ],
+)
+def test_a_bad_value_fails_with_its_key_and_why(context: dict[str, Any], message: str) -> None:
+    with pytest.raises(ContextError, match=message.replace("(", r"\(")):
+        config(**context)
+
+
+def test_null_keeps_runs_and_the_stage_retention() -> None:
+    chosen = config(history_retention_days="null", log_retention_days=None)
+    assert chosen.history_retention_days is None
+    assert "JOBSCHED_RUN_RETENTION_DAYS" not in chosen.settings_environment()
+
+
+@pytest.fixture(scope="module")
+def chosen(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    _, stack = build_app(CHOSEN, outdir=str(tmp_path_factory.mktemp("config")))
+    return Template.from_stack(stack)
+
+
+def test_the_choices_reach_the_resources(chosen: Template) -> None:
+    chosen.has_resource_properties("AWS::ECS::TaskDefinition", {"Cpu": "2048", "Memory": "8192"})
+    log_groups = chosen.find_resources("AWS::Logs::LogGroup")
+    assert log_groups
+    assert {group["Properties"]["RetentionInDays"] for group in log_groups.values()} == {30}
+    functions = chosen.find_resources("AWS::Lambda::Function")
+    for function in functions.values():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        if "JOBSCHED_TABLE_PREFIX" in variables:  # ours, not CDK's helper functions
+            assert variables["JOBSCHED_SLOTS"] == "3"
+            assert variables["JOBSCHED_RUN_RETENTION_DAYS"] == "90"
+    chosen.has_resource_properties(
+        "AWS::DynamoDB::Table",
+        {
+            "TableName": "jobsched-dev-config-runs",
+            "TimeToLiveSpecification": Match.object_like(
+                {"AttributeName": "expires_at", "Enabled": True}
+            ),
+        },
+    )
