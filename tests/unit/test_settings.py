@@ -28,3 +28,32 @@ def test_slots_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JOBSCHED_SLOTS", "0")
     with pytest.raises(ValueError, match="slots"):
         Settings()
+
+
+def test_every_aws_client_of_the_app_honours_aws_endpoint_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """So the same code talks to AWS, moto or LocalStack (README, "LocalStack")."""
+    from jobsched.adapters.aws import CloudWatchLogReader, EcsTaskStopper, StepFunctionsKicker
+    from jobsched.adapters.aws.artifacts import S3ArtifactReader
+    from jobsched.adapters.aws.launcher import EcsLauncher
+    from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync
+    from jobsched.webhooks.notify import LambdaNotifier
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localstack:4566")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    settings = Settings(cluster="c", state_machine_arn="arn:sm")
+    dynamo = Dynamo(settings)
+    clients = {
+        "dynamodb": dynamo.client,
+        "stepfunctions": StepFunctionsKicker(settings).client,
+        "ecs (stop)": EcsTaskStopper(settings).client,
+        "ecs (run)": EcsLauncher(settings, object()).client,  # type: ignore[arg-type]
+        "logs": CloudWatchLogReader(settings).client,
+        "scheduler": EventBridgeScheduleSync(settings).client,
+        "s3": S3ArtifactReader(settings).client,
+        "lambda": LambdaNotifier(settings).client,
+    }
+    for name, client in clients.items():
+        assert client.meta.endpoint_url == "http://localstack:4566", name  # type: ignore[attr-defined]
