@@ -9,6 +9,7 @@ out structured without a logging library at cold start.
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from functions.metrics import flushed, reporting
 from jobsched.settings import get_settings
 
 if TYPE_CHECKING:
@@ -19,11 +20,14 @@ Event = dict[str, Any]
 
 @cache
 def steps() -> "StateMachineSteps":
+    from jobsched.adapters.aws.state_machine import StateMachineSteps
     from jobsched.adapters.aws.wiring import state_machine_steps
 
-    return state_machine_steps(get_settings())
+    built = state_machine_steps(get_settings())
+    return StateMachineSteps(reporting(built.dispatcher), built.settings, built.tasks)
 
 
+@flushed
 def claim(event: Event, context: object) -> Event:
     """Take a free slot and the next unit: `{"kind": "idle"}` or the unit and its task."""
     from jobsched.adapters.aws.state_machine import ClaimEvent
@@ -31,6 +35,7 @@ def claim(event: Event, context: object) -> Event:
     return steps().claim(ClaimEvent.model_validate(event))
 
 
+@flushed
 def finish(event: Event, context: object) -> Event:
     """End the unit that ran (its task's result, or the error a Catch took) and claim the next."""
     from jobsched.adapters.aws.state_machine import FinishEvent
@@ -38,6 +43,7 @@ def finish(event: Event, context: object) -> Event:
     return steps().finish(FinishEvent.model_validate(event))
 
 
+@flushed
 def claim_group_job(event: Event, context: object) -> Event:
     """Start one job of a running parallel group (one Map iteration)."""
     from jobsched.adapters.aws.state_machine import GroupJobEvent
@@ -45,6 +51,7 @@ def claim_group_job(event: Event, context: object) -> Event:
     return steps().claim_group_job(GroupJobEvent.model_validate(event))
 
 
+@flushed
 def finish_group_job(event: Event, context: object) -> Event:
     """End one job of a parallel group; the group keeps its slot."""
     from jobsched.adapters.aws.state_machine import FinishEvent

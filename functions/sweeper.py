@@ -4,6 +4,7 @@ units whose lease expired and kick the dispatcher when work waits behind a free 
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from functions.metrics import flushed, reporting
 from jobsched.settings import get_settings
 
 if TYPE_CHECKING:
@@ -14,9 +15,10 @@ if TYPE_CHECKING:
 def dispatcher() -> "Dispatcher":
     from jobsched.adapters.aws.wiring import aws_dispatcher
 
-    return aws_dispatcher(get_settings())
+    return reporting(aws_dispatcher(get_settings()))
 
 
+@flushed
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     from jobsched.dispatch.sweeper import sweep
 

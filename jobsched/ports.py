@@ -23,6 +23,7 @@ from jobsched.dispatch.ports import (
     RunProbe,
     TaskStopper,
 )
+from jobsched.metrics import MetricsSink, NoMetrics
 from jobsched.models import (
     ApiKey,
     Job,
@@ -212,6 +213,7 @@ class Stores:
     launcher: Launcher = field(default_factory=NoLauncher)
     probe: RunProbe = field(default_factory=NoProbe)
     indexer: OutputIndexer = field(default_factory=NoIndexer)
+    metrics: MetricsSink = field(default_factory=NoMetrics)
 
     def with_edges(
         self,
@@ -242,3 +244,6 @@ class Stores:
 
     def with_schedule_sync(self, schedule_sync: ScheduleSync) -> "Stores":
         return replace(self, schedule_sync=schedule_sync)
+
+    def with_metrics(self, metrics: MetricsSink) -> "Stores":
+        return replace(self, metrics=metrics)

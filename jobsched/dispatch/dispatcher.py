@@ -7,9 +7,12 @@ busy queue costs one query and one write per job (see docs/decisions.md, "Dispat
 """
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import datetime
 
+from jobsched import metrics
 from jobsched.dispatch import retry
 from jobsched.dispatch.ports import DispatchStore
 from jobsched.dispatch.steps import (
@@ -83,6 +86,9 @@ class Dispatcher:
         self.config = config or DispatchConfig()
         self.clock = clock
         self.wake_at: float | None = None  # the earliest time a waiting retry becomes eligible
+        # Units being finished, by id: when they started, for the duration reported once their
+        # end commits. Keyed, as a parallel group's jobs finish on one dispatcher at once.
+        self._started: dict[str, datetime] = {}
 
     # --- claiming -------------------------------------------------------------------------
 
@@ -102,6 +108,10 @@ class Dispatcher:
     def finish(self, claim: Claim, outcome: Outcome, claim_next: bool = True) -> Claim | None:
         """End `claim`'s unit with `outcome` and, in the same transaction, hand its slot to the
         next unit (or free it). Returns the next claim."""
+        with self._timing(claim):
+            return self._finish(claim, outcome, claim_next)
+
+    def _finish(self, claim: Claim, outcome: Outcome, claim_next: bool) -> Claim | None:
         outcome = indexed(self.stores, claim, outcome)
         finishing = self._finishing_steps(claim, outcome)
         if not claim_next:
@@ -157,10 +167,40 @@ class Dispatcher:
 
     def _try_commit(self, finishing: list[Step], steps: list[Step]) -> StepFailedError | None:
         try:
-            self.dispatch.commit([*finishing, *steps])
+            self._commit([*finishing, *steps])
         except StepFailedError as failed:
             return failed
         return None
+
+    def _commit(self, steps: list[Step]) -> None:
+        """Commit `steps` (or raise StepFailedError), then report the runs they started and
+        ended: only a commit that succeeded is reported."""
+        self.dispatch.commit(steps)
+        for step in steps:
+            if isinstance(step, StartJob) and step.run.attempt == 1:
+                metrics.run_started(self.stores.metrics, step.entry.created_at, step.run.started_at)
+            elif isinstance(step, StartReservation):
+                metrics.run_started(self.stores.metrics, step.entry.created_at, step.started_at)
+            elif isinstance(step, EndRun):
+                self._run_ended(step.run_id, step.status == RunStatus.COMPLETED, step.finished_at)
+            elif isinstance(step, EndReservation):
+                succeeded = step.status == ReservationStatus.COMPLETED
+                self._run_ended(step.reservation_id, succeeded, step.finished_at)
+
+    def _run_ended(self, unit_id: str, succeeded: bool, finished_at: datetime) -> None:
+        started = self._started.get(unit_id)
+        metrics.run_ended(self.stores.metrics, succeeded, started, finished_at)
+
+    @contextmanager
+    def _timing(self, claim: Claim) -> Iterator[None]:
+        """While `claim` finishes: its start, for the duration of its run."""
+        unit = claim.run or claim.reservation
+        if unit is not None and unit.started_at is not None:
+            self._started[claim.unit_id] = unit.started_at
+        try:
+            yield
+        finally:
+            self._started.pop(claim.unit_id, None)
 
     def _after_failure(
         self, step: Step, slot: str, expected_holder: str | None, finishing: list[Step]
@@ -179,7 +219,7 @@ class Dispatcher:
         steps: list[Step] = [*finishing, *([release] if release else [])]
         while steps:
             try:
-                self.dispatch.commit(steps)
+                self._commit(steps)
                 return
             except StepFailedError as failed:
                 if failed.step in finishing:
@@ -279,7 +319,7 @@ class Dispatcher:
             return None
         run = _new_run(entry, group_claim.slot)
         try:
-            self.dispatch.commit(
+            self._commit(
                 [CheckSlotHolder(group_claim.slot, group_claim.unit_id), StartJob(entry, run)]
             )
         except StepFailedError:
@@ -302,7 +342,8 @@ class Dispatcher:
         outcome = indexed(self.stores, claim, outcome)
         steps = self._end_run_steps(claim, outcome, retry_allowed=False)
         steps.append(CountGroupJob(claim.run.group_id, outcome.succeeded))
-        self._commit_finishing(steps, None)
+        with self._timing(claim):
+            self._commit_finishing(steps, None)
 
     # --- finishing ------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from jobsched import metrics
 from jobsched.dispatch.dispatcher import Dispatcher
 from jobsched.dispatch.reconcile import sweep_outside_queue
 from jobsched.dispatch.units import Claim, Outcome
@@ -38,11 +39,15 @@ def sweep(dispatcher: Dispatcher, clock: Callable[[], float] = time.time) -> Swe
         if slot.holder and slot.lease_until < now:
             _recover(dispatcher, slot)
             report.recovered.append(slot.holder)
+    # The stuck-run signal: a lease expires three heartbeat periods after the last beat, and
+    # is recovered in the same sweep, so no stuck unit outlives a sweep unrecovered.
+    stores.metrics.count(metrics.RUNS_RECOVERED, len(report.recovered))
     report.recovered += sweep_outside_queue(stores, dispatcher.config, now)
     held = sum(1 for s in slots if s.holder and s.lease_until >= now)
     if held < dispatcher.config.slots and _work_waits(dispatcher, now):
         stores.kicker.kick()
         report.kicked = True
+    stores.metrics.count(metrics.QUEUE_DEPTH, stores.jobs.count(JobStatus.QUEUED))
     return report
 
 
