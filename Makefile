@@ -30,7 +30,6 @@ test: lint typecheck unit
 
 bench: setup
 	$(BIN)/python -m bench
-	$(BIN)/python -m bench.asset_sizes
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,5 +1,5 @@
-"""`python -m bench [store|import|lifecycle|throughput|latency]`: run every benchmark, or the
-one named."""
+"""`python -m bench [store|import|lifecycle|throughput|latency|assets|synth]`: run every
+benchmark, or the one named."""
 
 import argparse
 from collections.abc import Callable
@@ -35,12 +35,26 @@ def _latency() -> None:
     dispatch_latency.main()
 
 
+def _assets() -> None:
+    from bench import asset_sizes  # builds the Lambda asset if it is missing
+
+    asset_sizes.main()
+
+
+def _synth() -> None:
+    from bench import synth_time
+
+    synth_time.main()
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "store": _store,
     "import": _import,
     "lifecycle": _lifecycle,
     "throughput": _throughput,
     "latency": _latency,
+    "assets": _assets,
+    "synth": _synth,
 }
 
 
