@@ -8,6 +8,11 @@ DEFAULT_STAGE: Final = "dev"
 
 # Context keys (defaults in cdk.json; override with `cdk synth -c stage=prod`).
 STAGE_CONTEXT_KEY: Final = "stage"
+# Monitoring (infra/constructs/monitoring.py): who the alarm topic emails (unset: nobody; subscribe
+# to the topic yourself), and how many failed runs in five minutes raise the failed-runs alarm.
+ALARM_EMAIL_CONTEXT_KEY: Final = "alarm_email"
+FAILED_RUNS_ALARM_THRESHOLD_CONTEXT_KEY: Final = "failed_runs_alarm_threshold"
+DEFAULT_FAILED_RUNS_ALARM_THRESHOLD: Final = 3
 
 # A stage names the stack and prefixes every physical name, so keep it short and DNS-safe.
 STAGE_PATTERN: Final = re.compile(r"^[a-z][a-z0-9-]{0,19}$")

@@ -6,6 +6,7 @@ from constructs import Construct
 from infra import constants
 from infra.config import DeployConfig
 from infra.constructs import Data, Dispatcher, Execution, Schedules, Webhooks
+from infra.constructs.monitoring import Monitoring
 
 
 class SchedulerStack(Stack):
@@ -66,6 +67,15 @@ class SchedulerStack(Stack):
         self.webhooks.notify_from(
             [*self.dispatcher.step_functions.values(), self.dispatcher.sweeper]
         )
+        # Alarms (to one topic) and the dashboard; the dispatcher's functions report metrics.
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            stage=stage,
+            dispatcher=self.dispatcher,
+            schedules=self.schedules,
+            webhooks=self.webhooks,
+        )
         self._outputs()
 
     def _outputs(self) -> None:
@@ -115,6 +125,16 @@ class SchedulerStack(Stack):
                 "ScheduleDeadLetterQueueArn",
                 self.schedules.dead_letter_queue.queue_arn,
                 "Fires not delivered or handled (JOBSCHED_SCHEDULE_DLQ_ARN)",
+            ),
+            (
+                "AlarmTopicArn",
+                self.monitoring.topic.topic_arn,
+                "The topic every alarm notifies (subscribe to it, or set alarm_email)",
+            ),
+            (
+                "DashboardName",
+                self.monitoring.dashboard.dashboard_name,
+                "The stage's CloudWatch dashboard",
             ),
         ):
             output = CfnOutput(self, output_id, value=value, description=description)

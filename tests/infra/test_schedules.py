@@ -253,7 +253,7 @@ def test_an_alarm_when_the_dead_letter_queue_is_not_empty(synth: Synth) -> None:
     assert properties["ComparisonOperator"] == "GreaterThanThreshold"
     assert properties["Threshold"] == 0
     assert properties["TreatMissingData"] == "notBreaching"
-    assert "AlarmActions" not in properties  # the stack has no alarm topic yet
+    # It notifies the stack's alarm topic: tests/infra/test_monitoring.py.
 
 
 def test_the_alarm_notifies_a_given_topic(tmp_path: Path) -> None:
