@@ -103,3 +103,22 @@ def schedule_group_name(stage: str) -> str:
     """The EventBridge Scheduler group of a stage's schedules (`JOBSCHED_SCHEDULE_GROUP`);
     1-64 of [0-9a-zA-Z-_.], which a valid stage keeps to."""
     return f"{APP_NAME}-{stage}"
+
+
+# --- the API --------------------------------------------------------------------------------
+
+# Context keys of the API (defaults in cdk.json and here; `-c key=value` gives strings).
+API_THROTTLE_RATE_CONTEXT_KEY: Final = "api_throttle_rate"
+API_THROTTLE_BURST_CONTEXT_KEY: Final = "api_throttle_burst"
+API_DOMAIN_NAME_CONTEXT_KEY: Final = "api_domain_name"
+API_CERTIFICATE_ARN_CONTEXT_KEY: Final = "api_certificate_arn"
+USE_SCHEDULER_CONTEXT_KEY: Final = "use_scheduler"
+LEGACY_SUNSET_AT_CONTEXT_KEY: Final = "legacy_sunset_at"
+# Requests per second (steady) and burst of the API's stage, for every client together.
+DEFAULT_API_THROTTLE_RATE: Final = 50
+DEFAULT_API_THROTTLE_BURST: Final = 100
+DEFAULT_USE_SCHEDULER: Final = True
+# API Gateway ends an integration at 30 s; the direct APIs wait up to 28 s before their 202.
+API_TIMEOUT_SECONDS: Final = 29
+API_MEMORY_MB: Final = 1024  # Lambda's CPU grows with memory: FastAPI's import is CPU-bound
+SEED_TIMEOUT_SECONDS: Final = 60
