@@ -6,6 +6,7 @@ from constructs import Construct
 from infra import constants
 from infra.config import DeployConfig
 from infra.constructs import Data, Dispatcher, Execution, Schedules, Webhooks
+from infra.constructs.api import Api
 from infra.constructs.monitoring import Monitoring
 
 
@@ -76,6 +77,19 @@ class SchedulerStack(Stack):
             schedules=self.schedules,
             webhooks=self.webhooks,
         )
+        # The HTTP API and the default templates' seed; its outputs (ApiUrl) are its own.
+        self.api = Api(
+            self,
+            "Api",
+            stage=stage,
+            data=self.data,
+            execution=self.execution,
+            dispatcher=self.dispatcher,
+            schedules=self.schedules,
+            webhooks=self.webhooks,
+        )
+        self.monitoring.watch_functions({"Api": self.api.function})
+        self.monitoring.watch_api(self.api.http_api, self.api.default_stage.stage_name)
         self._outputs()
 
     def _outputs(self) -> None:
