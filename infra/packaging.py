@@ -43,6 +43,8 @@ BUILD_ROOT: Final = REPO_ROOT / ".build"
 
 LAMBDA_PYTHON: Final = "3.14"  # infra/functions.py LAMBDA_RUNTIME; a test keeps them equal
 LAMBDA_PACKAGES: Final = ("jobsched", "functions", "api")
+# Files the API serves besides code: the legacy responses' Link header names the guide.
+LAMBDA_FILES: Final = ("docs/migration.md",)
 LAMBDA_EXTRA: Final = "api"  # the API function's FastAPI stack, on top of the core's needs
 
 # The Lambda runtime ships boto3 and its dependencies. /var/task comes first on sys.path, so a
@@ -115,6 +117,7 @@ def source_files(root: Path) -> list[Path]:
             is_test = path.name.startswith("test_") or path.name == "conftest.py"
             if path.is_file() and not (skipped or is_test) and path.suffix not in {".pyc", ".pyo"}:
                 found.append(relative)
+    found += [Path(name) for name in LAMBDA_FILES if (root / name).is_file()]
     return sorted(found)
 
 

@@ -4,6 +4,7 @@ import base64
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -179,11 +180,12 @@ def test_the_same_routes_under_both_prefixes() -> None:
     v1 = {(method, path.removeprefix("/api/v1")) for method, path in ROUTES if path.startswith(V1)}
     rest = [(m, path) for m, path in ROUTES if not path.startswith((*PREFIXES, V1))]
     assert legacy.PREFIXES == ("", V1)
-    assert {route for route in rest if route[1] != "/openapi.json"} == v1
-    assert ("GET", "/openapi.json") in rest  # needs a key unless docs are public
+    docs = {("GET", "/openapi.json"), ("GET", "/docs/migration.md")}
+    assert {route for route in rest if route not in docs} == v1
+    assert docs <= set(rest)  # each needs a key unless docs are public
     # the legacy job API and the direct story/research reads
     assert all(path.startswith(("/jobs", "/story", "/research")) for _, path in v1)
-    assert len(by_prefix["/api/v2"]) * 2 + len(v1) * 2 == len(ROUTES) - 1
+    assert len(by_prefix["/api/v2"]) * 2 + len(v1) * 2 == len(ROUTES) - len(docs)
     assert ("POST", "/jobs") in by_prefix["/api/v2"]
 
 
@@ -224,6 +226,28 @@ def test_public_docs_serve_swagger_ui_without_a_key(stores: Stores) -> None:
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
     assert "/openapi.json" in docs.text
+
+
+def test_the_migration_guide_is_served_where_the_link_header_points(
+    client: TestClient, stores: Stores
+) -> None:
+    link = client.get("/jobs").headers["link"]  # the default: </docs/migration.md>
+    path = link.split(">", 1)[0].removeprefix("<")
+    anonymous = TestClient(client.app, raise_server_exceptions=False)
+
+    guide = client.get(path)
+
+    assert guide.status_code == 200
+    assert guide.headers["content-type"].startswith("text/markdown")
+    assert guide.text.startswith("# Migrating from the legacy job API (v1)")
+    assert anonymous.get(path).status_code == 401  # a key, as for /openapi.json
+    assert TestClient(create_app(stores, public_docs=True)).get(path).status_code == 200
+
+
+def test_the_lambda_asset_ships_the_migration_guide() -> None:
+    from infra.packaging import REPO_ROOT, source_files
+
+    assert Path("docs/migration.md") in source_files(REPO_ROOT)
 
 
 # --- the error body -----------------------------------------------------------------------------
