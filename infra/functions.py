@@ -26,6 +26,7 @@ def project_function(
     environment: Mapping[str, str],
     stage: str,
     description: str,
+    memory_size: int = 512,
     **options: Any,
 ) -> lambda_.Function:
     """arm64, JSON logs to a log group of its own (retention by stage), X-Ray tracing."""
@@ -43,7 +44,7 @@ def project_function(
         handler=handler,
         runtime=LAMBDA_RUNTIME,
         architecture=lambda_.Architecture.ARM_64,
-        memory_size=512,
+        memory_size=memory_size,
         timeout=timeout,
         role=role,
         environment=dict(environment),

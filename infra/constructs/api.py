@@ -269,12 +269,10 @@ class Api(Construct):
             environment=self.environment,
             stage=stage,
             description=f"jobsched API: {API_HANDLER} (FastAPI via Mangum)",
+            # More than the step functions' 512 MB: FastAPI's cold start and the direct APIs'
+            # JSON work want more CPU, which comes with memory.
+            memory_size=constants.API_MEMORY_MB,
         )
-        # project_function's default (512 MB) is for the small step functions; FastAPI's cold
-        # start and the direct APIs' JSON work want more CPU, which comes with memory.
-        cfn_function = self.function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
-        cfn_function.memory_size = constants.API_MEMORY_MB
         # Cancelling a group ends it: its webhook is sent (JOBSCHED_WEBHOOK_FUNCTION, invoke).
         webhooks.notify_from([self.function])
 
