@@ -40,6 +40,7 @@ class SchedulerStack(Stack):
             tables=self.data.tables,
             task_cpu=self.config.task_cpu,
             task_memory_mib=self.config.task_memory_mib,
+            artifact_retention_days=self.config.history_retention_days,
         )
         self.dispatcher = Dispatcher(
             self,
@@ -104,6 +105,16 @@ class SchedulerStack(Stack):
                 "ArtifactsBucketName",
                 self.execution.bucket.bucket_name,
                 "Run outputs under runs/<unit id>/ (JOBSCHED_ARTIFACTS_BUCKET)",
+            ),
+            (
+                "ClusterName",
+                self.execution.cluster.cluster_name,
+                "The ECS cluster the jobs run in (JOBSCHED_CLUSTER)",
+            ),
+            (
+                "TaskDefinitionArn",
+                self.execution.task_definition.task_definition_arn,
+                "The worker task definition (JOBSCHED_TASK_DEFINITION)",
             ),
             (
                 "TaskLogGroupName",

@@ -7,6 +7,7 @@ no inbound traffic. S3 and DynamoDB go through free gateway endpoints.
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -31,6 +32,9 @@ LOG_STREAM_PREFIX: str = _DEFAULTS["log_stream_prefix"].default
 _TMP_VOLUME = "tmp"
 
 
+TIERING_AFTER_DAYS = 30  # run outputs move to S3 Intelligent-Tiering after a month
+
+
 def log_retention(stage: str) -> logs.RetentionDays:
     """A throwaway stage keeps its logs a week; any other stage three months."""
     if constants.is_dev_stage(stage):
@@ -52,8 +56,10 @@ class Execution(Construct):
         tables: Mapping[str, dynamodb.ITable],
         task_cpu: int = constants.TASK_CPU,
         task_memory_mib: int = constants.TASK_MEMORY_MIB,
+        artifact_retention_days: int | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.artifact_retention_days = artifact_retention_days  # None: outputs are kept
         self.task_cpu = task_cpu  # the task definition's size; templates override per task
         self.task_memory_mib = task_memory_mib
         self.vpc = self._vpc(stage)
@@ -129,6 +135,7 @@ class Execution(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=self._lifecycle_rules(),
             # A dev stack's bucket goes with the stack once emptied; others keep the outputs.
             removal_policy=removal_policy(stage),
         )
@@ -140,6 +147,30 @@ class Execution(Construct):
             "where an audit trail of object access is required",
         )
         return bucket
+
+    def _lifecycle_rules(self) -> list[s3.LifecycleRule]:
+        """Outputs are written once and read soon after: after a month they move to
+        Intelligent-Tiering (cheaper while nobody reads them, no retrieval fee); a run's outputs
+        expire with its record (the history retention), when one is set; an upload a stopped
+        task left half done is cleaned up after a day."""
+        days = self.artifact_retention_days
+        runs: dict[str, Any] = {"id": "RunOutputs", "prefix": "runs/"}
+        if days is None or days > TIERING_AFTER_DAYS:  # S3 expires only after a transition
+            runs["transitions"] = [
+                s3.Transition(
+                    storage_class=s3.StorageClass.INTELLIGENT_TIERING,
+                    transition_after=Duration.days(TIERING_AFTER_DAYS),
+                )
+            ]
+        if days is not None:
+            runs["expiration"] = Duration.days(days)
+        return [
+            s3.LifecycleRule(**runs),
+            s3.LifecycleRule(
+                id="AbortIncompleteUploads",
+                abort_incomplete_multipart_upload_after=Duration.days(1),
+            ),
+        ]
 
     def _task_definition(self) -> tuple[ecs.FargateTaskDefinition, ecs.ContainerDefinition]:
         task_definition = ecs.FargateTaskDefinition(

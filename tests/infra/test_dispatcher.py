@@ -327,6 +327,20 @@ def test_the_artifacts_bucket_is_private_encrypted_and_tls_only(synth: Synth) ->
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
+def test_run_outputs_tier_down_and_expire_with_the_run_history(synth: Synth) -> None:
+    (bucket,) = synth.resources("AWS::S3::Bucket").values()
+    rules = {rule["Id"]: rule for rule in bucket["Properties"]["LifecycleConfiguration"]["Rules"]}
+    outputs = rules["RunOutputs"]
+    assert outputs["Prefix"] == "runs/"
+    assert outputs["Transitions"] == [
+        {"StorageClass": "INTELLIGENT_TIERING", "TransitionInDays": 30}
+    ]
+    assert outputs["ExpirationInDays"] == 365  # cdk.json's history_retention_days
+    assert rules["AbortIncompleteUploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 1
+    }
+
+
 def test_functions_get_the_settings_they_read(synth: Synth) -> None:
     # The dispatcher's own; the schedules' functions: tests/infra/test_schedules.py.
     functions = {
@@ -367,4 +381,12 @@ def test_lambda_code_holds_our_packages_and_their_dependencies_not_boto3(synth: 
 
 def test_stack_outputs_name_the_dispatcher(synth: Synth) -> None:
     outputs = synth.template.find_outputs("*")
-    assert {"DispatcherStateMachineArn", "ArtifactsBucketName", "TaskLogGroupName"} <= set(outputs)
+    assert {
+        "DispatcherStateMachineArn",
+        "ArtifactsBucketName",
+        "TaskLogGroupName",
+        "ClusterName",
+        "TaskDefinitionArn",
+    } <= set(outputs)
+    cluster = synth.logical_id("AWS::ECS::Cluster", "ExecutionCluster")
+    assert outputs["ClusterName"]["Value"] == {"Ref": cluster}
