@@ -5,6 +5,7 @@ Settings the processes read at run time come from these as environment variables
 `Data.settings_environment`), so the stack is the one place a deployment is configured.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -21,6 +22,10 @@ TASK_CPU_KEY: Final = "task_cpu"
 TASK_MEMORY_KEY: Final = "task_memory_mib"
 LOG_RETENTION_KEY: Final = "log_retention_days"
 HISTORY_RETENTION_KEY: Final = "history_retention_days"
+MODEL_PROVIDER_KEY: Final = "model_provider"
+MODEL_KEYS_SECRET_KEY: Final = "model_keys_secret_arn"  # noqa: S105 - a context key name
+MODEL_PROVIDERS: Final = ("offline", "litellm")
+_SECRET_ARN: Final = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
 
 # Fargate's task sizes: cpu units -> the memory (MiB) each allows.
 FARGATE_SIZES: Final = {
@@ -50,6 +55,8 @@ class DeployConfig:
     task_memory_mib: int = constants.TASK_MEMORY_MIB
     log_retention_days: int | None = None  # None: by stage (a week for dev, else 90 days)
     history_retention_days: int | None = None  # None: runs are kept for ever
+    model_provider: str = "offline"  # the workloads' model provider: offline or litellm
+    model_keys_secret_arn: str | None = None  # a Secrets Manager secret of provider keys
 
     @classmethod
     def from_context(cls, scope: Construct) -> "DeployConfig":
@@ -74,6 +81,8 @@ class DeployConfig:
                 get(HISTORY_RETENTION_KEY), HISTORY_RETENTION_KEY, lambda v: 1 <= v <= 36_500,
                 "1 to 36500 days, or null to keep runs",
             ),
+            model_provider=_choice(get(MODEL_PROVIDER_KEY), MODEL_PROVIDER_KEY, MODEL_PROVIDERS),
+            model_keys_secret_arn=_secret_arn(get(MODEL_KEYS_SECRET_KEY)),
         )  # fmt: skip
         allowed = FARGATE_SIZES[config.task_cpu]
         if config.task_memory_mib not in allowed:
@@ -112,6 +121,22 @@ def _optional_int(value: Any, key: str, valid: Callable[[int], bool], what: str)
     if not valid(parsed):
         raise ContextError(f"{key}={value!r}: must be {what}")
     return parsed
+
+
+def _choice(value: Any, key: str, choices: tuple[str, ...]) -> str:
+    if value is None:
+        return choices[0]
+    if value not in choices:
+        raise ContextError(f"{key}={value!r}: must be one of {', '.join(choices)}")
+    return str(value)
+
+
+def _secret_arn(value: Any) -> str | None:
+    if value is None or value in ("", "null"):
+        return None
+    if not isinstance(value, str) or not _SECRET_ARN.fullmatch(value):
+        raise ContextError(f"{MODEL_KEYS_SECRET_KEY}={value!r}: must be a Secrets Manager ARN")
+    return value
 
 
 def _parse(value: Any, key: str, what: str) -> int:

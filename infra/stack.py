@@ -41,6 +41,8 @@ class SchedulerStack(Stack):
             task_cpu=self.config.task_cpu,
             task_memory_mib=self.config.task_memory_mib,
             artifact_retention_days=self.config.history_retention_days,
+            model_provider=self.config.model_provider,
+            model_keys_secret_arn=self.config.model_keys_secret_arn,
         )
         self.dispatcher = Dispatcher(
             self,

@@ -57,8 +57,13 @@ class Execution(Construct):
         task_cpu: int = constants.TASK_CPU,
         task_memory_mib: int = constants.TASK_MEMORY_MIB,
         artifact_retention_days: int | None = None,
+        model_provider: str = "offline",
+        model_keys_secret_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        # Where the workloads' text comes from (container/README.md): offline unless chosen.
+        self.model_provider = model_provider
+        self.model_keys_secret_arn = model_keys_secret_arn
         self.artifact_retention_days = artifact_retention_days  # None: outputs are kept
         self.task_cpu = task_cpu  # the task definition's size; templates override per task
         self.task_memory_mib = task_memory_mib
@@ -198,11 +203,25 @@ class Execution(Construct):
             readonly_root_filesystem=True,
             # Above the worker's 10 s grace after SIGTERM, so its result is still sent.
             stop_timeout=Duration.seconds(30),
+            environment=self._worker_environment(),
         )
         container.add_mount_points(
             ecs.MountPoint(container_path="/tmp", source_volume=_TMP_VOLUME, read_only=False)  # noqa: S108
         )
+        nag.acknowledge(
+            task_definition,
+            "AwsSolutions-ECS2",
+            "the variables hold no secret: the model provider's name and the ARN of the secret "
+            "holding its keys, which the worker reads with its role at start",
+        )
         return task_definition, container
+
+    def _worker_environment(self) -> dict[str, str]:
+        """The same for every task (each task's own unit comes in its overrides)."""
+        environment = {"JOBSCHED_MODEL_PROVIDER": self.model_provider}
+        if self.model_keys_secret_arn:
+            environment["JOBSCHED_MODEL_KEYS_SECRET"] = self.model_keys_secret_arn
+        return environment
 
     def _grant_worker(self, tables: Mapping[str, dynamodb.ITable]) -> None:
         """The worker writes its outputs under runs/ and its heartbeat and result (runs and
@@ -227,6 +246,13 @@ class Execution(Construct):
                 resources=[tables["runs"].table_arn, tables["lock"].table_arn],
             )
         )
+        if self.model_keys_secret_arn:  # the litellm provider reads its keys once, at start
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue"],
+                    resources=[self.model_keys_secret_arn],
+                )
+            )
 
     @property
     def cluster_task_arns(self) -> str:

@@ -9,6 +9,7 @@ from aws_cdk.assertions import Match, Template
 from infra.build import build_app
 from infra.config import ContextError, DeployConfig
 
+KEYS = "arn:aws:secretsmanager:us-east-1:123456789012:secret:model-keys-AbCdEf"
 CHOSEN = {
     "stage": "dev-config",
     "slots": "3",  # as `-c slots=3` passes it
@@ -16,6 +17,8 @@ CHOSEN = {
     "task_memory_mib": 8192,
     "log_retention_days": 30,
     "history_retention_days": 90,
+    "model_provider": "litellm",
+    "model_keys_secret_arn": KEYS,
 }
 
 
@@ -24,7 +27,7 @@ def config(**context: Any) -> DeployConfig:
 
 
 def test_the_defaults() -> None:
-    assert config() == DeployConfig(1, 1024, 2048, None, None)
+    assert config() == DeployConfig(1, 1024, 2048, None, None, "offline", None)
 
 
 @pytest.mark.parametrize(
@@ -37,6 +40,8 @@ def test_the_defaults() -> None:
         ({"task_cpu": 256, "task_memory_mib": 4096}, "Fargate allows 512-2048 MiB"),
         ({"log_retention_days": 10}, "log_retention_days=10"),
         ({"history_retention_days": 0}, "history_retention_days=0"),
+        ({"model_provider": "openai"}, "model_provider='openai': must be one of offline, litellm"),
+        ({"model_keys_secret_arn": "my-keys"}, "must be a Secrets Manager ARN"),
     ],
 )
 def test_a_bad_value_fails_with_its_key_and_why(context: dict[str, Any], message: str) -> None:
@@ -76,3 +81,23 @@ def test_the_choices_reach_the_resources(chosen: Template) -> None:
             ),
         },
     )
+
+
+def test_the_worker_uses_the_chosen_model_provider_and_may_read_only_its_keys(
+    chosen: Template,
+) -> None:
+    (task,) = chosen.find_resources("AWS::ECS::TaskDefinition").values()
+    (container,) = task["Properties"]["ContainerDefinitions"]
+    assert {v["Name"]: v["Value"] for v in container["Environment"]} == {
+        "JOBSCHED_MODEL_PROVIDER": "litellm",
+        "JOBSCHED_MODEL_KEYS_SECRET": KEYS,
+    }
+    task_role = task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in chosen.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": task_role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    secrets = [s for s in statements if "secretsmanager:GetSecretValue" in str(s["Action"])]
+    assert [s["Resource"] for s in secrets] == [KEYS]

@@ -301,7 +301,9 @@ def test_the_worker_task_definition(synth: Synth) -> None:
     (container,) = task_definition["Properties"]["ContainerDefinitions"]
     assert container["Name"] == "worker"
     assert container["ReadonlyRootFilesystem"] is True
-    assert "Environment" not in container  # all of it comes per task, in the overrides
+    # Only what every task shares; the unit's own environment comes per task, in the overrides
+    # (ECS merges the two).
+    assert container["Environment"] == [{"Name": "JOBSCHED_MODEL_PROVIDER", "Value": "offline"}]
     options = container["LogConfiguration"]["Options"]
     assert container["LogConfiguration"]["LogDriver"] == "awslogs"
     assert options["awslogs-stream-prefix"] == "job"
