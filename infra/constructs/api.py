@@ -8,11 +8,7 @@ on AWS").
 """
 
 import json
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack, Token, triggers
 from aws_cdk import aws_apigateway as apigateway
@@ -27,6 +23,7 @@ from constructs import Construct
 from jsii import implements
 
 from infra import constants, nag
+from infra.config import ApiConfig, ApiContextError
 from infra.constructs.data import Data
 from infra.constructs.dispatcher import Dispatcher
 from infra.constructs.execution import Execution, log_retention, removal_policy
@@ -35,7 +32,6 @@ from infra.constructs.webhooks import Webhooks
 from infra.functions import project_function
 from jobsched.adapters.aws.overrides import artifacts_prefix
 from jobsched.adapters.dynamodb.tables import TABLES
-from jobsched.settings import Settings
 
 API_HANDLER = "api.handler.handler"
 SEED_HANDLER = "functions.seed.handler"
@@ -97,137 +93,6 @@ ACCESS_LOG_FIELDS: Mapping[str, str] = {
     "error": "$context.error.message",
 }
 ACCESS_LOG_FORMAT = json.dumps(dict(ACCESS_LOG_FIELDS), separators=(",", ":"))
-
-# Account-level limits of an HTTP API stage (requests per second, burst).
-MAX_THROTTLE_RATE = 10_000
-MAX_THROTTLE_BURST = 5_000
-_CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate/[\w-]+$")
-_LEGACY_SUNSET_DEFAULT: datetime = Settings.model_fields["legacy_sunset_at"].default
-
-
-class ApiContextError(ValueError):
-    """A context value of the API the app cannot deploy."""
-
-
-@dataclass(frozen=True)
-class ApiConfig:
-    """The API's deployment choices, from CDK context (defaults in cdk.json and constants)."""
-
-    throttle_rate: float = constants.DEFAULT_API_THROTTLE_RATE
-    throttle_burst: int = constants.DEFAULT_API_THROTTLE_BURST
-    domain_name: str | None = None
-    certificate_arn: str | None = None
-    use_scheduler: bool = constants.DEFAULT_USE_SCHEDULER
-    legacy_sunset_at: datetime = _LEGACY_SUNSET_DEFAULT
-
-    def __post_init__(self) -> None:
-        if not 0 < self.throttle_rate <= MAX_THROTTLE_RATE:
-            raise ApiContextError(
-                f"{constants.API_THROTTLE_RATE_CONTEXT_KEY}={self.throttle_rate}: "
-                f"must be above 0 and at most {MAX_THROTTLE_RATE} requests per second"
-            )
-        if not 1 <= self.throttle_burst <= MAX_THROTTLE_BURST:
-            raise ApiContextError(
-                f"{constants.API_THROTTLE_BURST_CONTEXT_KEY}={self.throttle_burst}: "
-                f"must be 1 to {MAX_THROTTLE_BURST} requests"
-            )
-        if (self.domain_name is None) != (self.certificate_arn is None):
-            raise ApiContextError(
-                f"a custom domain needs both {constants.API_DOMAIN_NAME_CONTEXT_KEY} and "
-                f"{constants.API_CERTIFICATE_ARN_CONTEXT_KEY}"
-            )
-        if self.certificate_arn is not None and not _CERTIFICATE_ARN.fullmatch(
-            self.certificate_arn
-        ):
-            raise ApiContextError(
-                f"{constants.API_CERTIFICATE_ARN_CONTEXT_KEY}={self.certificate_arn!r}: "
-                "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"
-            )
-        if self.legacy_sunset_at.tzinfo is None:
-            raise ApiContextError(
-                f"{constants.LEGACY_SUNSET_AT_CONTEXT_KEY}: give a time zone, e.g. "
-                "2027-12-01T00:00:00+00:00"
-            )
-
-    @property
-    def certificate_region(self) -> str | None:
-        match = _CERTIFICATE_ARN.fullmatch(self.certificate_arn or "")
-        return match.group(1) if match else None
-
-    @classmethod
-    def from_context(cls, scope: Construct) -> "ApiConfig":
-        """`-c key=value` gives strings, cdk.json JSON values: both are accepted."""
-
-        def get(key: str) -> Any:
-            value = scope.node.try_get_context(key)
-            return None if value in (None, "", "null") else value
-
-        sunset = get(constants.LEGACY_SUNSET_AT_CONTEXT_KEY)
-        return cls(
-            throttle_rate=_number(
-                get(constants.API_THROTTLE_RATE_CONTEXT_KEY),
-                constants.API_THROTTLE_RATE_CONTEXT_KEY,
-                constants.DEFAULT_API_THROTTLE_RATE,
-            ),
-            throttle_burst=int(
-                _number(
-                    get(constants.API_THROTTLE_BURST_CONTEXT_KEY),
-                    constants.API_THROTTLE_BURST_CONTEXT_KEY,
-                    constants.DEFAULT_API_THROTTLE_BURST,
-                    integer=True,
-                )
-            ),
-            domain_name=_optional_str(get(constants.API_DOMAIN_NAME_CONTEXT_KEY)),
-            certificate_arn=_optional_str(get(constants.API_CERTIFICATE_ARN_CONTEXT_KEY)),
-            use_scheduler=_bool(
-                get(constants.USE_SCHEDULER_CONTEXT_KEY),
-                constants.USE_SCHEDULER_CONTEXT_KEY,
-                constants.DEFAULT_USE_SCHEDULER,
-            ),
-            legacy_sunset_at=(_LEGACY_SUNSET_DEFAULT if sunset is None else _datetime(sunset)),
-        )
-
-
-def _number(value: Any, key: str, default: float, *, integer: bool = False) -> float:
-    if value is None:
-        return default
-    what = "an integer" if integer else "a number"
-    if isinstance(value, bool):
-        raise ApiContextError(f"{key}={value!r}: must be {what}")
-    try:
-        parsed = float(str(value).strip())
-    except ValueError as exc:
-        raise ApiContextError(f"{key}={value!r}: must be {what}") from exc
-    if integer and not parsed.is_integer():
-        raise ApiContextError(f"{key}={value!r}: must be {what}")
-    return parsed
-
-
-def _bool(value: Any, key: str, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise ApiContextError(f"{key}={value!r}: must be true or false")
-
-
-def _optional_str(value: Any) -> str | None:
-    return (str(value).strip() or None) if value is not None else None
-
-
-def _datetime(value: Any) -> datetime:
-    try:
-        return datetime.fromisoformat(str(value).strip())
-    except ValueError as exc:
-        raise ApiContextError(
-            f"{constants.LEGACY_SUNSET_AT_CONTEXT_KEY}={value!r}: must be an ISO 8601 time, "
-            "e.g. 2027-12-01T00:00:00+00:00"
-        ) from exc
 
 
 def _has_indexes(entity: str) -> bool:

@@ -21,13 +21,12 @@ from cfnlint.config import ManualArgs
 
 from infra import constants
 from infra.build import build_app, unreviewed_findings
+from infra.config import ApiConfig, ApiContextError
 from infra.constructs.api import (
     ACCESS_LOG_FIELDS,
     API_HANDLER,
     API_TABLE_ACTIONS,
     SEED_HANDLER,
-    ApiConfig,
-    ApiContextError,
 )
 from infra.functions import LAMBDA_RUNTIME
 from infra.stack import SchedulerStack
