@@ -439,7 +439,11 @@ def cancel_running(stores: Stores, job: Job) -> None:
 
 
 def end_running_job(
-    stores: Stores, job: Job, outcome: Outcome, job_status: JobStatus = JobStatus.FINISHED
+    stores: Stores,
+    job: Job,
+    outcome: Outcome,
+    job_status: JobStatus = JobStatus.FINISHED,
+    started_at: datetime | None = None,
 ) -> None:
     """End a running job's run with `outcome` from outside its dispatcher (cancel, monitor):
     no retry; a group's counts and turn move on. Raises StepFailedError when the run ended
@@ -466,6 +470,8 @@ def end_running_job(
         else:
             steps.append(CountGroupJob(job.group_id, succeeded=outcome.succeeded))
     stores.dispatch.commit(steps)
+    if started_at is not None:  # counted: a run found lost (a cancel is the user's wish)
+        metrics.run_ended(stores.metrics, outcome.succeeded, started_at, now)
     groups_ended(stores, steps)
     if job.outside_queue and job.group_id:
         end_group_if_done(stores, job.group_id)

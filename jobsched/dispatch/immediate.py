@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jobsched import metrics
 from jobsched.dispatch.dispatcher import DispatchConfig, end_group_if_done, indexed
 from jobsched.dispatch.ports import LaunchError
 from jobsched.dispatch.steps import (
@@ -171,6 +172,7 @@ def finish_outside_queue(stores: Stores, claim: Claim, outcome: Outcome) -> bool
         stores.dispatch.commit(steps)
     except StepFailedError:
         return False
+    metrics.run_ended(stores.metrics, outcome.succeeded, run.started_at, now)
     if job.group_id:
         end_group_if_done(stores, job.group_id)
     return True

@@ -127,7 +127,7 @@ def _end(stores: Stores, job: Job, run: JobRun, outcome: Outcome) -> bool:
     if job.outside_queue:
         return finish_outside_queue(stores, _claim(job, run), outcome)
     try:
-        end_running_job(stores, job, outcome)
+        end_running_job(stores, job, outcome, started_at=run.started_at)
     except StepFailedError:
         return False
     return True

@@ -285,3 +285,39 @@ def test_a_worker_outside_the_queue_beats_its_run_only(base_stores: Stores) -> N
     assert [item["Update"]["TableName"] for item in request["TransactItems"]] == [
         base_stores.dispatch.runs  # type: ignore[attr-defined]
     ]
+
+
+def test_runs_ended_outside_the_queue_or_by_monitor_are_counted_cancels_are_not(
+    base_stores: Stores,
+) -> None:
+    from jobsched.usecases.jobs import cancel_job
+    from tests.dispatch.test_metrics import Recorded
+
+    recorded = Recorded()
+    stopped = Stopped()
+    stores = (
+        base_stores.with_launcher(LaunchNothing())
+        .with_edges(kicker=stopped, tasks=stopped)
+        .with_metrics(recorded)
+    )
+    template = stores.templates.get("echo")
+
+    start_now(stores, [NowJob(template, {})], priority=100)
+    assert recorded.take() == []  # running: nothing ended yet
+    sweep_outside_queue(stores, DispatchConfig(startup_lease_seconds=1), time.time() + 2)
+    assert recorded.take() == ["RunsFailed", "RunDuration"]  # lost
+
+    echo(stores)
+    claim_one(stores)  # a queue run no process runs
+    assert recorded.take() == ["QueueWait"]
+    monitor(stores.with_probe(NoLiveUnits()), grace_seconds=0)
+    assert recorded.take() == ["RunsFailed", "RunDuration"]
+
+    jobs, _ = start_now(stores, [NowJob(template, {})], priority=100)
+    cancel_job(stores, jobs[0].job_id)
+    assert recorded.take() == []
+
+
+class NoLiveUnits:
+    def running_units(self) -> set[str]:
+        return set()
