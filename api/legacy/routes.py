@@ -23,7 +23,6 @@ from api.legacy.schemas import (
 from jobsched.content.usecases import dedup_check
 from jobsched.dispatch.reconcile import monitor
 from jobsched.errors import ConflictError
-from jobsched.settings import get_settings
 from jobsched.usecases import legacy as use
 from jobsched.usecases.jobs import cancel_job, get_job, view_job
 
@@ -143,7 +142,7 @@ def check_duplicates(
     job = stores.jobs.get(job_id)
     if job.last_run_id is None:
         raise ConflictError(f"job {job_id!r} has not run yet: it has no outputs to check")
-    threshold = body.threshold if body and body.threshold else get_settings().dedup_threshold
+    threshold = body.threshold if body and body.threshold else _default_threshold()
     check = dedup_check(stores.content, job.last_run_id, threshold)
     return DedupCheckOut(
         job_id=job_id,
@@ -158,3 +157,9 @@ def check_duplicates(
 def cancel(stores: StoresDep, job_id: PathId) -> LegacyJobOut:
     """A queued job leaves the queue; a running one is stopped; a finished one is 409."""
     return LegacyJobOut.of(view_job(stores, cancel_job(stores, job_id)))
+
+
+def _default_threshold() -> float:
+    from jobsched.settings import get_settings  # lazy: pydantic-settings stays off cold start
+
+    return get_settings().dedup_threshold

@@ -3,7 +3,7 @@ Integration"). They create no job: each reserves the next slot, waits for its ou
 answers with the stories or cards it made; after the configured wait (or `Prefer: wait=N`)
 they answer 202 with Location and Retry-After pointing at the reservation to poll."""
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Response, status
 from pydantic import BaseModel, Field
@@ -17,7 +17,9 @@ from jobsched.errors import NotFoundError
 from jobsched.models import Reservation, ReservationStatus
 from jobsched.params import JsonObject
 from jobsched.ports import Stores
-from jobsched.settings import get_settings
+
+if TYPE_CHECKING:
+    from jobsched.settings import Settings
 
 STORY_TEMPLATE = "story_generation"
 RESEARCH_TEMPLATE = "research"
@@ -52,6 +54,12 @@ class DirectOut(BaseModel):
     )
     artifacts: list[str] = Field(default_factory=list)
     location: str | None = Field(default=None, description="where to poll, in a 202")
+
+
+def get_settings() -> "Settings":
+    from jobsched.settings import get_settings as settings  # lazy: off the cold start
+
+    return settings()
 
 
 def _answer(stores: Stores, response: Response, reservation: Reservation) -> DirectOut:

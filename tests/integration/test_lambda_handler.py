@@ -197,3 +197,21 @@ def test_errors_through_api_gateway(handler: Handler, token: str) -> None:
     status, headers, _ = invoke(handler, http_api_event("GET", "/nowhere", token=token))
     assert status == 404
     assert headers["content-type"] == "application/problem+json"
+
+
+def test_the_entry_module_leaves_heavy_modules_off_the_cold_start() -> None:
+    """boto3, jsonschema, croniter, pydantic-settings, httpx and Powertools load on first use,
+    not when Lambda imports the handler (bench/import_time.py measures what is left)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, api.handler\n"
+        "heavy = {'boto3', 'botocore', 'jsonschema', 'croniter', 'pydantic_settings', 'httpx',"
+        " 'aws_lambda_powertools'}\n"
+        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
