@@ -376,18 +376,7 @@ class Dispatcher:
         assert claim.run is not None
         assert claim.job is not None
         now = utcnow()
-        status = RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED
-        steps: list[Step] = [
-            EndRun(
-                claim.run.run_id,
-                status,
-                now,
-                exit_code=outcome.exit_code,
-                error=outcome.error,
-                artifacts=outcome.artifacts,
-                log_path=outcome.log_path,
-            )
-        ]
+        steps: list[Step] = [EndRun.of(claim.run.run_id, outcome, now)]
         template = claim.template
         if (
             retry_allowed
@@ -452,15 +441,7 @@ def end_running_job(
     assert job.last_run_id is not None
     now = utcnow()
     steps: list[Step] = [
-        EndRun(
-            job.last_run_id,
-            RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED,
-            now,
-            exit_code=outcome.exit_code,
-            error=outcome.error,
-            artifacts=outcome.artifacts,
-            log_path=outcome.log_path,
-        ),
+        EndRun.of(job.last_run_id, outcome, now),
         EndJob(job.job_id, job.last_run_id, now, job_status),
     ]
     if job.group_id:

@@ -36,7 +36,6 @@ from jobsched.models import (
     JobRun,
     JobStatus,
     JobTemplate,
-    RunStatus,
     UnitKind,
     utcnow,
 )
@@ -155,15 +154,7 @@ def finish_outside_queue(stores: Stores, claim: Claim, outcome: Outcome) -> bool
     outcome = indexed(stores, claim, outcome)
     now = utcnow()
     steps: list[Step] = [
-        EndRun(
-            run.run_id,
-            RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED,
-            now,
-            exit_code=outcome.exit_code,
-            error=outcome.error,
-            artifacts=outcome.artifacts,
-            log_path=outcome.log_path,
-        ),
+        EndRun.of(run.run_id, outcome, now),
         EndJob(job.job_id, run.run_id, now),
     ]
     if job.group_id:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from jobsched.dispatch.units import Outcome
 from jobsched.errors import DomainError
 from jobsched.models import (
     GroupStatus,
@@ -115,6 +116,19 @@ class EndRun:
     error: str | None = None
     artifacts: list[str] = field(default_factory=list)
     log_path: str | None = None
+
+    @classmethod
+    def of(cls, run_id: str, outcome: Outcome, finished_at: datetime) -> "EndRun":
+        """The run ends as its executor saw it: completed on a clean exit, else failed."""
+        return cls(
+            run_id,
+            RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED,
+            finished_at,
+            exit_code=outcome.exit_code,
+            error=outcome.error,
+            artifacts=outcome.artifacts,
+            log_path=outcome.log_path,
+        )
 
 
 @dataclass(frozen=True)
