@@ -10,12 +10,12 @@ model returns is cut to the card's limits: tags slugified, sources without an ht
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from worker.config import EXIT_OK, EXIT_STOPPED
 from worker.context import InvalidParams, WorkloadContext
-from worker.providers import CompletionRequest, ProviderError
+from worker.providers import ProviderError
 from worker.workloads import generation, params
 
 MAX_CARDS = 50
@@ -27,7 +27,6 @@ MAX_ITEMS = 20  # facts, tags and sources each
 MAX_TAG_LENGTH = 40
 MAX_URL_LENGTH = 2000
 MAX_TOKENS = 2048
-OUTPUT_FOLDER = "cards"
 NOT_SLUG = re.compile(r"[^a-z0-9]+")
 WEB_URL = re.compile(r"^https?://[^\s/?#]+\S*$")  # http(s), a host, no blanks
 
@@ -68,6 +67,14 @@ REPLY_SCHEMA: dict[str, Any] = {
     },
     "required": ["title", "summary", "facts", "tags", "sources"],
 }
+CARDS = generation.ItemKind(
+    folder="cards",
+    id_field="card_id",
+    id_prefix="crd_",
+    system=SYSTEM,
+    reply_schema=REPLY_SCHEMA,
+    max_tokens=MAX_TOKENS,
+)
 
 
 @dataclass(frozen=True)
@@ -143,18 +150,9 @@ def sources(reply: dict[str, Any]) -> list[dict[str, str]]:
     return kept[:MAX_ITEMS]
 
 
-def card(p: ResearchParams, index: int, ctx: WorkloadContext) -> dict[str, Any]:
-    request = CompletionRequest(
-        system=SYSTEM,
-        prompt=prompt(p, index),
-        model=p.model,
-        seed=p.seed,
-        json_schema=REPLY_SCHEMA,
-        max_tokens=MAX_TOKENS,
-    )
-    reply = generation.ask_json(ctx.provider, request)
+def fields(p: ResearchParams, reply: dict[str, Any]) -> dict[str, Any]:
+    """A card's own fields, in the file's order: the topic, then the reply cut to the limits."""
     return {
-        "card_id": generation.output_id("crd_", p.seed, index),
         "topic": p.topic,
         "title": generation.clip(reply.get("title"), MAX_TITLE_LENGTH)
         or p.topic[:MAX_TITLE_LENGTH],
@@ -162,28 +160,17 @@ def card(p: ResearchParams, index: int, ctx: WorkloadContext) -> dict[str, Any]:
         "facts": facts(reply),
         "tags": tags(reply),
         "sources": sources(reply),
-        "model": p.model,
-        "provider": ctx.provider.name,
-        "created_at": generation.utc_now(),
     }
 
 
 def run(raw: dict[str, Any], ctx: WorkloadContext) -> int:
     p = read_params(raw, ctx)
-    ctx.log(
-        "generating",
-        kind="cards",
+    batch = generation.Batch(
+        kind=CARDS,
         count=p.max_cards,
-        provider=ctx.provider.name,
         model=p.model,
         seed=p.seed,
+        prompt=partial(prompt, p),
+        fields=partial(fields, p),
     )
-    for index in range(p.max_cards):
-        if ctx.stop.is_set():
-            return EXIT_STOPPED  # the cards written so far are kept
-        document = card(p, index, ctx)
-        generation.write_json(
-            ctx.output_dir / OUTPUT_FOLDER / f"{document['card_id']}.json", document
-        )
-        ctx.log("progress", done=index + 1, total=p.max_cards, card_id=document["card_id"])
-    return EXIT_OK
+    return generation.generate(ctx, batch)

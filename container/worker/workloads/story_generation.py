@@ -11,11 +11,10 @@ Each story is `stories/<story_id>.json`, story_id = "sty_" + 16 hex of sha256("<
 
 import re
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from worker.config import EXIT_OK, EXIT_STOPPED
 from worker.context import InvalidParams, WorkloadContext
-from worker.providers import CompletionRequest
 from worker.workloads import generation, params
 
 MAX_STORIES = 50
@@ -25,7 +24,6 @@ CARD_ID = re.compile(r"^crd_[0-9a-f]{16}$")  # a research card's id, as that wor
 MAX_TITLE_LENGTH = 200
 MAX_TEXT_LENGTH = 100_000
 MAX_TOKENS = 4096
-OUTPUT_FOLDER = "stories"
 UNTITLED = "Untitled"
 
 SYSTEM = "You are a fiction writer. You write original short stories in plain prose."
@@ -37,6 +35,14 @@ REPLY_SCHEMA: dict[str, Any] = {
     },
     "required": ["title", "text"],
 }
+STORIES = generation.ItemKind(
+    folder="stories",
+    id_field="story_id",
+    id_prefix="sty_",
+    system=SYSTEM,
+    reply_schema=REPLY_SCHEMA,
+    max_tokens=MAX_TOKENS,
+)
 
 
 @dataclass(frozen=True)
@@ -85,46 +91,25 @@ def prompt(p: StoryParams, index: int) -> str:
     return "\n".join(lines)
 
 
-def story(p: StoryParams, index: int, ctx: WorkloadContext) -> dict[str, Any]:
-    request = CompletionRequest(
-        system=SYSTEM,
-        prompt=prompt(p, index),
-        model=p.model,
-        seed=p.seed,
-        json_schema=REPLY_SCHEMA,
-        max_tokens=MAX_TOKENS,
-    )
-    reply = generation.ask_json(ctx.provider, request)
+def fields(p: StoryParams, reply: dict[str, Any]) -> dict[str, Any]:
+    """A story's own fields, in the file's order: the reply cut to the limits, then the params."""
     return {
-        "story_id": generation.output_id("sty_", p.seed, index),
         "title": generation.clip(reply.get("title"), MAX_TITLE_LENGTH) or UNTITLED,
         "text": generation.required_text(reply, "text", MAX_TEXT_LENGTH),
         "topic": p.topic,
         "genre": p.genre,
         "card_id": p.card_id,
-        "model": p.model,
-        "provider": ctx.provider.name,
-        "created_at": generation.utc_now(),
     }
 
 
 def run(raw: dict[str, Any], ctx: WorkloadContext) -> int:
     p = read_params(raw, ctx)
-    ctx.log(
-        "generating",
-        kind="stories",
+    batch = generation.Batch(
+        kind=STORIES,
         count=p.max_stories,
-        provider=ctx.provider.name,
         model=p.model,
         seed=p.seed,
-        enable_dedup=p.enable_dedup,
+        prompt=partial(prompt, p),
+        fields=partial(fields, p),
     )
-    for index in range(p.max_stories):
-        if ctx.stop.is_set():
-            return EXIT_STOPPED  # the stories written so far are kept
-        document = story(p, index, ctx)
-        generation.write_json(
-            ctx.output_dir / OUTPUT_FOLDER / f"{document['story_id']}.json", document
-        )
-        ctx.log("progress", done=index + 1, total=p.max_stories, story_id=document["story_id"])
-    return EXIT_OK
+    return generation.generate(ctx, batch, enable_dedup=p.enable_dedup)
