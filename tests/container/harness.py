@@ -1,4 +1,5 @@
-"""Run the container's worker as the dispatcher does: a subprocess, configured by environment."""
+"""Run the container's worker as the dispatcher does: a subprocess, configured by environment;
+and reach the moto server as the worker does."""
 
 import json
 import os
@@ -12,12 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
+
 CONTAINER_DIR = Path(__file__).resolve().parents[2] / "container"
 # A stand-in `litellm` package (the real one is not installed; see its docstring).
 FAKE_LITELLM_DIR = Path(__file__).resolve().parent / "fake_litellm"
 UNIT_ID = "run-1"
 JOB_ID = "job-1"
 TIMEOUT = 15.0
+REGION = "us-east-1"
+FAKE_CREDENTIAL = "testing"  # moto accepts any; the worker must never find real ones
 
 
 def worker_env(**overrides: str) -> dict[str, str]:
@@ -26,15 +31,35 @@ def worker_env(**overrides: str) -> dict[str, str]:
         "PATH": os.environ.get("PATH", ""),
         "PYTHONPATH": str(CONTAINER_DIR),
         "PYTHONDONTWRITEBYTECODE": "1",  # keep container/ free of __pycache__
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": FAKE_CREDENTIAL,
+        "AWS_SECRET_ACCESS_KEY": FAKE_CREDENTIAL,
+        "AWS_DEFAULT_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",  # never probe for instance credentials
         "JOBSCHED_UNIT_ID": UNIT_ID,
         "JOBSCHED_JOB_ID": JOB_ID,
     }
     env.update(overrides)
     return env
+
+
+def unit_env(workload: str, out: Path, **params: object) -> dict[str, str]:
+    """`worker_env` for a unit of `workload` with these params, writing its outputs under `out`."""
+    return worker_env(
+        JOBSCHED_WORKLOAD=workload,
+        JOBSCHED_PARAMS=json.dumps(params),
+        JOBSCHED_OUTPUT_DIR=str(out),
+    )
+
+
+def aws_client(service: str, endpoint: str) -> Any:
+    """A boto3 client of the moto server at `endpoint`, with the workers' fake credentials."""
+    return boto3.client(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=FAKE_CREDENTIAL,
+        aws_secret_access_key=FAKE_CREDENTIAL,
+    )
 
 
 def with_fake_litellm(env: dict[str, str]) -> dict[str, str]:
@@ -61,8 +86,11 @@ class Exited:
     def names(self) -> list[str]:
         return [event["event"] for event in self.events]
 
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [event for event in self.events if event["event"] == name]
+
     def first(self, name: str) -> dict[str, Any]:
-        return next(event for event in self.events if event["event"] == name)
+        return self.named(name)[0]
 
 
 def run_worker(env: dict[str, str]) -> Exited:

@@ -1,10 +1,8 @@
 """story_generation and research through the worker's entrypoint, with the offline provider:
 the files' exact shape, ids that a rerun repeats, bad params, and a stop between stories."""
 
-import hashlib
 import io
 import json
-import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,77 +14,20 @@ from worker.events import EventLog
 from worker.providers import CompletionRequest, OfflineProvider
 from worker.workloads import story_generation
 
-from tests.container.harness import UNIT_ID, Exited, run_worker, worker_env
+from tests.container.contract import (
+    DEFAULT_MODEL,
+    check_card,
+    check_story,
+    expected_id,
+    without_times,
+    written,
+)
+from tests.container.harness import UNIT_ID, Exited, run_worker, unit_env
 from tests.container.texts import jaccard
-
-DEFAULT_MODEL = "gemini/gemini-2.0-flash-exp"
-STORY_KEYS = [
-    "story_id", "title", "text", "topic", "genre", "card_id", "model", "provider", "created_at",
-]  # fmt: skip
-CARD_KEYS = [
-    "card_id", "topic", "title", "summary", "facts", "tags", "sources", "model", "provider",
-    "created_at",
-]  # fmt: skip
-CREATED_AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-TAG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-WEB_URL = re.compile(r"^https?://[^\s/?#]+\S*$")
-
-
-def expected_id(prefix: str, seed: str, index: int) -> str:
-    return prefix + hashlib.sha256(f"{seed}:{index}".encode()).hexdigest()[:16]
 
 
 def run(workload: str, out: Path, unit_id: str = UNIT_ID, **params: object) -> Exited:
-    return run_worker(
-        worker_env(
-            JOBSCHED_UNIT_ID=unit_id,
-            JOBSCHED_WORKLOAD=workload,
-            JOBSCHED_PARAMS=json.dumps(params),
-            JOBSCHED_OUTPUT_DIR=str(out),
-        )
-    )
-
-
-def written(out: Path, folder: str) -> dict[str, dict[str, Any]]:
-    """The files under out/folder by their stem, each checked to be named for its id."""
-    files = {path.stem: json.loads(path.read_text()) for path in (out / folder).glob("*.json")}
-    assert sorted(p.name for p in (out / folder).iterdir()) == sorted(f"{s}.json" for s in files)
-    return files
-
-
-def check_story(story: dict[str, Any]) -> None:
-    assert list(story) == STORY_KEYS
-    assert re.fullmatch(r"sty_[0-9a-f]{16}", story["story_id"])
-    assert isinstance(story["title"], str)
-    assert 1 <= len(story["title"]) <= 200
-    assert isinstance(story["text"], str)
-    assert 1 <= len(story["text"]) <= 100_000
-    for name in ("topic", "genre", "card_id"):
-        assert story[name] is None or isinstance(story[name], str)
-    assert story["provider"] in ("offline", "litellm")
-    assert CREATED_AT.match(story["created_at"])
-
-
-def check_card(card: dict[str, Any]) -> None:
-    assert list(card) == CARD_KEYS
-    assert re.fullmatch(r"crd_[0-9a-f]{16}", card["card_id"])
-    assert 1 <= len(card["title"]) <= 200
-    assert 1 <= len(card["summary"]) <= 5000
-    assert 1 <= len(card["facts"]) <= 20
-    assert all(isinstance(f, str) and 1 <= len(f) <= 1000 for f in card["facts"])
-    assert len(card["tags"]) <= 20
-    assert all(TAG.match(tag) and len(tag) <= 40 for tag in card["tags"])
-    assert len(card["sources"]) <= 20
-    for source in card["sources"]:
-        assert list(source) == ["title", "url"]
-        assert source["title"]
-        assert WEB_URL.match(source["url"])
-    assert card["provider"] in ("offline", "litellm")
-    assert CREATED_AT.match(card["created_at"])
-
-
-def without_times(files: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {name: {**doc, "created_at": None} for name, doc in files.items()}
+    return run_worker({**unit_env(workload, out, **params), "JOBSCHED_UNIT_ID": unit_id})
 
 
 # -- story_generation -----------------------------------------------------------------------
@@ -115,7 +56,7 @@ def test_stories_have_the_exact_shape_and_ids_from_the_unit(tmp_path: Path) -> N
     assert generating["seed"] == UNIT_ID
     assert generating["enable_dedup"] is True
     assert generating["provider"] == "offline"
-    progress = [e for e in done.events if e["event"] == "progress"]
+    progress = done.named("progress")
     assert [(e["done"], e["total"]) for e in progress] == [(1, 3), (2, 3), (3, 3)]
     assert [e["story_id"] for e in progress] == [expected_id("sty_", UNIT_ID, i) for i in range(3)]
     assert len(done.first("artifacts")["artifacts"]) == 3
@@ -228,7 +169,7 @@ def test_cards_have_the_exact_shape_and_ids_from_the_unit(tmp_path: Path) -> Non
         assert len(card["facts"]) >= 3
         assert card["sources"]
         assert "octopus cognition" in json.dumps(card).lower()
-    assert [e["done"] for e in done.events if e["event"] == "progress"] == [1, 2, 3]
+    assert [e["done"] for e in done.named("progress")] == [1, 2, 3]
 
 
 def test_a_rerun_of_the_unit_repeats_its_cards(tmp_path: Path) -> None:
@@ -271,12 +212,7 @@ def test_bad_research_params_exit_2(tmp_path: Path, params: dict[str, Any], mess
 
 @pytest.mark.parametrize("workload", ["story_generation", "research", "echo"])
 def test_an_unknown_model_provider_exits_2(tmp_path: Path, workload: str) -> None:
-    env = worker_env(
-        JOBSCHED_WORKLOAD=workload,
-        JOBSCHED_PARAMS='{"topic": "kelp"}',
-        JOBSCHED_OUTPUT_DIR=str(tmp_path),
-        JOBSCHED_MODEL_PROVIDER="openai",
-    )
+    env = {**unit_env(workload, tmp_path, topic="kelp"), "JOBSCHED_MODEL_PROVIDER": "openai"}
 
     done = run_worker(env)
 

@@ -9,19 +9,11 @@ from pathlib import Path
 import pytest
 
 from tests.container.conftest import StartWorker
-from tests.container.harness import JOB_ID, UNIT_ID, run_worker, worker_env
-
-
-def echo_env(out: Path, **params: object) -> dict[str, str]:
-    return worker_env(
-        JOBSCHED_WORKLOAD="echo",
-        JOBSCHED_PARAMS=json.dumps(params),
-        JOBSCHED_OUTPUT_DIR=str(out),
-    )
+from tests.container.harness import JOB_ID, UNIT_ID, run_worker, unit_env, worker_env
 
 
 def test_echo_logs_one_json_object_per_line_and_keeps_its_output(tmp_path: Path) -> None:
-    done = run_worker(echo_env(tmp_path / "out", message="hi there"))
+    done = run_worker(unit_env("echo", tmp_path / "out", message="hi there"))
 
     assert done.code == 0
     assert done.stderr == ""
@@ -40,7 +32,7 @@ def test_echo_logs_one_json_object_per_line_and_keeps_its_output(tmp_path: Path)
 
 
 def test_exit_code_is_the_workloads(tmp_path: Path) -> None:
-    done = run_worker(echo_env(tmp_path, exit_code=3, output=False))
+    done = run_worker(unit_env("echo", tmp_path, exit_code=3, output=False))
 
     assert done.code == 3
     assert done.first("finished")["exit_code"] == 3
@@ -89,7 +81,7 @@ def test_a_unit_started_wrongly_exits_2_with_a_clear_message(
 def test_a_workload_that_raises_exits_1_with_the_error(tmp_path: Path) -> None:
     (tmp_path / "echo.txt").mkdir()  # echo cannot write its output file over a directory
 
-    done = run_worker(echo_env(tmp_path))
+    done = run_worker(unit_env("echo", tmp_path))
 
     assert done.code == 1
     error = done.first("error")
@@ -107,7 +99,7 @@ def test_secret_looking_params_are_never_logged(tmp_path: Path) -> None:
         "nested": {"db_password": "SEKRIT-3", "items": [{"client_secret": "SEKRIT-4"}]},
     }
 
-    done = run_worker(echo_env(tmp_path, **params))
+    done = run_worker(unit_env("echo", tmp_path, **params))
 
     assert done.code == 0
     assert "SEKRIT" not in json.dumps(done.events)
@@ -121,7 +113,7 @@ def test_secret_looking_params_are_never_logged(tmp_path: Path) -> None:
 def test_a_signal_stops_a_sleeping_workload_and_still_keeps_its_output(
     tmp_path: Path, start_worker: StartWorker, signum: signal.Signals
 ) -> None:
-    worker = start_worker(echo_env(tmp_path, sleep_seconds=30))
+    worker = start_worker(unit_env("echo", tmp_path, sleep_seconds=30))
     progress = worker.wait_for("progress")  # logged about once a second while sleeping
     assert progress["total_seconds"] == 30
 

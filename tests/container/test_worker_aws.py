@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.container.conftest import StartWorker
-from tests.container.harness import UNIT_ID, run_worker, worker_env
+from tests.container.harness import UNIT_ID, aws_client, run_worker, unit_env
 
 HEARTBEAT_SECONDS = 0.3
 RUN_KEY = {"pk": {"S": "RUN"}, "sk": {"S": "x"}}
@@ -65,17 +64,15 @@ class Aws:
     out: Path
 
     def env(self, **params: object) -> dict[str, str]:
-        return worker_env(
-            AWS_ENDPOINT_URL=self.endpoint,
-            JOBSCHED_OUTPUT_DIR=str(self.out),
-            JOBSCHED_WORKLOAD="echo",
-            JOBSCHED_PARAMS=json.dumps(params),
-            JOBSCHED_ARTIFACTS_BUCKET=self.bucket,
-            JOBSCHED_ARTIFACTS_PREFIX=f"runs/{UNIT_ID}/",
-            JOBSCHED_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS),
-            JOBSCHED_HEARTBEAT=heartbeat_template(self.table),
-            JOBSCHED_RESULT=result_template(self.table),
-        )
+        return {
+            **unit_env("echo", self.out, **params),
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "JOBSCHED_ARTIFACTS_BUCKET": self.bucket,
+            "JOBSCHED_ARTIFACTS_PREFIX": f"runs/{UNIT_ID}/",
+            "JOBSCHED_HEARTBEAT_SECONDS": str(HEARTBEAT_SECONDS),
+            "JOBSCHED_HEARTBEAT": heartbeat_template(self.table),
+            "JOBSCHED_RESULT": result_template(self.table),
+        }
 
     def run_item(self) -> dict[str, Any]:
         item: dict[str, Any] = self.dynamodb.get_item(
@@ -96,13 +93,7 @@ class Aws:
 @pytest.fixture
 def aws(endpoint: str, tmp_path: Path) -> Aws:
     """A fresh bucket and runs table (one started run) on the shared moto server."""
-    options: dict[str, Any] = {
-        "endpoint_url": endpoint,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
-    dynamodb, s3 = boto3.client("dynamodb", **options), boto3.client("s3", **options)
+    dynamodb, s3 = aws_client("dynamodb", endpoint), aws_client("s3", endpoint)
     suffix = uuid.uuid4().hex[:12]
     table, bucket = f"runs-{suffix}", f"artifacts-{suffix}"
     dynamodb.create_table(

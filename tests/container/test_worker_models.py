@@ -8,12 +8,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from tests.container.conftest import StartWorker
-from tests.container.harness import Exited, run_worker, with_fake_litellm, worker_env
-from tests.container.test_generation_workloads import check_card, check_story, written
+from tests.container.contract import check_card, check_story, written
+from tests.container.harness import Exited, aws_client, run_worker, unit_env, with_fake_litellm
 
 GEMINI_KEY = "AIzaFAKE-gemini-key-0123456789"
 OPENAI_KEY = "sk-fake-openai-key-987654321"
@@ -24,13 +23,7 @@ def fingerprint(value: str) -> str:
 
 
 def litellm_env(out: Path, workload: str, **params: object) -> dict[str, str]:
-    return with_fake_litellm(
-        worker_env(
-            JOBSCHED_WORKLOAD=workload,
-            JOBSCHED_PARAMS=json.dumps(params),
-            JOBSCHED_OUTPUT_DIR=str(out),
-        )
-    )
+    return with_fake_litellm(unit_env(workload, out, **params))
 
 
 def output_of(done: Exited) -> str:
@@ -39,13 +32,7 @@ def output_of(done: Exited) -> str:
 
 @pytest.fixture
 def secret_arn(endpoint: str) -> str:
-    client = boto3.client(
-        "secretsmanager",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client = aws_client("secretsmanager", endpoint)
     keys = {"GEMINI_API_KEY": GEMINI_KEY, "OPENAI_API_KEY": OPENAI_KEY}
     created = client.create_secret(
         Name=f"model-keys-{uuid.uuid4().hex[:8]}", SecretString=json.dumps(keys)
@@ -99,7 +86,7 @@ def test_keys_from_secrets_manager_reach_litellm_and_never_the_log(
     done = run_worker(keyed_env(endpoint, secret_arn, tmp_path, max_stories=2, api_key="p-key"))
 
     assert done.code == 0, done.events
-    loaded = [e for e in done.events if e["event"] == "model_keys_loaded"]
+    loaded = done.named("model_keys_loaded")
     assert [e["names"] for e in loaded] == [["GEMINI_API_KEY", "OPENAI_API_KEY"]]  # once
     for story in written(tmp_path, "stories").values():
         assert story["text"].startswith(f"Key fingerprint {fingerprint(GEMINI_KEY)}.")
@@ -148,7 +135,7 @@ def test_sigterm_stops_between_stories_and_keeps_those_written(
     assert done.code == 143
     assert done.first("stopped")["signal"] == "SIGTERM"
     stories = written(tmp_path, "stories")
-    progress = [e["story_id"] for e in done.events if e["event"] == "progress"]
+    progress = [e["story_id"] for e in done.named("progress")]
     assert 1 <= len(stories) < 20
     assert sorted(progress) == sorted(stories)  # the story in flight was finished and kept
     assert len(done.first("artifacts")["artifacts"]) == len(stories)
