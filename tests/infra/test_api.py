@@ -10,17 +10,15 @@ cfn-lint runs here on the custom-domain template (tests/infra/test_data.py lints
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import App, Environment
-from aws_cdk.assertions import Template
 from cfnlint.api import lint
 from cfnlint.config import ManualArgs
 
 from infra import constants
-from infra.build import build_app, unreviewed_findings
+from infra.build import unreviewed_findings
 from infra.config import ApiConfig, ApiContextError
 from infra.constructs.api import (
     ACCESS_LOG_FIELDS,
@@ -32,6 +30,16 @@ from infra.functions import LAMBDA_RUNTIME
 from infra.stack import SchedulerStack
 from jobsched.adapters.dynamodb.tables import TABLES
 from jobsched.settings import Settings
+from tests.infra.synth import (
+    Synth,
+    actions_of,
+    as_text,
+    grants,
+    resources_of,
+    synthesise,
+    table_arn,
+    with_action,
+)
 
 FUNCTION = "ApiAppFunction"
 ROLE = "ApiAppRole"
@@ -71,105 +79,14 @@ API_VARIABLES = {
 }
 
 
-class Synth:
-    def __init__(self, stack: SchedulerStack, template: dict[str, Any], assembly: Path) -> None:
-        self.stack = stack
-        self.json = template
-        self.template = Template.from_json(template)
-        self.assembly = assembly
-
-    def resources(self, resource_type: str) -> dict[str, Any]:
-        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
-
-    def logical_id(self, resource_type: str, prefix: str) -> str:
-        (found,) = [k for k in self.resources(resource_type) if k.startswith(prefix)]
-        return found
-
-    def resource(self, resource_type: str, prefix: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.json["Resources"][self.logical_id(resource_type, prefix)]
-        return found
-
-    def properties(self, resource_type: str, prefix: str) -> dict[str, Any]:
-        properties: dict[str, Any] = self.resource(resource_type, prefix)["Properties"]
-        return properties
-
-    def variables(self, prefix: str = FUNCTION) -> dict[str, Any]:
-        variables: dict[str, Any] = self.properties("AWS::Lambda::Function", prefix)["Environment"][
-            "Variables"
-        ]
-        return variables
-
-    def statements(self, role_prefix: str) -> list[dict[str, Any]]:
-        role = self.logical_id("AWS::IAM::Role", role_prefix)
-        found = [
-            statement
-            for policy in self.resources("AWS::IAM::Policy").values()
-            if {"Ref": role} in policy["Properties"]["Roles"]
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
-        assert found, f"no policy for {role}"
-        return found
-
-
-def _synth(tmp_dir: Path, context: dict[str, Any] | None = None) -> Synth:
-    app, stack = build_app(context, outdir=str(tmp_dir))
-    assembly = app.synth()  # raises on a cdk-nag error
-    template = assembly.get_stack_artifact(stack.artifact_id).template
-    return Synth(stack, template, Path(assembly.directory))
-
-
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return _synth(tmp_path_factory.mktemp("api"))
+    return synthesise(tmp_path_factory.mktemp("api"))
 
 
 @pytest.fixture(scope="module")
 def custom(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return _synth(tmp_path_factory.mktemp("api-custom"), CUSTOM)
-
-
-def _text(node: Any) -> Any:
-    """A reference as `<LogicalId>` / `<LogicalId.Attr>`, a joined string as one string."""
-    if isinstance(node, list):
-        return [_text(item) for item in node]
-    if isinstance(node, str):
-        return node
-    if "Fn::Join" in node:
-        separator, parts = node["Fn::Join"]
-        return separator.join(_text(part) for part in parts)
-    if "Ref" in node:
-        return f"<{node['Ref']}>"
-    if "Fn::GetAtt" in node:
-        return "<{}.{}>".format(*node["Fn::GetAtt"])
-    raise AssertionError(f"unexpected {node}")
-
-
-def _actions(statement: dict[str, Any]) -> set[str]:
-    actions = statement["Action"]
-    return {actions} if isinstance(actions, str) else set(actions)
-
-
-def _resources(statement: dict[str, Any]) -> list[str]:
-    resource = _text(statement["Resource"])
-    return resource if isinstance(resource, list) else [resource]
-
-
-def _grants(statements: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Every action allowed, by the resource it is allowed on."""
-    granted: dict[str, set[str]] = {}
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        for resource in _resources(statement):
-            granted.setdefault(resource, set()).update(_actions(statement))
-    return granted
-
-
-def _with_action(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
-    return [s for s in statements if action in _actions(s)]
-
-
-def _table(entity: str) -> str:
-    return f"<{constants.table_logical_id(entity)}.Arn>"
+    return synthesise(tmp_path_factory.mktemp("api-custom"), CUSTOM)
 
 
 def _has_indexes(entity: str) -> bool:
@@ -195,7 +112,7 @@ def test_the_api_function(synth: Synth) -> None:
 
 
 def test_the_function_is_given_every_setting_it_reads(synth: Synth) -> None:
-    variables = synth.variables()
+    variables = synth.variables(FUNCTION)
     assert variables.keys() >= API_VARIABLES
     settings_fields = {f"JOBSCHED_{name.upper()}" for name in Settings.model_fields}
     assert variables.keys() <= settings_fields  # nothing the app would ignore
@@ -206,7 +123,7 @@ def test_the_function_is_given_every_setting_it_reads(synth: Synth) -> None:
 
 
 def test_the_settings_name_the_stacks_resources(synth: Synth) -> None:
-    v = {name: _text(value) for name, value in synth.variables().items()}
+    v = {name: as_text(value) for name, value in synth.variables(FUNCTION).items()}
     logical = synth.logical_id
     assert v["JOBSCHED_TABLE_PREFIX"] == constants.table_prefix("dev")
     assert v["JOBSCHED_STATE_MACHINE_ARN"].endswith(
@@ -232,7 +149,7 @@ def test_the_settings_name_the_stacks_resources(synth: Synth) -> None:
 def test_tasks_outside_the_queue_use_the_state_machines_network(synth: Synth) -> None:
     """Lists are JSON (pydantic-settings reads list fields so): the public subnets and the
     task security group, as the dispatcher's runTask.sync uses them."""
-    v = {name: _text(value) for name, value in synth.variables().items()}
+    v = {name: as_text(value) for name, value in synth.variables(FUNCTION).items()}
     public = sorted(
         k
         for k, subnet in synth.resources("AWS::EC2::Subnet").items()
@@ -253,8 +170,8 @@ def test_the_app_parses_the_functions_environment(
 ) -> None:
     """What CloudFormation will hand the function, with its references filled in, makes
     Settings as the app reads them at cold start (a list as `a,b` would fail there)."""
-    for name, value in synth.variables().items():
-        text = _text(value)
+    for name, value in synth.variables(FUNCTION).items():
+        text = as_text(value)
         monkeypatch.setenv(name, text.replace("<", "x-").replace(">", "").replace(".", "-"))
     settings = Settings()
     assert settings.subnets == [
@@ -284,7 +201,7 @@ def test_one_http_api_with_one_default_route_to_the_function(synth: Synth) -> No
     (integration_id, integration) = next(
         iter(synth.resources("AWS::ApiGatewayV2::Integration").items())
     )
-    assert _text(route["Properties"]["Target"]) == f"integrations/<{integration_id}>"
+    assert as_text(route["Properties"]["Target"]) == f"integrations/<{integration_id}>"
     function = synth.logical_id("AWS::Lambda::Function", FUNCTION)
     assert integration["Properties"] == {
         "ApiId": {"Ref": api_id},
@@ -298,7 +215,7 @@ def test_one_http_api_with_one_default_route_to_the_function(synth: Synth) -> No
         if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function, "Arn"]}
     ]
     assert permission["Principal"] == "apigateway.amazonaws.com"
-    assert _text(permission["SourceArn"]).endswith(f":<{api_id}>/*/*")
+    assert as_text(permission["SourceArn"]).endswith(f":<{api_id}>/*/*")
 
 
 def test_the_default_stage_is_throttled_and_logs_json(synth: Synth) -> None:
@@ -336,7 +253,7 @@ def test_context_sets_throttling_the_queue_switch_and_the_sunset(custom: Synth) 
         "ThrottlingRateLimit": 5,
         "ThrottlingBurstLimit": 10,
     }
-    variables = custom.variables()
+    variables = custom.variables(FUNCTION)
     assert variables["JOBSCHED_USE_SCHEDULER"] == "false"
     assert variables["JOBSCHED_LEGACY_SUNSET_AT"] == "2028-06-30T00:00:00+00:00"
     assert variables["JOBSCHED_TABLE_PREFIX"] == constants.table_prefix("prod")
@@ -399,26 +316,28 @@ def test_the_api_reaches_each_table_as_its_use_cases_do(synth: Synth) -> None:
     statements = synth.statements(ROLE)
     dynamodb = {
         resource: actions
-        for resource, actions in _grants(statements).items()
+        for resource, actions in grants(statements).items()
         if any(a.startswith("dynamodb:") for a in actions)
     }
     expected: dict[str, set[str]] = {}
     for entity, actions in API_TABLE_ACTIONS.items():
-        expected[_table(entity)] = set(actions)
+        expected[table_arn(entity)] = set(actions)
         if "dynamodb:Query" in actions and _has_indexes(entity):
-            expected[f"{_table(entity)}/index/*"] = set(actions)
+            expected[f"{table_arn(entity)}/index/*"] = set(actions)
     assert dynamodb == expected
     assert set(API_TABLE_ACTIONS) == {spec.entity for spec in TABLES}
     granted = {a for actions in dynamodb.values() for a in actions}
     assert not {"dynamodb:Scan", "dynamodb:BatchWriteItem", "dynamodb:DeleteTable"} & granted
     assert not any("*" in a for a in granted)
-    assert dynamodb[_table("keys")] == {"dynamodb:GetItem"}  # keys are looked up, never written
+    assert dynamodb[table_arn("keys")] == {"dynamodb:GetItem"}  # keys are looked up, never written
 
 
 def test_every_other_statement_and_its_scope(synth: Synth) -> None:
     logical = synth.logical_id
     statements = [
-        s for s in synth.statements(ROLE) if not any(a.startswith("dynamodb:") for a in _actions(s))
+        s
+        for s in synth.statements(ROLE)
+        if not any(a.startswith("dynamodb:") for a in actions_of(s))
     ]
     cluster = logical("AWS::ECS::Cluster", "ExecutionCluster")
     task_definition = logical("AWS::ECS::TaskDefinition", "ExecutionWorker")
@@ -430,7 +349,7 @@ def test_every_other_statement_and_its_scope(synth: Synth) -> None:
         "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:"
         + constants.state_machine_name("dev")
     )
-    assert _grants(statements) == {
+    assert grants(statements) == {
         state_machine: {"states:StartExecution"},  # enqueue kicks the dispatcher
         schedules: {
             "scheduler:CreateSchedule",
@@ -466,17 +385,18 @@ def test_ecs_actions_are_held_to_the_cluster(synth: Synth) -> None:
     statements = synth.statements(ROLE)
     cluster = synth.logical_id("AWS::ECS::Cluster", "ExecutionCluster")
     in_cluster = {"ArnEquals": {"ecs:cluster": {"Fn::GetAtt": [cluster, "Arn"]}}}
-    (list_tasks,) = _with_action(statements, "ecs:ListTasks")
+    (list_tasks,) = with_action(statements, "ecs:ListTasks")
     assert list_tasks["Condition"] == in_cluster
-    (run_task,) = _with_action(statements, "ecs:RunTask")
-    assert _actions(run_task) == {"ecs:RunTask"}
+    (run_task,) = with_action(statements, "ecs:RunTask")
+    assert actions_of(run_task) == {"ecs:RunTask"}
     assert run_task["Condition"] == in_cluster
 
 
 def test_pass_role_hands_each_role_to_its_service_only(synth: Synth) -> None:
-    passes = _with_action(synth.statements(ROLE), "iam:PassRole")
+    passes = with_action(synth.statements(ROLE), "iam:PassRole")
     by_service = {
-        s["Condition"]["StringEquals"]["iam:PassedToService"]: sorted(_resources(s)) for s in passes
+        s["Condition"]["StringEquals"]["iam:PassedToService"]: sorted(resources_of(s))
+        for s in passes
     }
     assert len(passes) == len(by_service) == 2
     logical = synth.logical_id
@@ -501,9 +421,10 @@ def test_the_seed_function_writes_templates_only(synth: Synth) -> None:
     variables = synth.variables(SEED_FUNCTION)
     assert variables["JOBSCHED_TABLE_PREFIX"] == constants.table_prefix("dev")
     assert variables["JOBSCHED_TEMPLATES_TABLE"] == {"Ref": "TemplatesTable"}
-    assert variables.keys() <= synth.variables().keys()  # settings every process reads, no more
+    # settings every process reads, no more
+    assert variables.keys() <= synth.variables(FUNCTION).keys()
     logs = synth.logical_id("AWS::Logs::LogGroup", f"{SEED_FUNCTION}Logs")
-    assert _grants(synth.statements(SEED_ROLE)) == {
+    assert grants(synth.statements(SEED_ROLE)) == {
         # create_template's conditional put (attribute_not_exists): no read, no transaction
         "<TemplatesTable.Arn>": {"dynamodb:PutItem"},
         f"<{logs}.Arn>": {"logs:CreateLogStream", "logs:PutLogEvents"},

@@ -2,31 +2,25 @@
 clean under cdk-nag (AwsSolutions) and cfn-lint."""
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 from cfnlint.api import lint
 from cfnlint.config import ManualArgs
 
 from infra import constants
 from infra.build import build_app, unreviewed_findings
-from infra.stack import SchedulerStack
 from jobsched.adapters.dynamodb.tables import TABLES, TableSpec, create_table_request
+from tests.infra.synth import Synth as StackSynth
 
 TABLE = "AWS::DynamoDB::Table"
 
 
-@dataclass(frozen=True)
-class Synth:
-    stack: SchedulerStack
-    template: Template
-    assembly_dir: Path
-
+class Synth(StackSynth):
     @property
     def tables(self) -> dict[str, Any]:
         """Table resources by entity."""
@@ -43,9 +37,7 @@ class Synth:
 def _synth(tmp_dir: Path, context: dict[str, Any] | None = None) -> Synth:
     app, stack = build_app(context, outdir=str(tmp_dir))
     # Raises if cdk-nag reports anything, so every test below also runs on a clean stack.
-    assembly = app.synth()
-    template = assembly.get_stack_artifact(stack.artifact_id).template
-    return Synth(stack, Template.from_json(template), Path(assembly.directory))
+    return Synth.of(app, stack)
 
 
 # Synthesis is the slow part (first one about 4 s: the jsii Node kernel starts), so once each.
@@ -207,7 +199,7 @@ def test_settings_environment_names_each_table_and_the_shared_settings(dev: Synt
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_cdk_nag_reports_nothing(stage: str, request: pytest.FixtureRequest) -> None:
     synth: Synth = request.getfixturevalue(stage)
-    report = json.loads((synth.assembly_dir / "validation-report.json").read_text())
+    report = json.loads((synth.assembly / "validation-report.json").read_text())
     violations = [r for plugin in report["pluginReports"] for r in plugin.get("violations", [])]
     assert violations == []
 

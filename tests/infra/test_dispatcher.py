@@ -7,84 +7,32 @@ The same definition is executed under moto in tests/aws/test_state_machine.py.
 
 import importlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk.assertions import Match, Template
+from aws_cdk.assertions import Match
 
 from infra import constants
 from infra.build import build_app
-from infra.stack import SchedulerStack
 from jobsched.adapters.aws.overrides import WORKER_ENVIRONMENT
+from tests.infra.synth import Synth as StackSynth
+from tests.infra.synth import actions_of, as_text, with_action
 
 SYNC_RUN_TASK = "arn:<AWS::Partition>:states:::ecs:runTask.sync"
 
 
-class Synth:
-    def __init__(self, stack: SchedulerStack, template: dict[str, Any], assembly: Path) -> None:
-        self.stack = stack
-        self.json = template
-        self.template = Template.from_json(template)
-        self.assembly = assembly
-
-    def resources(self, resource_type: str) -> dict[str, Any]:
-        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
-
-    def logical_id(self, resource_type: str, prefix: str) -> str:
-        (found,) = [k for k in self.resources(resource_type) if k.startswith(prefix)]
-        return found
-
+class Synth(StackSynth):
     def definition(self) -> dict[str, Any]:
         """The state machine's ASL, references shown as `<LogicalId>` / `<LogicalId.Attr>`."""
         (machine,) = self.resources("AWS::StepFunctions::StateMachine").values()
-        parsed: dict[str, Any] = json.loads(
-            _placeholders(machine["Properties"]["DefinitionString"])
-        )
+        parsed: dict[str, Any] = json.loads(as_text(machine["Properties"]["DefinitionString"]))
         return parsed
-
-    def statements(self, role_prefix: str) -> list[dict[str, Any]]:
-        policies = self.resources("AWS::IAM::Policy")
-        found = [
-            statement
-            for policy in policies.values()
-            for role in policy["Properties"]["Roles"]
-            if role["Ref"].startswith(role_prefix)
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
-        assert found, f"no policy for {role_prefix}"
-        return found
-
-
-def _placeholders(node: Any) -> str:
-    if isinstance(node, str):
-        return node
-    if "Fn::Join" in node:
-        separator, parts = node["Fn::Join"]
-        return separator.join(_placeholders(part) for part in parts)
-    if "Ref" in node:
-        return f"<{node['Ref']}>"
-    if "Fn::GetAtt" in node:
-        return "<{}.{}>".format(*node["Fn::GetAtt"])
-    raise AssertionError(f"unexpected {node}")
 
 
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     app, stack = build_app(outdir=str(tmp_path_factory.mktemp("dispatcher")))
-    assembly = app.synth()
-    return Synth(
-        stack, assembly.get_stack_artifact(stack.artifact_id).template, Path(assembly.directory)
-    )
-
-
-def _actions(statement: dict[str, Any]) -> set[str]:
-    actions = statement["Action"]
-    return {actions} if isinstance(actions, str) else set(actions)
-
-
-def _with_action(statements: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
-    return [s for s in statements if action in _actions(s)]
+    return Synth.of(app, stack)
 
 
 # --- the state machine ------------------------------------------------------------------------
@@ -195,49 +143,49 @@ def test_steps_call_our_handlers_and_retry_a_busy_store(synth: Synth) -> None:
 
 
 def test_step_lambdas_reach_only_their_tables_and_the_clusters_tasks(synth: Synth) -> None:
-    statements = synth.statements("DispatcherStepRole")
-    dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in _actions(s))]
+    statements = synth.statements_of_roles_starting_with("DispatcherStepRole")
+    dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in actions_of(s))]
     resources = json.dumps([s["Resource"] for s in dynamodb])
     for entity in ("jobs", "runs", "groups", "lock", "templates"):
         assert constants.table_logical_id(entity) in resources
     for entity in ("keys", "schedules"):
         assert constants.table_logical_id(entity) not in resources
-    assert all("dynamodb:Scan" not in _actions(s) for s in dynamodb)
+    assert all("dynamodb:Scan" not in actions_of(s) for s in dynamodb)
     (templates,) = [s for s in dynamodb if "TemplatesTable" in json.dumps(s["Resource"])]
-    assert _actions(templates) == {"dynamodb:GetItem"}
+    assert actions_of(templates) == {"dynamodb:GetItem"}
     # Indexing a finished unit's outputs: its files in the bucket, the content table's items.
     (content,) = [s for s in dynamodb if "ContentTable" in json.dumps(s["Resource"])]
-    assert _actions(content) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
-    (read_outputs,) = _with_action(statements, "s3:GetObject")
-    assert _actions(read_outputs) == {"s3:GetObject"}
+    assert actions_of(content) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}
+    (read_outputs,) = with_action(statements, "s3:GetObject")
+    assert actions_of(read_outputs) == {"s3:GetObject"}
     assert json.dumps(read_outputs["Resource"]).endswith('/runs/*"]]}')
-    (list_tasks,) = _with_action(statements, "ecs:ListTasks")
+    (list_tasks,) = with_action(statements, "ecs:ListTasks")
     cluster = synth.logical_id("AWS::ECS::Cluster", "ExecutionCluster")
     assert list_tasks["Condition"] == {
         "ArnEquals": {"ecs:cluster": {"Fn::GetAtt": [cluster, "Arn"]}}
     }
-    (stop,) = _with_action(statements, "ecs:StopTask")
+    (stop,) = with_action(statements, "ecs:StopTask")
     assert ":task/" in json.dumps(stop["Resource"])
-    assert not _with_action(statements, "states:StartExecution")
+    assert not with_action(statements, "states:StartExecution")
 
 
 def test_the_state_machine_runs_the_worker_and_restarts_only_itself(synth: Synth) -> None:
-    statements = synth.statements("DispatcherStateMachineRole")
+    statements = synth.statements_of_roles_starting_with("DispatcherStateMachineRole")
     task_definition = synth.logical_id("AWS::ECS::TaskDefinition", "ExecutionWorker")
-    (run_task,) = _with_action(statements, "ecs:RunTask")
+    (run_task,) = with_action(statements, "ecs:RunTask")
     assert task_definition in json.dumps(run_task["Resource"])
-    (pass_role,) = _with_action(statements, "iam:PassRole")
+    (pass_role,) = with_action(statements, "iam:PassRole")
     assert {r["Fn::GetAtt"][0] for r in pass_role["Resource"]} == {
         synth.logical_id("AWS::IAM::Role", "ExecutionWorkerTaskRole"),
         synth.logical_id("AWS::IAM::Role", "ExecutionWorkerExecutionRole"),
     }
-    (start,) = _with_action(statements, "states:StartExecution")
+    (start,) = with_action(statements, "states:StartExecution")
     assert json.dumps(start["Resource"]).endswith(
         f':stateMachine:{constants.state_machine_name("dev")}"]]}}'
     )
     invoked = {
         r["Fn::GetAtt"][0]
-        for s in _with_action(statements, "lambda:InvokeFunction")
+        for s in with_action(statements, "lambda:InvokeFunction")
         for r in s["Resource"]
         if "Fn::GetAtt" in r
     }
@@ -246,19 +194,21 @@ def test_the_state_machine_runs_the_worker_and_restarts_only_itself(synth: Synth
 
 
 def test_the_worker_writes_only_run_outputs_and_its_heartbeat(synth: Synth) -> None:
-    statements = synth.statements("ExecutionWorkerTaskRole")
-    assert sorted(sorted(_actions(s)) for s in statements) == [
+    statements = synth.statements_of_roles_starting_with("ExecutionWorkerTaskRole")
+    assert sorted(sorted(actions_of(s)) for s in statements) == [
         ["dynamodb:UpdateItem"],
         ["s3:AbortMultipartUpload", "s3:PutObject"],
     ]
-    (s3,) = _with_action(statements, "s3:PutObject")
+    (s3,) = with_action(statements, "s3:PutObject")
     assert s3["Resource"]["Fn::Join"][1][-1] == "/runs/*/*"
-    (heartbeat,) = _with_action(statements, "dynamodb:UpdateItem")
+    (heartbeat,) = with_action(statements, "dynamodb:UpdateItem")
     assert {r["Fn::GetAtt"][0] for r in heartbeat["Resource"]} == {"RunsTable", "LockTable"}
 
 
 def test_the_sweeper_may_kick_the_dispatcher(synth: Synth) -> None:
-    (start,) = _with_action(synth.statements("DispatcherSweeperRole"), "states:StartExecution")
+    (start,) = with_action(
+        synth.statements_of_roles_starting_with("DispatcherSweeperRole"), "states:StartExecution"
+    )
     assert constants.state_machine_name("dev") in json.dumps(start["Resource"])
 
 

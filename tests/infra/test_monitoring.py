@@ -24,8 +24,8 @@ from infra.constructs.monitoring import (
     MonitoringContextError,
     service_name,
 )
-from infra.stack import SchedulerStack
 from jobsched import metrics
+from tests.infra.synth import Synth as StackSynth
 
 TOPIC = "MonitoringAlarmTopic"
 KEY = "MonitoringAlarmKey"
@@ -44,29 +44,17 @@ FUNCTIONS = {
 }
 
 
-class Synth:
-    def __init__(
-        self, stack: SchedulerStack, template: dict[str, Any], assembly: Path, api_id: Any
-    ) -> None:
-        self.stack = stack
-        self.json = template
-        self.assembly = assembly
-        self.api_id = api_id  # the watched API's id, as the template holds it
-
-    def resources(self, resource_type: str) -> dict[str, Any]:
-        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
-
-    def logical_id(self, resource_type: str, prefix: str) -> str:
-        (found,) = [k for k in self.resources(resource_type) if k.startswith(prefix)]
-        return found
-
-    def resource(self, resource_type: str, prefix: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.json["Resources"][self.logical_id(resource_type, prefix)]
-        return found
-
-    def properties(self, resource_type: str, prefix: str) -> dict[str, Any]:
-        properties: dict[str, Any] = self.resource(resource_type, prefix)["Properties"]
-        return properties
+class Synth(StackSynth):
+    @property
+    def api_id(self) -> Any:
+        """The watched API's id, as the template holds it."""
+        alarm = self.stack.monitoring.api_alarm
+        assert alarm is not None
+        metric = alarm.metric.to_metric_config().metric_stat
+        assert metric is not None
+        assert metric.dimensions is not None
+        (api_id,) = [d.value for d in metric.dimensions if d.name == "ApiId"]
+        return self.stack.resolve(api_id)
 
     @property
     def topic(self) -> dict[str, str]:
@@ -83,14 +71,7 @@ def _synth(tmp_dir: Path, context: dict[str, Any] | None = None) -> Synth:
                 stack, "WatchedApi", http_api_id=IMPORTED_API_ID
             )
         )
-    assert monitoring.api_alarm is not None
-    dimensions = monitoring.api_alarm.metric.to_metric_config().metric_stat
-    assert dimensions is not None
-    assert dimensions.dimensions is not None
-    (api_id,) = [d.value for d in dimensions.dimensions if d.name == "ApiId"]
-    assembly = app.synth()  # raises on a cdk-nag error
-    template = assembly.get_stack_artifact(stack.artifact_id).template
-    return Synth(stack, template, Path(assembly.directory), stack.resolve(api_id))
+    return Synth.of(app, stack)
 
 
 @pytest.fixture(scope="module")

@@ -16,12 +16,11 @@ from aws_cdk import aws_sns as sns
 from aws_cdk.assertions import Template
 
 from infra import constants
-from infra.build import build_app
 from infra.constructs import Data, Schedules
 from infra.functions import LAMBDA_RUNTIME
-from infra.stack import SchedulerStack
 from jobsched import constants as c
 from jobsched.settings import Settings
+from tests.infra.synth import Synth, actions_of, as_text, resources_of, synthesise, table_arn
 
 GROUP = "ScheduleGroup"  # the group's pinned logical id
 GROUP_SCHEDULES = (
@@ -35,76 +34,14 @@ SETTINGS_VARIABLES = {
 }
 
 
-class Synth:
-    def __init__(self, stack: SchedulerStack, template: dict[str, Any]) -> None:
-        self.stack = stack
-        self.json = template
-        self.template = Template.from_json(template)
-
-    def resources(self, resource_type: str) -> dict[str, Any]:
-        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
-
-    def logical_id(self, resource_type: str, prefix: str) -> str:
-        (found,) = [k for k in self.resources(resource_type) if k.startswith(prefix)]
-        return found
-
-    def properties(self, resource_type: str, prefix: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.json["Resources"][self.logical_id(resource_type, prefix)]
-        properties: dict[str, Any] = found["Properties"]
-        return properties
-
-    def statements(self, role_prefix: str) -> list[dict[str, Any]]:
-        role = self.logical_id("AWS::IAM::Role", role_prefix)
-        found = [
-            statement
-            for policy in self.resources("AWS::IAM::Policy").values()
-            if {"Ref": role} in policy["Properties"]["Roles"]
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
-        assert found, f"no policy for {role}"
-        return found
-
-
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    app, stack = build_app(outdir=str(tmp_path_factory.mktemp("schedules")))
-    assembly = app.synth()  # raises on a cdk-nag finding
-    return Synth(stack, assembly.get_stack_artifact(stack.artifact_id).template)
+    return synthesise(tmp_path_factory.mktemp("schedules"))
 
 
 @pytest.fixture(scope="module")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    app, stack = build_app(
-        {constants.STAGE_CONTEXT_KEY: "prod"}, outdir=str(tmp_path_factory.mktemp("prod"))
-    )
-    assembly = app.synth()
-    return Synth(stack, assembly.get_stack_artifact(stack.artifact_id).template)
-
-
-def _text(node: Any) -> Any:
-    """A reference as `<LogicalId>` / `<LogicalId.Attr>`, a joined ARN as one string."""
-    if isinstance(node, list):
-        return [_text(item) for item in node]
-    if isinstance(node, str):
-        return node
-    if "Fn::Join" in node:
-        separator, parts = node["Fn::Join"]
-        return separator.join(_text(part) for part in parts)
-    if "Ref" in node:
-        return f"<{node['Ref']}>"
-    if "Fn::GetAtt" in node:
-        return "<{}.{}>".format(*node["Fn::GetAtt"])
-    raise AssertionError(f"unexpected {node}")
-
-
-def _actions(statement: dict[str, Any]) -> set[str]:
-    actions = statement["Action"]
-    return {actions} if isinstance(actions, str) else set(actions)
-
-
-def _resources(statement: dict[str, Any]) -> list[str]:
-    resource = _text(statement["Resource"])
-    return resource if isinstance(resource, list) else [resource]
+    return synthesise(tmp_path_factory.mktemp("prod"), {constants.STAGE_CONTEXT_KEY: "prod"})
 
 
 def _access(statements: list[dict[str, Any]], service: str) -> dict[str, set[str]]:
@@ -112,14 +49,10 @@ def _access(statements: list[dict[str, Any]], service: str) -> dict[str, set[str
     granted: dict[str, set[str]] = {}
     for statement in statements:
         assert statement["Effect"] == "Allow"
-        actions = {a for a in _actions(statement) if a.startswith(f"{service}:")}
-        for resource in _resources(statement) if actions else []:
+        actions = {a for a in actions_of(statement) if a.startswith(f"{service}:")}
+        for resource in resources_of(statement) if actions else []:
             granted.setdefault(resource, set()).update(actions)
     return granted
-
-
-def _table(entity: str) -> str:
-    return f"<{constants.table_logical_id(entity)}.Arn>"
 
 
 # --- the group --------------------------------------------------------------------------------
@@ -158,7 +91,7 @@ def test_the_fire_function(synth: Synth) -> None:
     assert properties["TracingConfig"] == {"Mode": "Active"}
     variables = properties["Environment"]["Variables"]
     assert variables["JOBSCHED_SCHEDULE_GROUP"] == {"Ref": GROUP}  # to delete a leftover
-    assert _text(variables["JOBSCHED_STATE_MACHINE_ARN"]).endswith(
+    assert as_text(variables["JOBSCHED_STATE_MACHINE_ARN"]).endswith(
         f":stateMachine:{constants.state_machine_name('dev')}"
     )
     assert variables["JOBSCHED_TABLE_PREFIX"] == constants.table_prefix("dev")
@@ -190,7 +123,7 @@ def test_the_scheduler_role_is_for_our_groups_schedules_only(synth: Synth) -> No
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert trust["Action"] == "sts:AssumeRole"
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    assert _text(trust["Condition"]["ArnLike"]["aws:SourceArn"]) == [
+    assert as_text(trust["Condition"]["ArnLike"]["aws:SourceArn"]) == [
         f"<{GROUP}.Arn>",
         GROUP_SCHEDULES,
     ]
@@ -200,7 +133,7 @@ def test_the_scheduler_role_invokes_the_fire_function_and_nothing_else(synth: Sy
     fire = synth.logical_id("AWS::Lambda::Function", "SchedulesFireFunction")
     queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
     statements = synth.statements("SchedulesSchedulerRole")
-    assert sorted((sorted(_actions(s)), _resources(s)) for s in statements) == [
+    assert sorted((sorted(actions_of(s)), resources_of(s)) for s in statements) == [
         (["lambda:InvokeFunction"], [f"<{fire}.Arn>"]),  # not its versions (`:*`)
         (["sqs:SendMessage"], [f"<{queue}.Arn>"]),
     ]
@@ -209,11 +142,11 @@ def test_the_scheduler_role_invokes_the_fire_function_and_nothing_else(synth: Sy
 def test_the_fire_function_reaches_only_what_a_fire_touches(synth: Synth) -> None:
     statements = synth.statements("SchedulesFireRole")
     assert _access(statements, "dynamodb") == {
-        _table("schedules"): {"dynamodb:GetItem", "dynamodb:UpdateItem"},
-        _table("jobs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
-        f"{_table('jobs')}/index/{c.BY_SCHEDULE_INDEX}": {"dynamodb:Query"},
-        _table("runs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
-        _table("templates"): {"dynamodb:GetItem", "dynamodb:ConditionCheckItem"},
+        table_arn("schedules"): {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+        table_arn("jobs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
+        f"{table_arn('jobs')}/index/{c.BY_SCHEDULE_INDEX}": {"dynamodb:Query"},
+        table_arn("runs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
+        table_arn("templates"): {"dynamodb:GetItem", "dynamodb:ConditionCheckItem"},
     }
     (kick,) = _access(statements, "states").items()
     assert kick[0].endswith(f":stateMachine:{constants.state_machine_name('dev')}")
@@ -294,8 +227,8 @@ def test_the_repair_runs_every_five_minutes(synth: Synth) -> None:
 def test_the_repair_writes_the_groups_schedules_and_its_records_only(synth: Synth) -> None:
     statements = synth.statements("SchedulesRepairRole")
     assert _access(statements, "dynamodb") == {
-        _table("schedules"): {"dynamodb:UpdateItem", "dynamodb:DeleteItem"},
-        f"{_table('schedules')}/index/{c.BY_KIND_INDEX}": {"dynamodb:Query"},
+        table_arn("schedules"): {"dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+        f"{table_arn('schedules')}/index/{c.BY_KIND_INDEX}": {"dynamodb:Query"},
     }
     assert _access(statements, "scheduler") == {
         GROUP_SCHEDULES: {
@@ -305,9 +238,9 @@ def test_the_repair_writes_the_groups_schedules_and_its_records_only(synth: Synt
             "scheduler:GetSchedule",
         }
     }
-    (pass_role,) = [s for s in statements if "iam:PassRole" in _actions(s)]
+    (pass_role,) = [s for s in statements if "iam:PassRole" in actions_of(s)]
     role = synth.logical_id("AWS::IAM::Role", "SchedulesSchedulerRole")
-    assert _resources(pass_role) == [f"<{role}.Arn>"]
+    assert resources_of(pass_role) == [f"<{role}.Arn>"]
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
     }
@@ -328,7 +261,7 @@ def test_environment_names_the_group_target_role_and_queue(synth: Synth) -> None
     fire = synth.logical_id("AWS::Lambda::Function", "SchedulesFireFunction")
     role = synth.logical_id("AWS::IAM::Role", "SchedulesSchedulerRole")
     queue = synth.logical_id("AWS::SQS::Queue", "SchedulesDeadLetterQueue")
-    resolved = {key: _text(synth.stack.resolve(value)) for key, value in environment.items()}
+    resolved = {key: as_text(synth.stack.resolve(value)) for key, value in environment.items()}
     assert resolved == {
         "JOBSCHED_SCHEDULE_GROUP": f"<{GROUP}>",
         "JOBSCHED_SCHEDULE_TARGET_ARN": f"<{fire}.Arn>",
@@ -337,10 +270,8 @@ def test_environment_names_the_group_target_role_and_queue(synth: Synth) -> None
     }
     # Each is a setting the scheduler adapter reads.
     assert {f"JOBSCHED_{name.upper()}" for name in Settings.model_fields} >= environment.keys()
-    variables = synth.properties("AWS::Lambda::Function", "SchedulesRepairFunction")["Environment"][
-        "Variables"
-    ]
-    assert {key: _text(variables[key]) for key in SETTINGS_VARIABLES} == resolved
+    variables = synth.variables("SchedulesRepairFunction")
+    assert {key: as_text(variables[key]) for key in SETTINGS_VARIABLES} == resolved
 
 
 def test_handlers_import(synth: Synth) -> None:

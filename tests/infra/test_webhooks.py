@@ -5,14 +5,10 @@ dead-letter queue, the generated key, and the dispatcher functions allowed to in
 The whole stack's cdk-nag and cfn-lint checks are in tests/infra/test_data.py; this module's
 synthesis runs cdk-nag too (a finding raises)."""
 
-from pathlib import Path
-from typing import Any
-
 import pytest
-from aws_cdk.assertions import Template
 
 from infra import constants
-from infra.build import build_app, unreviewed_findings
+from infra.build import unreviewed_findings
 from infra.constructs.webhooks import (
     FUNCTION_ENV_VAR,
     FUNCTION_TIMEOUT,
@@ -20,8 +16,8 @@ from infra.constructs.webhooks import (
     WEBHOOK_HANDLER,
 )
 from infra.functions import LAMBDA_RUNTIME
-from infra.stack import SchedulerStack
 from jobsched.settings import Settings
+from tests.infra.synth import Synth, grants, synthesise
 
 FUNCTION = "WebhooksWebhookFunction"
 ROLE = "WebhooksWebhookRole"
@@ -29,83 +25,14 @@ QUEUE = "WebhooksDeadLetterQueue"
 SECRET = "WebhooksSecret"
 
 
-class Synth:
-    def __init__(self, stack: SchedulerStack, template: dict[str, Any], assembly: Path) -> None:
-        self.stack = stack
-        self.json = template
-        self.template = Template.from_json(template)
-        self.assembly = assembly
-
-    def resources(self, resource_type: str) -> dict[str, Any]:
-        return {k: v for k, v in self.json["Resources"].items() if v["Type"] == resource_type}
-
-    def logical_id(self, resource_type: str, prefix: str) -> str:
-        (found,) = [k for k in self.resources(resource_type) if k.startswith(prefix)]
-        return found
-
-    def resource(self, resource_type: str, prefix: str) -> dict[str, Any]:
-        found: dict[str, Any] = self.json["Resources"][self.logical_id(resource_type, prefix)]
-        return found
-
-    def properties(self, resource_type: str, prefix: str) -> dict[str, Any]:
-        properties: dict[str, Any] = self.resource(resource_type, prefix)["Properties"]
-        return properties
-
-    def statements(self, role_prefix: str) -> list[dict[str, Any]]:
-        role = self.logical_id("AWS::IAM::Role", role_prefix)
-        return [
-            statement
-            for policy in self.resources("AWS::IAM::Policy").values()
-            if {"Ref": role} in policy["Properties"]["Roles"]
-            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-        ]
-
-
-def _synth(tmp_dir: Path, context: dict[str, Any] | None = None) -> Synth:
-    app, stack = build_app(context, outdir=str(tmp_dir))
-    assembly = app.synth()  # raises on a cdk-nag error
-    template = assembly.get_stack_artifact(stack.artifact_id).template
-    return Synth(stack, template, Path(assembly.directory))
-
-
 @pytest.fixture(scope="module")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return _synth(tmp_path_factory.mktemp("webhooks"))
+    return synthesise(tmp_path_factory.mktemp("webhooks"))
 
 
 @pytest.fixture(scope="module")
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    return _synth(tmp_path_factory.mktemp("prod"), {constants.STAGE_CONTEXT_KEY: "prod"})
-
-
-def _text(node: Any) -> Any:
-    """A reference as `<LogicalId>` / `<LogicalId.Attr>`, a joined ARN as one string."""
-    if isinstance(node, list):
-        return [_text(item) for item in node]
-    if isinstance(node, str):
-        return node
-    if "Fn::Join" in node:
-        separator, parts = node["Fn::Join"]
-        return separator.join(_text(part) for part in parts)
-    if "Ref" in node:
-        return f"<{node['Ref']}>"
-    if "Fn::GetAtt" in node:
-        return "<{}.{}>".format(*node["Fn::GetAtt"])
-    raise AssertionError(f"unexpected {node}")
-
-
-def _grants(statements: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Every action allowed, by the resource it is allowed on."""
-    granted: dict[str, set[str]] = {}
-    for statement in statements:
-        assert statement["Effect"] == "Allow"
-        actions = statement["Action"]
-        resources = _text(statement["Resource"])
-        for resource in resources if isinstance(resources, list) else [resources]:
-            granted.setdefault(resource, set()).update(
-                [actions] if isinstance(actions, str) else actions
-            )
-    return granted
+    return synthesise(tmp_path_factory.mktemp("prod"), {constants.STAGE_CONTEXT_KEY: "prod"})
 
 
 # --- the function -----------------------------------------------------------------------------
@@ -128,7 +55,7 @@ def test_the_webhook_function(synth: Synth) -> None:
 def test_the_function_reads_its_key_from_secrets_manager_not_its_environment(
     synth: Synth,
 ) -> None:
-    variables = synth.properties("AWS::Lambda::Function", FUNCTION)["Environment"]["Variables"]
+    variables = synth.variables(FUNCTION)
     secret = synth.logical_id("AWS::SecretsManager::Secret", SECRET)
     assert variables["JOBSCHED_WEBHOOK_SECRET_ARN"] == {"Ref": secret}  # a secret's Ref: ARN
     assert variables["JOBSCHED_TABLE_PREFIX"] == constants.table_prefix("dev")
@@ -153,7 +80,7 @@ def test_the_role_reads_groups_claims_their_notification_and_reads_the_key(
     logs = synth.logical_id("AWS::Logs::LogGroup", f"{FUNCTION}Logs")
     statements = synth.statements(ROLE)
     assert not [s for s in statements if "Condition" in s]
-    assert _grants(statements) == {
+    assert grants(statements) == {
         # the group itself only: no index, no Scan, no other table
         "<GroupsTable.Arn>": {"dynamodb:GetItem", "dynamodb:UpdateItem"},
         f"<{secret}>": {"secretsmanager:GetSecretValue"},
@@ -252,14 +179,14 @@ def test_the_dispatcher_roles_may_invoke_the_webhook_function_only(synth: Synth)
     for role in ("DispatcherStepRole", "DispatcherSweeperRole"):
         invoke = {
             resource
-            for resource, actions in _grants(synth.statements(role)).items()
+            for resource, actions in grants(synth.statements(role)).items()
             if any(action.startswith("lambda:") for action in actions)
         }
         assert invoke == {f"<{function}.Arn>"}  # unqualified: $LATEST, not `:*` versions
     for role in ("SchedulesFireRole", "SchedulesRepairRole", ROLE):
         assert not any(
             action.startswith("lambda:")
-            for actions in _grants(synth.statements(role)).values()
+            for actions in grants(synth.statements(role)).values()
             for action in actions
         )
 
