@@ -5,6 +5,9 @@ built from its logical id here rather than copied from a synth's output."""
 from aws_cdk import Acknowledgment, CfnResource, Stack, Validations
 from constructs import IConstruct
 
+# Why a traced function's role may have `Resource::*`: tracing grants these two on any resource.
+XRAY_TAKES_NO_RESOURCE = "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource"
+
 
 def acknowledge(scope: IConstruct, finding: str, reason: str) -> None:
     """`finding` as cdk-nag names it, e.g. `AwsSolutions-IAM5[Resource::*]`."""

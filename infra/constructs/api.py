@@ -244,26 +244,13 @@ class Api(Construct):
         """Cancel and monitor find and stop the cluster's tasks; USE_SCHEDULER=false starts
         the worker's task itself (ECS RunTask, handing ECS the task's two roles)."""
         execution = self.execution
-        cluster_arn = execution.cluster.cluster_arn
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["ecs:ListTasks"],
-                resources=["*"],  # ListTasks has no task resource; the condition scopes it
-                conditions={"ArnEquals": {"ecs:cluster": cluster_arn}},
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["ecs:DescribeTasks", "ecs:StopTask"],
-                resources=[execution.cluster_task_arns],
-            )
-        )
+        execution.grant_task_control(role)
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 # The exact revision JOBSCHED_TASK_DEFINITION names, in this cluster only.
                 actions=["ecs:RunTask"],
                 resources=[execution.task_definition.task_definition_arn],
-                conditions={"ArnEquals": {"ecs:cluster": cluster_arn}},
+                conditions={"ArnEquals": {"ecs:cluster": execution.cluster.cluster_arn}},
             )
         )
         execution_role = execution.task_definition.execution_role
@@ -274,20 +261,6 @@ class Api(Construct):
                 resources=[execution.task_definition.task_role.role_arn, execution_role.role_arn],
                 conditions={"StringEquals": {"iam:PassedToService": ECS_TASKS_SERVICE}},
             )
-        )
-        cluster = nag.logical_id(execution.cluster)
-        nag.acknowledge(
-            role,
-            nag.wildcard_resource(
-                f"arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<{cluster}>/*"
-            ),
-            "tasks are created per run: any task of the scheduler's own cluster",
-        )
-        nag.acknowledge(
-            role,
-            nag.wildcard_resource("*"),
-            "ecs:ListTasks has no resource type (scoped by the ecs:cluster condition); "
-            "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource",
         )
 
     def _grant_reads(self, role: iam.Role) -> None:
@@ -362,7 +335,7 @@ class Api(Construct):
         nag.acknowledge(
             role,
             nag.wildcard_resource("*"),
-            "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource",
+            nag.XRAY_TAKES_NO_RESOURCE,
         )
         function = project_function(
             self,

@@ -154,33 +154,7 @@ class Dispatcher(Construct):
             )
         )
         self._grant_indexing(role)
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["ecs:ListTasks"],
-                resources=["*"],  # ListTasks has no task resource; the condition scopes it
-                conditions={"ArnEquals": {"ecs:cluster": self.execution.cluster.cluster_arn}},
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                actions=["ecs:DescribeTasks", "ecs:StopTask"],
-                resources=[self.execution.cluster_task_arns],
-            )
-        )
-        cluster = nag.logical_id(self.execution.cluster)
-        nag.acknowledge(
-            role,
-            nag.wildcard_resource(
-                f"arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<{cluster}>/*"
-            ),
-            "tasks are created per run: any task of the scheduler's own cluster",
-        )
-        nag.acknowledge(
-            role,
-            nag.wildcard_resource("*"),
-            "ecs:ListTasks has no resource type (scoped by the ecs:cluster condition); "
-            "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource",
-        )
+        self.execution.grant_task_control(role)
         return role
 
     def _grant_indexing(self, role: iam.Role) -> None:

@@ -254,6 +254,39 @@ class Execution(Construct):
                 )
             )
 
+    def grant_task_control(self, role: iam.IRole) -> None:
+        """Find the cluster's tasks and stop them (cancel, timeout, recovery): ListTasks where
+        the cluster condition scopes it, DescribeTasks and StopTask on the cluster's tasks.
+
+        `role` is a traced function's role: cdk-nag keeps one reason per finding and construct,
+        so the `Resource::*` acknowledgment made here speaks for X-Ray's actions too."""
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ecs:ListTasks"],
+                resources=["*"],  # ListTasks has no task resource; the condition scopes it
+                conditions={"ArnEquals": {"ecs:cluster": self.cluster.cluster_arn}},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["ecs:DescribeTasks", "ecs:StopTask"], resources=[self.cluster_task_arns]
+            )
+        )
+        cluster = nag.logical_id(self.cluster)
+        nag.acknowledge(
+            role,
+            nag.wildcard_resource(
+                f"arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<{cluster}>/*"
+            ),
+            "tasks are created per run: any task of the scheduler's own cluster",
+        )
+        nag.acknowledge(
+            role,
+            nag.wildcard_resource("*"),
+            "ecs:ListTasks has no resource type (scoped by the ecs:cluster condition); "
+            f"{nag.XRAY_TAKES_NO_RESOURCE}",
+        )
+
     @property
     def cluster_task_arns(self) -> str:
         """Every task of this cluster (ECS task ARNs carry the cluster's name)."""

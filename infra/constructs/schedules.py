@@ -197,7 +197,7 @@ class Schedules(Construct):
         nag.acknowledge(
             role,
             nag.wildcard_resource("*"),
-            "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource",
+            nag.XRAY_TAKES_NO_RESOURCE,
         )
         return role
 

@@ -138,7 +138,7 @@ class Webhooks(Construct):
         nag.acknowledge(
             role,
             nag.wildcard_resource("*"),
-            "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource",
+            nag.XRAY_TAKES_NO_RESOURCE,
         )
         return role
 
