@@ -20,11 +20,11 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants, nag
 from infra.constructs.execution import removal_policy
+from infra.constructs.queues import dead_letter_alarm, dead_letter_queue
 from infra.functions import project_function
 from jobsched import constants as c
 
@@ -95,19 +95,12 @@ class Schedules(Construct):
         self.schedules_arn = stack.format_arn(
             service="scheduler", resource="schedule", resource_name=f"{self.group_name}/*"
         )
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(constants.SCHEDULE_DLQ_RETENTION_DAYS),
-            removal_policy=removal_policy(stage),
-        )
-        nag.acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "this is the dead-letter queue itself (of the schedules' EventBridge targets and of "
-            "the fire Lambda's asynchronous invocations); nothing consumes it automatically",
+            stage=stage,
+            retention_days=constants.SCHEDULE_DLQ_RETENTION_DAYS,
+            holds="the schedules' EventBridge targets and of the fire Lambda's asynchronous "
+            "invocations",
         )
         base_environment = {
             **table_environment,
@@ -321,19 +314,11 @@ class Schedules(Construct):
         )
 
     def _dead_letter_alarm(self, topic: sns.ITopic | None) -> cloudwatch.Alarm:
-        alarm = cloudwatch.Alarm(
+        alarm = dead_letter_alarm(
             self,
-            "DeadLetterAlarm",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
-            ),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            # SQS stops reporting an empty, idle queue.
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="jobsched: schedule fires that were not delivered or handled wait "
-            "in the schedules' dead-letter queue",
+            self.dead_letter_queue,
+            description="jobsched: schedule fires that were not delivered or handled wait in "
+            "the schedules' dead-letter queue",
         )
         if topic is not None:
             alarm.add_alarm_action(cloudwatch_actions.SnsAction(topic))

@@ -9,17 +9,16 @@ sending, so a group is notified at most once (docs/decisions.md, "Webhooks").
 from collections.abc import Iterable, Mapping
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra import constants, nag
 from infra.constructs.execution import removal_policy
+from infra.constructs.queues import dead_letter_alarm, dead_letter_queue
 from infra.functions import project_function
 from jobsched import constants as c
 
@@ -70,19 +69,11 @@ class Webhooks(Construct):
             "receivers hold this key to verify signatures; a new key must reach them first, so "
             "rotation is a coordinated manual step, not a schedule",
         )
-        self.dead_letter_queue = sqs.Queue(
+        self.dead_letter_queue = dead_letter_queue(
             self,
-            "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(DLQ_RETENTION_DAYS),
-            removal_policy=removal_policy(stage),
-        )
-        nag.acknowledge(
-            self.dead_letter_queue,
-            "AwsSolutions-SQS3",
-            "this is the dead-letter queue itself (of the webhook Lambda's asynchronous "
-            "invocations); nothing consumes it automatically",
+            stage=stage,
+            retention_days=DLQ_RETENTION_DAYS,
+            holds="the webhook Lambda's asynchronous invocations",
         )
         role = self._role(tables["groups"])
         self.function = project_function(
@@ -105,17 +96,10 @@ class Webhooks(Construct):
             max_event_age=MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
-        self.dead_letter_alarm = cloudwatch.Alarm(
+        self.dead_letter_alarm = dead_letter_alarm(
             self,
-            "DeadLetterAlarm",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(1), statistic=cloudwatch.Stats.MAXIMUM
-            ),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description="jobsched: group webhooks that could not be handled wait in the "
+            self.dead_letter_queue,
+            description="jobsched: group webhooks that could not be handled wait in the "
             "webhooks' dead-letter queue",
         )
 
