@@ -24,14 +24,13 @@ from jsii import implements
 
 from infra import constants, nag
 from infra.config import ApiConfig, ApiContextError
-from infra.constructs.data import Data
+from infra.constructs.data import Data, has_indexes
 from infra.constructs.dispatcher import Dispatcher
 from infra.constructs.execution import Execution, log_retention, removal_policy
 from infra.constructs.schedules import Schedules
 from infra.constructs.webhooks import Webhooks
 from infra.functions import project_function
 from jobsched.adapters.aws.overrides import artifacts_prefix
-from jobsched.adapters.dynamodb.tables import TABLES
 
 API_HANDLER = "api.handler.handler"
 SEED_HANDLER = "functions.seed.handler"
@@ -93,11 +92,6 @@ ACCESS_LOG_FIELDS: Mapping[str, str] = {
     "error": "$context.error.message",
 }
 ACCESS_LOG_FORMAT = json.dumps(dict(ACCESS_LOG_FIELDS), separators=(",", ":"))
-
-
-def _has_indexes(entity: str) -> bool:
-    spec = next(spec for spec in TABLES if spec.entity == entity)
-    return bool(spec.global_indexes or spec.local_indexes)
 
 
 class Api(Construct):
@@ -229,7 +223,7 @@ class Api(Construct):
         for entity, actions in API_TABLE_ACTIONS.items():
             table_arn = self.data.tables[entity].table_arn
             resources = [table_arn]
-            if "dynamodb:Query" in actions and _has_indexes(entity):
+            if "dynamodb:Query" in actions and has_indexes(entity):
                 resources.append(f"{table_arn}/index/*")
                 nag.acknowledge(
                     role,

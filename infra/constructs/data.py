@@ -22,6 +22,12 @@ def _attribute(name: str | None) -> dynamodb.Attribute | None:
     return dynamodb.Attribute(name=name, type=_STRING) if name else None
 
 
+def has_indexes(entity: str) -> bool:
+    """Whether the entity's table has indexes of its own (a grant of Query then covers them)."""
+    spec = next(spec for spec in TABLES if spec.entity == entity)
+    return bool(spec.global_indexes or spec.local_indexes)
+
+
 class Data(Construct):
     """The tables, by entity name (`data.tables["jobs"]`), with their names as stack outputs."""
 

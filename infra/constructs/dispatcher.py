@@ -16,6 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
 from infra import constants, nag
+from infra.constructs.data import has_indexes
 from infra.constructs.dispatch_flow import DispatchFlow
 from infra.constructs.execution import (
     CONTAINER_NAME,
@@ -25,7 +26,6 @@ from infra.constructs.execution import (
     removal_policy,
 )
 from infra.functions import project_function
-from jobsched.adapters.dynamodb.tables import TABLES
 
 # The tables dispatch writes, and the one it only reads.
 DISPATCH_TABLES = ("jobs", "runs", "groups", "lock")
@@ -49,11 +49,6 @@ STEP_HANDLERS = {
     "FinishGroupJob": "functions.dispatch.finish_group_job",
 }
 SWEEPER_HANDLER = "functions.sweeper.handler"
-
-
-def _has_indexes(entity: str) -> bool:
-    spec = next(spec for spec in TABLES if spec.entity == entity)
-    return bool(spec.global_indexes or spec.local_indexes)
 
 
 class Dispatcher(Construct):
@@ -132,7 +127,7 @@ class Dispatcher(Construct):
         for entity in DISPATCH_TABLES:
             table_arn = self.tables[entity].table_arn
             resources.append(table_arn)
-            if _has_indexes(entity):
+            if has_indexes(entity):
                 resources.append(f"{table_arn}/index/*")
                 nag.acknowledge(
                     role,
