@@ -192,7 +192,11 @@ class Dispatcher(Construct):
         role = iam.Role(
             self,
             "SweepScheduleRole",
-            assumed_by=iam.ServicePrincipal("scheduler.amazonaws.com"),
+            # Only this account's schedules may use it (the confused-deputy guard).
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
+            ),
             description="jobsched: EventBridge Scheduler invokes the sweeper",
         )
         nag.acknowledge(

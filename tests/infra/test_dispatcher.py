@@ -231,6 +231,10 @@ def test_the_sweeper_runs_every_minute(synth: Synth) -> None:
     assert synth.resources("AWS::Lambda::Function")[sweeper]["Properties"]["Handler"] == (
         "functions.sweeper.handler"
     )
+    role = synth.resource("AWS::IAM::Role", "DispatcherSweepScheduleRole")
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
 
 
 def test_no_nat_gateway_and_public_subnets(synth: Synth) -> None:
