@@ -75,15 +75,19 @@ def local(
             "else a process), process, or docker."
         ),
     ] = "auto",
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Delete the saved state (<data dir>/state.json) first.")
+    ] = False,
 ) -> None:
     """Run the scheduler on this machine: AWS emulator, tables, default templates, the API, a
     dispatcher running jobs as local worker processes, and the sweeper.
 
-    Queue state lives in memory and ends with the process; run logs and outputs stay in the
-    data dir.
+    The state (jobs, queue, runs, schedules, keys, ...) is saved to <data dir>/state.json every
+    few seconds and at stop, and loaded at start; run logs and outputs stay in the data dir.
     """
     from jobsched.local import LocalConfig, LocalRuntime, LocalRuntimeError
     from jobsched.local_exec.executor import ExecutorError
+    from jobsched.local_exec.snapshot import SnapshotError
 
     if api_key is not None:
         _check_token(api_key)
@@ -98,6 +102,7 @@ def local(
         slots=slots,
         data_dir=data_dir,
         executor=executor,
+        reset=reset,
     )
     runtime = LocalRuntime(config)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -105,7 +110,7 @@ def local(
         runtime.start()
         _announce(runtime, api_key)
         runtime.serve()
-    except (LocalRuntimeError, ExecutorError) as exc:
+    except (LocalRuntimeError, ExecutorError, SnapshotError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         err_console.print("stopping")
@@ -146,7 +151,7 @@ def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
         markup=True,
     )
     if api_key is None:
-        console.print("[bold]Admin API key[/] (shown once; lost on exit):", markup=True)
+        console.print("[bold]Admin API key[/] (shown once):", markup=True)
         console.print(minted.secret, soft_wrap=True)  # never folded: it is copied whole
     else:
         console.print(f"[bold]API key[/]       {minted.record.key_id} installed", markup=True)

@@ -4,7 +4,8 @@ The same stores as in production talk to moto's server running in this process, 
 the CLI (`AWS_ENDPOINT_URL=... jobsched keys list`) and the workers all share one emulator. A
 local dispatcher loop runs the same claim/finish code as the state machine on AWS, and a local
 executor runs the container's worker as a subprocess, one log file per run. The emulator's
-state lives in memory and ends with the process; run logs and outputs stay in the data dir.
+tables are saved to `<data dir>/state.json` every few seconds and at stop, and loaded at start;
+run logs and outputs stay in the data dir beside it.
 """
 
 import logging
@@ -19,7 +20,7 @@ from jobsched.models import Scope
 from jobsched.ports import Stores
 from jobsched.seed import seed_default_templates
 from jobsched.settings import Settings, get_settings
-from jobsched.usecases.keys import MintedKey, mint_key
+from jobsched.usecases.keys import MintedKey, hash_secret, mint_key, parse_key_id
 
 if TYPE_CHECKING:
     import uvicorn
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from jobsched.local_exec.dispatcher_loop import LocalDispatcher
     from jobsched.local_exec.launcher import LocalLauncher
+    from jobsched.local_exec.snapshot import Snapshotter
     from jobsched.local_exec.ticker import LocalTicker
     from jobsched.webhooks.notify import ThreadNotifier
 
@@ -63,6 +65,7 @@ class LocalConfig:
     slots: int | None = None  # None: JOBSCHED_SLOTS (default 1)
     data_dir: str | None = None  # None: JOBSCHED_DATA_DIR (default .jobsched)
     executor: str = "auto"  # auto (docker when its engine answers), process, or docker
+    reset: bool = False  # delete the saved state before starting
 
     @property
     def endpoint_url(self) -> str:
@@ -129,6 +132,7 @@ class LocalRuntime:
         self._ticker: LocalTicker | None = None
         self._notifier: ThreadNotifier | None = None
         self._launcher: LocalLauncher | None = None
+        self._snapshotter: Snapshotter | None = None
 
     @property
     def stores(self) -> Stores:
@@ -145,12 +149,13 @@ class LocalRuntime:
         return Path(self.settings.data_dir) / RUNS_DIR
 
     def start(self) -> Stores:
-        """Start the emulator, create the tables, seed the default templates, and start the
-        dispatcher loop, its executor and the sweeper."""
+        """Start the emulator, create the tables, load the saved state, seed the default
+        templates, and start the snapshots, the dispatcher loop, its executor and the sweeper."""
         from jobsched.adapters.dynamodb import Dynamo, build_stores
         from jobsched.adapters.dynamodb.tables import create_tables
         from jobsched.local_exec.emulator import atomic_moto_server
         from jobsched.local_exec.executor import find_container_dir
+        from jobsched.local_exec.snapshot import STATE_FILE, Snapshotter, load_snapshot
 
         find_container_dir()  # fail before starting anything when there is no worker to run
         ensure_port_free(LOOPBACK, self.config.moto_port, "AWS emulator")
@@ -165,9 +170,21 @@ class LocalRuntime:
         self.settings = settings = local_settings(self.config)
         dynamo = Dynamo(settings)
         create_tables(dynamo)
+        state = Path(settings.data_dir) / STATE_FILE
+        if self.config.reset:
+            state.unlink(missing_ok=True)
+        if restored := load_snapshot(dynamo, state):
+            logger.info(
+                "loaded %d items from %s; units that were running when it was saved will be "
+                "found lost by the sweeper and retried as their template says",
+                restored,
+                state,
+            )
         stores = build_stores(settings, dynamo)
         seeded = seed_default_templates(stores)
         logger.info("seeded templates: %s", ", ".join(seeded) or "none")
+        self._snapshotter = Snapshotter(dynamo, state, settings.local_snapshot_seconds)
+        self._snapshotter.start()
         self._stores = self._start_dispatch(settings, stores)
         return self._stores
 
@@ -228,8 +245,19 @@ class LocalRuntime:
         return docker_usable()
 
     def install_key(self, token: str | None = None, name: str = "local-admin") -> MintedKey:
-        """An all-scopes key: the given token (`jsk_<id>_<secret>`) or a new random one."""
-        return mint_key(self.stores.keys, name, ALL_SCOPES, token=token)
+        """An all-scopes key: the given token (`jsk_<id>_<secret>`) or a new random one. The
+        given token's key may be there already, loaded from the saved state."""
+        key_id = parse_key_id(token) if token else None
+        kept = self.stores.keys.get(key_id) if key_id else None
+        if kept is None:
+            return mint_key(self.stores.keys, name, ALL_SCOPES, token=token)
+        assert token is not None
+        if kept.key_hash != hash_secret(token) or kept.revoked_at is not None:
+            raise LocalRuntimeError(
+                f"the saved state holds another or a revoked key with id {key_id}; choose "
+                "another id, or start afresh with --reset"
+            )
+        return MintedKey(kept, token)
 
     def serve(self) -> None:
         """Serve the API in the foreground until Ctrl-C or SIGTERM."""
@@ -244,7 +272,7 @@ class LocalRuntime:
 
     def stop(self) -> None:
         """Stop whatever started; safe to call twice or after a failed start. Workers are
-        stopped and their runs recorded before the emulator goes."""
+        stopped and their runs recorded, then the state saved, before the emulator goes."""
         if self._server is not None:
             self._server.should_exit = True
             self._server = None
@@ -260,6 +288,9 @@ class LocalRuntime:
         if self._notifier is not None:
             self._notifier.close(wait=True)
             self._notifier = None
+        if self._snapshotter is not None:
+            self._snapshotter.stop()  # the last save, with the workers' ends recorded
+            self._snapshotter = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None

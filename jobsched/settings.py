@@ -89,6 +89,8 @@ class Settings(BaseSettings):
 
     # The local runtime: where run logs and outputs are kept.
     data_dir: str = ".jobsched"
+    # How often the local runtime saves its tables to <data_dir>/state.json (and at stop).
+    local_snapshot_seconds: float = Field(default=5.0, gt=0)
     # Serve /docs and /openapi.json without a key (the local runtime turns this on).
     public_docs: bool = False
     log_level: str = "INFO"

@@ -1,0 +1,210 @@
+"""The local runtime's state across restarts: the emulator's tables saved to one JSON file.
+
+Every table of TABLES is scanned and written as DynamoDB JSON (the client's own item shape), so
+loading puts back exactly what the stores wrote, for the same adapters to read. A save is
+atomic (a temporary file in the same folder, fsync, rename): a crash mid-save leaves the last
+file whole. Tables are scanned one after the other, so a transaction landing between two scans
+could tear a save (a job claimed in one table, not yet in another): a save is written only when
+two passes in a row read the same items, and otherwise waits for the next period.
+"""
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jobsched.adapters.dynamodb.client import Dynamo, error_code
+from jobsched.adapters.dynamodb.tables import TABLES
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.json"  # in the data dir
+FORMAT = 1
+BATCH_SIZE = 25  # BatchWriteItem's limit
+WRITE_ATTEMPTS = 8  # of a batch's unprocessed items, with a growing pause between
+SCAN_PASSES = 4  # to read two equal passes in a row while the system works
+STOP_SAVE_ATTEMPTS = 3
+
+Item = dict[str, Any]
+Tables = dict[str, list[Item]]
+
+
+class SnapshotError(Exception):
+    """The saved state cannot be read or written; the message names the file."""
+
+
+class SnapshotBusyError(SnapshotError):
+    """The tables kept changing while they were read: no consistent save this time."""
+
+
+def scan_tables(dynamo: Dynamo, passes: int = SCAN_PASSES) -> Tables:
+    """Every table's items, read until two passes in a row agree (see the module's doc)."""
+    previous = _scan_all(dynamo)
+    for _ in range(passes - 1):
+        current = _scan_all(dynamo)
+        if current == previous:
+            return current
+        previous = current
+    raise SnapshotBusyError(f"the tables changed during each of {passes} reads")
+
+
+def _scan_all(dynamo: Dynamo) -> Tables:
+    return {spec.entity: _scan(dynamo, dynamo.table(spec.entity)) for spec in TABLES}
+
+
+def _scan(dynamo: Dynamo, table: str) -> list[Item]:
+    items: list[Item] = []
+    request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+    while True:
+        page = dynamo.client.scan(**request)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def write_snapshot(tables: Tables, path: Path) -> int:
+    """Write the items atomically; returns how many."""
+    document = {"format": FORMAT, "saved_at": datetime.now(UTC).isoformat(), "tables": tables}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed and renamed below
+        "w", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+    )
+    try:
+        with handle:
+            json.dump(document, handle, separators=(",", ":"))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return sum(len(items) for items in tables.values())
+
+
+def save_snapshot(dynamo: Dynamo, path: Path) -> int:
+    """Save every table to `path`; returns the item count."""
+    return write_snapshot(scan_tables(dynamo), path)
+
+
+def read_snapshot(path: Path) -> Tables | None:
+    """The saved tables, None when there is no file, or SnapshotError saying how to start
+    afresh."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _unreadable(path, exc.strerror or str(exc)) from exc
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise _unreadable(path, f"not JSON ({exc})") from exc
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        found = document.get("format") if isinstance(document, dict) else None
+        raise _unreadable(path, f"format {found!r}, expected {FORMAT}")
+    tables = document.get("tables")
+    if not isinstance(tables, dict) or not all(
+        isinstance(items, list) and all(isinstance(item, dict) for item in items)
+        for items in tables.values()
+    ):
+        raise _unreadable(path, '"tables" is not a map of item lists')
+    known = {spec.entity for spec in TABLES}
+    if unknown := sorted(set(tables) - known):
+        raise _unreadable(path, f"unknown tables {', '.join(unknown)}")
+    return tables
+
+
+def _unreadable(path: Path, reason: str) -> SnapshotError:
+    return SnapshotError(
+        f"cannot load the saved local state {path}: {reason}. Move the file away, or start "
+        "afresh with `jobsched local --reset` (which deletes it)."
+    )
+
+
+def load_snapshot(dynamo: Dynamo, path: Path) -> int:
+    """Put the saved items back into the (fresh, empty) tables; returns how many (0 when
+    there is no file)."""
+    tables = read_snapshot(path)
+    if tables is None:
+        return 0
+    for entity, items in tables.items():
+        table = dynamo.table(entity)
+        for start in range(0, len(items), BATCH_SIZE):
+            try:
+                _write_batch(dynamo, table, items[start : start + BATCH_SIZE])
+            except Exception as exc:
+                if not error_code(exc):  # not the emulator refusing an item: a bug
+                    raise
+                raise _unreadable(path, f"{entity}: {exc}") from exc
+    return sum(len(items) for items in tables.values())
+
+
+def _write_batch(dynamo: Dynamo, table: str, items: list[Item]) -> None:
+    requests: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in items]}
+    for attempt in range(WRITE_ATTEMPTS):
+        response = dynamo.client.batch_write_item(RequestItems=requests)
+        requests = response.get("UnprocessedItems") or {}
+        if not requests:
+            return
+        time.sleep(0.05 * 2**attempt)
+    raise SnapshotError(f"{table}: items still unprocessed after {WRITE_ATTEMPTS} attempts")
+
+
+class Snapshotter:
+    """Saves the tables every `every_seconds` from a thread, and once more at stop. A period
+    whose tables equal the last save's writes nothing."""
+
+    def __init__(self, dynamo: Dynamo, path: Path, every_seconds: float) -> None:
+        self.dynamo = dynamo
+        self.path = path
+        self.every_seconds = every_seconds
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._saved: Tables | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="snapshotter", daemon=True)
+        self._thread.start()
+
+    def save(self, passes: int = SCAN_PASSES) -> int:
+        """Save now unless nothing changed since the last save; returns the item count."""
+        tables = scan_tables(self.dynamo, passes)
+        if tables != self._saved:
+            write_snapshot(tables, self.path)
+            self._saved = tables
+        return sum(len(items) for items in tables.values())
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.every_seconds):
+            try:
+                self.save()
+            except SnapshotBusyError:
+                logger.debug("state not saved: the tables kept changing; next time")
+            except Exception:
+                logger.exception("could not save the local state to %s", self.path)
+
+    def stop(self) -> int | None:
+        """Stop the thread and save one last time (the caller has stopped the writers);
+        returns the item count, or None when the save failed (logged)."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        for _ in range(STOP_SAVE_ATTEMPTS):
+            try:
+                count = self.save()
+            except SnapshotBusyError:
+                continue
+            except Exception:
+                logger.exception("could not save the local state to %s", self.path)
+                return None
+            logger.info("saved the local state (%d items) to %s", count, self.path)
+            return count
+        logger.error("could not save the local state to %s: the tables kept changing", self.path)
+        return None
