@@ -29,6 +29,11 @@ BATCH_SIZE = 25  # BatchWriteItem's limit
 WRITE_ATTEMPTS = 8  # of a batch's unprocessed items, with a growing pause between
 SCAN_PASSES = 4  # to read two equal passes in a row while the system works
 STOP_SAVE_ATTEMPTS = 3
+# What changes a table. The runtime's own writes all go through one client; a worker's
+# heartbeats (its own client) are not counted: a lease saved a period late is harmless.
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
+)
 
 Item = dict[str, Any]
 Tables = dict[str, list[Item]]
@@ -158,7 +163,8 @@ def _write_batch(dynamo: Dynamo, table: str, items: list[Item]) -> None:
 
 class Snapshotter:
     """Saves the tables every `every_seconds` from a thread, and once more at stop. A period
-    whose tables equal the last save's writes nothing."""
+    in which the runtime wrote nothing reads nothing (an idle runtime stays quiet); one whose
+    tables equal the last save's writes no file."""
 
     def __init__(self, dynamo: Dynamo, path: Path, every_seconds: float) -> None:
         self.dynamo = dynamo
@@ -167,6 +173,13 @@ class Snapshotter:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._saved: Tables | None = None
+        self.writes = 0  # the runtime's write calls so far
+        self._saved_after = -1  # `writes` when the last save read the tables
+        dynamo.client.meta.events.register("before-call.dynamodb", self._count_write)
+
+    def _count_write(self, model: Any, **kwargs: Any) -> None:
+        if model.name in WRITE_OPERATIONS:
+            self.writes += 1
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="snapshotter", daemon=True)
@@ -182,8 +195,12 @@ class Snapshotter:
 
     def _run(self) -> None:
         while not self._stopping.wait(self.every_seconds):
+            writes = self.writes
+            if writes == self._saved_after:
+                continue  # nothing written since the last save
             try:
                 self.save()
+                self._saved_after = writes
             except SnapshotBusyError:
                 logger.debug("state not saved: the tables kept changing; next time")
             except Exception:

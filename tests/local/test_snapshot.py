@@ -6,6 +6,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -165,6 +166,33 @@ def test_the_snapshotter_saves_every_period_and_at_stop(
     snapshotter.stop()
 
     assert last.job_id in path.read_text()
+
+
+def test_an_idle_period_reads_nothing(
+    base_stores: Stores, local_dynamo: Dynamo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scans: list[int] = []
+    real_scan = snapshot.scan_tables
+
+    def counted(dynamo: Dynamo, passes: int = snapshot.SCAN_PASSES) -> Any:
+        scans.append(1)
+        return real_scan(dynamo, passes)
+
+    monkeypatch.setattr(snapshot, "scan_tables", counted)
+    path = tmp_path / "state.json"
+    snapshotter = Snapshotter(local_dynamo, path, every_seconds=0.05)
+    snapshotter.start()
+    wait_until(lambda: path.exists(), what="the first save")
+    settled = len(scans)
+    time.sleep(0.5)  # ten idle periods
+    idle = len(scans) - settled
+
+    job = echo(base_stores, message="a write wakes it")
+    wait_until(lambda: job.job_id in path.read_text(), what="a save after a write")
+    snapshotter.stop()
+
+    assert idle == 0
+    assert snapshotter.writes >= 1
 
 
 def test_snapshot_size_and_time(
