@@ -125,15 +125,23 @@ def _claim(
         created_at=run.started_at,
         updated_at=run.started_at,
     )
+    lease_until = time.time() + config.startup_lease_seconds
+    return outside_claim(job, run, item.template, lease_until)
+
+
+def outside_claim(
+    job: Job, run: JobRun, template: JobTemplate | None = None, lease_until: float = 0.0
+) -> Claim:
+    """The claim of a job running outside the queue: its run is the unit; it holds no slot."""
     return Claim(
         slot=OUTSIDE_QUEUE,
         kind=UnitKind.JOB,
         unit_id=run.run_id,
         holder=run.run_id,
-        lease_until=time.time() + config.startup_lease_seconds,
+        lease_until=lease_until,
         job=job,
         run=run,
-        template=item.template,
+        template=template,
     )
 
 

@@ -8,18 +8,17 @@ when their worker has reported, when their heartbeat lapsed, or when they outliv
 template's timeout.
 """
 
-import json
 import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from jobsched.dispatch.dispatcher import DispatchConfig, end_running_job
-from jobsched.dispatch.immediate import finish_outside_queue
+from jobsched.dispatch.immediate import finish_outside_queue, outside_claim
 from jobsched.dispatch.steps import StepFailedError
-from jobsched.dispatch.units import OUTSIDE_QUEUE, Claim, Outcome
+from jobsched.dispatch.units import Outcome
 from jobsched.errors import NotFoundError
-from jobsched.models import Job, JobRun, JobStatus, RunStatus, UnitKind
+from jobsched.models import Job, JobRun, JobStatus, RunStatus
 from jobsched.ports import JobFilter, Stores
 
 logger = logging.getLogger(__name__)
@@ -48,14 +47,19 @@ class MonitorReport:
     probed: bool = True  # False: nothing could say what really runs; nothing was changed
 
 
-def running_jobs(stores: Stores, job_id: str | None = None) -> Iterator[tuple[Job, JobRun]]:
-    """Each running job with its started run."""
+def running_jobs(
+    stores: Stores, job_id: str | None = None, outside_queue_only: bool = False
+) -> Iterator[tuple[Job, JobRun]]:
+    """Each running job (or the one) with its started run; a run is read only for the jobs
+    asked for (the sweeper's pass reads none of the queue's)."""
     if job_id is not None:
         jobs: Iterator[Job] = iter([stores.jobs.get(job_id)])
     else:
         jobs = _all_running(stores)
     for job in jobs:
         if job.status != JobStatus.RUNNING or job.last_run_id is None:
+            continue
+        if outside_queue_only and not job.outside_queue:
             continue
         try:
             run = stores.runs.get(job.last_run_id)
@@ -73,14 +77,6 @@ def _all_running(stores: Stores) -> Iterator[Job]:
         cursor = page.next_cursor
         if cursor is None:
             return
-
-
-def reported_outcome(run: JobRun) -> Outcome | None:
-    """What the worker itself recorded at exit, if it did."""
-    if run.worker_exit_code is None:
-        return None
-    artifacts = json.loads(run.worker_artifacts) if run.worker_artifacts else []
-    return Outcome(exit_code=run.worker_exit_code, artifacts=list(artifacts))
 
 
 def monitor(
@@ -109,7 +105,7 @@ def monitor(
 
 
 def _end_lost(stores: Stores, job: Job, run: JobRun) -> RunChange | None:
-    reported = reported_outcome(run)
+    reported = Outcome.reported(run)
     outcome = reported or Outcome(exit_code=None, error="lost: no task or process runs it")
     reason = (
         f"its worker had exited with code {run.worker_exit_code}; the end was not recorded"
@@ -125,7 +121,7 @@ def _end_lost(stores: Stores, job: Job, run: JobRun) -> RunChange | None:
 
 def _end(stores: Stores, job: Job, run: JobRun, outcome: Outcome) -> bool:
     if job.outside_queue:
-        return finish_outside_queue(stores, _claim(job, run), outcome)
+        return finish_outside_queue(stores, outside_claim(job, run), outcome)
     try:
         end_running_job(stores, job, outcome, started_at=run.started_at)
     except StepFailedError:
@@ -133,31 +129,17 @@ def _end(stores: Stores, job: Job, run: JobRun, outcome: Outcome) -> bool:
     return True
 
 
-def _claim(job: Job, run: JobRun) -> Claim:
-    return Claim(
-        slot=OUTSIDE_QUEUE,
-        kind=UnitKind.JOB,
-        unit_id=run.run_id,
-        holder=run.run_id,
-        lease_until=0.0,
-        job=job,
-        run=run,
-    )
-
-
 def sweep_outside_queue(stores: Stores, config: DispatchConfig, now: float) -> list[str]:
     """End the runs outside the queue whose worker reported, went silent, or outlived its
     template's timeout. Returns the run ids ended."""
     ended = []
-    for job, run in running_jobs(stores):
-        if not job.outside_queue:
-            continue
+    for job, run in running_jobs(stores, outside_queue_only=True):
         outcome = _sweep_outcome(stores, job, run, config, now)
         if outcome is None:
             continue
         if outcome.error is not None and outcome.exit_code is None:
             stores.tasks.stop(run.run_id, outcome.error)
-        if finish_outside_queue(stores, _claim(job, run), outcome):
+        if finish_outside_queue(stores, outside_claim(job, run), outcome):
             ended.append(run.run_id)
     return ended
 
@@ -165,7 +147,7 @@ def sweep_outside_queue(stores: Stores, config: DispatchConfig, now: float) -> l
 def _sweep_outcome(
     stores: Stores, job: Job, run: JobRun, config: DispatchConfig, now: float
 ) -> Outcome | None:
-    reported = reported_outcome(run)
+    reported = Outcome.reported(run)
     if reported is not None:
         return reported
     started = run.started_at.timestamp()

@@ -7,7 +7,6 @@ it lingers, the slot is freed, and the dispatcher is kicked when work waits. Job
 outside the queue hold no slot: their runs are checked one by one (jobsched.dispatch.reconcile).
 """
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -93,10 +92,7 @@ def _claim_of(dispatcher: Dispatcher, slot: SlotLease) -> Claim | None:
 def _outcome_of(claim: Claim) -> Outcome:
     """What the worker reported, if it did before the dispatcher was lost; else "lost"."""
     unit = claim.run or claim.reservation
-    if unit is None or unit.worker_exit_code is None:
-        return Outcome.lost()
-    artifacts = json.loads(unit.worker_artifacts) if unit.worker_artifacts else []
-    return Outcome(exit_code=unit.worker_exit_code, artifacts=list(artifacts))
+    return (Outcome.reported(unit) if unit else None) or Outcome.lost()
 
 
 def _recover_group_jobs(dispatcher: Dispatcher, group_claim: Claim) -> None:

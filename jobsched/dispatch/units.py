@@ -1,5 +1,6 @@
 """What a claim hands to an executor, and what an executor hands back."""
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +47,15 @@ class Outcome:
     @property
     def succeeded(self) -> bool:
         return self.exit_code == 0 and self.error is None
+
+    @classmethod
+    def reported(cls, unit: JobRun | Reservation) -> "Outcome | None":
+        """What the unit's worker itself recorded at exit, if it did (a lost dispatcher's run
+        is reconciled from it)."""
+        if unit.worker_exit_code is None:
+            return None
+        artifacts = json.loads(unit.worker_artifacts) if unit.worker_artifacts else []
+        return cls(exit_code=unit.worker_exit_code, artifacts=list(artifacts))
 
     @classmethod
     def lost(cls) -> "Outcome":
