@@ -10,11 +10,11 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.moto_api import state_manager
 
 from jobsched.adapters.aws import CloudWatchLogReader, EcsTaskStopper, StepFunctionsKicker
 from jobsched.adapters.aws.ecs import EcsTask, TaskFailure, task_outcome
 from jobsched.settings import Settings
+from tests.aws.ecs_world import default_network, tasks_kept_running, worker_cluster
 
 REGION = "us-east-1"
 PASS_MACHINE = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}})
@@ -79,25 +79,9 @@ def test_without_a_state_machine_a_kick_does_nothing(caplog: pytest.LogCaptureFi
 # --- the task stopper -------------------------------------------------------------------------
 
 
-def _cluster() -> tuple[Any, str, str]:
-    ecs = boto3.client("ecs", region_name=REGION)
-    cluster = ecs.create_cluster(clusterName="jobsched")["cluster"]["clusterArn"]
-    task_definition = ecs.register_task_definition(
-        family="worker",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "worker", "image": "worker", "memory": 512}],
-    )["taskDefinition"]["taskDefinitionArn"]
-    return ecs, cluster, task_definition
-
-
 def _run(ecs: Any, cluster: str, task_definition: str, unit_id: str) -> str:
     """A task as the state machine starts it: startedBy is Step Functions', not ours."""
-    ec2 = boto3.client("ec2", region_name=REGION)
-    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-    group = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["GroupId"]
+    subnet, group = default_network()
     environment = [{"name": "JOBSCHED_UNIT_ID", "value": unit_id}]
     task = ecs.run_task(
         cluster=cluster,
@@ -121,14 +105,12 @@ def _stopped_reasons(ecs: Any, cluster: str, arns: list[str]) -> list[str | None
 
 @pytest.fixture
 def long_tasks() -> Iterator[None]:
-    """moto moves a task one state on per DescribeTasks; keep these running."""
-    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 1000})
-    yield
-    state_manager.unset_transition("ecs::task")
+    with tasks_kept_running():
+        yield
 
 
 def test_the_stopper_finds_a_units_task_by_its_overrides(aws: None, long_tasks: None) -> None:
-    ecs, cluster, task_definition = _cluster()
+    ecs, cluster, task_definition = worker_cluster()
     mine = _run(ecs, cluster, task_definition, "run_a")
     other = _run(ecs, cluster, task_definition, "run_b")
     stopper = EcsTaskStopper(Settings(cluster=cluster))

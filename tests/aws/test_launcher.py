@@ -5,7 +5,6 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.moto_api import state_manager
 
 from jobsched.adapters.aws import EcsTaskStopper
 from jobsched.adapters.aws.launcher import STARTED_BY, EcsLauncher
@@ -15,35 +14,22 @@ from jobsched.models import JobStatus, RunStatus
 from jobsched.ports import Stores
 from jobsched.seed import seed_default_templates
 from jobsched.settings import Settings
-
-REGION = "us-east-1"
+from tests.aws.ecs_world import REGION, default_network, tasks_kept_running, worker_cluster
 
 
 @pytest.fixture
 def ecs_settings(stores: Stores) -> Iterator[Settings]:
-    ecs = boto3.client("ecs", region_name=REGION)
-    ec2 = boto3.client("ec2", region_name=REGION)
-    cluster = ecs.create_cluster(clusterName="jobsched")["cluster"]["clusterArn"]
-    task_definition = ecs.register_task_definition(
-        family="worker",
-        requiresCompatibilities=["FARGATE"],
-        networkMode="awsvpc",
-        cpu="256",
-        memory="512",
-        containerDefinitions=[{"name": "worker", "image": "worker", "memory": 512}],
-    )["taskDefinition"]["taskDefinitionArn"]
-    subnet = ec2.describe_subnets()["Subnets"][0]["SubnetId"]
-    group = ec2.describe_security_groups(GroupNames=["default"])["SecurityGroups"][0]["GroupId"]
+    _, cluster, task_definition = worker_cluster()
+    subnet, group = default_network()
     seed_default_templates(stores)
-    state_manager.set_transition("ecs::task", {"progression": "manual", "times": 1000})
-    yield Settings(
-        table_prefix="test",
-        cluster=cluster,
-        task_definition=task_definition,
-        subnets=[subnet],
-        security_groups=[group],
-    )
-    state_manager.unset_transition("ecs::task")
+    with tasks_kept_running():
+        yield Settings(
+            table_prefix="test",
+            cluster=cluster,
+            task_definition=task_definition,
+            subnets=[subnet],
+            security_groups=[group],
+        )
 
 
 def test_a_job_outside_the_queue_runs_as_its_own_fargate_task(
