@@ -103,14 +103,17 @@ def trigger(
     stores: Stores, template_id: str, params: dict[str, Any], priority: int = LEGACY_PRIORITY
 ) -> JobView:
     """A legacy trigger: one job of the template with the body's keys as its params."""
+    job, _ = enqueue(stores, _job_request(template_id, params, priority))
+    return view_job(stores, job)
+
+
+def _job_request(template_id: str, params: dict[str, Any], priority: int) -> JobCreate:
     try:
-        request = JobCreate(
+        return JobCreate(
             template_id=template_id, params=params, priority=display_priority(priority)
         )
     except ValidationError as exc:  # the edge checks shapes first; this keeps a 422 a 422
         raise _invalid(exc, "") from exc
-    job, _ = enqueue(stores, request)
-    return view_job(stores, job)
 
 
 def trigger_now(
@@ -122,17 +125,11 @@ def trigger_now(
 ) -> JobView:
     """The legacy immediate trigger (USE_SCHEDULER=false): the job starts at once, outside the
     queue, as the old system's subprocess did."""
-    template = template_for_new_jobs(stores, template_id, fresh=True)
-    item = NowJob(template, merge_params(template, _checked(params)))
+    request = _job_request(template_id, params, priority)
+    template = template_for_new_jobs(stores, request.template_id, fresh=True)
+    item = NowJob(template, merge_params(template, request.params))
     jobs, _ = start_now(stores, [item], priority, config=config)
     return view_job(stores, stores.jobs.get(jobs[0].job_id))
-
-
-def _checked(params: dict[str, Any]) -> dict[str, Any]:
-    try:
-        return JobCreate(template_id="-", params=params).params
-    except ValidationError as exc:
-        raise _invalid(exc, "") from exc
 
 
 @dataclass(frozen=True)
