@@ -62,14 +62,15 @@ def get_settings() -> "Settings":
     return settings()
 
 
-def _answer(stores: Stores, response: Response, reservation: Reservation) -> DirectOut:
+def _answer(
+    stores: Stores, response: Response, reservation: Reservation, retry_after: int
+) -> DirectOut:
     out = DirectOut(reservation_id=reservation.reservation_id, status=reservation.status)
     if not ended(reservation):
-        settings = get_settings()
         location = POLL_PREFIX + reservation.reservation_id
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Location"] = location
-        response.headers["Retry-After"] = str(settings.direct_retry_after_seconds)
+        response.headers["Retry-After"] = str(retry_after)
         out.location = location
         return out
     result = reservation.result or {}
@@ -97,7 +98,7 @@ def _direct(
         response.headers["Preference-Applied"] = f"wait={wait:g}"
     reservation = run_direct(stores, template_id, params, wait)
     try:
-        return _answer(stores, response, reservation)
+        return _answer(stores, response, reservation, settings.direct_retry_after_seconds)
     except NotFoundError as exc:  # an indexed item vanished since: the poll still has the ids
         raise NotFoundError(f"reservation {reservation.reservation_id}: {exc}") from exc
 
