@@ -19,6 +19,7 @@ run: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=container $(BIN)/lint-imports --no-cache
 
 typecheck: setup
 	$(BIN)/mypy

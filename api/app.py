@@ -34,24 +34,11 @@ Every route but `/health` needs `Authorization: Bearer <API key>`. Errors are
 
 @cache
 def _default_stores() -> Stores:
-    """On AWS (a state machine is configured) enqueues kick it, cancels stop ECS tasks and logs
-    come from CloudWatch; without one the API only queues. Schedules are written to
-    EventBridge Scheduler where a fire target is configured (JOBSCHED_SCHEDULE_TARGET_ARN)."""
+    """Built once per process by the AWS composition root (jobsched/adapters/aws/wiring.py)."""
+    from jobsched.adapters.aws.wiring import api_stores
     from jobsched.settings import get_settings
 
-    settings = get_settings()
-    if settings.state_machine_arn:
-        from jobsched.adapters.aws import aws_stores
-
-        return aws_stores(settings)
-    from jobsched.adapters.dynamodb import build_stores
-
-    stores = build_stores(settings)
-    if settings.schedule_target_arn:
-        from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync
-
-        stores = stores.with_schedule_sync(EventBridgeScheduleSync(settings))
-    return stores
+    return api_stores(get_settings())
 
 
 def scheduler_router() -> APIRouter:

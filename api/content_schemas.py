@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched.constants import MAX_DEDUP_CARDS
 from jobsched.content.matching import Match
-from jobsched.content.models import (
+from jobsched.content.story_templates import StoryTemplate
+from jobsched.content.usecases import DedupOutcome, Matching
+from jobsched.models.content import (
     CARD_ID_PATTERN,
     ResearchCard,
     SourceKind,
@@ -16,8 +18,6 @@ from jobsched.content.models import (
     StoredStory,
     Story,
 )
-from jobsched.content.story_templates import StoryTemplate
-from jobsched.content.usecases import DedupOutcome, Matching
 
 HIDDEN = {"sketch"}
 

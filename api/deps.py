@@ -3,13 +3,13 @@
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_PAGE_SIZE
+from jobsched.jobs.keys import authenticate, require_scope
 from jobsched.models import ApiKey, Scope
 from jobsched.ports import Stores
-from jobsched.usecases.keys import authenticate, require_scope
 
 bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <API key>")
 
@@ -53,3 +53,14 @@ Cursor = Annotated[
 IdFilter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)]
 PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
+
+# `Idempotency-Key` of the creates (jobs, and a schedule's trigger).
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="the same key returns the same job (kept for 24 hours)",
+    ),
+]

@@ -12,8 +12,8 @@ from fastapi.security import HTTPAuthorizationCredentials
 
 from api.deps import StoresDep, bearer
 from jobsched.errors import NotFoundError
+from jobsched.jobs.keys import authenticate, require_scope
 from jobsched.models import Scope
-from jobsched.usecases.keys import authenticate, require_scope
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,11 +1,12 @@
 """Response shapes (spec: "Job Status Response Evolution", proposed). Requests reuse the core's
-command models (jobsched.usecases.*), which already hold the field rules."""
+command models (jobsched.jobs.*), which already hold the field rules."""
 
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
+from jobsched.jobs.jobs import JobView
 from jobsched.models import (
     FireOutcome,
     GroupMode,
@@ -25,7 +26,6 @@ from jobsched.models import (
 from jobsched.priority import display_priority
 from jobsched.schedules.expressions import FireTime
 from jobsched.schedules.usecases import ScheduleView
-from jobsched.usecases.jobs import JobView
 
 T = TypeVar("T")
 

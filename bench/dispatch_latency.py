@@ -22,7 +22,7 @@ from bench.harness import (
     rig,
     wait_idle,
 )
-from jobsched.usecases.jobs import JobCreate, enqueue
+from jobsched.jobs.jobs import JobCreate, enqueue
 
 SAMPLES = 50
 WARMUP = 3  # the first claims pay for connections and lazy imports

@@ -21,11 +21,11 @@ from unittest import mock
 
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.adapters.dynamodb.tables import create_tables
-from jobsched.dispatch.units import Claim, Outcome
-from jobsched.local_exec.dispatcher_loop import LocalDispatcher, LoopConfig
 from jobsched.models import JobTemplate
+from jobsched.models.units import Claim, Outcome
 from jobsched.ports import Stores
 from jobsched.settings import Settings
+from local.exec.dispatcher_loop import LocalDispatcher, LoopConfig
 
 LOOPBACK = "127.0.0.1"
 # The echo workload doing nothing: no sleep, no output file. The seeded echo template's schema
@@ -60,7 +60,7 @@ def fake_aws_env() -> Iterator[None]:
 @contextmanager
 def moto_server() -> Iterator[str]:
     """The local runtime's emulator on a free port; yields its URL."""
-    from jobsched.local_exec.emulator import atomic_moto_server
+    from local.emulator import atomic_moto_server
 
     port = free_port()
     server = atomic_moto_server(LOOPBACK, port)

@@ -19,12 +19,12 @@ from bench.harness import NOOP, InstantExecutor, Loop, Rig, dispatcher_loop, rig
 from jobsched.adapters.dynamodb.metering import CallMeter, MeteredCall
 from jobsched.dispatch.dispatcher import Dispatcher
 from jobsched.dispatch.sweeper import sweep
-from jobsched.usecases.jobs import JobCreate, enqueue
+from jobsched.jobs.jobs import JobCreate, enqueue
 
 BACKLOG = 100
 GOAL = 3
 IDLE_SECONDS = 3.0
-LOCAL_SWEEP_SECONDS = 10.0  # jobsched local's period (jobsched/local.py, LOCAL_TIMINGS)
+LOCAL_SWEEP_SECONDS = 10.0  # jobsched local's period (local/runtime.py, LOCAL_TIMINGS)
 # Quoted from issue 3 (each measured on the issue author's machine), not measured here.
 PEERS = (("Celery on Redis", 4.2), ("arq", 9.0), ("RQ", 20.0))
 

@@ -24,11 +24,11 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.harness import NOOP, WAIT_SECONDS, fake_aws_env, fmt_ms, free_port, percentile
-from jobsched.local import LocalConfig, LocalRuntime
+from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import Job, JobRun, JobStatus, RunStatus
 from jobsched.ports import Stores
 from jobsched.settings import get_settings
-from jobsched.usecases.jobs import JobCreate, enqueue
+from local.runtime import LocalConfig, LocalRuntime
 
 SLOT_COUNTS = (1, 4)
 BURST = 40

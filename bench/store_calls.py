@@ -17,13 +17,13 @@ from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.adapters.dynamodb.bulk import put_queued_jobs, queued_jobs
 from jobsched.adapters.dynamodb.metering import CallMeter
 from jobsched.adapters.dynamodb.tables import create_tables
+from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
+from jobsched.jobs.queue import MoveRequest, move_job, set_priority
 from jobsched.models import JobTemplate
 from jobsched.ports import Stores
 from jobsched.priority import DEFAULT_PRIORITY
 from jobsched.ranks import band_of
 from jobsched.settings import Settings
-from jobsched.usecases.jobs import JobCreate, cancel_job, enqueue
-from jobsched.usecases.queue import MoveRequest, move_job, set_priority
 
 LENGTHS = (10, 1_000, 10_000)
 TEMPLATE = "bench"

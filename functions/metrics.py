@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from jobsched.metrics import NAMESPACE
+from jobsched.ports.metrics import NAMESPACE
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Metrics

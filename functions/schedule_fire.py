@@ -18,13 +18,11 @@ if TYPE_CHECKING:
 
 @cache
 def stores() -> "Stores":
-    """Built once per container: kicks reach the dispatcher state machine, and a leftover
-    EventBridge schedule (one without a record) can be deleted, which needs only the group."""
-    from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync
-    from jobsched.adapters.aws.wiring import aws_stores
+    """Built once per container by the AWS composition root: kicks reach the dispatcher state
+    machine, and a leftover EventBridge schedule (one without a record) can be deleted."""
+    from jobsched.adapters.aws.wiring import schedule_stores
 
-    settings = get_settings()
-    return aws_stores(settings).with_schedule_sync(EventBridgeScheduleSync(settings))
+    return schedule_stores(get_settings())
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

@@ -13,12 +13,10 @@ if TYPE_CHECKING:
 
 @cache
 def stores() -> "Stores":
-    """Built once per container, as functions/schedule_fire.py builds them."""
-    from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync
-    from jobsched.adapters.aws.wiring import aws_stores
+    """Built once per container by the AWS composition root, as for the schedule fire."""
+    from jobsched.adapters.aws.wiring import schedule_stores
 
-    settings = get_settings()
-    return aws_stores(settings).with_schedule_sync(EventBridgeScheduleSync(settings))
+    return schedule_stores(get_settings())
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

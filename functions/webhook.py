@@ -1,5 +1,5 @@
 """Lambda entry point of the group webhook: the dispatch Lambdas invoke it asynchronously with
-`{"group_id": ...}` for every group they end (jobsched.webhooks.notify.LambdaNotifier), and it
+`{"group_id": ...}` for every group they end (jobsched.adapters.aws.notifier.LambdaNotifier), and it
 sends that group's `group.finished`, at most once (jobsched.webhooks.notify.send_group_webhook).
 
 A delivery that failed after the sender's own retries is returned, not raised: Lambda would
@@ -31,7 +31,7 @@ class WebhookEvent(BaseModel):
 @cache
 def settings() -> Settings:
     """Read once per container, with the signing key from Secrets Manager (never logged)."""
-    from jobsched.webhooks.notify import with_webhook_secret
+    from jobsched.adapters.aws.notifier import with_webhook_secret
 
     return with_webhook_secret(get_settings())
 
@@ -39,9 +39,9 @@ def settings() -> Settings:
 @cache
 def stores() -> "Stores":
     """Only the DynamoDB stores: the function reads the group and claims its notification."""
-    from jobsched.adapters.dynamodb import build_stores
+    from jobsched.adapters.aws.wiring import table_stores
 
-    return build_stores(settings())
+    return table_stores(settings())
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

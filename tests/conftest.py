@@ -46,9 +46,9 @@ def stores(settings: Settings, dynamo: Dynamo) -> Stores:
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from jobsched.jobs.keys import mint_key  # noqa: E402
+from jobsched.jobs.templates import TemplateCreate, create_template  # noqa: E402
 from jobsched.models import Scope  # noqa: E402
-from jobsched.usecases.keys import mint_key  # noqa: E402
-from jobsched.usecases.templates import TemplateCreate, create_template  # noqa: E402
 
 ECHO_SCHEMA = {
     "type": "object",

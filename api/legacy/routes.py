@@ -1,4 +1,4 @@
-"""The legacy /jobs routes, each a thin call into jobsched.usecases.legacy."""
+"""The legacy /jobs routes, each a thin call into jobsched.jobs.legacy."""
 
 import logging
 
@@ -23,8 +23,8 @@ from api.legacy.schemas import (
 from jobsched.content.usecases import dedup_check
 from jobsched.dispatch.reconcile import monitor
 from jobsched.errors import ConflictError
-from jobsched.usecases import legacy as use
-from jobsched.usecases.jobs import cancel_job, get_job, view_job
+from jobsched.jobs import legacy as use
+from jobsched.jobs.jobs import cancel_job, get_job, view_job
 
 logger = logging.getLogger("jobsched.legacy")
 

@@ -13,10 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
 from jobsched.constants import MAX_GROUP_JOBS
 from jobsched.dispatch.reconcile import MonitorReport
 from jobsched.errors import ValidationFailedError
+from jobsched.jobs.jobs import JobView
+from jobsched.jobs.legacy import GROUP_STATUS, BatchView, LegacyStatus, legacy_status
 from jobsched.params import JsonObject
 from jobsched.priority import PriorityInput, display_priority
-from jobsched.usecases.jobs import JobView
-from jobsched.usecases.legacy import GROUP_STATUS, BatchView, LegacyStatus, legacy_status
 
 
 @cache

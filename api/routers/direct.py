@@ -12,8 +12,8 @@ from api import problems
 from api.content_schemas import CardOut, StoryOut
 from api.deps import CanWrite, StoresDep
 from jobsched.content.usecases import get_card, get_story
-from jobsched.dispatch.direct import ended, preferred_wait, run_direct
 from jobsched.errors import NotFoundError
+from jobsched.jobs.direct import ended, preferred_wait, run_direct
 from jobsched.models import Reservation, ReservationStatus
 from jobsched.params import JsonObject
 from jobsched.ports import Stores

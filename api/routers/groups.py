@@ -4,8 +4,8 @@ from fastapi import APIRouter, status
 
 from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
 from api.schemas import GroupOut, JobOut, PageOut
-from jobsched.usecases import groups as use
-from jobsched.usecases.jobs import view_job
+from jobsched.jobs import groups as use
+from jobsched.jobs.jobs import view_job
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 

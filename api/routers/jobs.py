@@ -1,28 +1,26 @@
 """/jobs: create (idempotently), list with filters, read, cancel, and a job's runs."""
 
-from typing import Annotated
+from fastapi import APIRouter, Response, status
 
-from fastapi import APIRouter, Header, Response, status
-
-from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, PathId, StoresDep
+from api.deps import (
+    DEFAULT_LIMIT,
+    CanRead,
+    CanWrite,
+    Cursor,
+    IdempotencyKey,
+    IdFilter,
+    Limit,
+    PathId,
+    StoresDep,
+)
 from api.schemas import JobCreated, JobOut, PageOut, RunOut
 from jobsched.errors import ValidationFailedError
+from jobsched.jobs import jobs as use
+from jobsched.jobs.runs import runs_of_job
 from jobsched.models import JobStatus
 from jobsched.ports import JobFilter
-from jobsched.usecases import jobs as use
-from jobsched.usecases.runs import runs_of_job
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        min_length=1,
-        max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
-        description="the same key returns the same job (kept for 24 hours)",
-    ),
-]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])

@@ -12,8 +12,8 @@ from api.schemas import (
     QueueStateOut,
     QueueStatsOut,
 )
-from jobsched.usecases import queue as use
-from jobsched.usecases.jobs import get_job
+from jobsched.jobs import queue as use
+from jobsched.jobs.jobs import get_job
 
 router = APIRouter(prefix="/queue", tags=["queue"])
 

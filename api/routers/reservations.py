@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from api.deps import CanRead, PathId, StoresDep
 from api.schemas import ReservationOut
-from jobsched.dispatch.reservations import get_reservation
+from jobsched.jobs.reservations import get_reservation
 
 router = APIRouter(prefix="/reservations", tags=["reservations"])
 

@@ -9,9 +9,9 @@ from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, PathId, St
 from api.schemas import PageOut, RunLogsOut, RunOut
 from jobsched.constants import DEFAULT_LOG_LINES, MAX_LOG_LINES
 from jobsched.errors import ValidationFailedError
+from jobsched.jobs.runs import list_runs, run_logs
 from jobsched.models import RunStatus
 from jobsched.ports import RunFilter
-from jobsched.usecases.runs import list_runs, run_logs
 
 LogLimit = Annotated[int, Query(ge=1, le=MAX_LOG_LINES, description="lines to return at most")]
 

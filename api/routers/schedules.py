@@ -5,13 +5,22 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, PathId, StoresDep
-from api.routers.jobs import IdempotencyKey
+from api.deps import (
+    DEFAULT_LIMIT,
+    CanRead,
+    CanWrite,
+    Cursor,
+    IdempotencyKey,
+    IdFilter,
+    Limit,
+    PathId,
+    StoresDep,
+)
 from api.schemas import JobCreated, JobOut, PageOut, ScheduleOut
 from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
+from jobsched.jobs.jobs import view_job
 from jobsched.schedules import usecases as use
 from jobsched.schedules.fire import trigger
-from jobsched.usecases.jobs import view_job
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 

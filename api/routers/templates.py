@@ -4,7 +4,7 @@ from fastapi import APIRouter, status
 
 from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, Cursor, Limit, PathId, StoresDep
 from api.schemas import PageOut, TemplateOut
-from jobsched.usecases import templates as use
+from jobsched.jobs import templates as use
 
 router = APIRouter(prefix="/templates", tags=["templates"])
 

@@ -23,6 +23,7 @@ from infra import constants, nag
 from infra.assets import CONTAINER_DIR
 from jobsched.adapters.aws.overrides import artifacts_prefix
 from jobsched.settings import Settings
+from jobsched.worker_contract import ENV_MODEL_KEYS_SECRET, ENV_MODEL_PROVIDER
 
 # The worker's container name and log stream prefix are the settings' defaults, so the
 # Lambdas' settings and the task definition agree without configuration.
@@ -218,9 +219,9 @@ class Execution(Construct):
 
     def _worker_environment(self) -> dict[str, str]:
         """The same for every task (each task's own unit comes in its overrides)."""
-        environment = {"JOBSCHED_MODEL_PROVIDER": self.model_provider}
+        environment = {ENV_MODEL_PROVIDER: self.model_provider}
         if self.model_keys_secret_arn:
-            environment["JOBSCHED_MODEL_KEYS_SECRET"] = self.model_keys_secret_arn
+            environment[ENV_MODEL_KEYS_SECRET] = self.model_keys_secret_arn
         return environment
 
     def _grant_worker(self, tables: Mapping[str, dynamodb.ITable]) -> None:

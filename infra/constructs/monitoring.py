@@ -1,6 +1,6 @@
 """Monitoring: the alarms of a stage, the topic they notify, and its dashboard.
 
-The app's own metrics (jobsched/metrics.py) come from the dispatcher's Lambdas as embedded
+The app's own metrics (jobsched/ports/metrics.py) come from the dispatcher's Lambdas as embedded
 metric format, namespace `jobsched`, dimension `service` = `jobsched-<stage>`, which this
 construct gives those functions (POWERTOOLS_SERVICE_NAME) so the two always agree. AWS's
 metrics cover the rest: the state machine's executions, the dead-letter queues, the functions'
@@ -33,7 +33,7 @@ from infra.constructs.dispatcher import Dispatcher
 from infra.constructs.execution import removal_policy
 from infra.constructs.schedules import Schedules
 from infra.constructs.webhooks import Webhooks
-from jobsched import metrics
+from jobsched.ports import metrics
 
 SERVICE_ENV_VAR: Final = "POWERTOOLS_SERVICE_NAME"
 CLOUDWATCH_SERVICE: Final = "cloudwatch.amazonaws.com"
@@ -215,7 +215,7 @@ class Monitoring(Construct):
     def app_metric(
         self, name: str, statistic: str, period: Duration = COUNT_PERIOD, label: str | None = None
     ) -> cloudwatch.Metric:
-        """One of the app's own metrics (jobsched/metrics.py) of this stage."""
+        """One of the app's own metrics (jobsched/ports/metrics.py) of this stage."""
         return cloudwatch.Metric(
             namespace=metrics.NAMESPACE,
             metric_name=name,

@@ -2,8 +2,8 @@
 key it reads from Secrets Manager, and the dead-letter queue of events it could not handle.
 
 The dispatch Lambdas end groups; `notify_from` lets them invoke this function asynchronously
-(jobsched.webhooks.notify.LambdaNotifier). The function claims each group's notification before
-sending, so a group is notified at most once (docs/decisions.md, "Webhooks").
+(jobsched.adapters.aws.notifier.LambdaNotifier). The function claims each group's notification
+before sending, so a group is notified at most once (docs/decisions.md, "Webhooks").
 """
 
 from collections.abc import Iterable, Mapping

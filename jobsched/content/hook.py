@@ -5,10 +5,10 @@ import logging
 from typing import Any
 
 from jobsched.content.indexing import ArtifactReader, content_artifacts, index_outputs
-from jobsched.content.models import SourceKind
-from jobsched.content.ports import ContentStore
-from jobsched.dispatch.units import Claim, Outcome
 from jobsched.models import UnitKind
+from jobsched.models.content import SourceKind
+from jobsched.models.units import Claim, Outcome
+from jobsched.ports.content import ContentStore
 
 logger = logging.getLogger(__name__)
 

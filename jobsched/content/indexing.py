@@ -22,7 +22,10 @@ from urllib.request import url2pathname
 from pydantic import ValidationError
 
 from jobsched.constants import MAX_CONTENT_FILE_BYTES
-from jobsched.content.models import (
+from jobsched.content.schemas import problems_of
+from jobsched.content.similarity import Sketch, most_similar, sketch
+from jobsched.errors import ValidationFailedError
+from jobsched.models.content import (
     ContentKind,
     ResearchCard,
     SourceKind,
@@ -31,10 +34,7 @@ from jobsched.content.models import (
     Story,
     compared_text,
 )
-from jobsched.content.ports import ContentStore
-from jobsched.content.schemas import problems_of
-from jobsched.content.similarity import Sketch, most_similar, sketch
-from jobsched.errors import ValidationFailedError
+from jobsched.ports.content import ContentStore
 
 # .../stories/<id>.json or .../cards/<id>.json, at any depth under the output dir
 CONTENT_PATH = re.compile(r"/(?P<folder>stories|cards)/(?P<name>[^/]+)\.json$")

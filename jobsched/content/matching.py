@@ -15,9 +15,9 @@ after normalising (casefold, punctuation out) and reducing plurals (cities, robo
 from dataclasses import dataclass, field
 from typing import Any
 
-from jobsched.content.models import ResearchCard
 from jobsched.content.similarity import normalise
 from jobsched.content.story_templates import StoryTemplate
+from jobsched.models.content import ResearchCard
 
 FULL_MATCH = 3.0
 TAG_WEIGHT = 1.0

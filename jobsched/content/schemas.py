@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from jobsched.content.models import ResearchCard, Story
 from jobsched.content.story_templates import StoryTemplate
 from jobsched.errors import FieldProblem
+from jobsched.models.content import ResearchCard, Story
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILES: dict[str, type[BaseModel]] = {

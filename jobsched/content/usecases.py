@@ -7,7 +7,10 @@ from typing import TypedDict
 
 from jobsched.content.indexing import Duplicate
 from jobsched.content.matching import Match, matching_templates, unmet_requirements
-from jobsched.content.models import (
+from jobsched.content.schemas import validate_card
+from jobsched.content.similarity import Sketch, most_similar, sketch
+from jobsched.content.story_templates import STORY_TEMPLATES, StoryTemplate
+from jobsched.models.content import (
     ContentKind,
     ResearchCard,
     StoredCard,
@@ -16,11 +19,8 @@ from jobsched.content.models import (
     item_id,
     kind_of,
 )
-from jobsched.content.ports import ContentStore
-from jobsched.content.schemas import validate_card
-from jobsched.content.similarity import Sketch, most_similar, sketch
-from jobsched.content.story_templates import STORY_TEMPLATES, StoryTemplate
 from jobsched.ports import Page
+from jobsched.ports.content import ContentStore
 
 __all__ = [
     "dedup",

@@ -12,10 +12,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from jobsched import metrics
 from jobsched.dispatch import retry
-from jobsched.dispatch.ports import DispatchStore
-from jobsched.dispatch.steps import (
+from jobsched.errors import ConflictError, NotFoundError
+from jobsched.ids import new_id
+from jobsched.models import (
+    GroupMode,
+    GroupStatus,
+    Job,
+    JobGroup,
+    JobRun,
+    JobStatus,
+    OnFailure,
+    QueueEntry,
+    ReservationStatus,
+    RunStatus,
+    UnitKind,
+    utcnow,
+)
+from jobsched.models.steps import (
     CheckNotPaused,
     CheckSlotHolder,
     CountGroupJob,
@@ -33,24 +47,9 @@ from jobsched.dispatch.steps import (
     StepFailedError,
     TakeSlot,
 )
-from jobsched.dispatch.units import Claim, Outcome
-from jobsched.errors import ConflictError, NotFoundError
-from jobsched.ids import new_id
-from jobsched.models import (
-    GroupMode,
-    GroupStatus,
-    Job,
-    JobGroup,
-    JobRun,
-    JobStatus,
-    OnFailure,
-    QueueEntry,
-    ReservationStatus,
-    RunStatus,
-    UnitKind,
-    utcnow,
-)
-from jobsched.ports import Stores
+from jobsched.models.units import Claim, Outcome
+from jobsched.ports import Stores, metrics
+from jobsched.ports.dispatch import DispatchStore
 from jobsched.ranks import QueueRank, band_of, frac_between
 
 HEAD_WINDOW = 10  # queue places read per claim: enough to pass retries waiting their turn

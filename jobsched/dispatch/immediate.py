@@ -14,19 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from jobsched import metrics
 from jobsched.dispatch.dispatcher import DispatchConfig, end_group_if_done, indexed
-from jobsched.dispatch.ports import LaunchError
-from jobsched.dispatch.steps import (
-    CountGroupJob,
-    CreateGroup,
-    EndJob,
-    EndRun,
-    StartOutsideQueue,
-    Step,
-    StepFailedError,
-)
-from jobsched.dispatch.units import OUTSIDE_QUEUE, Claim, Outcome
 from jobsched.ids import new_id
 from jobsched.models import (
     GroupMode,
@@ -39,7 +27,18 @@ from jobsched.models import (
     UnitKind,
     utcnow,
 )
-from jobsched.ports import Stores
+from jobsched.models.steps import (
+    CountGroupJob,
+    CreateGroup,
+    EndJob,
+    EndRun,
+    StartOutsideQueue,
+    Step,
+    StepFailedError,
+)
+from jobsched.models.units import OUTSIDE_QUEUE, Claim, Outcome
+from jobsched.ports import Stores, metrics
+from jobsched.ports.dispatch import LaunchError
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 from jobsched.dispatch.dispatcher import DispatchConfig, end_running_job
 from jobsched.dispatch.immediate import finish_outside_queue, outside_claim
-from jobsched.dispatch.steps import StepFailedError
-from jobsched.dispatch.units import Outcome
 from jobsched.errors import NotFoundError
 from jobsched.models import Job, JobRun, JobStatus, RunStatus
+from jobsched.models.steps import StepFailedError
+from jobsched.models.units import Outcome
 from jobsched.ports import JobFilter, Stores
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The retry policy: how many attempts, and how long a failed job waits before the next."""
 
-from jobsched.dispatch.units import UNRUNNABLE
 from jobsched.models import RetryPolicy
+from jobsched.models.units import UNRUNNABLE
 
 NOT_RETRIED = frozenset({"cancelled"})
 

@@ -12,13 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from jobsched import metrics
 from jobsched.dispatch.dispatcher import Dispatcher
 from jobsched.dispatch.reconcile import sweep_outside_queue
-from jobsched.dispatch.units import Claim, Outcome
 from jobsched.errors import NotFoundError
 from jobsched.models import JobStatus, RunStatus, SlotLease, UnitKind
-from jobsched.ports import JobFilter
+from jobsched.models.units import Claim, Outcome
+from jobsched.ports import JobFilter, metrics
 
 logger = logging.getLogger(__name__)
 

@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobsched.constants import MAX_ID_LENGTH, OVERLAP_LOOKBACK, SCHEDULE_KEY_PREFIX
 from jobsched.errors import ConflictError, NotFoundError, ValidationFailedError
+from jobsched.jobs.jobs import JobCreate, enqueue, template_for_new_jobs
 from jobsched.models import (
     FireOutcome,
     Job,
@@ -34,7 +35,6 @@ from jobsched.models import (
 )
 from jobsched.ports import JobFilter, Stores
 from jobsched.schedules.usecases import find_live
-from jobsched.usecases.jobs import JobCreate, enqueue, template_for_new_jobs
 
 logger = logging.getLogger(__name__)
 

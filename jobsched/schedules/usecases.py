@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from jobsched.constants import MAX_FLEXIBLE_WINDOW_MINUTES
 from jobsched.errors import NotFoundError, ValidationFailedError
 from jobsched.ids import new_id
+from jobsched.jobs.jobs import template_for_new_jobs
 from jobsched.models import OverlapPolicy, Schedule, SyncAction, utcnow
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import Stores
@@ -24,7 +25,6 @@ from jobsched.schedules.expressions import (
     validate_schedule,
 )
 from jobsched.schedules.writes import RepairReport, repair_drift
-from jobsched.usecases.jobs import template_for_new_jobs
 
 __all__ = ["RepairReport", "repair_drift"]
 

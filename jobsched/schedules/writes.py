@@ -22,7 +22,7 @@ from jobsched.constants import SYNC_REPAIR_AFTER_SECONDS
 from jobsched.errors import ConflictError, DomainError, NotFoundError, UnavailableError
 from jobsched.models import PendingSync, Schedule, SyncAction, utcnow
 from jobsched.ports import Stores
-from jobsched.schedules.sync import ScheduleSync
+from jobsched.ports.schedules import ScheduleSync
 
 logger = logging.getLogger(__name__)
 

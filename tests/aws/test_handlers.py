@@ -9,11 +9,11 @@ import boto3
 import pytest
 
 from functions import dispatch, sweeper
+from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.models import RunStatus
 from jobsched.ports import Stores
 from jobsched.settings import get_settings
-from jobsched.usecases.jobs import JobCreate, enqueue
-from jobsched.usecases.templates import TemplateCreate, create_template
 
 
 @pytest.fixture

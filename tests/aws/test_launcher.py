@@ -8,12 +8,12 @@ import pytest
 
 from jobsched.adapters.aws import EcsTaskStopper
 from jobsched.adapters.aws.launcher import STARTED_BY, EcsLauncher
-from jobsched.adapters.aws.overrides import ENV_HEARTBEAT, ENV_UNIT_ID
 from jobsched.dispatch.immediate import NowJob, start_now
+from jobsched.jobs.seed import seed_default_templates
 from jobsched.models import JobStatus, RunStatus
 from jobsched.ports import Stores
-from jobsched.seed import seed_default_templates
 from jobsched.settings import Settings
+from jobsched.worker_contract import ENV_HEARTBEAT, ENV_UNIT_ID
 from tests.aws.ecs_world import REGION, default_network, tasks_kept_running, worker_cluster
 
 

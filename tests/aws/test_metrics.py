@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from functions import dispatch, metrics, sweeper
-from jobsched.metrics import NAMESPACE, QUEUE_DEPTH, QUEUE_WAIT, RUNS_RECOVERED
+from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.ports import Stores
-from jobsched.usecases.jobs import JobCreate, enqueue
-from jobsched.usecases.templates import TemplateCreate, create_template
+from jobsched.ports.metrics import NAMESPACE, QUEUE_DEPTH, QUEUE_WAIT, RUNS_RECOVERED
 
 SERVICE = "jobsched-test"
 

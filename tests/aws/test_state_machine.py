@@ -9,11 +9,11 @@ import json
 from typing import Any
 
 from jobsched.adapters.aws import StepFunctionsKicker
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.models import GroupStatus, JobStatus, RunStatus
 from jobsched.ports import Stores
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.jobs import JobCreate, enqueue
-from jobsched.usecases.templates import TemplateCreate, create_template
 from tests.aws.conftest import World
 
 

@@ -4,9 +4,11 @@ cancels and groups. Executors are replaced by the test deciding each unit's outc
 import pytest
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
-from jobsched.dispatch.reservations import reserve
-from jobsched.dispatch.units import Claim, Outcome
 from jobsched.errors import ConflictError
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
+from jobsched.jobs.queue import MoveRequest, move_job, pause, resume
+from jobsched.jobs.reservations import reserve
 from jobsched.models import (
     GroupMode,
     GroupStatus,
@@ -17,10 +19,8 @@ from jobsched.models import (
     RunStatus,
     UnitKind,
 )
+from jobsched.models.units import Claim, Outcome
 from jobsched.ports import RunFilter, Stores
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.jobs import JobCreate, cancel_job, enqueue
-from jobsched.usecases.queue import MoveRequest, move_job, pause, resume
 from tests.dispatch.conftest import Clock, Edges
 
 OK = Outcome(exit_code=0)

@@ -7,10 +7,15 @@ from dataclasses import dataclass, field
 import pytest
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
-from jobsched.dispatch.reservations import reserve
 from jobsched.dispatch.sweeper import sweep
-from jobsched.dispatch.units import Claim, Outcome
-from jobsched.metrics import (
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
+from jobsched.jobs.queue import pause
+from jobsched.jobs.reservations import reserve
+from jobsched.models import GroupMode, JobRun
+from jobsched.models.units import Claim, Outcome
+from jobsched.ports import Stores
+from jobsched.ports.metrics import (
     QUEUE_DEPTH,
     QUEUE_WAIT,
     RUN_DURATION,
@@ -19,11 +24,6 @@ from jobsched.metrics import (
     RUNS_RECOVERED,
     NoMetrics,
 )
-from jobsched.models import GroupMode, JobRun
-from jobsched.ports import Stores
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.jobs import JobCreate, cancel_job, enqueue
-from jobsched.usecases.queue import pause
 from tests.dispatch.conftest import Clock
 
 LEASE = 600.0  # DispatchConfig's default startup lease

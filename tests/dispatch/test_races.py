@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
-from jobsched.dispatch.units import Outcome
+from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import JobStatus, RunStatus
+from jobsched.models.units import Outcome
 from jobsched.ports import RunFilter, Stores
-from jobsched.usecases.jobs import JobCreate, enqueue
 
 JOBS = 200
 LOOPS = 4

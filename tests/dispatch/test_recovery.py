@@ -6,13 +6,13 @@ from typing import Any
 
 from jobsched.adapters.dynamodb import Dynamo
 from jobsched.dispatch.dispatcher import Dispatcher
-from jobsched.dispatch.reservations import reserve
 from jobsched.dispatch.sweeper import sweep
-from jobsched.dispatch.units import Claim, Outcome
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
+from jobsched.jobs.reservations import reserve
 from jobsched.models import GroupMode, GroupStatus, JobStatus, ReservationStatus, RunStatus
+from jobsched.models.units import Claim, Outcome
 from jobsched.ports import Stores
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.jobs import JobCreate, cancel_job, enqueue
 from tests.dispatch.conftest import Clock, Edges
 
 LEASE = 600.0  # DispatchConfig's default startup lease

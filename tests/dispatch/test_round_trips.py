@@ -3,9 +3,9 @@ queue, where a finishing job hands its slot to the next in the same transaction.
 
 from jobsched.adapters.dynamodb import Dynamo
 from jobsched.dispatch.dispatcher import Dispatcher
-from jobsched.dispatch.units import Outcome
+from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.models.units import Outcome
 from jobsched.ports import Stores
-from jobsched.usecases.jobs import JobCreate, enqueue
 from tests.aws_calls import CallMeter
 
 JOBS = 20

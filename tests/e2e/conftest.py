@@ -69,7 +69,7 @@ def local(tmp_path: Path) -> Iterator[Local]:
     port, moto_port = free_port(), free_port()
     data_dir = tmp_path / "data"
     output = tmp_path / "jobsched-local.log"
-    command = [sys.executable, "-m", "jobsched.cli", "local", "--api-key", API_KEY]
+    command = [sys.executable, "-m", "local.cli", "local", "--api-key", API_KEY]
     command += ["--port", str(port), "--moto-port", str(moto_port), "--data-dir", str(data_dir)]
     with output.open("w") as out:
         process = subprocess.Popen(

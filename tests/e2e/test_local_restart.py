@@ -20,7 +20,7 @@ def started(data_dir: Path, output: Path, *extra: str) -> Iterator[httpx.Client]
     """`jobsched local` as tests/e2e/conftest.py starts it, stopped with Ctrl-C (SIGINT) at the
     end, which must exit cleanly."""
     port, moto_port = free_port(), free_port()
-    command = [sys.executable, "-m", "jobsched.cli", "local", "--api-key", API_KEY, *extra]
+    command = [sys.executable, "-m", "local.cli", "local", "--api-key", API_KEY, *extra]
     command += ["--port", str(port), "--moto-port", str(moto_port), "--data-dir", str(data_dir)]
     with output.open("w") as out:
         process = subprocess.Popen(

@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from jobsched.jobs.seed import DEFAULT_TEMPLATES, seed_default_templates
+from jobsched.jobs.templates import TemplateCreate, TemplatePatch, update_template
 from jobsched.params import validate_params
 from jobsched.ports import Stores
-from jobsched.seed import DEFAULT_TEMPLATES, seed_default_templates
-from jobsched.usecases.templates import TemplateCreate, TemplatePatch, update_template
 
 API_KEY = "jsk_abc123_secretsecret"
 STARTUP_TIMEOUT_SECONDS = 20.0
@@ -58,7 +58,7 @@ def free_port() -> int:
 def local_server(tmp_path: Path) -> Iterator[str]:
     port, moto_port = free_port(), free_port()
     log_path = tmp_path / "jobsched-local.log"
-    command = [sys.executable, "-m", "jobsched.cli", "local"]
+    command = [sys.executable, "-m", "local.cli", "local"]
     command += ["--port", str(port), "--moto-port", str(moto_port), "--api-key", API_KEY]
     with log_path.open("w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)

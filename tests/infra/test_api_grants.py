@@ -17,12 +17,12 @@ import api
 from api.app import create_app
 from api.legacy.deprecation import DeprecationPolicy
 from infra.constructs.api import API_TABLE_ACTIONS
-from jobsched.dispatch.units import Claim
+from jobsched.jobs.keys import mint_key
+from jobsched.jobs.seed import seed_default_templates
 from jobsched.models import Scope
+from jobsched.models.units import Claim
 from jobsched.ports import Stores
-from jobsched.seed import seed_default_templates
 from jobsched.settings import Settings
-from jobsched.usecases.keys import mint_key
 
 V2 = "/api/v2"
 API_DIR = str(Path(api.__file__).parent)

@@ -24,7 +24,7 @@ from infra.constructs.monitoring import (
     MonitoringContextError,
     service_name,
 )
-from jobsched import metrics
+from jobsched.ports import metrics
 from tests.infra.synth import Synth as StackSynth
 
 TOPIC = "MonitoringAlarmTopic"

@@ -11,10 +11,10 @@ import pytest
 from functions import seed
 from infra.constructs.api import SEED_TEMPLATE_ACTIONS
 from jobsched.adapters.dynamodb import Dynamo
+from jobsched.jobs.seed import DEFAULT_TEMPLATES
+from jobsched.jobs.templates import TemplatePatch, archive_template, update_template
 from jobsched.ports import Stores
-from jobsched.seed import DEFAULT_TEMPLATES
 from jobsched.settings import Settings, get_settings
-from jobsched.usecases.templates import TemplatePatch, archive_template, update_template
 
 DEFAULT_IDS = [template.template_id for template in DEFAULT_TEMPLATES]
 

@@ -14,9 +14,9 @@ from httpx import Response
 
 from api import legacy
 from api.app import PREFIXES, create_app
+from jobsched.jobs.keys import hash_secret, mint_key
 from jobsched.models import Scope
 from jobsched.ports import Stores
-from jobsched.usecases.keys import hash_secret, mint_key
 from tests.content_samples import card_data
 from tests.integration.api_helpers import (
     PROBLEM_JSON,

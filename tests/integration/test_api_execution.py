@@ -5,12 +5,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from jobsched.dispatch.ports import NoKicker, NoTaskStopper
-from jobsched.dispatch.reservations import reserve
-from jobsched.local_exec.logs import FileLogReader
+from jobsched.jobs.keys import mint_key
+from jobsched.jobs.reservations import reserve
 from jobsched.models import JobRun, Scope
 from jobsched.ports import Stores
-from jobsched.usecases.keys import mint_key
+from jobsched.ports.dispatch import NoKicker, NoTaskStopper
+from local.exec.logs import FileLogReader
 from tests.integration.api_helpers import V2, assert_problem, post_job
 
 

@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jobsched.adapters.dynamodb import Dynamo
+from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import JobRun, JobStatus, RunStatus
 from jobsched.ports import Stores
-from jobsched.usecases.jobs import JobCreate, enqueue
 from tests.integration.api_helpers import (
     V2,
     all_pages,

@@ -12,12 +12,12 @@ import pytest
 
 from jobsched.adapters.dynamodb import Dynamo
 from jobsched.adapters.dynamodb.bulk import put_queued_jobs, queued_jobs
+from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
+from jobsched.jobs.queue import MoveRequest, move_job, set_priority
 from jobsched.models import JobTemplate
 from jobsched.ports import Stores
 from jobsched.priority import DEFAULT_PRIORITY
 from jobsched.ranks import band_of
-from jobsched.usecases.jobs import JobCreate, cancel_job, enqueue
-from jobsched.usecases.queue import MoveRequest, move_job, set_priority
 from tests.aws_calls import CallMeter
 
 pytestmark = pytest.mark.slow

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jobsched.errors import ConflictError, NotFoundError
+from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
+from jobsched.jobs.queue import MoveRequest, move_job, set_priority
 from jobsched.models import JobStatus
 from jobsched.ports import JobFilter, Stores
 from jobsched.ranks import QueueRank
-from jobsched.usecases.jobs import JobCreate, cancel_job, enqueue
-from jobsched.usecases.queue import MoveRequest, move_job, set_priority
 
 THREADS = 6
 OPS_PER_THREAD = 25

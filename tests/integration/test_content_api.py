@@ -7,8 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from jobsched.content.models import SourceKind, StoredCard, StoredStory
 from jobsched.content.similarity import sketch
+from jobsched.models.content import SourceKind, StoredCard, StoredStory
 from jobsched.ports import Stores
 from tests.content_samples import (
     LIGHTHOUSE_AUTOMATED,

@@ -17,11 +17,11 @@ from jobsched.content.indexing import (
     UnreadableArtifactError,
     index_outputs,
 )
-from jobsched.content.models import ContentKind, SourceKind
-from jobsched.content.ports import ContentStore
 from jobsched.content.usecases import dedup_check
 from jobsched.errors import ValidationFailedError
+from jobsched.models.content import ContentKind, SourceKind
 from jobsched.ports import Stores
+from jobsched.ports.content import ContentStore
 from jobsched.settings import Settings
 from tests.content_samples import (
     LIGHTHOUSE,

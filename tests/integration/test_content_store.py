@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from jobsched.content.models import ContentKind, SourceKind, StoredCard, StoredStory
-from jobsched.content.ports import ContentStore
 from jobsched.content.similarity import sketch
 from jobsched.errors import NotFoundError, ValidationFailedError
+from jobsched.models.content import ContentKind, SourceKind, StoredCard, StoredStory
 from jobsched.ports import Stores
+from jobsched.ports.content import ContentStore
 from tests.content_samples import card_data, story_data
 
 START = datetime(2026, 11, 28, 10, tzinfo=UTC)

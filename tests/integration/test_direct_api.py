@@ -4,8 +4,8 @@ reservation to poll; bad input is a 422 that reserves nothing; a key is needed."
 import pytest
 from fastapi.testclient import TestClient
 
+from jobsched.jobs.seed import seed_default_templates
 from jobsched.ports import Stores
-from jobsched.seed import seed_default_templates
 from tests.integration.api_helpers import V2, assert_problem
 
 

@@ -12,9 +12,9 @@ from urllib.parse import parse_qsl
 import pytest
 
 from jobsched.adapters.dynamodb import Dynamo
+from jobsched.jobs.keys import mint_key
 from jobsched.models import Scope
 from jobsched.ports import Stores
-from jobsched.usecases.keys import mint_key
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"

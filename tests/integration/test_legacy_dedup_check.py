@@ -12,12 +12,12 @@ from api.app import create_app
 from jobsched.content.hook import ContentIndexer
 from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
 from jobsched.dispatch.dispatcher import Dispatcher
-from jobsched.dispatch.units import Outcome
+from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.jobs.keys import mint_key
+from jobsched.jobs.seed import seed_default_templates
 from jobsched.models import Scope
+from jobsched.models.units import Outcome
 from jobsched.ports import Stores
-from jobsched.seed import seed_default_templates
-from jobsched.usecases.jobs import JobCreate, enqueue
-from jobsched.usecases.keys import mint_key
 from tests.content_samples import LIGHTHOUSE, VOLCANO_STORY, story_data
 
 THRESHOLD = 0.5

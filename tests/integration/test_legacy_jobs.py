@@ -13,9 +13,9 @@ from httpx import Response
 
 from api.legacy.deprecation import DeprecationPolicy
 from jobsched.adapters.dynamodb import Dynamo
+from jobsched.jobs.seed import DEFAULT_MODEL, seed_default_templates
 from jobsched.models import GroupStatus, JobRun, JobStatus, RunStatus
 from jobsched.ports import Stores
-from jobsched.seed import DEFAULT_MODEL, seed_default_templates
 from tests.integration.api_helpers import V2, assert_problem, queue_ids, seed_job
 
 PREFIXES = ["", "/api/v1"]

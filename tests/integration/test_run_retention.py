@@ -7,12 +7,12 @@ import pytest
 
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.dispatch.dispatcher import Dispatcher
-from jobsched.dispatch.units import Outcome
+from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.jobs.seed import seed_default_templates
 from jobsched.models import JobRun, RunStatus, utcnow
+from jobsched.models.units import Outcome
 from jobsched.ports import Stores
-from jobsched.seed import seed_default_templates
 from jobsched.settings import Settings
-from jobsched.usecases.jobs import JobCreate, enqueue
 
 DAYS = 30
 

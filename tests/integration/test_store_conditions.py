@@ -11,13 +11,13 @@ from jobsched.errors import (
     TemplateChangedError,
 )
 from jobsched.ids import new_id
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.jobs.templates import TemplatePatch, update_template
 from jobsched.models import GroupStatus, Job, JobStatus
 from jobsched.ports import IdempotencyClaim, NewJobs, Stores
 from jobsched.ranks import band_of, rank_after
 from jobsched.settings import Settings
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.jobs import JobCreate, enqueue
-from jobsched.usecases.templates import TemplatePatch, update_template
 
 
 def _new_job(template_id: str) -> Job:
@@ -118,8 +118,8 @@ def test_cancelling_a_group_keeps_counts_recorded_while_it_cancels(
 ) -> None:
     """cancel_group writes the status only, on condition the group is open: a job of the group
     that ends between its read and its write keeps its count (a put of the read would undo it)."""
-    from jobsched.dispatch.steps import CountGroupJob
-    from jobsched.usecases import groups as use
+    from jobsched.jobs import groups as use
+    from jobsched.models.steps import CountGroupJob
 
     group, _ = use.create_group(
         stores,

@@ -14,15 +14,15 @@ import pytest
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.adapters.dynamodb.tables import create_tables
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
-from jobsched.dispatch.units import Claim
-from jobsched.local_exec.emulator import atomic_moto_server
-from jobsched.local_exec.executor import ExecutorConfig, LocalExecutor
-from jobsched.local_exec.logs import FileLogReader
+from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.jobs.seed import seed_default_templates
 from jobsched.models import Job
+from jobsched.models.units import Claim
 from jobsched.ports import Stores
-from jobsched.seed import seed_default_templates
 from jobsched.settings import Settings
-from jobsched.usecases.jobs import JobCreate, enqueue
+from local.emulator import atomic_moto_server
+from local.exec.executor import ExecutorConfig, LocalExecutor
+from local.exec.logs import FileLogReader
 
 HEARTBEAT_SECONDS = 0.5  # the worker's lease is three periods: lost runs show up fast
 STOP_GRACE_SECONDS = 3.0

@@ -10,10 +10,9 @@ import pytest
 
 from jobsched.adapters.dynamodb import Dynamo
 from jobsched.adapters.dynamodb.metering import CallMeter
-from jobsched.dispatch.reservations import get_reservation, reserve
-from jobsched.local_exec.dispatcher_loop import LocalDispatcher, LoopConfig
-from jobsched.local_exec.executor import LocalExecutor
-from jobsched.local_exec.logs import FileLogReader
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.jobs import cancel_job
+from jobsched.jobs.reservations import get_reservation, reserve
 from jobsched.models import (
     GroupMode,
     GroupStatus,
@@ -26,8 +25,9 @@ from jobsched.models import (
 )
 from jobsched.ports import RunFilter, Stores
 from jobsched.settings import Settings
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.jobs import cancel_job
+from local.exec.dispatcher_loop import LocalDispatcher, LoopConfig
+from local.exec.executor import LocalExecutor
+from local.exec.logs import FileLogReader
 from tests.local.conftest import echo, log_events, wait_until
 
 

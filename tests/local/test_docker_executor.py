@@ -13,13 +13,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from jobsched.dispatch.units import Outcome
-from jobsched.local import LocalConfig, LocalRuntime
-from jobsched.local_exec import docker
-from jobsched.local_exec.docker import IMAGE, DockerExecutor, build_image, docker_usable
-from jobsched.local_exec.executor import ExecutorConfig, find_container_dir
+from jobsched.models.units import Outcome
 from jobsched.ports import Stores
 from jobsched.settings import Settings
+from local.exec import docker
+from local.exec.docker import IMAGE, DockerExecutor, build_image, docker_usable
+from local.exec.executor import ExecutorConfig, find_container_dir
+from local.runtime import LocalConfig, LocalRuntime
 from tests.local.conftest import STOP_GRACE_SECONDS, claim_one, echo, wait_until
 
 FAKE_DOCKER = """#!{python}

@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from jobsched.local_exec.emulator import _serialised
+from local.emulator import _serialised
 
 
 def test_requests_never_overlap_inside_the_application() -> None:

@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 import pytest
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
-from jobsched.dispatch.units import Outcome
-from jobsched.local_exec.executor import ExecutorConfig, LocalExecutor, exit_code_of
-from jobsched.local_exec.logs import FileLogReader
 from jobsched.models import JobTemplate, RunStatus
+from jobsched.models.units import Outcome
 from jobsched.ports import Stores
 from jobsched.settings import Settings
+from local.exec.executor import ExecutorConfig, LocalExecutor, exit_code_of
+from local.exec.logs import FileLogReader
 from tests.local.conftest import claim_one, echo, log_events, wait_until
 
 

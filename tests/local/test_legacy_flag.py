@@ -15,15 +15,15 @@ from api.app import create_app
 from api.legacy.deprecation import DeprecationPolicy
 from jobsched.content.hook import ContentIndexer
 from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
-from jobsched.local_exec.dispatcher_loop import LocalDispatcher, LoopConfig
-from jobsched.local_exec.executor import LocalExecutor
-from jobsched.local_exec.launcher import LocalLauncher
-from jobsched.local_exec.logs import FileLogReader
+from jobsched.jobs.keys import mint_key
+from jobsched.jobs.seed import DEFAULT_MODEL
 from jobsched.models import Scope
 from jobsched.ports import Stores
-from jobsched.seed import DEFAULT_MODEL
 from jobsched.settings import Settings
-from jobsched.usecases.keys import mint_key
+from local.exec.dispatcher_loop import LocalDispatcher, LoopConfig
+from local.exec.executor import LocalExecutor
+from local.exec.launcher import LocalLauncher
+from local.exec.logs import FileLogReader
 from tests.local.conftest import wait_until
 
 # The spec's "Current" request bodies and response fields.

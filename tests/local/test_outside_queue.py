@@ -14,14 +14,14 @@ from api.legacy.deprecation import DeprecationPolicy
 from jobsched.dispatch.dispatcher import DispatchConfig
 from jobsched.dispatch.immediate import NowJob, start_now
 from jobsched.dispatch.reconcile import monitor, sweep_outside_queue
-from jobsched.dispatch.units import OUTSIDE_QUEUE, Claim
-from jobsched.local_exec.executor import LocalExecutor
-from jobsched.local_exec.launcher import LocalLauncher
+from jobsched.jobs.keys import mint_key
+from jobsched.jobs.queue import pause
 from jobsched.models import GroupStatus, JobStatus, RunStatus, Scope
+from jobsched.models.units import OUTSIDE_QUEUE, Claim
 from jobsched.ports import Stores
 from jobsched.settings import Settings
-from jobsched.usecases.keys import mint_key
-from jobsched.usecases.queue import pause
+from local.exec.executor import LocalExecutor
+from local.exec.launcher import LocalLauncher
 from tests.local.conftest import claim_one, echo, wait_until
 
 
@@ -290,7 +290,7 @@ def test_a_worker_outside_the_queue_beats_its_run_only(base_stores: Stores) -> N
 def test_runs_ended_outside_the_queue_or_by_monitor_are_counted_cancels_are_not(
     base_stores: Stores,
 ) -> None:
-    from jobsched.usecases.jobs import cancel_job
+    from jobsched.jobs.jobs import cancel_job
     from tests.dispatch.test_metrics import Recorded
 
     recorded = Recorded()

@@ -12,21 +12,21 @@ import pytest
 
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.adapters.dynamodb.tables import TABLES, create_tables
-from jobsched.local_exec import snapshot
-from jobsched.local_exec.snapshot import (
+from jobsched.jobs import queue
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.keys import mint_key
+from jobsched.models import JobStatus, RunStatus, Scope
+from jobsched.ports import Stores
+from jobsched.schedules.usecases import ScheduleCreate, create_schedule
+from jobsched.settings import Settings
+from local import snapshot
+from local.snapshot import (
     SnapshotError,
     Snapshotter,
     load_snapshot,
     save_snapshot,
     scan_tables,
 )
-from jobsched.models import JobStatus, RunStatus, Scope
-from jobsched.ports import Stores
-from jobsched.schedules.usecases import ScheduleCreate, create_schedule
-from jobsched.settings import Settings
-from jobsched.usecases import queue
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.keys import mint_key
 from tests.local.conftest import claim_one, echo, wait_until
 
 

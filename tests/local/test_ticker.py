@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from jobsched.local_exec.ticker import LocalTicker
 from jobsched.models import JobTemplate, Schedule
 from jobsched.ports import JobFilter, Stores
+from local.exec.ticker import LocalTicker
 from tests.local.conftest import wait_until
 
 MINUTE = datetime(2027, 1, 4, 10, 1, tzinfo=UTC)

@@ -17,10 +17,10 @@ from httpx import Response
 
 from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync
 from jobsched.adapters.dynamodb import Dynamo, build_stores
+from jobsched.jobs.keys import mint_key
 from jobsched.models import Scope
 from jobsched.ports import Stores
 from jobsched.settings import Settings
-from jobsched.usecases.keys import mint_key
 from tests.integration.api_helpers import V2
 
 ACCOUNT = "123456789012"

@@ -8,12 +8,12 @@ from typer.testing import CliRunner
 
 from jobsched import adapters
 from jobsched.adapters.dynamodb import Dynamo
-from jobsched.cli import app
 from jobsched.errors import AuthenticationError, UnavailableError
+from jobsched.jobs.keys import authenticate
 from jobsched.models import Scope
 from jobsched.ports import Stores
 from jobsched.settings import get_settings
-from jobsched.usecases.keys import authenticate
+from local.cli import app
 
 KEY_PATTERN = re.compile(r"jsk_[0-9a-f]+_[A-Za-z0-9_-]+")
 

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from jobsched.content.models import ResearchCard, Story
 from jobsched.content.schemas import (
     DIALECT,
     SCHEMA_FILES,
@@ -19,6 +18,7 @@ from jobsched.content.schemas import (
     validate_card,
 )
 from jobsched.content.story_templates import STORY_TEMPLATES
+from jobsched.models.content import ResearchCard, Story
 from tests.content_samples import card_data, story_data
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "schemas"

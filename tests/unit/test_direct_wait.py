@@ -2,7 +2,7 @@
 
 import pytest
 
-from jobsched.dispatch.direct import preferred_wait
+from jobsched.jobs.direct import preferred_wait
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from jobsched.cli import app
-from jobsched.local import LOCAL_TIMINGS, LocalConfig, local_settings
+from local.cli import app
+from local.runtime import LOCAL_TIMINGS, LocalConfig, local_settings
 
 
 @pytest.fixture(autouse=True)

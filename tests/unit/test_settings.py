@@ -37,8 +37,8 @@ def test_every_aws_client_of_the_app_honours_aws_endpoint_url(
     from jobsched.adapters.aws import CloudWatchLogReader, EcsTaskStopper, StepFunctionsKicker
     from jobsched.adapters.aws.artifacts import S3ArtifactReader
     from jobsched.adapters.aws.launcher import EcsLauncher
+    from jobsched.adapters.aws.notifier import LambdaNotifier
     from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync
-    from jobsched.webhooks.notify import LambdaNotifier
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localstack:4566")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")

@@ -9,10 +9,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pydantic import SecretStr
 
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.models import GroupStatus, JobGroup, utcnow
 from jobsched.ports import Stores
 from jobsched.settings import Settings
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.webhooks import verify
 
 SECRET = "whsec_notify_test"

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.models import GroupStatus, JobGroup, utcnow
 from jobsched.ports import Stores
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
 
 CALLERS = 2
 ROUNDS = 5

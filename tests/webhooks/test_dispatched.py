@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
-from jobsched.dispatch.units import Claim, Outcome
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, cancel_group, create_group
 from jobsched.models import GroupMode, JobTemplate, OnFailure
+from jobsched.models.units import Claim, Outcome
 from jobsched.ports import Stores
 from jobsched.settings import Settings
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, cancel_group, create_group
-from jobsched.webhooks.notify import ThreadNotifier
+from local.notifier import ThreadNotifier
 from tests.webhooks.conftest import HookServer
 
 OK = Outcome(exit_code=0)

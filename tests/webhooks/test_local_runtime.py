@@ -22,7 +22,7 @@ WAIT_SECONDS = 30.0
 def api(tmp_path: Path) -> Iterator[httpx.Client]:
     port, moto_port = free_port(), free_port()
     output = tmp_path / "jobsched-local.log"
-    command = [sys.executable, "-m", "jobsched.cli", "local", "--api-key", API_KEY]
+    command = [sys.executable, "-m", "local.cli", "local", "--api-key", API_KEY]
     command += ["--port", str(port), "--moto-port", str(moto_port)]
     command += ["--data-dir", str(tmp_path / "data"), "--executor", "process"]
     environment = {

@@ -12,16 +12,13 @@ import pytest
 from botocore.stub import Stubber
 from pydantic import SecretStr
 
+from jobsched.adapters.aws.notifier import LambdaNotifier, with_webhook_secret
 from jobsched.models import GroupStatus, JobGroup
 from jobsched.ports import Stores
 from jobsched.settings import Settings
 from jobsched.webhooks import DeliveryStatus
-from jobsched.webhooks.notify import (
-    LambdaNotifier,
-    ThreadNotifier,
-    send_group_webhook,
-    with_webhook_secret,
-)
+from jobsched.webhooks.notify import send_group_webhook
+from local.notifier import ThreadNotifier
 from tests.webhooks.conftest import SECRET, HookServer
 
 FUNCTION = "jobsched-dev-webhook"

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from jobsched.adapters.aws.clients import aws_errors, client_options
-from jobsched.adapters.aws.overrides import ENV_UNIT_ID
-from jobsched.dispatch.units import Outcome
+from jobsched.models.units import Outcome
 from jobsched.settings import Settings
+from jobsched.worker_contract import ENV_UNIT_ID
 
 if TYPE_CHECKING:
     from mypy_boto3_ecs import ECSClient

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from jobsched.adapters.aws.clients import client_options
 from jobsched.adapters.aws.overrides import UnrunnableUnitError, task_spec
-from jobsched.dispatch.ports import DispatchStore, LaunchError
-from jobsched.dispatch.units import Claim
+from jobsched.models.units import Claim
+from jobsched.ports.dispatch import DispatchStore, LaunchError
 from jobsched.settings import Settings
 
 if TYPE_CHECKING:

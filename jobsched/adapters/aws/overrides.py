@@ -2,29 +2,30 @@
 container overrides, the task size from its template, and a timeout for the task state.
 
 The state machine maps each name of WORKER_ENVIRONMENT from the step's `task.environment`
-into the container overrides, so the names are fixed here and in infra/ alike.
+into the container overrides, so the names are fixed here and in infra/ alike; the names
+themselves are the worker contract's (jobsched/worker_contract.py).
 """
 
 import json
 from typing import Any, Final
 
-from jobsched.dispatch.ports import DispatchStore
-from jobsched.dispatch.units import Claim
+from jobsched.models.units import Claim
+from jobsched.ports.dispatch import DispatchStore
 from jobsched.settings import Settings
+from jobsched.worker_contract import (
+    ENV_ARTIFACTS_BUCKET,
+    ENV_ARTIFACTS_PREFIX,
+    ENV_HEARTBEAT,
+    ENV_HEARTBEAT_SECONDS,
+    ENV_JOB_ID,
+    ENV_PARAMS,
+    ENV_REGION,
+    ENV_RESULT,
+    ENV_UNIT_ID,
+    ENV_WORKLOAD,
+)
 
-ENV_UNIT_ID: Final = "JOBSCHED_UNIT_ID"
-ENV_JOB_ID: Final = "JOBSCHED_JOB_ID"
-ENV_WORKLOAD: Final = "JOBSCHED_WORKLOAD"
-ENV_PARAMS: Final = "JOBSCHED_PARAMS"
-ENV_ARTIFACTS_BUCKET: Final = "JOBSCHED_ARTIFACTS_BUCKET"
-ENV_ARTIFACTS_PREFIX: Final = "JOBSCHED_ARTIFACTS_PREFIX"
-ENV_HEARTBEAT_SECONDS: Final = "JOBSCHED_HEARTBEAT_SECONDS"
-ENV_HEARTBEAT: Final = "JOBSCHED_HEARTBEAT"
-ENV_RESULT: Final = "JOBSCHED_RESULT"
-# The worker's region (its default is us-east-1); set per task, so the task definition itself
-# holds no environment.
-ENV_REGION: Final = "AWS_REGION"
-
+# What each task is given, in the state machine's order.
 WORKER_ENVIRONMENT: Final = (
     ENV_UNIT_ID,
     ENV_JOB_ID,

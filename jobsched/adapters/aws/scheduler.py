@@ -17,7 +17,7 @@ from jobsched import constants as c
 from jobsched.adapters.aws.clients import aws_errors, client_options, error_code
 from jobsched.errors import ConflictError, NotFoundError, UnavailableError, ValidationFailedError
 from jobsched.models import Schedule
-from jobsched.schedules.sync import NoScheduleSync, ScheduleSync
+from jobsched.ports.schedules import NoScheduleSync, ScheduleSync
 from jobsched.settings import Settings
 
 if TYPE_CHECKING:

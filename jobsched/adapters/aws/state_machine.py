@@ -23,9 +23,9 @@ from jobsched.adapters.aws.ecs import (
 )
 from jobsched.adapters.aws.overrides import UnrunnableUnitError, task_spec
 from jobsched.dispatch.dispatcher import Dispatcher
-from jobsched.dispatch.units import Claim, Outcome
 from jobsched.errors import NotFoundError
 from jobsched.models import JobRun, Reservation, UnitKind
+from jobsched.models.units import Claim, Outcome
 from jobsched.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -1,12 +1,16 @@
-"""The AWS composition: the DynamoDB stores with the AWS edges (Step Functions kicks, ECS stops,
-CloudWatch logs, EventBridge Scheduler), and the dispatcher the Lambdas run."""
+"""The AWS composition root: the DynamoDB stores with the AWS edges (Step Functions kicks, ECS
+stops and launches, CloudWatch logs, EventBridge Scheduler, the webhook Lambda, S3 outputs),
+and the dispatcher the Lambdas run. The API (api/app.py) and every Lambda entry point
+(functions/) ask this module for what they need; none builds stores itself.
+"""
 
 from jobsched.adapters.aws.artifacts import S3ArtifactReader
 from jobsched.adapters.aws.ecs import EcsTaskStopper
 from jobsched.adapters.aws.kicker import StepFunctionsKicker
 from jobsched.adapters.aws.launcher import EcsLauncher
 from jobsched.adapters.aws.logs import CloudWatchLogReader
-from jobsched.adapters.aws.scheduler import schedule_sync
+from jobsched.adapters.aws.notifier import LambdaNotifier
+from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync, schedule_sync
 from jobsched.adapters.aws.state_machine import StateMachineSteps
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.content.hook import ContentIndexer
@@ -14,7 +18,12 @@ from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.ports import Stores
 from jobsched.settings import Settings
-from jobsched.webhooks.notify import LambdaNotifier
+
+
+def table_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
+    """The DynamoDB stores alone, for a function that only reads and writes records (the seed,
+    the webhook sender)."""
+    return build_stores(settings, dynamo)
 
 
 def aws_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
@@ -32,6 +41,24 @@ def aws_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
         .with_notifier(LambdaNotifier(settings))
         .with_indexer(content_indexer(settings, stores))
     )
+
+
+def api_stores(settings: Settings) -> Stores:
+    """The API's: on AWS (a state machine is configured) enqueues kick it, cancels stop ECS
+    tasks and logs come from CloudWatch; without one the API only queues. Schedules are written
+    to EventBridge Scheduler where a fire target is configured (JOBSCHED_SCHEDULE_TARGET_ARN)."""
+    if settings.state_machine_arn:
+        return aws_stores(settings)
+    stores = build_stores(settings)
+    if settings.schedule_target_arn:
+        stores = stores.with_schedule_sync(EventBridgeScheduleSync(settings))
+    return stores
+
+
+def schedule_stores(settings: Settings) -> Stores:
+    """The schedule fire's and the drift repair's: as aws_stores, and a leftover EventBridge
+    schedule (one without a record) can always be deleted, which needs only the group."""
+    return aws_stores(settings).with_schedule_sync(EventBridgeScheduleSync(settings))
 
 
 def content_indexer(settings: Settings, stores: Stores) -> ContentIndexer:

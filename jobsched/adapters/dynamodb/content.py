@@ -17,8 +17,8 @@ from jobsched.adapters.dynamodb.client import (
 from jobsched.adapters.dynamodb.codec import decode, deserialize_map, encode, sort_time
 from jobsched.adapters.dynamodb.pagination import ListIndexes, filtered_query, read_page
 from jobsched.constants import BY_KIND_INDEX, BY_SOURCE_INDEX
-from jobsched.content.models import ContentKind, StoredCard, StoredItem, StoredStory
 from jobsched.errors import NotFoundError, ValidationFailedError
+from jobsched.models.content import ContentKind, StoredCard, StoredItem, StoredStory
 from jobsched.ports import Page
 
 KINDS = {ContentKind.STORY: "STORY", ContentKind.CARD: "CARD"}

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from jobsched import constants as c
+from jobsched import worker_contract as contract
 from jobsched.adapters.dynamodb.client import (
     Dynamo,
     cancellation_codes,
@@ -27,8 +28,6 @@ from jobsched.adapters.dynamodb.jobs import (
     queue_key,
 )
 from jobsched.adapters.dynamodb.runs import run_expiry, run_item
-from jobsched.dispatch import steps as s
-from jobsched.dispatch.units import OUTSIDE_QUEUE, Claim
 from jobsched.errors import NotFoundError, UnavailableError
 from jobsched.models import (
     GroupStatus,
@@ -41,6 +40,8 @@ from jobsched.models import (
     UnitKind,
     utcnow,
 )
+from jobsched.models import steps as s
+from jobsched.models.units import OUTSIDE_QUEUE, Claim
 from jobsched.ranks import QueueRank
 
 SLOT_PK = "SLOT"
@@ -537,7 +538,7 @@ class DynamoDispatchStore:
     # --- what the worker sends --------------------------------------------------------------
 
     def heartbeat_request(self, claim: Claim) -> dict[str, Any]:
-        unit = self._unit_update(claim, "SET heartbeat_at = :hb", {":hb": {"N": "__NOW__"}})
+        unit = self._unit_update(claim, "SET heartbeat_at = :hb", {":hb": {"N": contract.NOW}})
         if claim.slot == OUTSIDE_QUEUE:  # no slot to keep: the run's heartbeat is its lease
             return {"TransactItems": [unit]}
         slot = {
@@ -547,7 +548,7 @@ class DynamoDispatchStore:
                 "UpdateExpression": "SET lease_until = :lease",
                 "ConditionExpression": "holder = :holder",
                 "ExpressionAttributeValues": {
-                    ":lease": {"N": "__LEASE_UNTIL__"},
+                    ":lease": {"N": contract.LEASE_UNTIL},
                     ":holder": {"S": claim.holder},
                 },
             }
@@ -558,7 +559,7 @@ class DynamoDispatchStore:
         unit = self._unit_update(
             claim,
             "SET worker_exit_code = :exit, worker_artifacts = :artifacts",
-            {":exit": {"N": "__EXIT_CODE__"}, ":artifacts": {"S": "__ARTIFACTS__"}},
+            {":exit": {"N": contract.EXIT_CODE}, ":artifacts": {"S": contract.ARTIFACTS}},
         )
         return {"TransactItems": [unit]}
 

@@ -6,11 +6,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched.ids import new_id
+from jobsched.jobs.jobs import template_for_new_jobs
 from jobsched.models import Reservation
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import Stores
 from jobsched.ranks import RESERVATION_BAND, QueueRank, append_frac
-from jobsched.usecases.jobs import template_for_new_jobs
 
 
 class ReservationCreate(BaseModel):

@@ -4,9 +4,9 @@ unit, and waking the dispatcher."""
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from jobsched.dispatch.steps import Step
-from jobsched.dispatch.units import Claim
 from jobsched.models import QueueEntry, Reservation, SlotLease
+from jobsched.models.steps import Step
+from jobsched.models.units import Claim
 from jobsched.ranks import QueueRank
 
 

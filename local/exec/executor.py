@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jobsched.dispatch.ports import DispatchStore
-from jobsched.dispatch.units import Claim, Outcome
-from jobsched.local_exec.logs import OUTPUTS_DIR, log_file, run_dir
+from jobsched import worker_contract as contract
+from jobsched.models.units import Claim, Outcome
+from jobsched.ports.dispatch import DispatchStore
 from jobsched.settings import Settings
+from local.exec.logs import OUTPUTS_DIR, log_file, run_dir
 
 logger = logging.getLogger(__name__)
 
@@ -134,16 +135,16 @@ class LocalExecutor:
             "PYTHONPATH": str(self.container_dir),
             "PYTHONDONTWRITEBYTECODE": "1",  # keep container/ free of __pycache__
             "PYTHONUNBUFFERED": "1",
-            "JOBSCHED_UNIT_ID": claim.unit_id,
-            "JOBSCHED_JOB_ID": claim.job.job_id if claim.job else "",
-            "JOBSCHED_WORKLOAD": claim.template.workload,
-            "JOBSCHED_PARAMS": json.dumps(claim.params),
-            "JOBSCHED_OUTPUT_DIR": str(outputs),  # no bucket: artifacts are file:// URIs
-            "JOBSCHED_HEARTBEAT_SECONDS": str(self.config.heartbeat_seconds),
-            "JOBSCHED_HEARTBEAT": json.dumps(self.dispatch.heartbeat_request(claim)),
-            "JOBSCHED_RESULT": json.dumps(self.dispatch.result_request(claim)),
-            "AWS_REGION": self.config.region,
-            "AWS_DEFAULT_REGION": self.config.region,
+            contract.ENV_UNIT_ID: claim.unit_id,
+            contract.ENV_JOB_ID: claim.job.job_id if claim.job else "",
+            contract.ENV_WORKLOAD: claim.template.workload,
+            contract.ENV_PARAMS: json.dumps(claim.params),
+            contract.ENV_OUTPUT_DIR: str(outputs),  # no bucket: artifacts are file:// URIs
+            contract.ENV_HEARTBEAT_SECONDS: str(self.config.heartbeat_seconds),
+            contract.ENV_HEARTBEAT: json.dumps(self.dispatch.heartbeat_request(claim)),
+            contract.ENV_RESULT: json.dumps(self.dispatch.result_request(claim)),
+            contract.ENV_REGION: self.config.region,
+            contract.ENV_DEFAULT_REGION: self.config.region,
             "AWS_EC2_METADATA_DISABLED": "true",  # never probe for instance credentials
         }
         if self.config.endpoint_url:

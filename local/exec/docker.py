@@ -13,7 +13,8 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from jobsched.local_exec.executor import ExecutorError, LocalExecutor
+from jobsched.worker_contract import ENV_OUTPUT_DIR
+from local.exec.executor import ExecutorError, LocalExecutor
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class DockerExecutor(LocalExecutor):
     image = IMAGE
 
     def command(self, unit_id: str, env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
-        outputs = env["JOBSCHED_OUTPUT_DIR"]
+        outputs = env[ENV_OUTPUT_DIR]
         argv = [
             docker_cli(),
             "run",

@@ -1,12 +1,10 @@
 """What the content use cases need from storage. The DynamoDB adapter is the production one."""
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from jobsched.content.models import ContentKind, StoredCard, StoredItem, StoredStory
-
-if TYPE_CHECKING:  # jobsched.ports imports this module for Stores
-    from jobsched.ports import Page
+from jobsched.models.content import ContentKind, StoredCard, StoredItem, StoredStory
+from jobsched.ports.stores import Page
 
 
 class ContentStore(Protocol):
@@ -26,13 +24,13 @@ class ContentStore(Protocol):
     def get_card(self, card_id: str) -> StoredCard: ...
     def list_stories(
         self, limit: int, cursor: str | None, topic: str | None = None
-    ) -> "Page[StoredStory]":
+    ) -> Page[StoredStory]:
         """Newest first (by created_at); `topic` keeps the stories of exactly that topic."""
         ...
 
     def list_cards(
         self, limit: int, cursor: str | None, topic: str | None = None
-    ) -> "Page[StoredCard]": ...
+    ) -> Page[StoredCard]: ...
     def sketches(self, kind: ContentKind) -> Iterator[tuple[str, list[int]]]:
         """(id, sketch) of every stored item of a kind: what dedup compares against."""
         ...

@@ -1,11 +1,10 @@
 """The local runtime's state across restarts: the emulator's tables saved to one JSON file.
 
-Every table of TABLES is scanned and written as DynamoDB JSON (the client's own item shape), so
-loading puts back exactly what the stores wrote, for the same adapters to read. A save is
-atomic (a temporary file in the same folder, fsync, rename): a crash mid-save leaves the last
-file whole. Tables are scanned one after the other, so a transaction landing between two scans
-could tear a save (a job claimed in one table, not yet in another): a save is written only when
-two passes in a row read the same items, and otherwise waits for the next period.
+The tables are read and put back by the DynamoDB adapter (jobsched/adapters/dynamodb/dump.py),
+as DynamoDB JSON, so loading puts back exactly what the stores wrote. A save is atomic (a
+temporary file in the same folder, fsync, rename): a crash mid-save leaves the last file whole.
+A save is written only when two passes in a row read the same items (no torn transaction), and
+otherwise waits for the next period.
 """
 
 import json
@@ -13,64 +12,30 @@ import logging
 import os
 import tempfile
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from jobsched.adapters.dynamodb.client import Dynamo, error_code
-from jobsched.adapters.dynamodb.tables import TABLES
+from jobsched.adapters.dynamodb.client import Dynamo
+from jobsched.adapters.dynamodb.dump import (
+    SCAN_PASSES,
+    ItemsRefusedError,
+    Tables,
+    TablesBusyError,
+    entities,
+    on_write,
+    put_tables,
+    scan_tables,
+)
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"  # in the data dir
 FORMAT = 1
-BATCH_SIZE = 25  # BatchWriteItem's limit
-WRITE_ATTEMPTS = 8  # of a batch's unprocessed items, with a growing pause between
-SCAN_PASSES = 4  # to read two equal passes in a row while the system works
 STOP_SAVE_ATTEMPTS = 3
-# What changes a table. The runtime's own writes all go through one client; a worker's
-# heartbeats (its own client) are not counted: a lease saved a period late is harmless.
-WRITE_OPERATIONS = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
-)
-
-Item = dict[str, Any]
-Tables = dict[str, list[Item]]
 
 
 class SnapshotError(Exception):
     """The saved state cannot be read or written; the message names the file."""
-
-
-class SnapshotBusyError(SnapshotError):
-    """The tables kept changing while they were read: no consistent save this time."""
-
-
-def scan_tables(dynamo: Dynamo, passes: int = SCAN_PASSES) -> Tables:
-    """Every table's items, read until two passes in a row agree (see the module's doc)."""
-    previous = _scan_all(dynamo)
-    for _ in range(passes - 1):
-        current = _scan_all(dynamo)
-        if current == previous:
-            return current
-        previous = current
-    raise SnapshotBusyError(f"the tables changed during each of {passes} reads")
-
-
-def _scan_all(dynamo: Dynamo) -> Tables:
-    return {spec.entity: _scan(dynamo, dynamo.table(spec.entity)) for spec in TABLES}
-
-
-def _scan(dynamo: Dynamo, table: str) -> list[Item]:
-    items: list[Item] = []
-    request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
-    while True:
-        page = dynamo.client.scan(**request)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def write_snapshot(tables: Tables, path: Path) -> int:
@@ -119,8 +84,7 @@ def read_snapshot(path: Path) -> Tables | None:
         for items in tables.values()
     ):
         raise _unreadable(path, '"tables" is not a map of item lists')
-    known = {spec.entity for spec in TABLES}
-    if unknown := sorted(set(tables) - known):
+    if unknown := sorted(set(tables) - entities()):
         raise _unreadable(path, f"unknown tables {', '.join(unknown)}")
     return tables
 
@@ -138,27 +102,10 @@ def load_snapshot(dynamo: Dynamo, path: Path) -> int:
     tables = read_snapshot(path)
     if tables is None:
         return 0
-    for entity, items in tables.items():
-        table = dynamo.table(entity)
-        for start in range(0, len(items), BATCH_SIZE):
-            try:
-                _write_batch(dynamo, table, items[start : start + BATCH_SIZE])
-            except Exception as exc:
-                if not error_code(exc):  # not the emulator refusing an item: a bug
-                    raise
-                raise _unreadable(path, f"{entity}: {exc}") from exc
-    return sum(len(items) for items in tables.values())
-
-
-def _write_batch(dynamo: Dynamo, table: str, items: list[Item]) -> None:
-    requests: dict[str, Any] = {table: [{"PutRequest": {"Item": item}} for item in items]}
-    for attempt in range(WRITE_ATTEMPTS):
-        response = dynamo.client.batch_write_item(RequestItems=requests)
-        requests = response.get("UnprocessedItems") or {}
-        if not requests:
-            return
-        time.sleep(0.05 * 2**attempt)
-    raise SnapshotError(f"{table}: items still unprocessed after {WRITE_ATTEMPTS} attempts")
+    try:
+        return put_tables(dynamo, tables)
+    except (ItemsRefusedError, TablesBusyError) as exc:
+        raise _unreadable(path, str(exc)) from exc
 
 
 class Snapshotter:
@@ -175,11 +122,12 @@ class Snapshotter:
         self._saved: Tables | None = None
         self.writes = 0  # the runtime's write calls so far
         self._saved_after = -1  # `writes` when the last save read the tables
-        dynamo.client.meta.events.register("before-call.dynamodb", self._count_write)
+        # The runtime's own writes all go through this client; a worker's heartbeats (its own
+        # client) are not counted: a lease saved a period late is harmless.
+        on_write(dynamo, self._count_write)
 
-    def _count_write(self, model: Any, **kwargs: Any) -> None:
-        if model.name in WRITE_OPERATIONS:
-            self.writes += 1
+    def _count_write(self) -> None:
+        self.writes += 1
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="snapshotter", daemon=True)
@@ -201,7 +149,7 @@ class Snapshotter:
             try:
                 self.save()
                 self._saved_after = writes
-            except SnapshotBusyError:
+            except TablesBusyError:
                 logger.debug("state not saved: the tables kept changing; next time")
             except Exception:
                 logger.exception("could not save the local state to %s", self.path)
@@ -216,7 +164,7 @@ class Snapshotter:
         for _ in range(STOP_SAVE_ATTEMPTS):
             try:
                 count = self.save()
-            except SnapshotBusyError:
+            except TablesBusyError:
                 continue
             except Exception:
                 logger.exception("could not save the local state to %s", self.path)

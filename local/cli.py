@@ -19,8 +19,8 @@ from jobsched.errors import DomainError, NotFoundError, UnavailableError
 from jobsched.models import Scope
 
 if TYPE_CHECKING:
-    from jobsched.local import LocalRuntime
     from jobsched.ports import Stores
+    from local.runtime import LocalRuntime
 
 app = typer.Typer(
     name="jobsched",
@@ -85,9 +85,9 @@ def local(
     The state (jobs, queue, runs, schedules, keys, ...) is saved to <data dir>/state.json every
     few seconds and at stop, and loaded at start; run logs and outputs stay in the data dir.
     """
-    from jobsched.local import LocalConfig, LocalRuntime, LocalRuntimeError
-    from jobsched.local_exec.executor import ExecutorError
-    from jobsched.local_exec.snapshot import SnapshotError
+    from local.exec.executor import ExecutorError
+    from local.runtime import LocalConfig, LocalRuntime, LocalRuntimeError
+    from local.snapshot import SnapshotError
 
     if api_key is not None:
         _check_token(api_key)
@@ -131,7 +131,7 @@ def _log_to_terminal() -> None:
 
 
 def _check_token(token: str) -> None:
-    from jobsched.usecases.keys import parse_key_id
+    from jobsched.jobs.keys import parse_key_id
 
     if parse_key_id(token) is None:
         fail("--api-key must look like jsk_<id>_<secret> (id alphanumeric), e.g. jsk_abc123_s3cret")
@@ -186,8 +186,8 @@ def _store_errors(endpoint_url: str | None) -> Iterator[None]:
 @contextmanager
 def _stores() -> Iterator["Stores"]:
     from jobsched.adapters.dynamodb import build_stores
-    from jobsched.local import is_local_endpoint, use_fake_credentials
     from jobsched.settings import get_settings
+    from local.runtime import is_local_endpoint, use_fake_credentials
 
     settings = get_settings()
     if is_local_endpoint(settings.aws_endpoint_url):
@@ -205,7 +205,7 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create a key and print it. It is shown only this once."""
-    from jobsched.usecases.keys import mint_key
+    from jobsched.jobs.keys import mint_key
 
     scopes = list(dict.fromkeys(scope or DEFAULT_SCOPES))
     with _stores() as stores:
@@ -255,7 +255,7 @@ def keys_revoke(
 def seed() -> None:
     """Create the default job templates (story_generation, research, echo) where missing.
     Safe to run again: existing templates, edited or archived, are left as they are."""
-    from jobsched.seed import DEFAULT_TEMPLATES, seed_default_templates
+    from jobsched.jobs.seed import DEFAULT_TEMPLATES, seed_default_templates
 
     with _stores() as stores:
         created = seed_default_templates(stores)

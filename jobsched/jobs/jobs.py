@@ -9,7 +9,6 @@ from pydantic.json_schema import SkipJsonSchema
 
 from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION
 from jobsched.dispatch.dispatcher import cancel_running
-from jobsched.dispatch.steps import StepFailedError
 from jobsched.errors import (
     ConflictError,
     IdempotencyKeyTakenError,
@@ -18,12 +17,13 @@ from jobsched.errors import (
     ValidationFailedError,
 )
 from jobsched.ids import new_id
+from jobsched.jobs.placement import at_position, end_of_band
 from jobsched.models import GroupStatus, Job, JobGroup, JobRun, JobStatus, JobTemplate
+from jobsched.models.steps import StepFailedError
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import IdempotencyClaim, JobFilter, NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
 from jobsched.ranks import QueueRank, band_of
-from jobsched.usecases.placement import at_position, end_of_band
 
 
 class JobCreate(BaseModel):

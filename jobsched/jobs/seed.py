@@ -3,8 +3,8 @@
 from typing import Any
 
 from jobsched.errors import ConflictError
+from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.ports import Stores
-from jobsched.usecases.templates import TemplateCreate, create_template
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DEFAULT_MODEL = "gemini/gemini-2.0-flash-exp"

@@ -4,16 +4,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched import transitions
 from jobsched.constants import MAX_GROUP_JOBS
-from jobsched.dispatch.steps import EndGroup, StepFailedError
 from jobsched.errors import ConflictError, TemplateChangedError
 from jobsched.ids import new_id
+from jobsched.jobs.jobs import cancel_job, template_for_new_jobs
 from jobsched.models import GroupMode, GroupStatus, Job, JobGroup, JobTemplate, OnFailure, utcnow
+from jobsched.models.steps import EndGroup, StepFailedError
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
 from jobsched.ranks import band_of, ranks_at_end
 from jobsched.transitions import check_move
-from jobsched.usecases.jobs import cancel_job, template_for_new_jobs
 
 
 class GroupJobSpec(BaseModel):

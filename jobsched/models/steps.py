@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from jobsched.dispatch.units import Outcome
-from jobsched.errors import DomainError
+from jobsched.errors import ConflictError
 from jobsched.models import (
     GroupStatus,
     Job,
@@ -20,6 +19,7 @@ from jobsched.models import (
     RunStatus,
     UnitKind,
 )
+from jobsched.models.units import Outcome
 from jobsched.ranks import QueueRank
 
 
@@ -203,10 +203,9 @@ Step = (
 )
 
 
-class StepFailedError(DomainError):
-    """The store committed nothing: `step`'s condition did not hold."""
-
-    title = "Conflict"
+class StepFailedError(ConflictError):
+    """The store committed nothing: `step`'s condition did not hold (another writer changed
+    what the steps were made from: a conflict, never a server error)."""
 
     def __init__(self, step: Step, steps: Sequence[Step]) -> None:
         super().__init__(f"{type(step).__name__} failed its condition")

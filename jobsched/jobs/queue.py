@@ -7,6 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION, MAX_REORDER_JOBS
 from jobsched.errors import ConflictError, ValidationFailedError
+from jobsched.jobs.jobs import require_one_of
+from jobsched.jobs.placement import after_job, at_position, before_job, end_of_band
 from jobsched.models import (
     Job,
     JobStatus,
@@ -19,8 +21,6 @@ from jobsched.models import (
 from jobsched.ports import JobFilter, Stores
 from jobsched.priority import PriorityInput
 from jobsched.ranks import QueueRank, band_of
-from jobsched.usecases.jobs import require_one_of
-from jobsched.usecases.placement import after_job, at_position, before_job, end_of_band
 
 JobId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 

@@ -16,8 +16,8 @@ from typing import Protocol
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.dispatch.sweeper import sweep
-from jobsched.dispatch.units import Claim, Outcome
 from jobsched.models import UnitKind
+from jobsched.models.units import Claim, Outcome
 from jobsched.ports import Stores
 from jobsched.settings import Settings
 

@@ -16,21 +16,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from jobsched.jobs.keys import MintedKey, hash_secret, mint_key, parse_key_id
+from jobsched.jobs.seed import seed_default_templates
 from jobsched.models import Scope
 from jobsched.ports import Stores
-from jobsched.seed import seed_default_templates
 from jobsched.settings import Settings, get_settings
-from jobsched.usecases.keys import MintedKey, hash_secret, mint_key, parse_key_id
 
 if TYPE_CHECKING:
     import uvicorn
     from moto.server import ThreadedMotoServer
 
-    from jobsched.local_exec.dispatcher_loop import LocalDispatcher
-    from jobsched.local_exec.launcher import LocalLauncher
-    from jobsched.local_exec.snapshot import Snapshotter
-    from jobsched.local_exec.ticker import LocalTicker
-    from jobsched.webhooks.notify import ThreadNotifier
+    from local.exec.dispatcher_loop import LocalDispatcher
+    from local.exec.launcher import LocalLauncher
+    from local.exec.ticker import LocalTicker
+    from local.notifier import ThreadNotifier
+    from local.snapshot import Snapshotter
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +142,7 @@ class LocalRuntime:
 
     @property
     def runs_dir(self) -> Path:
-        from jobsched.local_exec.logs import RUNS_DIR
+        from local.exec.logs import RUNS_DIR
 
         if self.settings is None:
             raise RuntimeError("call start() first")
@@ -153,9 +153,9 @@ class LocalRuntime:
         templates, and start the snapshots, the dispatcher loop, its executor and the sweeper."""
         from jobsched.adapters.dynamodb import Dynamo, build_stores
         from jobsched.adapters.dynamodb.tables import create_tables
-        from jobsched.local_exec.emulator import atomic_moto_server
-        from jobsched.local_exec.executor import find_container_dir
-        from jobsched.local_exec.snapshot import STATE_FILE, Snapshotter, load_snapshot
+        from local.emulator import atomic_moto_server
+        from local.exec.executor import find_container_dir
+        from local.snapshot import STATE_FILE, Snapshotter, load_snapshot
 
         find_container_dir()  # fail before starting anything when there is no worker to run
         ensure_port_free(LOOPBACK, self.config.moto_port, "AWS emulator")
@@ -193,17 +193,17 @@ class LocalRuntime:
         loop and the executor) and start the loop."""
         from jobsched.content.hook import ContentIndexer
         from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
-        from jobsched.local_exec.dispatcher_loop import LocalDispatcher, LoopConfig
-        from jobsched.local_exec.executor import ExecutorConfig, LocalExecutor
-        from jobsched.local_exec.launcher import LocalLauncher
-        from jobsched.local_exec.logs import FileLogReader
-        from jobsched.webhooks.notify import ThreadNotifier
+        from local.exec.dispatcher_loop import LocalDispatcher, LoopConfig
+        from local.exec.executor import ExecutorConfig, LocalExecutor
+        from local.exec.launcher import LocalLauncher
+        from local.exec.logs import FileLogReader
+        from local.notifier import ThreadNotifier
 
         executor_config = ExecutorConfig.from_settings(settings)
         docker = self._uses_docker()
         self.executor_kind = "docker" if docker else "process"
         if docker:
-            from jobsched.local_exec.docker import DockerExecutor, build_image
+            from local.exec.docker import DockerExecutor, build_image
 
             executor: LocalExecutor = DockerExecutor(stores.dispatch, executor_config)
             build_image(executor.container_dir)
@@ -223,7 +223,7 @@ class LocalRuntime:
             )
         )
         self._dispatcher.start(wired)
-        from jobsched.local_exec.ticker import LocalTicker
+        from local.exec.ticker import LocalTicker
 
         # The ticker fires schedules from our table; schedule changes wake it to plan again.
         self._ticker = LocalTicker()
@@ -236,7 +236,7 @@ class LocalRuntime:
         return wired
 
     def _uses_docker(self) -> bool:
-        from jobsched.local_exec.docker import docker_usable
+        from local.exec.docker import docker_usable
 
         if self.config.executor == "process":
             return False

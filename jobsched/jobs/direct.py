@@ -1,7 +1,7 @@
 """The direct APIs (POST /story/generate, POST /research/run) over next-slot reservations.
 
 They create no Job: a reservation runs right after the current unit, before the queue, and
-never pre-empts (jobsched.dispatch.reservations). The caller waits for its outcome, but only
+never pre-empts (reservations.py). The caller waits for its outcome, but only
 so long: API Gateway cuts a request at 30 s, so after the wait the call answers with where to
 poll instead (the HTTP edge turns that into 202 + Location + Retry-After).
 """
@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from jobsched.dispatch.reservations import get_reservation, reserve
+from jobsched.jobs.reservations import get_reservation, reserve
 from jobsched.models import Reservation, ReservationStatus
 from jobsched.ports import Stores
 

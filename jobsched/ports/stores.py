@@ -1,29 +1,11 @@
-"""Ports: what the use cases need from storage. The DynamoDB adapters are the production ones."""
+"""The entity stores: what the use cases read and write, and the values they exchange. The
+DynamoDB adapters are the production ones."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
-from jobsched.content.ports import ContentStore
-from jobsched.dispatch.ports import (
-    DispatchStore,
-    GroupNotifier,
-    Kicker,
-    Launcher,
-    LogReader,
-    NoIndexer,
-    NoKicker,
-    NoLauncher,
-    NoLogs,
-    NoNotifier,
-    NoProbe,
-    NoTaskStopper,
-    OutputIndexer,
-    RunProbe,
-    TaskStopper,
-)
-from jobsched.metrics import MetricsSink, NoMetrics
 from jobsched.models import (
     ApiKey,
     Job,
@@ -38,7 +20,6 @@ from jobsched.models import (
     Schedule,
 )
 from jobsched.ranks import QueueRank
-from jobsched.schedules.sync import NoScheduleSync, ScheduleSync
 
 T = TypeVar("T")
 
@@ -187,63 +168,3 @@ class KeyStore(Protocol):
     def get(self, key_id: str) -> ApiKey | None: ...
     def list_all(self) -> list[ApiKey]: ...
     def revoke(self, key_id: str) -> ApiKey: ...
-
-
-@dataclass(frozen=True)
-class Stores:
-    """The ports a use case may need: the stores, the edges of dispatch that act on the world
-    (waking the dispatcher, stopping a task, reading logs, telling a group's webhook that it
-    ended), and the one that makes the firing
-    side of schedules (EventBridge Scheduler) match our schedule records."""
-
-    templates: TemplateStore
-    jobs: JobStore
-    queue: QueueStore
-    runs: RunStore
-    groups: GroupStore
-    keys: KeyStore
-    dispatch: DispatchStore
-    schedules: ScheduleStore
-    content: ContentStore
-    kicker: Kicker = field(default_factory=NoKicker)
-    tasks: TaskStopper = field(default_factory=NoTaskStopper)
-    logs: LogReader = field(default_factory=NoLogs)
-    schedule_sync: ScheduleSync = field(default_factory=NoScheduleSync)
-    notifier: GroupNotifier = field(default_factory=NoNotifier)
-    launcher: Launcher = field(default_factory=NoLauncher)
-    probe: RunProbe = field(default_factory=NoProbe)
-    indexer: OutputIndexer = field(default_factory=NoIndexer)
-    metrics: MetricsSink = field(default_factory=NoMetrics)
-
-    def with_edges(
-        self,
-        kicker: Kicker,
-        tasks: TaskStopper,
-        logs: LogReader | None = None,
-        schedule_sync: ScheduleSync | None = None,
-    ) -> "Stores":
-        return replace(
-            self,
-            kicker=kicker,
-            tasks=tasks,
-            logs=logs or self.logs,
-            schedule_sync=schedule_sync or self.schedule_sync,
-        )
-
-    def with_launcher(self, launcher: Launcher) -> "Stores":
-        return replace(self, launcher=launcher)
-
-    def with_probe(self, probe: RunProbe) -> "Stores":
-        return replace(self, probe=probe)
-
-    def with_indexer(self, indexer: OutputIndexer) -> "Stores":
-        return replace(self, indexer=indexer)
-
-    def with_notifier(self, notifier: GroupNotifier) -> "Stores":
-        return replace(self, notifier=notifier)
-
-    def with_schedule_sync(self, schedule_sync: ScheduleSync) -> "Stores":
-        return replace(self, schedule_sync=schedule_sync)
-
-    def with_metrics(self, metrics: MetricsSink) -> "Stores":
-        return replace(self, metrics=metrics)

@@ -5,10 +5,10 @@ import logging
 import threading
 
 from jobsched.dispatch.immediate import finish_outside_queue
-from jobsched.dispatch.ports import LaunchError
-from jobsched.dispatch.units import Claim, Outcome
-from jobsched.local_exec.dispatcher_loop import UnitExecutor
+from jobsched.models.units import Claim, Outcome
 from jobsched.ports import Stores
+from jobsched.ports.dispatch import LaunchError
+from local.exec.dispatcher_loop import UnitExecutor
 
 logger = logging.getLogger(__name__)
 

@@ -15,6 +15,15 @@ from pydantic import ValidationError
 from jobsched.dispatch.dispatcher import DispatchConfig
 from jobsched.dispatch.immediate import NowGroup, NowJob, start_now
 from jobsched.errors import FieldProblem, ValidationFailedError
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.jobs import (
+    JobCreate,
+    JobView,
+    enqueue,
+    list_jobs,
+    template_for_new_jobs,
+    view_job,
+)
 from jobsched.models import (
     GroupMode,
     GroupStatus,
@@ -28,15 +37,6 @@ from jobsched.models import (
 from jobsched.params import merge_params
 from jobsched.ports import JobFilter, Stores
 from jobsched.priority import LEVEL_VALUES, PriorityLevel, display_priority
-from jobsched.usecases.groups import GroupCreate, GroupJobSpec, create_group
-from jobsched.usecases.jobs import (
-    JobCreate,
-    JobView,
-    enqueue,
-    list_jobs,
-    template_for_new_jobs,
-    view_job,
-)
 
 LEGACY_PRIORITY = LEVEL_VALUES[PriorityLevel.IMMEDIATE]  # the old API started jobs at once
 
