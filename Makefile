@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup lint typecheck unit bench clean
+.PHONY: run test setup lint typecheck suite unit-fast integration e2e bench clean
 
 $(BIN)/jobsched: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,21 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
+# Every tier (tests/unit, integration, e2e, infra, container), spread over the machine's cores.
+suite: setup
 	$(BIN)/pytest -n auto
 
-test: lint typecheck unit
+# The unit tier alone (no moto, no network, no subprocess): seconds, for the edit-test loop.
+unit-fast: setup
+	$(BIN)/pytest tests/unit -q
+
+integration: setup
+	$(BIN)/pytest -n auto tests/integration
+
+e2e: setup
+	$(BIN)/pytest -n auto tests/e2e
+
+test: lint typecheck suite
 
 bench: setup
 	$(BIN)/python -m bench

@@ -2,10 +2,11 @@
 
 `send_group_webhook` claims the group's notification with a conditional write and sends only
 when it won the claim, so however many times a group's end is reported (the dispatcher, a
-cancel, a retried Lambda event) at most one `group.finished` goes out (docs/decisions.md,
-"Webhooks"). The edges run it away from the dispatch step that ended the group, because a
-delivery with its retries may take minutes: `local.notifier.ThreadNotifier` in a thread pool
-(the local runtime), `jobsched.adapters.aws.notifier.LambdaNotifier` through an asynchronous
+cancel, a retried Lambda event) at most one `group.finished` delivery goes out, its retries
+sharing one delivery id (docs/decisions.md, "Webhooks"). The edges run it away from the dispatch
+step that ended the group, because a delivery with its retries may take minutes:
+`local.notifier.ThreadNotifier` in a thread pool (the local runtime),
+`jobsched.adapters.aws.notifier.LambdaNotifier` through an asynchronous
 invoke of the webhook Lambda (AWS).
 """
 

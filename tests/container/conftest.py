@@ -6,17 +6,15 @@ from there.
 """
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.container.harness import CONTAINER_DIR, RunningWorker
+from tests.support.worker_harness import CONTAINER_DIR, RunningWorker, StartWorker
 
 if str(CONTAINER_DIR) not in sys.path:
     sys.path.insert(0, str(CONTAINER_DIR))
-
-StartWorker = Callable[[dict[str, str]], RunningWorker]
 
 
 @pytest.fixture

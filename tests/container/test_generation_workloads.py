@@ -14,7 +14,7 @@ from worker.events import EventLog
 from worker.providers import CompletionRequest, OfflineProvider
 from worker.workloads import story_generation
 
-from tests.container.contract import (
+from tests.support.file_contract import (
     DEFAULT_MODEL,
     check_card,
     check_story,
@@ -22,8 +22,8 @@ from tests.container.contract import (
     without_times,
     written,
 )
-from tests.container.harness import UNIT_ID, Exited, run_worker, unit_env
-from tests.container.texts import jaccard
+from tests.support.texts import jaccard
+from tests.support.worker_harness import UNIT_ID, Exited, run_worker, unit_env
 
 
 def run(workload: str, out: Path, unit_id: str = UNIT_ID, **params: object) -> Exited:

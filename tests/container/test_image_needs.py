@@ -10,7 +10,7 @@ import re
 import subprocess
 import sys
 
-from tests.container.harness import CONTAINER_DIR
+from tests.support.worker_harness import CONTAINER_DIR
 
 API_STACK = {"jobsched", "api", "fastapi", "pydantic", "starlette", "jsonschema", "mangum"}
 MODEL_STACK = {"litellm", "openai", "tiktoken", "tokenizers", "httpx", "aiohttp"}

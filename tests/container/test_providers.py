@@ -23,8 +23,8 @@ from worker.providers import (
 )
 from worker.providers.offline import topic_phrases
 
-from tests.container.harness import FAKE_LITELLM_DIR
-from tests.container.texts import jaccard
+from tests.support.texts import jaccard
+from tests.support.worker_harness import FAKE_LITELLM_DIR
 
 STORY_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.container.conftest import StartWorker
-from tests.container.harness import UNIT_ID, aws_client, run_worker, unit_env
+from tests.support.worker_harness import UNIT_ID, StartWorker, aws_client, run_worker, unit_env
 
 HEARTBEAT_SECONDS = 0.3
 RUN_KEY = {"pk": {"S": "RUN"}, "sk": {"S": "x"}}
@@ -139,17 +138,17 @@ def test_outputs_go_to_s3_and_heartbeat_and_result_reach_the_run(aws: Aws) -> No
     assert int(item["finished_at"]["N"]) >= heartbeat_at
 
 
-def test_a_run_ended_elsewhere_stops_the_worker_within_two_heartbeats(
+def test_a_run_ended_elsewhere_stops_the_worker_at_its_next_heartbeat(
     aws: Aws, start_worker: StartWorker
 ) -> None:
-    worker = start_worker(aws.env(sleep_seconds=30))
+    # The workload would sleep far beyond the wait's bound: the worker can only end in time
+    # because a heartbeat found the run ended, whatever the machine's speed.
+    worker = start_worker(aws.env(sleep_seconds=3600))
     worker.wait_for("echo")  # the first heartbeat went out before the workload started
 
-    ended = time.monotonic()
     aws.set_status("cancelled")
     done = worker.wait()
 
-    assert time.monotonic() - ended < 2 * HEARTBEAT_SECONDS + 1.0
     assert done.code == 143
     assert "ConditionalCheckFailed" in done.first("cancelled")["error"]
     assert done.first("stopped")["signal"] is None

@@ -10,9 +10,15 @@ from typing import Any
 
 import pytest
 
-from tests.container.conftest import StartWorker
-from tests.container.contract import check_card, check_story, written
-from tests.container.harness import Exited, aws_client, run_worker, unit_env, with_fake_litellm
+from tests.support.file_contract import check_card, check_story, written
+from tests.support.worker_harness import (
+    Exited,
+    StartWorker,
+    aws_client,
+    run_worker,
+    unit_env,
+    with_fake_litellm,
+)
 
 GEMINI_KEY = "AIzaFAKE-gemini-key-0123456789"
 OPENAI_KEY = "sk-fake-openai-key-987654321"

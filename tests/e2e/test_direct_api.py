@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.conftest import WAIT_SECONDS, Local
+from tests.support.local_process import WAIT_SECONDS, Local
 
 
 def root(local: Local) -> httpx.Client:

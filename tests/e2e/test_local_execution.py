@@ -7,7 +7,8 @@ import signal
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.e2e.conftest import Local
+from tests.support.local_process import Local
+from tests.support.waiting import BOUND_SECONDS
 
 
 def test_jobs_run_in_order_with_logs_and_artifacts_and_a_running_job_cancels(
@@ -46,7 +47,7 @@ def test_jobs_run_in_order_with_logs_and_artifacts_and_a_running_job_cancels(
     last = local.submit(message="running at exit", sleep_seconds=60)
     last_run = local.wait_until_working(last)
     local.process.send_signal(signal.SIGINT)
-    assert local.process.wait(timeout=20) == 0, local.output.read_text()
+    assert local.process.wait(timeout=BOUND_SECONDS) == 0, local.output.read_text()
     printed = local.output.read_text()
     assert "Run logs" in printed
     assert "Traceback" not in printed

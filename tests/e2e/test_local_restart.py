@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import FAST
-from tests.e2e.test_local_runtime import API_KEY, free_port, wait_until_healthy
+from tests.support.local_process import API_KEY, FAST, free_port, wait_until_healthy
+from tests.support.waiting import BOUND_SECONDS
 
 
 @contextmanager
@@ -30,10 +30,12 @@ def started(data_dir: Path, output: Path, *extra: str) -> Iterator[httpx.Client]
     headers = {"Authorization": f"Bearer {API_KEY}"}
     try:
         wait_until_healthy(base_url, process, output)
-        with httpx.Client(base_url=f"{base_url}/api/v2", headers=headers, timeout=10) as api:
+        with httpx.Client(
+            base_url=f"{base_url}/api/v2", headers=headers, timeout=BOUND_SECONDS
+        ) as api:
             yield api
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0, output.read_text()
+        assert process.wait(timeout=BOUND_SECONDS) == 0, output.read_text()
     finally:
         if process.poll() is None:
             process.kill()

@@ -4,7 +4,7 @@ job runs to completion. A rate schedule that started 59.5 s ago fires half a sec
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.e2e.conftest import WAIT_SECONDS, Local
+from tests.support.local_process import WAIT_SECONDS, Local
 
 
 def test_the_local_ticker_fires_a_schedule_whose_job_runs(local: Local) -> None:

@@ -30,7 +30,7 @@ from infra.functions import LAMBDA_RUNTIME
 from infra.stack import SchedulerStack
 from jobsched.adapters.dynamodb.tables import TABLES
 from jobsched.settings import Settings
-from tests.infra.synth import (
+from tests.support.synth import (
     Synth,
     actions_of,
     as_text,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from infra import constants
 from jobsched.adapters.dynamodb.tables import TABLES
-from tests.infra.conftest import REPO_ROOT
+from tests.support.paths import REPO_ROOT
 
 
 def test_cdk_json_app_command_synthesises(tmp_path: Path) -> None:

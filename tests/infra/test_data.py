@@ -15,7 +15,7 @@ from cfnlint.config import ManualArgs
 from infra import constants
 from infra.build import build_app, unreviewed_findings
 from jobsched.adapters.dynamodb.tables import TABLES, TableSpec, create_table_request
-from tests.infra.synth import Synth as StackSynth
+from tests.support.synth import Synth as StackSynth
 
 TABLE = "AWS::DynamoDB::Table"
 

@@ -2,7 +2,7 @@
 runTask.sync with a Catch, the Map over a group, the hand-over), least-privilege IAM, the
 worker's task definition and bucket, and the sweeper's schedule.
 
-The same definition is executed under moto in tests/aws/test_state_machine.py.
+The same definition is executed under moto in tests/integration/aws/test_state_machine.py.
 """
 
 import importlib
@@ -15,8 +15,8 @@ from aws_cdk.assertions import Match
 from infra import constants
 from infra.build import build_app
 from jobsched.adapters.aws.overrides import WORKER_ENVIRONMENT
-from tests.infra.synth import Synth as StackSynth
-from tests.infra.synth import actions_of, as_text, with_action
+from tests.support.synth import Synth as StackSynth
+from tests.support.synth import actions_of, as_text, with_action
 
 SYNC_RUN_TASK = "arn:<AWS::Partition>:states:::ecs:runTask.sync"
 

@@ -25,7 +25,7 @@ from infra.constructs.monitoring import (
     service_name,
 )
 from jobsched.ports import metrics
-from tests.infra.synth import Synth as StackSynth
+from tests.support.synth import Synth as StackSynth
 
 TOPIC = "MonitoringAlarmTopic"
 KEY = "MonitoringAlarmKey"

@@ -20,7 +20,7 @@ from infra.constructs import Data, Schedules
 from infra.functions import LAMBDA_RUNTIME
 from jobsched import constants as c
 from jobsched.settings import Settings
-from tests.infra.synth import Synth, actions_of, as_text, resources_of, synthesise, table_arn
+from tests.support.synth import Synth, actions_of, as_text, resources_of, synthesise, table_arn
 
 GROUP = "ScheduleGroup"  # the group's pinned logical id
 GROUP_SCHEDULES = (

@@ -17,7 +17,7 @@ from infra.constructs.webhooks import (
 )
 from infra.functions import LAMBDA_RUNTIME
 from jobsched.settings import Settings
-from tests.infra.synth import Synth, grants, synthesise
+from tests.support.synth import Synth, grants, synthesise
 
 FUNCTION = "WebhooksWebhookFunction"
 ROLE = "WebhooksWebhookRole"

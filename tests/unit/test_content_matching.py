@@ -5,7 +5,7 @@ from typing import Any
 from jobsched.content.matching import FULL_MATCH, matching_templates, score, unmet_requirements
 from jobsched.content.story_templates import STORY_TEMPLATES, StoryTemplate
 from jobsched.models.content import ResearchCard
-from tests.content_samples import VOLCANO, card_data, card_from
+from tests.support.content_samples import VOLCANO, card_data, card_from
 
 BY_ID = {template.template_id: template for template in STORY_TEMPLATES}
 

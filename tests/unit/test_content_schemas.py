@@ -19,7 +19,7 @@ from jobsched.content.schemas import (
 )
 from jobsched.content.story_templates import STORY_TEMPLATES
 from jobsched.models.content import ResearchCard, Story
-from tests.content_samples import card_data, story_data
+from tests.support.content_samples import card_data, story_data
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "schemas"
 

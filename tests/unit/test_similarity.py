@@ -13,7 +13,7 @@ from jobsched.content.similarity import (
     sketch,
 )
 from jobsched.settings import Settings
-from tests.content_samples import FAR_PAIRS, LIGHTHOUSE, LIGHTHOUSE_AUTOMATED, NEAR_PAIRS
+from tests.support.content_samples import FAR_PAIRS, LIGHTHOUSE, LIGHTHOUSE_AUTOMATED, NEAR_PAIRS
 
 THRESHOLD = Settings().dedup_threshold
 

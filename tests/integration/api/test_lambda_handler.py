@@ -1,0 +1,222 @@
+"""The Lambda entry point (api.handler, Mangum) driven with API Gateway HTTP API v2 events."""
+
+import base64
+import importlib
+import json
+import os
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+
+from jobsched.adapters.dynamodb import Dynamo
+from jobsched.jobs.keys import mint_key
+from jobsched.models import Scope
+from jobsched.ports import Stores
+from tests.support.waiting import BOUND_SECONDS
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
+
+
+def http_api_event(
+    method: str,
+    path: str,
+    *,
+    token: str | None = None,
+    body: Any = None,
+    query: str = "",
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload format 2.0) event, as the service sends it."""
+    headers = {
+        "accept": "application/json",
+        "content-length": "0",
+        "host": HOST,
+        "user-agent": "curl/8.5.0",
+        "x-amzn-trace-id": "Root=1-65a8f000-0123456789abcdef01234567",
+        "x-forwarded-for": "203.0.113.7",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+    }
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    raw_body: str | None = None
+    if body is not None:
+        encoded = json.dumps(body).encode()
+        headers["content-type"] = "application/json"
+        headers["content-length"] = str(len(encoded))
+        raw_body = base64.b64encode(encoded).decode() if base64_body else encoded.decode()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "a1b2c3d4e5",
+            "domainName": HOST,
+            "domainPrefix": "a1b2c3d4e5",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "curl/8.5.0",
+            },
+            "requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "18/Jan/2026:10:00:00 +0000",
+            "timeEpoch": 1768730400000,
+        },
+        "isBase64Encoded": base64_body,
+    }
+    if query:
+        event["queryStringParameters"] = dict(parse_qsl(query))
+    if raw_body is not None:
+        event["body"] = raw_body
+    return event
+
+
+def lambda_context() -> Any:
+    return SimpleNamespace(
+        function_name="jobsched-api",
+        function_version="$LATEST",
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:jobsched-api",
+        memory_limit_in_mb=512,
+        aws_request_id="3f1c0c9e-0000-4000-8000-000000000000",
+        log_group_name="/aws/lambda/jobsched-api",
+        log_stream_name="2026/01/18/[$LATEST]0123456789abcdef",
+        get_remaining_time_in_millis=lambda: 29_000,
+    )
+
+
+def reset_caches() -> None:
+    import api.app
+    from jobsched.settings import get_settings
+
+    get_settings.cache_clear()
+    api.app._default_stores.cache_clear()
+
+
+@pytest.fixture
+def handler(dynamo: Dynamo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
+    """api.handler.handler over the fixtures' tables (moto is active under `dynamo`)."""
+    for name in list(os.environ):
+        if name.startswith("JOBSCHED_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("JOBSCHED_TABLE_PREFIX", "test")  # as the fixtures' Settings
+    reset_caches()
+    module = importlib.import_module("api.handler")
+    yield module.handler
+    reset_caches()  # the stores built here belong to this test's moto
+
+
+@pytest.fixture
+def token(stores: Stores) -> str:
+    return mint_key(stores.keys, "lambda", [Scope.WRITE]).secret
+
+
+def invoke(handler: Handler, event: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    response = handler(event, lambda_context())
+    headers = {name.lower(): value for name, value in response["headers"].items()}
+    raw = response["body"]
+    # JSON and problem+json bodies go out as text, not base64.
+    assert not response["isBase64Encoded"]
+    body = json.loads(raw) if raw else None
+    return response["statusCode"], headers, body
+
+
+def test_health_through_api_gateway(handler: Handler) -> None:
+    status, headers, body = invoke(handler, http_api_event("GET", "/health"))
+
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    assert body == {"status": "ok"}
+
+
+def test_create_then_read_a_job_through_api_gateway(
+    handler: Handler, token: str, stores: Stores, echo_template: str
+) -> None:
+    event = http_api_event(
+        "POST",
+        "/api/v2/jobs",
+        token=token,
+        body={"template_id": "echo", "params": {"count": 2}, "priority": "high"},
+    )
+
+    status, _, created = invoke(handler, event)
+
+    assert status == 201, created
+    assert created["status"] == "queued"
+    assert created["priority"] == "high"
+    assert created["params"] == {"message": "hi", "count": 2}
+    assert stores.jobs.get(created["job_id"]).template_id == "echo"  # written to the tables
+
+    status, _, fetched = invoke(
+        handler, http_api_event("GET", f"/api/v2/jobs/{created['job_id']}", token=token)
+    )
+
+    assert status == 200
+    assert fetched["job_id"] == created["job_id"]
+    assert fetched["queue_position"] == 1
+    assert fetched["template_name"] == "Echo"
+
+
+def test_a_base64_body_and_a_query_string(handler: Handler, token: str, echo_template: str) -> None:
+    for _ in range(2):
+        event = http_api_event(
+            "POST", "/scheduler/jobs", token=token, body={"template_id": "echo"}, base64_body=True
+        )
+        assert invoke(handler, event)[0] == 201
+
+    status, _, page = invoke(
+        handler, http_api_event("GET", "/api/v2/jobs", token=token, query="status=queued&limit=1")
+    )
+
+    assert status == 200
+    assert len(page["items"]) == 1
+    assert page["next_cursor"]
+
+
+def test_errors_through_api_gateway(handler: Handler, token: str) -> None:
+    status, headers, body = invoke(handler, http_api_event("GET", "/api/v2/jobs"))
+    assert status == 401
+    assert headers["www-authenticate"] == "Bearer"
+    assert headers["content-type"] == "application/problem+json"
+    assert body["status"] == 401
+
+    status, _, body = invoke(
+        handler, http_api_event("POST", "/api/v2/jobs", token=token, body={"template_id": "nope"})
+    )
+    assert (status, body["status"]) == (404, 404)
+
+    status, headers, _ = invoke(handler, http_api_event("GET", "/nowhere", token=token))
+    assert status == 404
+    assert headers["content-type"] == "application/problem+json"
+
+
+def test_the_entry_module_leaves_heavy_modules_off_the_cold_start() -> None:
+    """boto3, jsonschema, croniter, pydantic-settings, httpx and Powertools load on first use,
+    not when Lambda imports the handler (bench/import_time.py measures what is left)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, api.handler\n"
+        "heavy = {'boto3', 'botocore', 'jsonschema', 'croniter', 'pydantic_settings', 'httpx',"
+        " 'aws_lambda_powertools'}\n"
+        "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=BOUND_SECONDS,
+    )
+    assert result.stdout.strip() == "[]"
