@@ -1,19 +1,27 @@
-# The two commands of the README: `make run` and `make test`. Both set up their own venv.
+# The two commands of the README: `make run` and `make test`. Both set up the venv they need.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test setup lint typecheck suite unit-fast integration e2e bench clean
 
-$(BIN)/jobsched: pyproject.toml
+# `make run` installs what running needs (the core, the API, the local runtime); everything
+# else (the tests, the linters, the CDK) installs with the first target that needs it.
+$(VENV)/.run: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local]'
+	touch $@
+
+$(VENV)/.dev: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(BIN)/jobsched
+	touch $@ $(VENV)/.run
 
-setup: $(BIN)/jobsched
+setup: $(VENV)/.dev
 
-run: setup
+run: $(VENV)/.run
 	$(BIN)/jobsched local
 
 lint: setup

@@ -78,6 +78,8 @@ DEFAULT_TEMPLATES: list[TemplateCreate] = [
                 "sleep_seconds": {"type": "number", "minimum": 0, "maximum": 3600},
                 "exit_code": {"type": "integer", "minimum": 0, "maximum": 255},
                 "output": {"type": "boolean"},  # write echo.txt (an artifact) or not
+                # A path on the worker's machine: the sleep ends once it exists.
+                "until_file": {"type": "string", "maxLength": 1024},
             }
         ),
         cpu=256,

@@ -131,3 +131,18 @@ def test_a_signal_stops_a_sleeping_workload_and_still_keeps_its_output(
     assert done.first("artifacts")["artifacts"] == [(tmp_path / "echo.txt").resolve().as_uri()]
     assert done.names()[-1] == "finished"
     assert done.first("finished")["exit_code"] == 143
+
+
+def test_echo_sleeps_until_its_release_file_exists(
+    tmp_path: Path, start_worker: StartWorker
+) -> None:
+    release = tmp_path / "release"
+    # Far past the wait's bound: only the release file can end the sleep in time.
+    worker = start_worker(unit_env("echo", tmp_path, sleep_seconds=3600, until_file=str(release)))
+    worker.wait_for("echo")
+
+    release.touch()
+    done = worker.wait()
+
+    assert done.code == 0
+    assert done.first("finished")["exit_code"] == 0

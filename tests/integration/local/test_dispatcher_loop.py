@@ -87,15 +87,18 @@ def test_one_slot_runs_queued_jobs_one_at_a_time_in_queue_order(runtime: Runtime
 
 
 def test_a_reservation_takes_the_next_slot_without_interrupting_the_running_job(
-    runtime: Runtime,
+    runtime: Runtime, tmp_path: Path
 ) -> None:
-    job1 = echo(runtime.stores, message="job 1", sleep_seconds=1.5)
+    # Job 1 runs until released, so the reservation is made while it runs, whatever the speed.
+    release = tmp_path / "release-job-1"
+    job1 = echo(runtime.stores, message="job 1", sleep_seconds=3600, until_file=str(release))
     job2 = echo(runtime.stores, message="job 2")
     job3 = echo(runtime.stores, message="job 3")
     runtime.start()
     wait_until(lambda: runtime.stores.jobs.get(job1.job_id).status == JobStatus.RUNNING)
 
     reservation = reserve(runtime.stores, "echo", {"message": "direct call"})
+    release.touch()
 
     wait_until(lambda: runtime.finished(job3.job_id), what="the queue to drain")
     done = get_reservation(runtime.stores, reservation.reservation_id)
