@@ -23,6 +23,7 @@ from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.adapters.dynamodb.tables import create_tables
 from jobsched.ports import Stores
 from jobsched.settings import Settings, get_settings
+from tests.support.moto_lock import atomic_moto_requests
 from tests.support.sfn_shim import WORKER_CONTAINER, patched_interpreter
 from tests.support.stack import Refs, Synthesised, synthesised
 from tests.support.waiting import BOUND_SECONDS
@@ -159,6 +160,7 @@ def _execution_refs(stack: Synthesised) -> tuple[Refs, str, str]:
 @pytest.fixture
 def world(stack: Synthesised, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with mock_aws(config=MOTO_CONFIG), patched_interpreter():
+        atomic_moto_requests(monkeypatch)  # the Map's iterations run in threads
         # Tasks stop at the first DescribeTasks: a run takes one poll of the .sync loop.
         state_manager.set_transition("ecs::task", {"progression": "immediate"})
         lambda_refs, handlers = _lambdas(stack)
