@@ -1,17 +1,14 @@
 """`jobsched local` stopped and started again with the same data dir finds its state: the queued
 job at its place, the schedule, the paused queue; `--reset` starts empty."""
 
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-from tests.support.local_process import API_KEY, FAST, free_port, wait_until_healthy
+from tests.support.local_process import FAST, api_client, kill, start_local
 from tests.support.waiting import BOUND_SECONDS
 
 
@@ -19,27 +16,14 @@ from tests.support.waiting import BOUND_SECONDS
 def started(data_dir: Path, output: Path, *extra: str) -> Iterator[httpx.Client]:
     """`jobsched local` as tests/e2e/conftest.py starts it, stopped with Ctrl-C (SIGINT) at the
     end, which must exit cleanly."""
-    port, moto_port = free_port(), free_port()
-    command = [sys.executable, "-m", "local.cli", "local", "--api-key", API_KEY, *extra]
-    command += ["--port", str(port), "--moto-port", str(moto_port), "--data-dir", str(data_dir)]
-    with output.open("w") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **FAST}
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Bearer {API_KEY}"}
+    process, base_url = start_local(output, "--data-dir", str(data_dir), *extra, environment=FAST)
     try:
-        wait_until_healthy(base_url, process, output)
-        with httpx.Client(
-            base_url=f"{base_url}/api/v2", headers=headers, timeout=BOUND_SECONDS
-        ) as api:
+        with api_client(base_url) as api:
             yield api
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=BOUND_SECONDS) == 0, output.read_text()
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        kill(process)
 
 
 def test_local_keeps_its_state_across_a_restart(tmp_path: Path) -> None:

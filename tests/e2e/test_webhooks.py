@@ -2,9 +2,6 @@
 webhook reaches a receiver on 127.0.0.1 once, signed (the runtime's ThreadNotifier)."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,40 +10,25 @@ import httpx
 import pytest
 
 from tests.support.hooks import SECRET, HookServer
-from tests.support.local_process import API_KEY, free_port, wait_until_healthy
-from tests.support.waiting import BOUND_SECONDS
+from tests.support.local_process import api_client, start_local, terminate
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[httpx.Client]:
-    port, moto_port = free_port(), free_port()
-    output = tmp_path / "jobsched-local.log"
-    command = [sys.executable, "-m", "local.cli", "local", "--api-key", API_KEY]
-    command += ["--port", str(port), "--moto-port", str(moto_port)]
-    command += ["--data-dir", str(tmp_path / "data"), "--executor", "process"]
     environment = {
-        **os.environ,
         "JOBSCHED_WEBHOOK_SECRET": SECRET,
         "JOBSCHED_WEBHOOK_ALLOW_PRIVATE": "true",  # the receiver is on loopback
         "JOBSCHED_HEARTBEAT_SECONDS": "0.5",
     }
-    with output.open("w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=environment)
-    base_url = f"http://127.0.0.1:{port}"
+    data_dir = ["--data-dir", str(tmp_path / "data"), "--executor", "process"]
+    process, base_url = start_local(
+        tmp_path / "jobsched-local.log", *data_dir, environment=environment
+    )
     try:
-        wait_until_healthy(base_url, process, output)
-        headers = {"Authorization": f"Bearer {API_KEY}"}
-        with httpx.Client(
-            base_url=f"{base_url}/api/v2", headers=headers, timeout=BOUND_SECONDS
-        ) as client:
+        with api_client(base_url) as client:
             yield client
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=BOUND_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
 
 
 def test_a_group_run_locally_calls_its_webhook_once(

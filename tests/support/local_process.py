@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,25 +46,56 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log_path
     pytest.fail(f"jobsched local not healthy in {STARTUP_BOUND_SECONDS} s:\n{log_path.read_text()}")
 
 
-@pytest.fixture
-def local_server(tmp_path: Path) -> Iterator[str]:
+def start_local(
+    output: Path, *extra: str, environment: Mapping[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """`jobsched local` on free ports with the test key, its output in `output`, the process's
+    environment with `environment` added; returns the process and its base URL once healthy."""
     port, moto_port = free_port(), free_port()
-    log_path = tmp_path / "jobsched-local.log"
-    command = [sys.executable, "-m", "local.cli", "local"]
-    command += ["--port", str(port), "--moto-port", str(moto_port), "--api-key", API_KEY]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    command = [sys.executable, "-m", "local.cli", "local", "--api-key", API_KEY]
+    command += ["--port", str(port), "--moto-port", str(moto_port), *extra]
+    with output.open("w") as out:
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})}
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_healthy(base_url, process, log_path)
+        wait_until_healthy(base_url, process, output)
+    except BaseException:
+        kill(process)
+        raise
+    return process, base_url
+
+
+def api_client(base_url: str) -> httpx.Client:
+    """A client of the runtime's /api/v2 holding the test key."""
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    return httpx.Client(base_url=f"{base_url}/api/v2", headers=headers, timeout=BOUND_SECONDS)
+
+
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as a service manager stops it; killed if it does not exit within the bound."""
+    process.terminate()
+    try:
+        process.wait(timeout=STOP_BOUND_SECONDS)
+    except subprocess.TimeoutExpired:
+        kill(process)
+
+
+def kill(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def local_server(tmp_path: Path) -> Iterator[str]:
+    log_path = tmp_path / "jobsched-local.log"
+    process, base_url = start_local(log_path)
+    try:
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_BOUND_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process)
     assert process.returncode == 0, log_path.read_text()  # SIGTERM stops it cleanly
 
 
@@ -120,24 +151,11 @@ class Local:
 
 @pytest.fixture
 def local(tmp_path: Path) -> Iterator[Local]:
-    port, moto_port = free_port(), free_port()
     data_dir = tmp_path / "data"
     output = tmp_path / "jobsched-local.log"
-    command = [sys.executable, "-m", "local.cli", "local", "--api-key", API_KEY]
-    command += ["--port", str(port), "--moto-port", str(moto_port), "--data-dir", str(data_dir)]
-    with output.open("w") as out:
-        process = subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **FAST}
-        )
-    base_url = f"http://127.0.0.1:{port}"
-    headers = {"Authorization": f"Bearer {API_KEY}"}
+    process, base_url = start_local(output, "--data-dir", str(data_dir), environment=FAST)
     try:
-        wait_until_healthy(base_url, process, output)
-        with httpx.Client(
-            base_url=f"{base_url}/api/v2", headers=headers, timeout=BOUND_SECONDS
-        ) as api:
+        with api_client(base_url) as api:
             yield Local(process, api, data_dir, output)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        kill(process)

@@ -4,7 +4,6 @@ scope. Tier conftests import the fixtures they need from here."""
 
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +16,7 @@ from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.models import Scope
 from jobsched.ports import Stores
 from jobsched.settings import Settings
+from tests.support.moto_lock import atomic_moto_requests
 
 
 @pytest.fixture
@@ -90,30 +90,7 @@ def writer(stores: Stores) -> TestClient:
 # --- concurrency --------------------------------------------------------------------------------
 
 
-# moto applies a request in several steps without a lock, so two threads could interleave inside
-# one transaction, which DynamoDB never does. This makes each request atomic (as DynamoDB's are),
-# so the interleavings a test exercises are the real ones: between our reads and our writes.
-# The Event it yields is set once a request had to wait for another: a test that holds a request
-# midway can tell that the next one is queued behind it, without timing anything.
 @pytest.fixture
-def serialised_moto(dynamo: object) -> Iterator[threading.Event]:
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    original = BotocoreStubber.__call__
-    lock = threading.Lock()
-    queued = threading.Event()
-
-    def atomic(self: BotocoreStubber, *args: Any, **kwargs: Any) -> Any:
-        if not lock.acquire(blocking=False):
-            queued.set()
-            lock.acquire()
-        try:
-            return original(self, *args, **kwargs)
-        finally:
-            lock.release()
-
-    BotocoreStubber.__call__ = atomic  # type: ignore[method-assign]
-    try:
-        yield queued
-    finally:
-        BotocoreStubber.__call__ = original  # type: ignore[method-assign]
+def serialised_moto(dynamo: object, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Every moto request atomic, as DynamoDB's are (tests/support/moto_lock.py)."""
+    return atomic_moto_requests(monkeypatch)
