@@ -1,9 +1,15 @@
-"""The moto stores and API clients of the integration tests: an in-process moto DynamoDB with
-the project's tables, the stores over it, a template, and TestClients holding keys of each
-scope. Tier conftests import the fixtures they need from here."""
+"""The stores and API clients of the integration tests: the stores over either adapter (an
+in-process moto DynamoDB with the project's tables, or a SQLite file), a template, and
+TestClients holding keys of each scope. Tier conftests import the fixtures they need from here.
+
+`stores` is the contract: every test that uses it, and neither moto (`dynamo`) nor a fixture
+built on it, runs once per backend (`pytest_generate_tests` in tests/integration/conftest.py);
+a behaviour that differs between the two is a bug in one of them.
+"""
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,6 +17,9 @@ from moto import mock_aws
 
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.adapters.dynamodb.tables import create_tables
+from jobsched.adapters.sqlite import build_stores as build_sqlite_stores
+from jobsched.adapters.sqlite.db import DB_FILE, Database
+from jobsched.adapters.sqlite.schema import create_schema
 from jobsched.jobs.keys import mint_key
 from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.models import Scope
@@ -32,8 +41,29 @@ def dynamo(settings: Settings) -> Iterator[Dynamo]:
         yield dynamo
 
 
+BACKENDS = ("dynamodb", "sqlite")
+
+
 @pytest.fixture
-def stores(settings: Settings, dynamo: Dynamo) -> Stores:
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """Which adapter `stores` uses: parametrised by the tier's conftest, else DynamoDB."""
+    return str(getattr(request, "param", "dynamodb"))
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    db = Database(tmp_path / "store" / DB_FILE)
+    create_schema(db)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def stores(settings: Settings, store_backend: str, request: pytest.FixtureRequest) -> Stores:
+    if store_backend == "sqlite":
+        db: Database = request.getfixturevalue("sqlite_db")
+        return build_sqlite_stores(settings, db)
+    dynamo: Dynamo = request.getfixturevalue("dynamo")
     return build_stores(settings, dynamo)
 
 

@@ -1,0 +1,147 @@
+"""The tables. Each holds its entity as JSON in `doc`; the other columns are derived from the
+entity by the adapter on every write (keys, what lists are sorted and filtered by, what
+conditions test) and indexed where a read needs them, so no read scans a table.
+
+`user_version` records the schema's version; a newer file is refused rather than misread.
+"""
+
+import sqlite3
+
+from jobsched.adapters.sqlite.db import Database
+
+VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS templates (
+    template_id TEXT PRIMARY KEY,
+    created_key TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    schedule_id TEXT,
+    group_id TEXT,
+    last_run_id TEXT,
+    created_key TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_key, job_id);
+CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_key, job_id);
+CREATE INDEX IF NOT EXISTS jobs_by_template ON jobs (template_id, created_key, job_id);
+CREATE INDEX IF NOT EXISTS jobs_by_schedule ON jobs (schedule_id, created_key, job_id);
+CREATE INDEX IF NOT EXISTS jobs_by_group ON jobs (group_id, created_key, job_id);
+
+-- A unit's place while it waits (a queued job, a pending reservation), in dispatch order.
+CREATE TABLE IF NOT EXISTS queue (
+    unit_id TEXT PRIMARY KEY,
+    rank TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    schedule_id TEXT,
+    started_key TEXT NOT NULL,
+    expires_at INTEGER,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_by_started ON runs (started_key, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_status ON runs (status, started_key, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_job ON runs (job_id, started_key, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_template ON runs (template_id, started_key, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_schedule ON runs (schedule_id, started_key, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_expiry ON runs (expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE IF NOT EXISTS groups (
+    group_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_key TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS groups_by_created ON groups (created_key, group_id);
+
+CREATE TABLE IF NOT EXISTS schedules (
+    schedule_id TEXT PRIMARY KEY,
+    template_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    pending INTEGER NOT NULL DEFAULT 0,
+    created_key TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS schedules_by_template ON schedules (template_id, created_key);
+CREATE INDEX IF NOT EXISTS schedules_pending ON schedules (pending) WHERE pending = 1;
+
+CREATE TABLE IF NOT EXISTS api_keys (
+    key_id TEXT PRIMARY KEY,
+    doc TEXT NOT NULL
+);
+
+-- Dispatch: one row per slot that was ever taken, the pause flag, and reservations.
+CREATE TABLE IF NOT EXISTS slots (
+    slot TEXT PRIMARY KEY,
+    holder TEXT,
+    lease_until REAL NOT NULL DEFAULT 0,
+    doc TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS queue_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    doc TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS reservations (
+    reservation_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+
+-- Content: stories and research cards, with the sketches dedup compares against.
+CREATE TABLE IF NOT EXISTS content (
+    content_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    topic TEXT,
+    source_id TEXT,
+    created_key TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (kind, content_id)
+);
+CREATE INDEX IF NOT EXISTS content_by_created ON content (kind, created_key, content_id);
+CREATE INDEX IF NOT EXISTS content_by_topic ON content (kind, topic, created_key, content_id);
+CREATE INDEX IF NOT EXISTS content_by_source ON content (source_id, created_key);
+"""
+
+
+class SchemaError(Exception):
+    """The file was written by a newer version of jobsched."""
+
+
+def create_schema(db: Database) -> None:
+    """Create what is missing (idempotent)."""
+    with db.write("schema") as conn:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > VERSION:
+            raise SchemaError(
+                f"{db.path} has schema version {version}; this jobsched knows {VERSION} at most"
+            )
+        for statement in DDL.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {VERSION}")
+
+
+def table_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    names = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return {name: conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0] for name in names}  # noqa: S608 - names from the schema
