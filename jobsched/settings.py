@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -87,7 +88,10 @@ class Settings(BaseSettings):
     # many days after it ended; unset keeps runs for ever. A running run never expires.
     run_retention_days: int | None = Field(default=None, ge=1, le=36_500)
 
-    # The local runtime: where run logs and outputs are kept.
+    # The local runtime and the CLI: which store (`sqlite`: <data_dir>/jobsched.db, the
+    # embedded default; `dynamodb`: the tables, as on AWS, also implied by AWS_ENDPOINT_URL),
+    # and where the database, run logs and outputs are kept.
+    store: Literal["sqlite", "dynamodb"] = "sqlite"
     data_dir: str = ".jobsched"
     # How often the local runtime saves its tables to <data_dir>/state.json (and at stop).
     local_snapshot_seconds: float = Field(default=5.0, gt=0)

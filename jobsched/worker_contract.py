@@ -8,7 +8,7 @@ image cannot import the core (it ships container/ alone), so its own copy of the
 (container/worker/config.py, transact.py) is held equal to this module by a test.
 """
 
-from typing import Final
+from typing import Any, Final
 
 # Set per unit by the dispatcher.
 ENV_UNIT_ID: Final = "JOBSCHED_UNIT_ID"  # the run id, or a reservation id
@@ -56,3 +56,16 @@ LEASE_UNTIL: Final = "__LEASE_UNTIL__"  # epoch seconds its slot's lease runs to
 EXIT_CODE: Final = "__EXIT_CODE__"
 ARTIFACTS: Final = "__ARTIFACTS__"  # a JSON list of URIs
 PLACEHOLDERS: Final = frozenset({NOW, LEASE_UNTIL, EXIT_CODE, ARTIFACTS})
+
+
+def fill(template: Any, values: dict[str, str]) -> Any:
+    """A copy of `template` with every string equal to a placeholder replaced by its value:
+    what the worker does before it sends (container/worker/transact.py `fill`), for a parent
+    that sends the worker's transaction itself."""
+    if isinstance(template, dict):
+        return {key: fill(item, values) for key, item in template.items()}
+    if isinstance(template, list):
+        return [fill(item, values) for item in template]
+    if isinstance(template, str):
+        return values.get(template, template)
+    return template

@@ -8,6 +8,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -76,14 +77,22 @@ def local(
         ),
     ] = "auto",
     reset: Annotated[
-        bool, typer.Option("--reset", help="Delete the saved state (<data dir>/state.json) first.")
+        bool,
+        typer.Option("--reset", help="Delete the saved state (the database, or state.json) first."),
     ] = False,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="sqlite (<data dir>/jobsched.db) or dynamodb (AWS_ENDPOINT_URL if set, else "
+            "an emulator in this process) [default: JOBSCHED_STORE or sqlite]"
+        ),
+    ] = None,
 ) -> None:
-    """Run the scheduler on this machine: AWS emulator, tables, default templates, the API, a
-    dispatcher running jobs as local worker processes, and the sweeper.
+    """Run the scheduler on this machine: the store, default templates, the API, a dispatcher
+    running jobs as local worker processes, and the sweeper.
 
-    The state (jobs, queue, runs, schedules, keys, ...) is saved to <data dir>/state.json every
-    few seconds and at stop, and loaded at start; run logs and outputs stay in the data dir.
+    The state (jobs, queue, runs, schedules, keys, ...) is in <data dir>/jobsched.db, every
+    change committed before the API answers; run logs and outputs stay in the data dir.
     """
     from local.exec.executor import ExecutorError
     from local.runtime import LocalConfig, LocalRuntime, LocalRuntimeError
@@ -95,6 +104,13 @@ def local(
     if executor not in ("auto", "process", "docker"):
         err_console.print("--executor must be auto, process or docker")
         raise typer.Exit(2)
+    from jobsched.settings import get_settings
+
+    settings = get_settings()
+    store = store or settings.store
+    if store not in ("sqlite", "dynamodb"):
+        err_console.print("--store must be sqlite or dynamodb")
+        raise typer.Exit(2)
     config = LocalConfig(
         host=host,
         port=port,
@@ -103,6 +119,8 @@ def local(
         data_dir=data_dir,
         executor=executor,
         reset=reset,
+        store=store,
+        external_endpoint=settings.aws_endpoint_url if store == "dynamodb" else None,
     )
     runtime = LocalRuntime(config)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
@@ -142,7 +160,19 @@ def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
     minted = runtime.install_key(api_key)
     console.print(f"[bold]API[/]           {config.api_url}", markup=True)
     console.print(f"[bold]Docs[/]          {config.api_url}/docs", markup=True)
-    console.print(f"[bold]AWS endpoint[/]  {config.endpoint_url}", markup=True)
+    if config.store == "sqlite":
+        console.print(f"[bold]Store[/]         {runtime.database_path}", markup=True)
+    elif config.embedded_emulator:
+        console.print(
+            f"[bold]Store[/]         DynamoDB emulator at {config.endpoint_url}", markup=True
+        )
+        console.print(
+            "  unauthenticated: any process on this machine can read, change or wipe every "
+            "table there, keys included (the default store, sqlite, has no port)",
+            markup=False,
+        )
+    else:
+        console.print(f"[bold]Store[/]         DynamoDB at {config.endpoint_url}", markup=True)
     assert runtime.settings is not None
     console.print(f"[bold]Slots[/]         {runtime.settings.slots}", markup=True)
     console.print(f"[bold]Workers[/]       {runtime.executor_kind} (--executor)", markup=True)
@@ -155,9 +185,11 @@ def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
         console.print(minted.secret, soft_wrap=True)  # never folded: it is copied whole
     else:
         console.print(f"[bold]API key[/]       {minted.record.key_id} installed", markup=True)
-    console.print(
-        f"Manage keys:  AWS_ENDPOINT_URL={config.endpoint_url} jobsched keys list", markup=False
-    )
+    if config.store == "sqlite":
+        where = f"JOBSCHED_DATA_DIR={runtime.settings.data_dir}"
+    else:
+        where = f"AWS_ENDPOINT_URL={config.endpoint_url}"
+    console.print(f"Manage keys:  {where} jobsched keys list", markup=False)
 
 
 @contextmanager
@@ -185,6 +217,34 @@ def _store_errors(endpoint_url: str | None) -> Iterator[None]:
 
 @contextmanager
 def _stores() -> Iterator["Stores"]:
+    """The store the settings name: the data dir's SQLite database by default, DynamoDB with
+    JOBSCHED_STORE=dynamodb or an AWS_ENDPOINT_URL."""
+    from jobsched.settings import get_settings
+
+    settings = get_settings()
+    if settings.store == "dynamodb" or settings.aws_endpoint_url:
+        with _dynamodb_stores() as stores:
+            yield stores
+        return
+    from jobsched.adapters.sqlite import build_stores, open_database
+    from jobsched.adapters.sqlite.db import DB_FILE
+
+    data_dir = Path(settings.data_dir).expanduser()
+    if not (data_dir / DB_FILE).is_file():
+        fail(
+            f"no database at {data_dir / DB_FILE}: run `jobsched local` first, or point "
+            "JOBSCHED_DATA_DIR at its data dir (JOBSCHED_STORE=dynamodb for DynamoDB)"
+        )
+    db = open_database(data_dir, settings)
+    try:
+        with _store_errors(str(data_dir / DB_FILE)):
+            yield build_stores(settings, db)
+    finally:
+        db.close()
+
+
+@contextmanager
+def _dynamodb_stores() -> Iterator["Stores"]:
     from jobsched.adapters.dynamodb import build_stores
     from jobsched.settings import get_settings
     from local.runtime import is_local_endpoint, use_fake_credentials

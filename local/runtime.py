@@ -1,16 +1,19 @@
 """The embedded default: the whole scheduler on one machine with no AWS account.
 
-The same stores as in production talk to moto's server running in this process, so the API,
-the CLI (`AWS_ENDPOINT_URL=... jobsched keys list`) and the workers all share one emulator. A
-local dispatcher loop runs the same claim/finish code as the state machine on AWS, and a local
-executor runs the container's worker as a subprocess, one log file per run. The emulator's
-tables are saved to `<data dir>/state.json` every few seconds and at stop, and loaded at start;
-run logs and outputs stay in the data dir beside it.
+The store is a SQLite file in the data dir (`<data dir>/jobsched.db`): every write is committed
+before the API answers, and workers never connect to it (the executor, their parent, renews
+their leases and records their outcomes). `--store dynamodb` runs the production DynamoDB
+adapter instead, against AWS_ENDPOINT_URL when it is set (LocalStack, DynamoDB Local) or else
+against moto's server in this process, whose tables are saved to `<data dir>/state.json` every
+few seconds and at stop. Either way a local dispatcher loop runs the same claim/finish code as
+the state machine on AWS, and a local executor runs the container's worker as a subprocess, one
+log file per run, in the data dir.
 """
 
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +29,9 @@ if TYPE_CHECKING:
     import uvicorn
     from moto.server import ThreadedMotoServer
 
+    from jobsched.adapters.sqlite.db import Database
     from local.exec.dispatcher_loop import LocalDispatcher
+    from local.exec.executor import LocalExecutor
     from local.exec.launcher import LocalLauncher
     from local.exec.ticker import LocalTicker
     from local.notifier import ThreadNotifier
@@ -66,10 +71,20 @@ class LocalConfig:
     data_dir: str | None = None  # None: JOBSCHED_DATA_DIR (default .jobsched)
     executor: str = "auto"  # auto (docker when its engine answers), process, or docker
     reset: bool = False  # delete the saved state before starting
+    store: str = "sqlite"  # or "dynamodb"
+    # dynamodb only: an endpoint to use instead of the embedded emulator (AWS_ENDPOINT_URL)
+    external_endpoint: str | None = None
 
     @property
-    def endpoint_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.moto_port}"
+    def embedded_emulator(self) -> bool:
+        return self.store == "dynamodb" and self.external_endpoint is None
+
+    @property
+    def endpoint_url(self) -> str | None:
+        """Where the DynamoDB store is reached; None with SQLite."""
+        if self.store != "dynamodb":
+            return None
+        return self.external_endpoint or f"http://{LOOPBACK}:{self.moto_port}"
 
     @property
     def api_url(self) -> str:
@@ -79,8 +94,8 @@ class LocalConfig:
 
 
 def local_settings(config: LocalConfig) -> Settings:
-    """The environment's settings, pointed at the emulator, with the local timings where the
-    environment sets none, and the command line's slots and data dir."""
+    """The environment's settings, pointed at the DynamoDB endpoint if there is one, with the
+    local timings where the environment sets none, and the command line's slots and data dir."""
     base = Settings(aws_endpoint_url=config.endpoint_url)
     overrides: dict[str, Any] = {
         name: value for name, value in LOCAL_TIMINGS.items() if name not in base.model_fields_set
@@ -133,6 +148,8 @@ class LocalRuntime:
         self._notifier: ThreadNotifier | None = None
         self._launcher: LocalLauncher | None = None
         self._snapshotter: Snapshotter | None = None
+        self._database: Database | None = None
+        self._followers: list[threading.Thread] = []
 
     @property
     def stores(self) -> Stores:
@@ -148,28 +165,67 @@ class LocalRuntime:
             raise RuntimeError("call start() first")
         return Path(self.settings.data_dir) / RUNS_DIR
 
+    @property
+    def database_path(self) -> Path:
+        from jobsched.adapters.sqlite.db import DB_FILE
+
+        if self.settings is None:
+            raise RuntimeError("call start() first")
+        return Path(self.settings.data_dir) / DB_FILE
+
     def start(self) -> Stores:
-        """Start the emulator, create the tables, load the saved state, seed the default
-        templates, and start the snapshots, the dispatcher loop, its executor and the sweeper."""
+        """Open the store (and its saved state), seed the default templates, and start the
+        dispatcher loop, its executor and the sweeper."""
+        from local.exec.executor import find_container_dir
+
+        find_container_dir()  # fail before starting anything when there is no worker to run
+        if self.config.embedded_emulator:
+            ensure_port_free(LOOPBACK, self.config.moto_port, "AWS emulator")
+        ensure_port_free(self.config.host, self.config.port, "API")
+        dynamodb = self.config.store == "dynamodb"
+        stores = self._open_dynamodb() if dynamodb else self._open_sqlite()
+        seeded = seed_default_templates(stores)
+        logger.info("seeded templates: %s", ", ".join(seeded) or "none")
+        assert self.settings is not None
+        self._stores = self._start_dispatch(self.settings, stores)
+        return self._stores
+
+    def _open_sqlite(self) -> Stores:
+        from jobsched.adapters.sqlite import build_stores, open_database
+        from local.importer import import_snapshot
+
+        get_settings.cache_clear()
+        self.settings = settings = local_settings(self.config)
+        data_dir = Path(settings.data_dir)
+        if self.config.reset:
+            _delete_saved_state(data_dir)
+        self._database = db = open_database(data_dir, settings)
+        stores = build_stores(settings, db)
+        if imported := import_snapshot(data_dir, db, settings):
+            logger.info("imported %d records from the emulator's saved state", imported)
+        return stores
+
+    def _open_dynamodb(self) -> Stores:
         from jobsched.adapters.dynamodb import Dynamo, build_stores
         from jobsched.adapters.dynamodb.tables import create_tables
         from local.emulator import atomic_moto_server
-        from local.exec.executor import find_container_dir
         from local.snapshot import STATE_FILE, Snapshotter, load_snapshot
 
-        find_container_dir()  # fail before starting anything when there is no worker to run
-        ensure_port_free(LOOPBACK, self.config.moto_port, "AWS emulator")
-        ensure_port_free(self.config.host, self.config.port, "API")
-        self._moto = atomic_moto_server(LOOPBACK, self.config.moto_port)
-        self._moto.start()
-        use_fake_credentials()
+        if self.config.embedded_emulator:
+            self._moto = atomic_moto_server(LOOPBACK, self.config.moto_port)
+            self._moto.start()
+            use_fake_credentials()
+        endpoint = self.config.endpoint_url
+        assert endpoint is not None
         # Exported too, so anything in this process (or its children) that reads the
-        # settings reaches the emulator rather than a real account.
-        os.environ["AWS_ENDPOINT_URL"] = self.config.endpoint_url
+        # settings reaches this endpoint rather than a real account.
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
         get_settings.cache_clear()
         self.settings = settings = local_settings(self.config)
         dynamo = Dynamo(settings)
         create_tables(dynamo)
+        if not self.config.embedded_emulator:
+            return build_stores(settings, dynamo)  # the endpoint keeps its own state
         state = Path(settings.data_dir) / STATE_FILE
         if self.config.reset:
             state.unlink(missing_ok=True)
@@ -180,13 +236,9 @@ class LocalRuntime:
                 restored,
                 state,
             )
-        stores = build_stores(settings, dynamo)
-        seeded = seed_default_templates(stores)
-        logger.info("seeded templates: %s", ", ".join(seeded) or "none")
         self._snapshotter = Snapshotter(dynamo, state, settings.local_snapshot_seconds)
         self._snapshotter.start()
-        self._stores = self._start_dispatch(settings, stores)
-        return self._stores
+        return build_stores(settings, dynamo)
 
     def _start_dispatch(self, settings: Settings, stores: Stores) -> Stores:
         """Wire the execution edges into the stores (the API's kicks and cancels reach the
@@ -222,6 +274,8 @@ class LocalRuntime:
                 kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)
             )
         )
+        if self.config.store == "sqlite":
+            self._reconcile(settings, wired, executor)
         self._dispatcher.start(wired)
         from local.exec.ticker import LocalTicker
 
@@ -234,6 +288,31 @@ class LocalRuntime:
         wired = wired.with_launcher(self._launcher).with_probe(executor)
         self._launcher.bind(wired)
         return wired
+
+    def _reconcile(self, settings: Settings, stores: Stores, executor: "LocalExecutor") -> None:
+        """Before any slot is dispatched: adopt, record or declare lost what the last life of
+        the runtime left running (local/exec/adopt.py)."""
+        from jobsched.dispatch.dispatcher import Dispatcher
+        from local.exec.adopt import reconcile
+        from local.exec.dispatcher_loop import LoopConfig
+
+        assert self._dispatcher is not None
+        config = LoopConfig.from_settings(settings).dispatch
+        report = reconcile(
+            stores,
+            executor,
+            Dispatcher(stores, stores.dispatch, config),
+            settings.heartbeat_seconds,
+            on_finished=self._dispatcher.kick,
+        )
+        self._followers = report.followers
+        for what, runs in (
+            ("adopted the live workers of", report.adopted),
+            ("recorded the outcomes their logs hold for", report.recorded),
+            ("found lost (retried as their templates say)", report.lost),
+        ):
+            if runs:
+                logger.warning("restart: %s %s", what, ", ".join(runs))
 
     def _uses_docker(self) -> bool:
         from local.exec.docker import docker_usable
@@ -285,6 +364,9 @@ class LocalRuntime:
         if self._launcher is not None:
             self._launcher.join(JOIN_LAUNCHED_SECONDS)
             self._launcher = None
+        for follower in self._followers:  # adopted workers, stopped with the others
+            follower.join(JOIN_LAUNCHED_SECONDS)
+        self._followers = []
         if self._notifier is not None:
             self._notifier.close(wait=True)
             self._notifier = None
@@ -294,3 +376,15 @@ class LocalRuntime:
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
+        if self._database is not None:
+            self._database.close()
+            self._database = None
+
+
+def _delete_saved_state(data_dir: Path) -> None:
+    """--reset: the database (with its WAL files) and any emulator snapshot."""
+    from jobsched.adapters.sqlite.db import DB_FILE
+    from local.snapshot import STATE_FILE
+
+    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", STATE_FILE):
+        (data_dir / name).unlink(missing_ok=True)

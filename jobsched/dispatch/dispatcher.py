@@ -377,7 +377,12 @@ class Dispatcher:
         now = utcnow()
         steps: list[Step] = [EndRun.of(claim.run.run_id, outcome, now)]
         template = claim.template
-        if (
+        if retry_allowed and outcome.was_interrupted:
+            # Not the job's failure: the next attempt has this one's number, and no backoff.
+            unspent = claim.job.model_copy(update={"attempt": claim.run.attempt - 1})
+            rank = self._front_of_band(band_of(claim.job.priority), claim.job)
+            steps.append(RequeueJob(unspent, claim.run.run_id, rank, self.clock()))
+        elif (
             retry_allowed
             and template is not None
             and not outcome.succeeded

@@ -66,11 +66,22 @@ class Outcome:
         return cls(exit_code=None, error="cancelled")
 
     @classmethod
+    def interrupted(cls, exit_code: int | None = None) -> "Outcome":
+        """Its worker was stopped because the scheduler stopped (a clean stop, not a failure
+        of the unit): a job goes back to the front of its band without spending an attempt."""
+        return cls(exit_code=exit_code, error=INTERRUPTED)
+
+    @property
+    def was_interrupted(self) -> bool:
+        return self.error == INTERRUPTED
+
+    @classmethod
     def unrunnable(cls, why: str) -> "Outcome":
         """The unit can never start as given (e.g. params too large for a task): no retry."""
         return cls(exit_code=None, error=f"{UNRUNNABLE}{why}")
 
 
 UNRUNNABLE = "unrunnable: "
+INTERRUPTED = "interrupted by a stop of the scheduler; queued again without spending an attempt"
 # The slot name of a unit started outside the queue (USE_SCHEDULER=false): it holds no slot.
 OUTSIDE_QUEUE = "outside-queue"

@@ -24,13 +24,26 @@ class DispatchStore(Protocol):
         """Note the local worker's process id on its run (the spec's `run.pid`)."""
         ...
 
-    def heartbeat_request(self, claim: Claim) -> dict[str, Any]:
+    def heartbeat_request(self, claim: Claim) -> dict[str, Any] | None:
         """A transaction the worker sends every period: it extends the slot's lease, and fails
-        once its run was ended elsewhere (cancelled, or declared lost)."""
+        once its run was ended elsewhere (cancelled, or declared lost). None: the worker has
+        no connection to this store (SQLite), and its parent calls `renew` instead."""
         ...
 
-    def result_request(self, claim: Claim) -> dict[str, Any]:
-        """A transaction the worker sends at exit with its own exit code and artifacts."""
+    def result_request(self, claim: Claim) -> dict[str, Any] | None:
+        """A transaction the worker sends at exit with its own exit code and artifacts. None:
+        the worker has no connection to this store, and its parent calls `record_result`."""
+        ...
+
+    def renew(self, claim: Claim, now: float, lease_until: float) -> bool:
+        """What the heartbeat does, from the worker's parent: the unit's heartbeat_at = `now`
+        and, unless it runs outside the queue, its slot's lease to `lease_until` (held by
+        claim.holder). False, with nothing written, once the unit ended or lost its slot."""
+        ...
+
+    def record_result(self, claim: Claim, exit_code: int, artifacts: list[str]) -> bool:
+        """What the result transaction does, from the worker's parent: the worker's own exit
+        code and artifacts on its live unit. False, with nothing written, once it ended."""
         ...
 
 

@@ -17,7 +17,7 @@ from typing import Protocol
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.dispatch.sweeper import sweep
 from jobsched.models import UnitKind
-from jobsched.models.units import Claim, Outcome
+from jobsched.models.units import INTERRUPTED, Claim, Outcome
 from jobsched.ports import Stores
 from jobsched.settings import Settings
 
@@ -100,12 +100,13 @@ class LocalDispatcher:
 
     def stop(self, timeout: float = JOIN_SECONDS) -> None:
         """Claim nothing more, stop running workers (SIGTERM, then SIGKILL after the grace),
-        record their ends, and wait for the threads."""
+        record their ends (interrupted: their jobs are queued again at the front of their
+        band, with the attempt not spent), and wait for the threads."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         self._halt.set()
-        self.executor.stop_all("shutdown")
+        self.executor.stop_all(INTERRUPTED)
         deadline = self.clock() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - self.clock()))
@@ -150,7 +151,12 @@ class LocalDispatcher:
             with self._cond:
                 self._pending = False
                 claim_next = not self._stopping
-            claim = dispatcher.finish(claim, outcome, claim_next=claim_next)
+            ended = claim
+            try:
+                claim = dispatcher.finish(ended, outcome, claim_next=claim_next)
+            except Exception:
+                _keep_outcome(dispatcher, ended, outcome)
+                raise
             self._note_wake_at(dispatcher)  # it covers a retry this finish queued
 
     def _execute(self, dispatcher: Dispatcher, claim: Claim) -> Outcome:
@@ -237,6 +243,18 @@ class LocalDispatcher:
                 continue
             if report.recovered:
                 logger.warning("sweeper recovered lost units: %s", ", ".join(report.recovered))
+
+
+def _keep_outcome(dispatcher: Dispatcher, claim: Claim, outcome: Outcome) -> None:
+    """A finish that failed leaves the unit started, for the sweeper once its lease lapses:
+    note how the worker ended on it, so the sweeper records that rather than a loss (a worker
+    that reaches the store reported it itself already; once more is harmless)."""
+    if outcome.exit_code is None or outcome.error is not None:
+        return
+    try:
+        dispatcher.dispatch.record_result(claim, outcome.exit_code, outcome.artifacts)
+    except Exception:
+        logger.warning("could not keep the outcome of %s", claim.unit_id, exc_info=True)
 
 
 def _describe(claim: Claim) -> str:

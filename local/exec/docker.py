@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from jobsched.worker_contract import ENV_OUTPUT_DIR
-from local.exec.executor import ExecutorError, LocalExecutor
+from local.exec.executor import ExecutorError, LocalExecutor, WorkerProcess
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ def build_image(container_dir: Path, image: str = IMAGE) -> None:
 
 class DockerExecutor(LocalExecutor):
     image = IMAGE
+    forks_workers = False  # `docker run` starts the worker: a Popen of the docker CLI
 
     def command(self, unit_id: str, env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
         outputs = env[ENV_OUTPUT_DIR]
@@ -81,7 +82,7 @@ class DockerExecutor(LocalExecutor):
         # The docker client itself runs with this process's environment (DOCKER_HOST etc.).
         return argv, {k: v for k, v in os.environ.items() if not k.startswith("JOBSCHED_")}
 
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
+    def kill(self, process: WorkerProcess) -> None:
         unit_id = next((u for u, p in self._running_items() if p is process), None)
         if unit_id is not None:
             subprocess.run(  # noqa: S603 - our own arguments
@@ -91,6 +92,6 @@ class DockerExecutor(LocalExecutor):
             )
         super().kill(process)
 
-    def _running_items(self) -> list[tuple[str, subprocess.Popen[bytes]]]:
+    def _running_items(self) -> list[tuple[str, WorkerProcess]]:
         with self._lock:
             return list(self._running.items())

@@ -1,5 +1,6 @@
 """Runs a claimed unit's worker as a local subprocess: the container's `python -m worker`, with
 the environment ECS would give it (container/README.md), its output in the run's log file.
+By default the process is forked from a server that has the worker imported (forkserver.py).
 
 It is also the local TaskStopper: stop() sends SIGTERM and, after a grace period, SIGKILL, as
 ECS StopTask does to a container.
@@ -17,13 +18,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jobsched import worker_contract as contract
-from jobsched.models.units import Claim, Outcome
+from jobsched.models.units import INTERRUPTED, Claim, Outcome
 from jobsched.ports.dispatch import DispatchStore
 from jobsched.settings import Settings
-from local.exec.logs import OUTPUTS_DIR, log_file, run_dir
+from local.exec.forkserver import AWS_MODULES, WORKER_MODULES, shared_launcher
+from local.exec.lease import LeaseKeeper
+from local.exec.logs import OUTPUTS_DIR, log_file, note_worker, run_dir
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,20 @@ TIMEOUT = "timeout"
 SHUTDOWN = "shutdown"
 # The emulator checks no credentials; fixed fake ones keep real ones from reaching a worker.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+
+
+class WorkerProcess(Protocol):
+    """What the executor needs of a worker's process: a Popen it started, or a worker it
+    adopted at start (local/exec/adopt.py)."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def returncode(self) -> int | None: ...
+    def poll(self) -> int | None: ...
+    def wait(self, timeout: float | None = None) -> int | None: ...
+    def send_signal(self, sig: int) -> None: ...
+    def kill(self) -> None: ...
 
 
 class ExecutorError(Exception):
@@ -59,6 +76,9 @@ class ExecutorConfig:
     endpoint_url: str | None = None
     region: str = "us-east-1"
     stop_grace_seconds: float = STOP_GRACE_SECONDS
+    # Fork each worker from a server that has imported it (forkserver.py): a fork per job
+    # instead of an interpreter start and the imports. False: a `python -m worker` each.
+    fork_server: bool = True
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> "ExecutorConfig":
@@ -74,6 +94,8 @@ class ExecutorConfig:
 class LocalExecutor:
     """Runs units as subprocesses; safe to use from several threads at once."""
 
+    forks_workers = True  # False where command() starts the worker elsewhere (`docker run`)
+
     def __init__(
         self,
         dispatch: DispatchStore,
@@ -84,7 +106,7 @@ class LocalExecutor:
         self.config = config
         self.container_dir = container_dir or find_container_dir()
         self._lock = threading.Lock()
-        self._running: dict[str, subprocess.Popen[bytes]] = {}
+        self._running: dict[str, WorkerProcess] = {}
         self._stop_reasons: dict[str, str] = {}
         self._closed = False
 
@@ -108,22 +130,69 @@ class LocalExecutor:
             return Outcome(exit_code=None, error=f"cannot start the worker: {exc}")
         if process is None:
             return Outcome(exit_code=None, error=SHUTDOWN, log_path=str(log))
-        try:
-            self.dispatch.record_pid(claim, process.pid)
-        except Exception:  # the pid is for people; a store hiccup must not fail the run
-            logger.warning("could not record the pid of %s", claim.unit_id, exc_info=True)
+        note_worker(run_dir(self.config.data_dir, claim.unit_id), process.pid)
+        return self.follow(claim, process, log, record_pid=True)
+
+    def adopt(self, claim: Claim, process: "WorkerProcess") -> Outcome:
+        """Follow a worker that a previous run of the runtime started (it outlived it) as if
+        this executor had started it: lease, cancel, timeout, outcome."""
+        with self._lock:
+            self._running[claim.unit_id] = process
+        return self.follow(claim, process, self.log_path(claim.unit_id))
+
+    def follow(
+        self, claim: Claim, process: "WorkerProcess", log: Path, record_pid: bool = False
+    ) -> Outcome:
+        """Wait for the worker's end (keeping its lease when the store has it so) and say
+        how it ended."""
+        assert claim.template is not None
+        pid = process.pid if record_pid else None
+        lease = self._keep_lease(claim, log, pid) if self._parent_renews(claim) else None
+        if lease is None and pid is not None:
+            self._record_pid(claim, pid)
         try:
             timed_out = self._wait(process, claim.template.timeout_seconds, log)
         finally:
+            if lease is not None:
+                lease.close()
             with self._lock:
                 self._running.pop(claim.unit_id, None)
                 stopped = self._stop_reasons.pop(claim.unit_id, None)
+        exit_code = exit_code_of(process.returncode)
+        if exit_code is None:  # an adopted worker is not our child: its log says how it ended
+            exit_code = read_exit_code(log)
+        artifacts = read_artifacts(log)
+        if stopped == INTERRUPTED and exit_code == 0:
+            stopped = None  # it finished before the stop reached it: never run it again
         return Outcome(
-            exit_code=exit_code_of(process.returncode),
+            exit_code=exit_code,
             error=TIMEOUT if timed_out else stopped,
-            artifacts=read_artifacts(log),
+            artifacts=artifacts,
             log_path=str(log),
         )
+
+    def _parent_renews(self, claim: Claim) -> bool:
+        """The store gives the worker nothing to send (SQLite): its lease is ours to keep."""
+        return self.dispatch.heartbeat_request(claim) is None
+
+    def _keep_lease(self, claim: Claim, log: Path, pid: int | None) -> LeaseKeeper:
+        def ended() -> None:
+            append_event(log, "cancelled", reason="run ended elsewhere")
+            self.stop(claim.unit_id, "ended elsewhere")
+
+        # No renewal now: the claim has just set the lease (the startup lease, longer than a
+        # period). The pid is written from the keeper's thread, beside the worker's life: for
+        # a short job, each write on the slot's own path is a share of its throughput.
+        first = None if pid is None else (lambda: self._record_pid(claim, pid))
+        lease = LeaseKeeper(self.dispatch, claim, self.config.heartbeat_seconds, ended, first)
+        lease.start()
+        return lease
+
+    def _record_pid(self, claim: Claim, pid: int) -> None:
+        try:
+            self.dispatch.record_pid(claim, pid)
+        except Exception:  # the pid is for people; a store hiccup must not fail the run
+            logger.warning("could not record the pid of %s", claim.unit_id, exc_info=True)
 
     def environment(self, claim: Claim, outputs: Path) -> dict[str, str]:
         """The worker's environment: the contract of container/README.md, pointed at the
@@ -141,44 +210,59 @@ class LocalExecutor:
             contract.ENV_PARAMS: json.dumps(claim.params),
             contract.ENV_OUTPUT_DIR: str(outputs),  # no bucket: artifacts are file:// URIs
             contract.ENV_HEARTBEAT_SECONDS: str(self.config.heartbeat_seconds),
-            contract.ENV_HEARTBEAT: json.dumps(self.dispatch.heartbeat_request(claim)),
-            contract.ENV_RESULT: json.dumps(self.dispatch.result_request(claim)),
             contract.ENV_REGION: self.config.region,
             contract.ENV_DEFAULT_REGION: self.config.region,
             "AWS_EC2_METADATA_DISABLED": "true",  # never probe for instance credentials
         }
+        requests = {
+            contract.ENV_HEARTBEAT: self.dispatch.heartbeat_request(claim),
+            contract.ENV_RESULT: self.dispatch.result_request(claim),
+        }
+        # None: the worker has no store to send to (SQLite); this process renews for it.
+        env |= {name: json.dumps(req) for name, req in requests.items() if req is not None}
         if self.config.endpoint_url:
             env |= {"AWS_ENDPOINT_URL": self.config.endpoint_url, **FAKE_CREDENTIALS}
         return env
 
-    def _start(
-        self, unit_id: str, env: Mapping[str, str], log: Path
-    ) -> subprocess.Popen[bytes] | None:
+    def _start(self, unit_id: str, env: Mapping[str, str], log: Path) -> WorkerProcess | None:
         with self._lock:  # a stop_all() racing this start either sees the process or prevents it
             if self._closed:
                 return None
-            argv, process_env = self.command(unit_id, env)
-            with log.open("ab") as out:
-                process = subprocess.Popen(  # noqa: S603 - the worker, or docker running it
-                    argv,
-                    cwd=self.container_dir,
-                    env=process_env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    # Its own session: a Ctrl-C meant for the runtime does not reach workers,
-                    # which the runtime stops itself; a kill reaches the worker's children too.
-                    start_new_session=True,
-                )
+            if self.config.fork_server and self.forks_workers:
+                process: WorkerProcess = self._fork(env, log)
+            else:
+                process = self._popen(unit_id, env, log)
             self._running[unit_id] = process
         logger.info("unit %s: worker pid %d, log %s", unit_id, process.pid, log)
         return process
 
+    def _fork(self, env: Mapping[str, str], log: Path) -> WorkerProcess:
+        # The same contract as the Popen below (forkserver.py). Workers use boto3 only when
+        # the store is DynamoDB: preloaded then (it makes every fork dearer).
+        preload = WORKER_MODULES + (AWS_MODULES if self.config.endpoint_url else ())
+        return shared_launcher(self.container_dir, preload).start(env, log, self.container_dir)
+
+    def _popen(self, unit_id: str, env: Mapping[str, str], log: Path) -> WorkerProcess:
+        argv, process_env = self.command(unit_id, env)
+        with log.open("ab") as out:
+            return subprocess.Popen(  # noqa: S603 - the worker, or docker running it
+                argv,
+                cwd=self.container_dir,
+                env=process_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                # Its own session: a Ctrl-C meant for the runtime does not reach workers,
+                # which the runtime stops itself; a kill reaches the worker's children too.
+                start_new_session=True,
+            )
+
     def command(self, unit_id: str, env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
-        """The worker's command line and the environment of the process that runs it."""
+        """The worker's command line and the environment of the process that runs it, when it
+        is not forked (fork_server=False, docker)."""
         return [sys.executable, "-m", "worker"], dict(env)
 
-    def _wait(self, process: subprocess.Popen[bytes], timeout: float, log: Path) -> bool:
+    def _wait(self, process: WorkerProcess, timeout: float, log: Path) -> bool:
         """True when the template's timeout ended the worker."""
         try:
             process.wait(timeout=timeout)
@@ -220,7 +304,7 @@ class LocalExecutor:
         for _, process in running:
             self._kill_after_grace(process)
 
-    def _kill_after_grace(self, process: subprocess.Popen[bytes]) -> None:
+    def _kill_after_grace(self, process: WorkerProcess) -> None:
         try:
             process.wait(timeout=self.config.stop_grace_seconds)
         except subprocess.TimeoutExpired:
@@ -228,7 +312,7 @@ class LocalExecutor:
             self.kill(process)
             process.wait()
 
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
+    def kill(self, process: WorkerProcess) -> None:
         _kill_group(process)
 
     @property
@@ -250,7 +334,7 @@ def _ours(name: str, endpoint_url: str | None) -> bool:
     return endpoint_url is not None and name.startswith("AWS_")
 
 
-def _signal(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+def _signal(process: WorkerProcess, signum: signal.Signals) -> None:
     # Only the worker itself, as `docker stop` signals a container's PID 1; it stops its
     # workload and reports.
     if process.poll() is None:
@@ -258,7 +342,7 @@ def _signal(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
             process.send_signal(signum)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
+def _kill_group(process: WorkerProcess) -> None:
     # The group is the worker's session (start_new_session), so this also ends anything its
     # workload started. Not yet reaped, so the id cannot have been reused.
     if process.poll() is None:
@@ -313,3 +397,23 @@ def _artifacts_of(line: str) -> list[str] | None:
     if not isinstance(uris, list):
         return None
     return [uri for uri in uris if isinstance(uri, str)]
+
+
+def read_exit_code(log: Path) -> int | None:
+    """The exit code of the worker's "finished" event (its last line), if it got that far."""
+    found: int | None = None
+    try:
+        with log.open("r", encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                if '"finished"' not in line:
+                    continue
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                code = event.get("exit_code") if isinstance(event, dict) else None
+                if event.get("event") == "finished" and isinstance(code, int):
+                    found = code
+    except OSError:
+        return None
+    return found

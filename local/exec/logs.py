@@ -5,14 +5,20 @@ only when the run ends, so while it runs the reader is given the run's id instea
 the path from it: that is why the layout depends on nothing but the id.
 """
 
+import json
+import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from jobsched.errors import ValidationFailedError
 
+logger = logging.getLogger(__name__)
+
 RUNS_DIR = "runs"
 LOG_FILE = "log.jsonl"
 OUTPUTS_DIR = "outputs"
+WORKER_FILE = "worker.json"  # which process runs the unit, to find it again after a restart
 # One read returns at most this many bytes of lines, so a response stays small however long
 # the log is; a client follows with the next cursor.
 MAX_READ_BYTES = 1024 * 1024
@@ -92,3 +98,30 @@ def _whole_lines(data: bytes, limit: int) -> tuple[list[str], int]:
 
 def _text(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace").rstrip("\r")
+
+
+@dataclass(frozen=True)
+class WorkerNote:
+    pid: int
+    created: float  # the process's start time: a pid reused by another process differs
+
+
+def note_worker(unit_dir: Path, pid: int) -> None:
+    """Record the worker's pid and start time beside its log (best effort: a worker whose
+    note is missing is declared lost at the next start, never adopted by mistake)."""
+    import psutil
+
+    try:
+        created = psutil.Process(pid).create_time()
+        note = {"pid": pid, "created": created}
+        (unit_dir / WORKER_FILE).write_text(json.dumps(note), encoding="utf-8")
+    except (OSError, psutil.Error) as exc:
+        logger.warning("cannot note worker pid %d in %s: %s", pid, unit_dir, exc)
+
+
+def read_worker_note(unit_dir: Path) -> WorkerNote | None:
+    try:
+        data = json.loads((unit_dir / WORKER_FILE).read_text(encoding="utf-8"))
+        return WorkerNote(int(data["pid"]), float(data["created"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -16,7 +16,7 @@ from jobsched.adapters.aws.overrides import WORKER_ENVIRONMENT, worker_environme
 from jobsched.adapters.dynamodb.client import Dynamo
 from jobsched.adapters.dynamodb.dispatch import DynamoDispatchStore
 from jobsched.models import JobTemplate, UnitKind
-from jobsched.models.units import Claim
+from jobsched.models.units import OUTSIDE_QUEUE, Claim
 from jobsched.settings import Settings
 from local.exec.executor import ExecutorConfig, LocalExecutor
 
@@ -105,3 +105,20 @@ def test_the_ecs_overrides_and_the_local_executor_set_only_contract_names(tmp_pa
     assert set(WORKER_ENVIRONMENT) == set(ecs) <= contract.WORKER_READS
     assert local <= contract.WORKER_READS
     assert json.loads(ecs[contract.ENV_HEARTBEAT]) == dispatch.heartbeat_request(claim)
+
+
+def test_the_core_fills_a_prepared_transaction_as_the_worker_does() -> None:
+    """The worker's parent sends the worker's transactions itself (DynamoDB renew and
+    record_result): its fill must give what the worker's gives."""
+    dispatch = DynamoDispatchStore(Dynamo(Settings(table_prefix="contract")))
+    values = {
+        contract.NOW: "1800000000",
+        contract.LEASE_UNTIL: "1800000090",
+        contract.EXIT_CODE: "3",
+        contract.ARTIFACTS: json.dumps(["file:///out/a.txt"]),
+    }
+    for slot in ("000", OUTSIDE_QUEUE):
+        claim = _claim(slot)
+        for request in (dispatch.heartbeat_request(claim), dispatch.result_request(claim)):
+            assert contract.fill(request, values) == transact.fill(request, values)
+            assert not _placeholders(contract.fill(request, values))

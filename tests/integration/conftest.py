@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.stores import (
     BACKENDS,
+    atomic_store,
     client,
     dynamo,
     echo_template,
@@ -19,9 +20,10 @@ from tests.support.stores import (
     writer,
 )
 
-# Features whose tests are about one backend's world: AWS's own services, and the local
-# runtime's emulator path (its SQLite path has tests of its own).
+# Features whose tests are about one backend's world: AWS's own services.
 ONE_BACKEND_DIRS = frozenset({"aws"})
+# A test that asks for one of these works with moto's tables itself.
+MOTO_FIXTURES = frozenset({"dynamo", "local_dynamo", "serialised_moto"})
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -29,13 +31,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "store_backend" not in metafunc.fixturenames:
         return
     feature = metafunc.definition.path.parent.name
-    on_moto = "dynamo" in metafunc.fixturenames or metafunc.definition.get_closest_marker(
-        "dynamodb_only"
+    on_moto = bool(MOTO_FIXTURES & set(metafunc.fixturenames)) or bool(
+        metafunc.definition.get_closest_marker("dynamodb_only")
     )
     backends = ["dynamodb"] if on_moto or feature in ONE_BACKEND_DIRS else list(BACKENDS)
     metafunc.parametrize("store_backend", backends, indirect=True)
 
+
 __all__ = [
+    "atomic_store",
     "client",
     "dynamo",
     "echo_template",

@@ -1,5 +1,6 @@
-"""Local execution against moto's server: real worker subprocesses reach it over HTTP, as they
-do in `jobsched local`. One server per test session; each test gets its own tables."""
+"""Local execution on either store: on DynamoDB, moto's server, which real worker subprocesses
+reach over HTTP (`jobsched local --store dynamodb`; one server per test session, fresh tables
+per test); on SQLite, a database the workers never reach (the executor keeps their leases)."""
 
 import json
 import socket
@@ -12,6 +13,8 @@ import pytest
 
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.adapters.dynamodb.tables import create_tables
+from jobsched.adapters.sqlite import build_stores as build_sqlite_stores
+from jobsched.adapters.sqlite.db import Database
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.jobs.seed import seed_default_templates
@@ -50,7 +53,9 @@ def moto_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def local_settings(moto_url: str, tmp_path: Path) -> Settings:
+def local_settings(store_backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """On DynamoDB the workers reach moto's server themselves; on SQLite they reach nothing."""
+    moto_url = request.getfixturevalue("moto_url") if store_backend == "dynamodb" else None
     return Settings(
         table_prefix=f"t{uuid.uuid4().hex[:10]}",  # fresh tables on the shared server
         aws_endpoint_url=moto_url,
@@ -69,8 +74,15 @@ def local_dynamo(local_settings: Settings) -> Dynamo:
 
 
 @pytest.fixture
-def base_stores(local_settings: Settings, local_dynamo: Dynamo) -> Stores:
-    stores = build_stores(local_settings, local_dynamo)
+def base_stores(
+    local_settings: Settings, store_backend: str, request: pytest.FixtureRequest
+) -> Stores:
+    """The stores of the test's backend (tests/integration/conftest.py runs both)."""
+    if store_backend == "sqlite":
+        db: Database = request.getfixturevalue("sqlite_db")
+        stores = build_sqlite_stores(local_settings, db)
+    else:
+        stores = build_stores(local_settings, request.getfixturevalue("local_dynamo"))
     seed_default_templates(stores)
     return stores
 

@@ -124,3 +124,12 @@ def writer(stores: Stores) -> TestClient:
 def serialised_moto(dynamo: object, monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     """Every moto request atomic, as DynamoDB's are (tests/support/moto_lock.py)."""
     return atomic_moto_requests(monkeypatch)
+
+
+@pytest.fixture
+def atomic_store(store_backend: str, request: pytest.FixtureRequest) -> None:
+    """Each store request atomic, as the real store's are, for tests that race threads on
+    either backend: moto's requests made so (`serialised_moto`); SQLite's already are (one
+    transaction each, on a connection of the thread's own)."""
+    if store_backend == "dynamodb":
+        request.getfixturevalue("serialised_moto")

@@ -24,9 +24,26 @@ def test_local_timings_apply_where_the_environment_sets_none() -> None:
         LOCAL_TIMINGS["startup_lease_seconds"],
         LOCAL_TIMINGS["sweep_seconds"],
     )
-    assert settings.aws_endpoint_url == "http://127.0.0.1:5999"
+    assert settings.aws_endpoint_url is None  # the default store, SQLite, has no endpoint
     assert settings.slots == 1
     assert Path(settings.data_dir) == Path(".jobsched").resolve()
+
+
+def test_the_dynamodb_store_reaches_the_embedded_emulator_or_the_given_endpoint() -> None:
+    embedded = LocalConfig(moto_port=5999, store="dynamodb")
+    given = LocalConfig(store="dynamodb", external_endpoint="http://localhost:4566")
+
+    assert local_settings(embedded).aws_endpoint_url == "http://127.0.0.1:5999"
+    assert embedded.embedded_emulator
+    assert local_settings(given).aws_endpoint_url == "http://localhost:4566"
+    assert not given.embedded_emulator
+
+
+def test_local_refuses_an_unknown_store() -> None:
+    result = CliRunner().invoke(app, ["local", "--store", "postgres"])
+
+    assert result.exit_code == 2
+    assert "--store must be sqlite or dynamodb" in result.output
 
 
 def test_the_environment_wins_over_the_local_timings(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -52,6 +52,11 @@ def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def _request(request: dict[str, Any] | None) -> str:
+    # Every name stays (the state machine maps each one); an empty one the worker leaves unsent.
+    return _json(request) if request is not None else ""
+
+
 def artifacts_prefix(unit_id: str) -> str:
     return f"runs/{unit_id}/"
 
@@ -68,8 +73,8 @@ def worker_environment(claim: Claim, settings: Settings, dispatch: DispatchStore
         ENV_ARTIFACTS_BUCKET: settings.artifacts_bucket or "",
         ENV_ARTIFACTS_PREFIX: artifacts_prefix(claim.unit_id),
         ENV_HEARTBEAT_SECONDS: f"{settings.heartbeat_seconds:g}",
-        ENV_HEARTBEAT: _json(dispatch.heartbeat_request(claim)),
-        ENV_RESULT: _json(dispatch.result_request(claim)),
+        ENV_HEARTBEAT: _request(dispatch.heartbeat_request(claim)),
+        ENV_RESULT: _request(dispatch.result_request(claim)),
         ENV_REGION: settings.aws_region,
     }
 

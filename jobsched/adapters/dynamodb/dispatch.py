@@ -15,6 +15,7 @@ from jobsched.adapters.dynamodb.client import (
     Dynamo,
     cancellation_codes,
     error_code,
+    is_condition_failure,
     store_errors,
 )
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize, serialize_map, sort_time
@@ -562,6 +563,29 @@ class DynamoDispatchStore:
             {":exit": {"N": contract.EXIT_CODE}, ":artifacts": {"S": contract.ARTIFACTS}},
         )
         return {"TransactItems": [unit]}
+
+    def renew(self, claim: Claim, now: float, lease_until: float) -> bool:
+        """The heartbeat transaction, sent by the worker's parent instead of the worker."""
+        values = {contract.NOW: str(now), contract.LEASE_UNTIL: str(lease_until)}
+        return self._send_for_worker(self.heartbeat_request(claim), values)
+
+    def record_result(self, claim: Claim, exit_code: int, artifacts: list[str]) -> bool:
+        """The result transaction, sent by the worker's parent instead of the worker."""
+        values = {contract.EXIT_CODE: str(exit_code), contract.ARTIFACTS: json.dumps(artifacts)}
+        return self._send_for_worker(self.result_request(claim), values)
+
+    def _send_for_worker(self, request: dict[str, Any], values: dict[str, str]) -> bool:
+        """Fill in the placeholders as the worker does and send; False when a condition failed
+        (the unit ended elsewhere, or its slot is another's): nothing was written."""
+        filled = contract.fill(request, values)
+        try:
+            with store_errors():
+                self.dynamo.client.transact_write_items(TransactItems=filled["TransactItems"])
+        except Exception as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def _unit_update(self, claim: Claim, expression: str, values: dict[str, Any]) -> Item:
         if claim.kind == UnitKind.RESERVATION:

@@ -1,11 +1,13 @@
 """Keyset pagination, newest first, as the DynamoDB lists read their indexes.
 
 A cursor holds the sort key and id of the last row returned, so a page costs one indexed range
-read at any depth, and rows written meanwhile neither repeat nor vanish from later pages.
+read at any depth, and rows written meanwhile neither repeat nor vanish from later pages. It
+also names the list that issued it (the table and the index it reads), so a cursor of another
+list is refused as DynamoDB refuses a start key of another index, rather than read as a key.
 """
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from jobsched.adapters.sqlite.codec import decode_cursor, encode_cursor
@@ -23,6 +25,13 @@ def _foreign_cursor() -> ValidationFailedError:
     return ValidationFailedError.on("cursor", "is not a cursor this API issued for this list")
 
 
+def list_name(listing: Listing, equals: Mapping[str, str | None]) -> str:
+    """The table and the first filter given: the index the DynamoDB twin reads (its lists
+    give their filters most selective first, and filter the rest), so the same cursors pass."""
+    index = next((column for column, value in equals.items() if value is not None), "all")
+    return f"{listing.table}.{index}"
+
+
 def newest_first(
     conn: sqlite3.Connection,
     listing: Listing,
@@ -31,12 +40,19 @@ def newest_first(
     cursor: str | None,
     since: str | None = None,
     until: str | None = None,
+    condition: str | None = None,
+    condition_params: Sequence[object] = (),
 ) -> tuple[list[str], str | None]:
-    """Up to `limit` docs matching every non-None `equals` column (and since <= sort <= until),
-    after `cursor`; returns (docs, the next cursor or None at the end)."""
+    """Up to `limit` docs matching every non-None `equals` column (and since <= sort <= until,
+    and the caller's own SQL `condition`, never client text), after `cursor`; returns (docs,
+    the next cursor or None at the end)."""
     key, offset = decode_cursor(cursor)
+    name = list_name(listing, equals)
     clauses: list[str] = []
     params: list[object] = []
+    if condition is not None:
+        clauses.append(f"({condition})")
+        params += condition_params
     for column, value in equals.items():
         if value is not None:
             clauses.append(f"{column} = ?")
@@ -48,10 +64,10 @@ def newest_first(
         clauses.append(f"{listing.sort_column} <= ?")
         params.append(until)
     if key is not None:
-        if len(key) != 2 or not all(isinstance(part, str) for part in key):
+        if len(key) != 3 or not all(isinstance(part, str) for part in key) or key[2] != name:
             raise _foreign_cursor()
         clauses.append(f"({listing.sort_column}, {listing.id_column}) < (?, ?)")
-        params += key
+        params += key[:2]
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = conn.execute(
         f"SELECT {listing.sort_column}, {listing.id_column}, doc FROM {listing.table} {where} "  # noqa: S608 - identifiers are ours
@@ -63,5 +79,5 @@ def newest_first(
     next_cursor = None
     if more and rows:
         last = rows[-1]
-        next_cursor = encode_cursor([last[0], last[1]], offset + len(rows))
+        next_cursor = encode_cursor([last[0], last[1], name], offset + len(rows))
     return [row["doc"] for row in rows], next_cursor

@@ -81,7 +81,9 @@ CREATE TABLE IF NOT EXISTS schedules (
     created_key TEXT NOT NULL,
     doc TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS schedules_by_template ON schedules (template_id, created_key);
+CREATE INDEX IF NOT EXISTS schedules_by_created ON schedules (created_key, schedule_id);
+CREATE INDEX IF NOT EXISTS schedules_by_template
+    ON schedules (template_id, created_key, schedule_id);
 CREATE INDEX IF NOT EXISTS schedules_pending ON schedules (pending) WHERE pending = 1;
 
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -120,7 +122,7 @@ CREATE TABLE IF NOT EXISTS content (
 );
 CREATE INDEX IF NOT EXISTS content_by_created ON content (kind, created_key, content_id);
 CREATE INDEX IF NOT EXISTS content_by_topic ON content (kind, topic, created_key, content_id);
-CREATE INDEX IF NOT EXISTS content_by_source ON content (source_id, created_key);
+CREATE INDEX IF NOT EXISTS content_by_source ON content (source_id, created_key, content_id);
 """
 
 

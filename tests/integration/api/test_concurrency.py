@@ -1,5 +1,5 @@
 """Several threads enqueue, move, re-prioritise and cancel on one queue at once (with each
-moto request made atomic, as DynamoDB's are: see `serialised_moto` in tests/conftest.py)."""
+moto request made atomic, as DynamoDB's are: see `atomic_store` in tests/support/stores.py)."""
 
 import random
 import threading
@@ -67,7 +67,7 @@ def _worker(stores: Stores, seed: int, created: list[str], cancelled: list[str])
     return outcomes
 
 
-@pytest.mark.usefixtures("serialised_moto")
+@pytest.mark.usefixtures("atomic_store")
 def test_concurrent_queue_operations_keep_a_consistent_queue(
     stores: Stores, echo_template: str, client: TestClient
 ) -> None:
@@ -111,7 +111,7 @@ def test_concurrent_queue_operations_keep_a_consistent_queue(
     assert priorities == sorted(priorities, reverse=True)
 
 
-@pytest.mark.usefixtures("serialised_moto")
+@pytest.mark.usefixtures("atomic_store")
 def test_a_job_is_cancelled_once_when_cancels_and_moves_race(
     stores: Stores, echo_template: str
 ) -> None:

@@ -54,7 +54,7 @@ def _loop(dispatcher: Dispatcher, ledger: Ledger, deadline: float) -> int:
     return ran
 
 
-@pytest.mark.usefixtures("serialised_moto")
+@pytest.mark.usefixtures("atomic_store")
 def test_four_loops_run_every_job_exactly_once_in_order(wired: Stores, template: str) -> None:
     ids = [enqueue(wired, JobCreate(template_id=template))[0].job_id for _ in range(JOBS)]
     dispatchers = [Dispatcher(wired, wired.dispatch, DispatchConfig(slots=1)) for _ in range(LOOPS)]
@@ -74,7 +74,7 @@ def test_four_loops_run_every_job_exactly_once_in_order(wired: Stores, template:
         assert [run.status for run in runs] == [RunStatus.COMPLETED]
 
 
-@pytest.mark.usefixtures("serialised_moto")
+@pytest.mark.usefixtures("atomic_store")
 def test_simultaneous_claims_of_one_job_give_it_to_one_dispatcher(
     wired: Stores, template: str
 ) -> None:

@@ -1,13 +1,16 @@
-"""The `jobsched` command against the in-process moto tables of tests/conftest.py."""
+"""The `jobsched` command against the test's store: the in-process moto tables, or the SQLite
+database in the data dir the command finds through JOBSCHED_DATA_DIR."""
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from jobsched import adapters
 from jobsched.adapters.dynamodb import Dynamo
+from jobsched.adapters.sqlite.db import Database
 from jobsched.errors import AuthenticationError, UnavailableError
 from jobsched.jobs.keys import authenticate
 from jobsched.models import Scope
@@ -21,9 +24,17 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def cli_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    # The CLI reads the cached settings; point them at the fixture's table prefix.
-    monkeypatch.setenv("JOBSCHED_TABLE_PREFIX", "test")
+def cli_settings(
+    monkeypatch: pytest.MonkeyPatch, store_backend: str, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    # The CLI reads the cached settings; point them at the fixture's store: the table prefix
+    # of the moto tables, or the data dir of the SQLite database.
+    monkeypatch.setenv("JOBSCHED_STORE", store_backend)
+    if store_backend == "sqlite":
+        db: Database = request.getfixturevalue("sqlite_db")
+        monkeypatch.setenv("JOBSCHED_DATA_DIR", str(Path(db.path).parent))
+    else:
+        monkeypatch.setenv("JOBSCHED_TABLE_PREFIX", "test")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

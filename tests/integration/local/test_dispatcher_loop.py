@@ -23,6 +23,7 @@ from jobsched.models import (
     RetryPolicy,
     RunStatus,
 )
+from jobsched.models.units import INTERRUPTED
 from jobsched.ports import RunFilter, Stores
 from jobsched.settings import Settings
 from local.exec.dispatcher_loop import LocalDispatcher, LoopConfig
@@ -201,13 +202,19 @@ def test_a_parallel_group_runs_its_jobs_at_most_max_parallel_at_once(runtime: Ru
     assert most == 2
 
 
-def test_stop_ends_running_workers_and_the_threads(runtime: Runtime) -> None:
-    job = echo(runtime.stores, sleep_seconds=3600)  # only the stop ends it
+def test_stop_interrupts_running_workers_and_queues_their_jobs_again(runtime: Runtime) -> None:
+    first = echo(runtime.stores, sleep_seconds=3600)  # only the stop ends it
     runtime.start()
-    wait_until(lambda: runtime.stores.jobs.get(job.job_id).status == JobStatus.RUNNING)
+    wait_until(lambda: runtime.stores.jobs.get(first.job_id).status == JobStatus.RUNNING)
+    waiting = echo(runtime.stores)  # behind it in the same band
 
     runtime.loop.stop(timeout=BOUND_SECONDS)
 
-    run = runtime.run_of(job.job_id)
+    run = runtime.run_of(first.job_id)
     assert run.status == RunStatus.FAILED
-    assert run.error == "shutdown"
+    assert run.error == INTERRUPTED
+    job = runtime.stores.jobs.get(first.job_id)
+    assert job.status == JobStatus.QUEUED
+    head = [entry.job_id for entry in runtime.stores.queue.dispatch_head(10)]
+    assert head == [first.job_id, waiting.job_id], "back at the front of its band"
+    assert runtime.stores.queue.dispatch_head(1)[0].attempt == 0, "the attempt was not spent"

@@ -160,6 +160,7 @@ def test_a_job_whose_task_cannot_start_ends_failed_at_once(base_stores: Stores) 
     assert (run.error or "").startswith("launch: ")
 
 
+@pytest.mark.dynamodb_only  # a worker that reports itself: on SQLite no worker reaches the store
 def test_the_sweeper_ends_an_outside_run_from_its_workers_report(
     base_stores: Stores, executor: LocalExecutor
 ) -> None:
@@ -270,6 +271,7 @@ def test_monitor_routes_over_http(wired: Stores, legacy_off: TestClient) -> None
     assert legacy_off.post("/jobs/job_nope/monitor").status_code == 404
 
 
+@pytest.mark.dynamodb_only  # the worker's own transaction; on SQLite the executor renews
 def test_a_worker_outside_the_queue_beats_its_run_only(base_stores: Stores) -> None:
     template = base_stores.templates.get("echo")
     claims: list[Claim] = []

@@ -17,6 +17,9 @@ from jobsched.settings import get_settings
 from tests.support.hooks import SECRET, HookServer
 from tests.support.waiting import BOUND_SECONDS
 
+# A Lambda of the AWS deployment: it reads the DynamoDB tables by their names.
+pytestmark = pytest.mark.dynamodb_only
+
 
 @pytest.fixture
 def environment(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:

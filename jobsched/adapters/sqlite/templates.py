@@ -1,0 +1,105 @@
+"""Job templates (dynamodb/templates.py's SQLite twin), with the same short in-process cache for
+the hot path (enqueue).
+
+The cache is safe for the same reason as there: the jobs store re-reads the template's version
+and archived flag inside its insert transaction, so a stale entry makes the insert fail and the
+caller read the template again.
+"""
+
+import sqlite3
+import time
+
+from jobsched.adapters.sqlite.codec import decode_cursor, dump, encode_cursor, load, sort_time
+from jobsched.adapters.sqlite.db import Database
+from jobsched.errors import ConflictError, NotFoundError, ValidationFailedError
+from jobsched.models import JobTemplate, utcnow
+from jobsched.ports import Page
+
+CACHE_SECONDS = 60.0
+LIST_NAME = "templates.id"  # in the cursor: the list that issued it (pages.list_name)
+
+
+def put_template(conn: sqlite3.Connection, template: JobTemplate) -> None:
+    """The one writer of the templates table's columns."""
+    conn.execute(
+        "INSERT OR REPLACE INTO templates (template_id, created_key, doc) VALUES (?, ?, ?)",
+        (template.template_id, sort_time(template.created_at), dump(template)),
+    )
+
+
+def find_template(conn: sqlite3.Connection, template_id: str) -> JobTemplate | None:
+    row = conn.execute("SELECT doc FROM templates WHERE template_id = ?", (template_id,)).fetchone()
+    return load(JobTemplate, row["doc"]) if row else None
+
+
+class SqliteTemplateStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._cache: dict[str, tuple[float, JobTemplate]] = {}
+
+    def create(self, template: JobTemplate) -> None:
+        with self.db.write("create_template") as conn:
+            if find_template(conn, template.template_id) is not None:
+                raise ConflictError(f"template {template.template_id!r} already exists")
+            put_template(conn, template)
+
+    def get(self, template_id: str) -> JobTemplate:
+        with self.db.read("get_template") as conn:
+            template = find_template(conn, template_id)
+        if template is None:
+            raise NotFoundError(f"no template {template_id!r}")
+        self._cache[template_id] = (time.monotonic(), template)
+        return template
+
+    def get_cached(self, template_id: str) -> JobTemplate:
+        hit = self._cache.get(template_id)
+        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
+            return hit[1]
+        return self.get(template_id)
+
+    def forget(self, template_id: str) -> None:
+        self._cache.pop(template_id, None)
+
+    def list_page(self, limit: int, cursor: str | None) -> Page[JobTemplate]:
+        """By template id, ascending: the DynamoDB list reads an index sorted by id."""
+        key, _ = decode_cursor(cursor)
+        after = ""
+        if key is not None:
+            if len(key) != 2 or key[1] != LIST_NAME or not isinstance(key[0], str):
+                raise ValidationFailedError.on(
+                    "cursor", "is not a cursor this API issued for this list"
+                )
+            after = key[0]
+        with self.db.read("list_templates") as conn:
+            rows = conn.execute(
+                "SELECT template_id, doc FROM templates WHERE template_id > ? "
+                "ORDER BY template_id LIMIT ?",
+                (after, limit + 1),
+            ).fetchall()
+        page = rows[:limit]
+        next_cursor = None
+        if len(rows) > limit and page:
+            next_cursor = encode_cursor([page[-1]["template_id"], LIST_NAME])
+        return Page([load(JobTemplate, row["doc"]) for row in page], next_cursor)
+
+    def replace(self, template: JobTemplate, expected_version: int) -> None:
+        """Write a new version, only over the version the caller read and never when archived."""
+        self.forget(template.template_id)
+        with self.db.write("replace_template") as conn:
+            current = find_template(conn, template.template_id)
+            if current is None or current.version != expected_version or current.archived:
+                raise ConflictError(
+                    f"template {template.template_id!r} changed or was archived meanwhile; "
+                    "read it again"
+                )
+            put_template(conn, template)
+
+    def archive(self, template_id: str) -> JobTemplate:
+        self.forget(template_id)
+        with self.db.write("archive_template") as conn:
+            current = find_template(conn, template_id)
+            if current is None:
+                raise NotFoundError(f"no template {template_id!r}")
+            archived = current.model_copy(update={"archived": True, "updated_at": utcnow()})
+            put_template(conn, archived)
+        return archived
