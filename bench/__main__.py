@@ -1,5 +1,5 @@
-"""`python -m bench [store|import|lifecycle|throughput|latency|assets|synth]`: run every
-benchmark, or the one named."""
+"""`python -m bench [store|ops|import|lifecycle|throughput|latency|api|crash|assets|synth]`:
+run every benchmark, or the one named."""
 
 import argparse
 from collections.abc import Callable
@@ -9,6 +9,12 @@ def _store() -> None:
     from bench import store_calls  # imported late: it loads moto and boto3
 
     store_calls.main()
+
+
+def _ops() -> None:
+    from bench import sqlite_ops
+
+    sqlite_ops.main()
 
 
 def _import() -> None:
@@ -35,6 +41,18 @@ def _latency() -> None:
     dispatch_latency.main()
 
 
+def _api() -> None:
+    from bench import api_latency  # starts `jobsched local` twice, as processes
+
+    api_latency.main()
+
+
+def _crash() -> None:
+    from bench import crash  # kills and restarts `jobsched local` some 26 times
+
+    crash.main()
+
+
 def _assets() -> None:
     from bench import asset_sizes  # builds the Lambda asset if it is missing
 
@@ -49,10 +67,13 @@ def _synth() -> None:
 
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "store": _store,
+    "ops": _ops,
     "import": _import,
     "lifecycle": _lifecycle,
     "throughput": _throughput,
     "latency": _latency,
+    "api": _api,
+    "crash": _crash,
     "assets": _assets,
     "synth": _synth,
 }

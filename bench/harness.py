@@ -1,9 +1,10 @@
-"""What the dispatch benchmarks share: moto's server as `jobsched local` runs it (the atomic
-emulator, over HTTP on 127.0.0.1), fresh tables, a no-op template, the local dispatcher loop, and
-an executor that runs nothing.
+"""What the dispatch benchmarks share: a store as `jobsched local` runs it, fresh, with a no-op
+template; the local dispatcher loop; and an executor that runs nothing.
 
-The API and the dispatcher get a DynamoDB client each, as two processes would, so each side's
-calls can be metered apart.
+Two stores: moto's server (the atomic emulator, over HTTP on 127.0.0.1, `rig`), where the API
+and the dispatcher get a DynamoDB client each, as two processes would, so each side's calls can
+be metered apart; and the SQLite file of the default (`sqlite_rig`), one Database for both
+sides as the runtime has (a connection per thread), its calls counted in `db.calls`.
 """
 
 import gc
@@ -17,10 +18,14 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from unittest import mock
 
+from jobsched.adapters import sqlite
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.adapters.dynamodb.tables import create_tables
+from jobsched.adapters.sqlite.db import DB_FILE, Database, Synchronous
+from jobsched.adapters.sqlite.schema import create_schema
 from jobsched.models import JobTemplate
 from jobsched.models.units import Claim, Outcome
 from jobsched.ports import Stores
@@ -73,12 +78,21 @@ def moto_server() -> Iterator[str]:
 
 
 @dataclass
-class Rig:
+class StoreRig:
     settings: Settings
-    api: Stores  # what enqueues, with its own client
-    api_dynamo: Dynamo
-    loop_stores: Stores  # what the dispatcher loop uses, with its own client
-    loop_dynamo: Dynamo
+    api: Stores  # what enqueues
+    loop_stores: Stores  # what the dispatcher loop uses
+
+
+@dataclass
+class Rig(StoreRig):
+    api_dynamo: Dynamo  # the API's own client
+    loop_dynamo: Dynamo  # the dispatcher's
+
+
+@dataclass
+class SqliteRig(StoreRig):
+    db: Database  # both sides', as in the runtime
 
 
 @contextmanager
@@ -98,7 +112,24 @@ def rig() -> Iterator[Rig]:
         api.templates.create(NOOP)
         for stores in (api, loop_stores):
             stores.templates.get(NOOP.template_id)  # a running process has it cached
-        yield Rig(settings, api, api_dynamo, loop_stores, loop_dynamo)
+        yield Rig(settings, api, loop_stores, api_dynamo=api_dynamo, loop_dynamo=loop_dynamo)
+
+
+@contextmanager
+def sqlite_rig(synchronous: Synchronous = "FULL") -> Iterator[SqliteRig]:
+    """A fresh database file (WAL; FULL is the runtime's durability), the no-op template, and
+    a warm template cache."""
+    with tempfile.TemporaryDirectory(prefix="jobsched-bench-") as data:
+        settings = Settings(data_dir=data, sweep_seconds=SWEEP_SECONDS)
+        db = Database(Path(data) / DB_FILE, synchronous)
+        create_schema(db)
+        stores = sqlite.build_stores(settings, db)
+        stores.templates.create(NOOP)
+        stores.templates.get(NOOP.template_id)  # a running process has it cached
+        try:
+            yield SqliteRig(settings, stores, stores, db=db)
+        finally:
+            db.close()
 
 
 class InstantExecutor:
@@ -146,7 +177,7 @@ class Loop:
 
 
 @contextmanager
-def dispatcher_loop(rig: Rig, executor: InstantExecutor, slots: int = 1) -> Iterator[Loop]:
+def dispatcher_loop(rig: StoreRig, executor: InstantExecutor, slots: int = 1) -> Iterator[Loop]:
     """The loop, not started yet (work enqueued first waits as a backlog); stopped on exit."""
     config = LoopConfig(slots=slots, sweep_seconds=rig.settings.sweep_seconds)
     loop = LocalDispatcher(executor, config)
