@@ -100,6 +100,7 @@ class Look:
     completed_twice: set[str] = field(default_factory=set)  # jobs, by the store
     ran_twice: set[str] = field(default_factory=set)  # jobs, by the workers' logs
     marked_lost: set[str] = field(default_factory=set)  # runs: exit 0, recorded failed
+    marked_lost_jobs: set[str] = field(default_factory=set)
     forgotten: set[str] = field(default_factory=set)  # runs: exit 0 on disk, not in the store
     unlisted: set[str] = field(default_factory=set)  # runs GET /runs/{id} has, GET /runs not
     never_started: set[str] = field(default_factory=set)  # failed runs, by their worker
@@ -293,6 +294,7 @@ def _classify_failures(
         on_disk = disk.get(run["run_id"], DiskRun(None, None, noted=False))
         if run["exit_code"] == 0 or on_disk.exit_code == 0:
             found.marked_lost.add(run["run_id"])
+            found.marked_lost_jobs.add(run["job_id"])
             found.details[run["run_id"]] = describe(data_dir, run)
             continue
         if run["run_id"] in alive:
@@ -426,6 +428,7 @@ def rows(result: Result) -> list[tuple[str, str]]:
     total, final = result.total, result.final
     near = sum(1 for gap in result.kill_gaps if gap <= ACK_WINDOW)
     missing = f"{len(total.missing)} / {len(final.missing)}"
+    wrong = total.marked_lost
     return [
         ("cycles (kill -9 each)", str(result.cycles)),
         ("  kills that came <= 50 ms after a 201", str(near)),
@@ -438,10 +441,14 @@ def rows(result: Result) -> list[tuple[str, str]]:
         ("completed but marked lost (runs)", str(len(total.marked_lost))),
         ("ran to exit 0, run forgotten by the store", str(len(total.forgotten))),
         ("runs left out of GET /runs (GET /runs/{id} has them)", str(len(total.unlisted))),
-        ("failed runs: worker never started", str(len(total.never_started))),
-        ("failed runs: worker died with the runtime", str(len(total.worker_died))),
-        ("failed runs: worker alive at the restart", str(len(total.worker_alive))),
-        ("jobs re-run after their worker died/never ran", str(len(total.rerun_dead_worker))),
+        # An earlier look may have seen a run marked lost before its log ended: it counts there.
+        ("failed runs: worker never started", str(len(total.never_started - wrong))),
+        ("failed runs: worker died with the runtime", str(len(total.worker_died - wrong))),
+        ("failed runs: worker alive at the restart", str(len(total.worker_alive - wrong))),
+        (
+            "jobs re-run after their worker died/never ran",
+            str(len(total.rerun_dead_worker - total.marked_lost_jobs)),
+        ),
         ("restarts' own report", _counts(result.reconciled)),
         ("jobs still queued/running after the drain", str(len(final.unfinished))),
         ("restart to healthy, p50", f"{statistics.median(result.restarts):.2f} s"),
