@@ -19,7 +19,7 @@ from unittest import mock
 
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.sqlite.load import Entities, put_entities
-from jobsched.ports import JobFilter, Page, RunFilter, Stores
+from jobsched.ports import JobFilter, Page, RunFilter, Stores, every_item
 from jobsched.settings import Settings
 from local.snapshot import STATE_FILE, read_snapshot
 
@@ -93,11 +93,4 @@ def read_entities(stores: Stores) -> Entities:
 
 
 def _all(list_page: Callable[[int, str | None], Page[T]]) -> list[T]:
-    items: list[T] = []
-    cursor: str | None = None
-    while True:
-        page = list_page(PAGE, cursor)
-        items += page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return items
+    return list(every_item(list_page, PAGE))

@@ -19,7 +19,7 @@ from jobsched.errors import NotFoundError
 from jobsched.models import Job, JobRun, JobStatus, RunStatus
 from jobsched.models.steps import StepFailedError
 from jobsched.models.units import Outcome
-from jobsched.ports import JobFilter, Stores
+from jobsched.ports import JobFilter, Stores, every_item
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +70,8 @@ def running_jobs(
 
 
 def _all_running(stores: Stores) -> Iterator[Job]:
-    cursor = None
-    while True:
-        page = stores.jobs.list_page(JobFilter(status=JobStatus.RUNNING), PAGE, cursor)
-        yield from page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return
+    running = JobFilter(status=JobStatus.RUNNING)
+    return every_item(lambda limit, cursor: stores.jobs.list_page(running, limit, cursor), PAGE)
 
 
 def monitor(

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched.priority import DEFAULT_PRIORITY, PriorityValue
+from jobsched.ranks import QueueRank
 
 
 def utcnow() -> datetime:
@@ -269,6 +270,24 @@ class QueueEntry(Entity):
     attempt: int = 0
     not_before: float | None = None  # epoch seconds: a retry waits until then
     created_at: datetime
+
+    @classmethod
+    def of_job(cls, job: Job, rank: QueueRank, not_before: float | None = None) -> "QueueEntry":
+        """A queued job's place at `rank` (its priority is the rank's band's)."""
+        return cls(
+            job_id=job.job_id,
+            rank=rank.key,
+            template_id=job.template_id,
+            priority=rank.priority,
+            group_id=job.group_id,
+            group_mode=job.group_mode,
+            group_index=job.group_index,
+            schedule_id=job.schedule_id,
+            params=job.params,
+            attempt=job.attempt,
+            not_before=not_before,
+            created_at=job.created_at,
+        )
 
 
 class SlotLease(Entity):

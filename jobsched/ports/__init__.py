@@ -44,6 +44,7 @@ from jobsched.ports.stores import (
     RunStore,
     ScheduleStore,
     TemplateStore,
+    every_item,
 )
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "Stores",
     "TaskStopper",
     "TemplateStore",
+    "every_item",
 ]
 
 

@@ -1,7 +1,7 @@
 """The entity stores: what the use cases read and write, and the values they exchange. The
 DynamoDB adapters are the production ones."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar
@@ -28,6 +28,19 @@ T = TypeVar("T")
 class Page(Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+def every_item(
+    list_page: Callable[[int, str | None], Page[T]], page_size: int = 100
+) -> Iterator[T]:
+    """Every item of a paged list, page by page (`list_page(limit, cursor)`)."""
+    cursor: str | None = None
+    while True:
+        page = list_page(page_size, cursor)
+        yield from page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return
 
 
 @dataclass(frozen=True)

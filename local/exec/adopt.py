@@ -28,7 +28,7 @@ from jobsched.dispatch.dispatcher import Dispatcher
 from jobsched.errors import NotFoundError
 from jobsched.models import GroupMode, JobRun, RunStatus, UnitKind
 from jobsched.models.units import OUTSIDE_QUEUE, Claim, Outcome
-from jobsched.ports import RunFilter, Stores
+from jobsched.ports import RunFilter, Stores, every_item
 from local.exec.executor import LocalExecutor, read_artifacts, read_exit_code
 from local.exec.lease import LEASE_PERIODS
 from local.exec.logs import log_file, read_worker_note, run_dir
@@ -180,10 +180,5 @@ def _left_started(stores: Stores, now: float) -> Iterator[Claim]:
 
 
 def _started_runs(stores: Stores) -> Iterator[JobRun]:
-    cursor = None
-    while True:
-        page = stores.runs.list_page(RunFilter(status=RunStatus.STARTED), PAGE, cursor)
-        yield from page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return
+    started = RunFilter(status=RunStatus.STARTED)
+    return every_item(lambda limit, cursor: stores.runs.list_page(started, limit, cursor), PAGE)

@@ -50,21 +50,7 @@ def job_item(job: Job) -> dict[str, Any]:
 
 
 def queue_item(job: Job, rank: QueueRank, not_before: float | None = None) -> dict[str, Any]:
-    entry = QueueEntry(
-        job_id=job.job_id,
-        rank=rank.key,
-        template_id=job.template_id,
-        priority=rank.priority,
-        group_id=job.group_id,
-        group_mode=job.group_mode,
-        group_index=job.group_index,
-        schedule_id=job.schedule_id,
-        params=job.params,
-        attempt=job.attempt,
-        not_before=not_before,
-        created_at=job.created_at,
-    )
-    return entry_item(entry)
+    return entry_item(QueueEntry.of_job(job, rank, not_before))
 
 
 def entry_item(entry: QueueEntry) -> dict[str, Any]:

@@ -5,14 +5,12 @@ base64url-encoded. With a filter, DynamoDB may return short pages; we keep readi
 is full, and the cursor points after the last item we return, never past an unread one.
 """
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from jobsched.adapters import cursors
+from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.dynamodb.client import Dynamo, error_code, store_errors
-from jobsched.errors import ValidationFailedError
 
 
 @dataclass(frozen=True)
@@ -22,21 +20,11 @@ class Cursor:
 
 
 def encode_cursor(key: dict[str, Any], offset: int = 0) -> str:
-    raw = json.dumps({"k": key, "o": offset}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return cursors.encode_cursor(key, offset)
 
 
 def decode_cursor(cursor: str | None) -> Cursor:
-    if not cursor:
-        return Cursor(None, 0)
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        key, offset = data["k"], int(data.get("o", 0))
-        if not isinstance(key, dict) or offset < 0:
-            raise ValueError("bad cursor shape")
-    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationFailedError.on("cursor", "is not a cursor this API issued") from exc
+    key, offset = cursors.decode_cursor(cursor, dict)
     return Cursor(key, offset)
 
 
@@ -71,17 +59,13 @@ class Query:
         return params
 
 
-def _foreign_cursor() -> ValidationFailedError:
-    return ValidationFailedError.on("cursor", "is not a cursor this API issued for this list")
-
-
 def _check_cursor_key(key: dict[str, Any], query: Query) -> None:
     """A cursor is client input: its key must be a key of this query, or DynamoDB errors (5xx)."""
     if key.keys() != set(query.key_attributes):
-        raise _foreign_cursor()
+        raise foreign_cursor()
     for value in key.values():  # every key attribute of every table is a string (tables.py)
         if not (isinstance(value, dict) and len(value) == 1 and isinstance(value.get("S"), str)):
-            raise _foreign_cursor()
+            raise foreign_cursor()
 
 
 def read_page(
@@ -105,7 +89,7 @@ def read_page(
         except Exception as exc:
             # DynamoDB rejects a start key that is not one of this index's keys.
             if start.key is not None and error_code(exc) == "ValidationException":
-                raise _foreign_cursor() from exc
+                raise foreign_cursor() from exc
             raise
         page = response.get("Items", [])
         taken = page[: limit - len(items)]

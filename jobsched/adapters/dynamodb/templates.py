@@ -4,26 +4,25 @@ The cache is safe: every job write carries a condition on the template's version
 flag, so a stale entry makes the write fail and the caller read the template again.
 """
 
-import time
 from typing import Any
 
 from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize
 from jobsched.adapters.dynamodb.pagination import Query, read_page
+from jobsched.adapters.template_cache import TemplateCache
 from jobsched.constants import BY_KIND_INDEX
 from jobsched.errors import ConflictError, NotFoundError
 from jobsched.models import JobTemplate, utcnow
 from jobsched.ports import Page
 
 KIND = "TEMPLATE"
-CACHE_SECONDS = 60.0
 
 
 class DynamoTemplateStore:
     def __init__(self, dynamo: Dynamo) -> None:
         self.dynamo = dynamo
         self.table = dynamo.table("templates")
-        self._cache: dict[str, tuple[float, JobTemplate]] = {}
+        self._cache = TemplateCache()
 
     def _item(self, template: JobTemplate) -> dict[str, Any]:
         return encode(template, kind=KIND)
@@ -49,17 +48,14 @@ class DynamoTemplateStore:
         if "Item" not in response:
             raise NotFoundError(f"no template {template_id!r}")
         template = decode(JobTemplate, response["Item"])
-        self._cache[template_id] = (time.monotonic(), template)
+        self._cache.keep(template)
         return template
 
     def get_cached(self, template_id: str) -> JobTemplate:
-        hit = self._cache.get(template_id)
-        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1]
-        return self.get(template_id)
+        return self._cache.fresh(template_id) or self.get(template_id)
 
     def forget(self, template_id: str) -> None:
-        self._cache.pop(template_id, None)
+        self._cache.forget(template_id)
 
     def list_page(self, limit: int, cursor: str | None) -> Page[JobTemplate]:
         query = Query(

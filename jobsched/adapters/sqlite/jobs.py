@@ -63,23 +63,6 @@ def put_entry(conn: sqlite3.Connection, entry: QueueEntry) -> None:
     )
 
 
-def queue_entry(job: Job, rank: QueueRank, not_before: float | None = None) -> QueueEntry:
-    return QueueEntry(
-        job_id=job.job_id,
-        rank=rank.key,
-        template_id=job.template_id,
-        priority=rank.priority,
-        group_id=job.group_id,
-        group_mode=job.group_mode,
-        group_index=job.group_index,
-        schedule_id=job.schedule_id,
-        params=job.params,
-        attempt=job.attempt,
-        not_before=not_before,
-        created_at=job.created_at,
-    )
-
-
 def _put_idempotency(conn: sqlite3.Connection, claim: IdempotencyClaim, expires_at: int) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO idempotency (key, request_hash, job_id, expires_at) "
@@ -153,7 +136,7 @@ class SqliteJobStore:
             for job in new.jobs:
                 assert job.rank is not None, "a new job needs its queue rank"
                 put_job(conn, job)
-                put_entry(conn, queue_entry(job, QueueRank.parse(job.rank)))
+                put_entry(conn, QueueEntry.of_job(job, QueueRank.parse(job.rank)))
 
     @staticmethod
     def _claim_idempotency(conn: sqlite3.Connection, claim: IdempotencyClaim) -> None:

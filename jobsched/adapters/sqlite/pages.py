@@ -10,8 +10,8 @@ import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.sqlite.codec import decode_cursor, encode_cursor
-from jobsched.errors import ValidationFailedError
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,6 @@ class Listing:
     table: str
     id_column: str
     sort_column: str  # a fixed-width time (codec.sort_time)
-
-
-def _foreign_cursor() -> ValidationFailedError:
-    return ValidationFailedError.on("cursor", "is not a cursor this API issued for this list")
 
 
 def list_name(listing: Listing, equals: Mapping[str, str | None]) -> str:
@@ -65,7 +61,7 @@ def newest_first(
         params.append(until)
     if key is not None:
         if len(key) != 3 or not all(isinstance(part, str) for part in key) or key[2] != name:
-            raise _foreign_cursor()
+            raise foreign_cursor()
         clauses.append(f"({listing.sort_column}, {listing.id_column}) < (?, ?)")
         params += key[:2]
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""

@@ -7,9 +7,9 @@ the rows it returns, and a position is an index count, whatever the queue length
 import sqlite3
 from collections.abc import Iterator
 
+from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.sqlite.codec import decode_cursor, dump, encode_cursor, load
 from jobsched.adapters.sqlite.db import Database
-from jobsched.errors import ValidationFailedError
 from jobsched.models import QueueEntry, QueueState, utcnow
 from jobsched.ports import Direction, QueuePage
 from jobsched.ranks import JOBS_START, QueueRank
@@ -103,9 +103,7 @@ class SqliteQueueStore:
         clause, after = "rank >= ?", JOBS_START
         if key is not None:
             if len(key) != 2 or key[1] != LIST_NAME or not isinstance(key[0], str):
-                raise ValidationFailedError.on(
-                    "cursor", "is not a cursor this API issued for this list"
-                )
+                raise foreign_cursor()
             clause, after = "rank > ?", max(key[0], JOBS_START)
         with self.db.read("queue_page") as conn:
             rows = conn.execute(

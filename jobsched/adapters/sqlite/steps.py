@@ -20,7 +20,6 @@ from jobsched.adapters.sqlite.jobs import (
     leave_queue,
     put_entry,
     put_job,
-    queue_entry,
 )
 from jobsched.adapters.sqlite.queue import find_state
 from jobsched.adapters.sqlite.runs import find_run as find_visible_run
@@ -29,6 +28,7 @@ from jobsched.models import (
     GroupStatus,
     JobRun,
     JobStatus,
+    QueueEntry,
     Reservation,
     ReservationStatus,
     RunStatus,
@@ -239,7 +239,7 @@ def requeue_job(conn: sqlite3.Connection, step: s.RequeueJob) -> bool:
     put_job(conn, queued)
     # The entry is made from the job the caller holds (its attempt), as DynamoDB's put is.
     entry_job = changed(step.job, rank=step.rank.key, status=JobStatus.QUEUED)
-    put_entry(conn, queue_entry(entry_job, step.rank, not_before=step.not_before))
+    put_entry(conn, QueueEntry.of_job(entry_job, step.rank, not_before=step.not_before))
     return True
 
 

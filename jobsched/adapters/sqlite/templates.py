@@ -7,15 +7,15 @@ caller read the template again.
 """
 
 import sqlite3
-import time
 
+from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.sqlite.codec import decode_cursor, dump, encode_cursor, load, sort_time
 from jobsched.adapters.sqlite.db import Database
-from jobsched.errors import ConflictError, NotFoundError, ValidationFailedError
+from jobsched.adapters.template_cache import TemplateCache
+from jobsched.errors import ConflictError, NotFoundError
 from jobsched.models import JobTemplate, utcnow
 from jobsched.ports import Page
 
-CACHE_SECONDS = 60.0
 LIST_NAME = "templates.id"  # in the cursor: the list that issued it (pages.list_name)
 
 
@@ -35,7 +35,7 @@ def find_template(conn: sqlite3.Connection, template_id: str) -> JobTemplate | N
 class SqliteTemplateStore:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._cache: dict[str, tuple[float, JobTemplate]] = {}
+        self._cache = TemplateCache()
 
     def create(self, template: JobTemplate) -> None:
         with self.db.write("create_template") as conn:
@@ -48,17 +48,14 @@ class SqliteTemplateStore:
             template = find_template(conn, template_id)
         if template is None:
             raise NotFoundError(f"no template {template_id!r}")
-        self._cache[template_id] = (time.monotonic(), template)
+        self._cache.keep(template)
         return template
 
     def get_cached(self, template_id: str) -> JobTemplate:
-        hit = self._cache.get(template_id)
-        if hit and time.monotonic() - hit[0] < CACHE_SECONDS:
-            return hit[1]
-        return self.get(template_id)
+        return self._cache.fresh(template_id) or self.get(template_id)
 
     def forget(self, template_id: str) -> None:
-        self._cache.pop(template_id, None)
+        self._cache.forget(template_id)
 
     def list_page(self, limit: int, cursor: str | None) -> Page[JobTemplate]:
         """By template id, ascending: the DynamoDB list reads an index sorted by id."""
@@ -66,9 +63,7 @@ class SqliteTemplateStore:
         after = ""
         if key is not None:
             if len(key) != 2 or key[1] != LIST_NAME or not isinstance(key[0], str):
-                raise ValidationFailedError.on(
-                    "cursor", "is not a cursor this API issued for this list"
-                )
+                raise foreign_cursor()
             after = key[0]
         with self.db.read("list_templates") as conn:
             rows = conn.execute(
