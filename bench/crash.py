@@ -198,7 +198,9 @@ def cycle(local: LocalProcess, acks: Acks, mode: str, rng: random.Random, burst_
 def alive_workers(data_dir: Path) -> set[str]:
     """The runs whose worker process still runs (the pid and start time of worker.json)."""
     runs = data_dir / RUNS_DIR
-    return {d.name for d in runs.iterdir() if live_worker(d)} if runs.is_dir() else set()
+    if not runs.is_dir():
+        return set()
+    return {d.name for d in runs.iterdir() if live_worker(d, d / LOG_FILE)}
 
 
 # --- a look at the state ----------------------------------------------------------------------
@@ -416,7 +418,7 @@ def _end_strays(data_dir: Path) -> None:
     while (alive := alive_workers(data_dir)) and time.monotonic() < deadline:
         time.sleep(0.2)
     for run_id in alive:
-        worker = live_worker(data_dir / RUNS_DIR / run_id)
+        worker = live_worker(data_dir / RUNS_DIR / run_id, data_dir / RUNS_DIR / run_id / LOG_FILE)
         if worker is not None:
             worker.kill()
 

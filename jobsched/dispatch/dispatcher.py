@@ -93,8 +93,7 @@ class Dispatcher:
 
     def claim(self) -> Claim | None:
         """Take a free slot and the next unit; None when every slot is busy or nothing waits."""
-        now = self.clock()
-        held = {s.slot for s in self.dispatch.slots() if s.holder and s.lease_until >= now}
+        held = {s.slot for s in self.dispatch.slots() if s.holder}  # expired: the sweeper's
         for index in range(self.config.slots):
             slot = slot_name(index)
             if slot in held:
@@ -248,15 +247,15 @@ class Dispatcher:
         return self._plan_job(entry, slot, expected_holder, now, lease)
 
     def _take(
-        self, slot: str, holder: str, kind: UnitKind, lease: float, now: float, expected: str | None
+        self, slot: str, holder: str, kind: UnitKind, lease: float, expected: str | None
     ) -> list[Step]:
-        return [TakeSlot(slot, holder, kind, lease, now, expected), CheckNotPaused()]
+        return [TakeSlot(slot, holder, kind, lease, expected), CheckNotPaused()]
 
     def _plan_job(
         self, entry: QueueEntry, slot: str, expected: str | None, now: float, lease: float
     ) -> tuple[list[Step], Claim]:
         run = _new_run(entry, slot)
-        steps = [*self._take(slot, run.run_id, UnitKind.JOB, lease, now, expected)]
+        steps = [*self._take(slot, run.run_id, UnitKind.JOB, lease, expected)]
         steps.append(StartJob(entry, run))
         if entry.group_mode == GroupMode.SEQUENTIAL and entry.group_id:
             steps.append(GroupTurn(entry.group_id, entry.group_index or 0, run.started_at))
@@ -274,7 +273,7 @@ class Dispatcher:
     def _plan_reservation(
         self, entry: QueueEntry, slot: str, expected: str | None, now: float, lease: float
     ) -> tuple[list[Step], Claim]:
-        steps = self._take(slot, entry.job_id, UnitKind.RESERVATION, lease, now, expected)
+        steps = self._take(slot, entry.job_id, UnitKind.RESERVATION, lease, expected)
         steps.append(StartReservation(entry, slot, utcnow()))
         claim = Claim(
             slot=slot,
@@ -288,7 +287,7 @@ class Dispatcher:
     def _plan_group(
         self, group_id: str, slot: str, expected: str | None, now: float, lease: float
     ) -> tuple[list[Step], Claim]:
-        steps = self._take(slot, group_id, UnitKind.GROUP, lease, now, expected)
+        steps = self._take(slot, group_id, UnitKind.GROUP, lease, expected)
         steps.append(StartGroup(group_id, utcnow()))
         claim = Claim(
             slot=slot, kind=UnitKind.GROUP, unit_id=group_id, holder=group_id, lease_until=lease

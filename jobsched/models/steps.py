@@ -25,14 +25,15 @@ from jobsched.ranks import QueueRank
 
 @dataclass(frozen=True)
 class TakeSlot:
-    """Hold `slot` for `holder`. Condition: the slot is free or its lease expired, or, when
-    `expected_holder` is given, it is held by that unit (a finishing unit hands it over)."""
+    """Hold `slot` for `holder`. Condition: the slot is free or, when `expected_holder` is
+    given, it is held by that unit (a finishing unit hands it over). A slot whose lease expired
+    is not free: its unit is the sweeper's to end first, else its run would stay `started`
+    with no one to end it."""
 
     slot: str
     holder: str
     kind: UnitKind
     lease_until: float
-    now: float
     expected_holder: str | None = None
 
 

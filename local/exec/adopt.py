@@ -14,6 +14,7 @@ finds them by their leases.
 
 import contextlib
 import logging
+import os
 import signal
 import subprocess
 import threading
@@ -75,11 +76,14 @@ class AdoptedWorker:
             self._process.kill()
 
 
-def live_worker(unit_dir: Path) -> AdoptedWorker | None:
-    """The worker noted in `unit_dir`, if that very process still runs."""
+def live_worker(unit_dir: Path, log: Path) -> AdoptedWorker | None:
+    """The worker of the unit in `unit_dir`, if it still runs: the process its note names, or,
+    when the runtime died before it wrote the note (between the fork and the note), the
+    session leader that has the unit's log open (every worker's stdout is its log)."""
     note = read_worker_note(unit_dir)
     if note is None:
-        return None
+        process = _holder_of(log)
+        return None if process is None else AdoptedWorker(process)
     try:
         process = psutil.Process(note.pid)
         same = abs(process.create_time() - note.created) <= START_TIME_TOLERANCE
@@ -88,6 +92,28 @@ def live_worker(unit_dir: Path) -> AdoptedWorker | None:
     except psutil.Error:
         return None
     return AdoptedWorker(process)
+
+
+def _holder_of(log: Path) -> psutil.Process | None:
+    """The worker whose output goes to `log`: of the live processes holding it open, the
+    leader of its own session (a worker's children share its log), else the oldest."""
+    target = str(log.resolve())
+    holders = []
+    for process in psutil.process_iter():
+        with contextlib.suppress(psutil.Error):
+            if process.status() == psutil.STATUS_ZOMBIE or process.pid == os.getpid():
+                continue
+            if any(opened.path == target for opened in process.open_files()):
+                holders.append(process)
+    for process in holders:
+        with contextlib.suppress(OSError):
+            if os.getsid(process.pid) == process.pid:
+                return process
+    with_times = []
+    for process in holders:
+        with contextlib.suppress(psutil.Error):
+            with_times.append((process.create_time(), process))
+    return min(with_times, key=lambda pair: pair[0])[1] if with_times else None
 
 
 @dataclass
@@ -112,7 +138,7 @@ def reconcile(
     data_dir = executor.config.data_dir
     for claim in list(_left_started(stores, clock())):
         log = log_file(data_dir, claim.unit_id)
-        worker = live_worker(run_dir(data_dir, claim.unit_id))
+        worker = live_worker(run_dir(data_dir, claim.unit_id), log)
         if worker is not None:
             now = clock()
             stores.dispatch.renew(claim, now, now + LEASE_PERIODS * heartbeat_seconds)

@@ -183,6 +183,35 @@ def test_a_worker_that_outlived_a_kill_is_adopted_and_runs_once(
         life.kill()
 
 
+def test_a_worker_whose_note_the_kill_prevented_is_found_by_its_log_and_runs_once(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """The runtime writes the worker's note just after the fork: a kill in between leaves a
+    live worker and no note. It must be adopted, not declared lost and run a second time."""
+    release = tmp_path / "release"
+    life = runtime.start()
+    job_id = life.submit(message="unnoted", sleep_seconds=3600, until_file=str(release))
+    run_id = working(life, job_id)
+    pid = worker_pid(runtime, run_id)
+    life.kill()
+    (runtime.data_dir / "runs" / run_id / "worker.json").unlink()
+
+    life = runtime.start()
+    try:
+        assert "adopted the live workers of " + run_id in life.output.read_text()
+        assert alive(pid)
+        release.touch()
+        life.wait_for(job_id, "finished")
+        runs = life.runs(job_id)
+        assert [(run["run_id"], run["status"], run["exit_code"]) for run in runs] == [
+            (run_id, "completed", 0)
+        ]
+    finally:
+        life.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+
+
 def test_a_worker_that_ended_while_the_runtime_was_down_has_its_outcome_recorded(
     runtime: Runtime, tmp_path: Path
 ) -> None:

@@ -242,8 +242,7 @@ class DynamoDispatchStore:
             ":taken": utcnow().isoformat(),
         }
         if step.expected_holder is None:
-            condition = "attribute_not_exists(holder) OR lease_until < :now"
-            values[":now"] = step.now
+            condition = "attribute_not_exists(holder)"
         else:
             condition = "holder = :expected"
             values[":expected"] = step.expected_holder

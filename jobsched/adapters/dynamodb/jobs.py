@@ -59,7 +59,8 @@ def entry_item(entry: QueueEntry) -> dict[str, Any]:
 
 
 def entry_of(item: dict[str, Any]) -> QueueEntry:
-    return decode(QueueEntry, item["entry"]["M"])
+    # The top-level rank is the one the queue sorts by (the map's copy is set beside it).
+    return decode(QueueEntry, {**item["entry"]["M"], "rank": item["rank"]})
 
 
 class DynamoJobStore:
@@ -246,7 +247,8 @@ class DynamoJobStore:
                     "Update": {
                         "TableName": self.table,
                         "Key": queue_key(rank.job_id),
-                        "UpdateExpression": "SET #rank = :rank, entry.priority = :priority",
+                        "UpdateExpression": "SET #rank = :rank, entry.#rank = :rank, "
+                        "entry.priority = :priority",
                         "ConditionExpression": "attribute_exists(pk)",
                         "ExpressionAttributeNames": {"#rank": "rank"},
                         "ExpressionAttributeValues": values,

@@ -305,3 +305,19 @@ def test_a_unit_that_can_never_start_is_not_retried(
     assert dispatcher.finish(claim, Outcome.unrunnable("params too large for a task")) is None
     assert wired.jobs.get(job_id).status == JobStatus.FINISHED  # max_attempts=2, yet no retry
     assert wired.runs.get(claim.unit_id).error == "unrunnable: params too large for a task"
+
+
+def test_a_moved_job_is_claimed_with_the_rank_it_was_moved_to(
+    dispatcher: Dispatcher, wired: Stores, template: str
+) -> None:
+    """The queue entry's copy of the rank follows every move (a stale one went into the job)."""
+    first, second = _enqueue(wired, template, 2)
+    moved = move_job(wired, second, MoveRequest(position=1))
+    assert [entry.rank for entry in wired.queue.dispatch_head(2)] == [
+        moved.key,
+        wired.jobs.get(first).rank,
+    ]
+    claim = dispatcher.claim()
+    assert claim is not None
+    assert claim.job is not None
+    assert (claim.job.job_id, claim.job.rank) == (second, moved.key)

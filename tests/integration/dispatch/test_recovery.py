@@ -12,7 +12,7 @@ from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
 from jobsched.jobs.reservations import reserve
 from jobsched.models import GroupMode, GroupStatus, JobStatus, ReservationStatus, RunStatus
 from jobsched.models.units import Claim, Outcome
-from jobsched.ports import Stores
+from jobsched.ports import RunFilter, Stores
 from tests.support.dispatch import Clock, Edges
 
 LEASE = 600.0  # DispatchConfig's default startup lease
@@ -157,3 +157,25 @@ def test_a_finish_after_the_sweeper_took_over_records_nothing_twice(
     sweep(dispatcher, clock)
     assert dispatcher.finish(claim, Outcome(exit_code=0)) is None
     assert wired.runs.get(claim.unit_id).error == "lost"
+
+
+def test_a_slot_whose_lease_expired_is_not_taken_before_the_sweeper_ends_its_unit(
+    dispatcher: Dispatcher, wired: Stores, template: str, clock: Clock
+) -> None:
+    """Taking it over would leave the lost unit's run `started` with no holder to end it."""
+    lost = _claim_one(dispatcher, wired, template)
+    clock.advance(LEASE + 1)
+    enqueue(wired, JobCreate(template_id=template))
+
+    assert dispatcher.claim() is None  # the slot is held until the sweeper ends its unit
+    assert wired.runs.get(lost.unit_id).status == RunStatus.STARTED
+
+    assert sweep(dispatcher, clock).recovered == [lost.unit_id]
+    assert wired.runs.get(lost.unit_id).status == RunStatus.FAILED
+    nxt = dispatcher.claim()
+    assert nxt is not None
+    assert nxt.unit_id != lost.unit_id
+    started = [
+        run for run in wired.runs.list_page(RunFilter(status=RunStatus.STARTED), 10, None).items
+    ]
+    assert [run.run_id for run in started] == [nxt.unit_id]  # no run left orphaned

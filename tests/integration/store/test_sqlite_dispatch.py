@@ -86,9 +86,7 @@ def test_renew_fails_and_writes_nothing_once_another_unit_holds_the_slot(
 ) -> None:
     claim = _claim(stores, echo_template)
     stores.dispatch.commit([ReleaseSlot(claim.slot, claim.holder)])  # the sweeper's, say
-    stores.dispatch.commit(
-        [TakeSlot(claim.slot, "another", UnitKind.JOB, lease_until=NOW, now=NOW)]
-    )
+    stores.dispatch.commit([TakeSlot(claim.slot, "another", UnitKind.JOB, lease_until=NOW)])
 
     assert stores.dispatch.renew(claim, NOW, LEASE) is False
 
@@ -182,7 +180,7 @@ def test_a_commit_whose_second_step_fails_writes_nothing_and_names_that_step(
     job, _ = enqueue(stores, JobCreate(template_id=echo_template))
     [entry] = stores.queue.dispatch_head(1)
     run = JobRun(run_id=new_id("run"), job_id=job.job_id, template_id=echo_template, slot="000")
-    take = TakeSlot("000", run.run_id, UnitKind.JOB, lease_until=NOW + 600, now=NOW)
+    take = TakeSlot("000", run.run_id, UnitKind.JOB, lease_until=NOW + 600)
     failing = CheckSlotHolder("001", "nobody")  # a slot no one holds
     steps = [take, failing, StartJob(entry, run)]
 
