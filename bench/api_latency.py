@@ -35,7 +35,7 @@ from bench.harness import fmt_ms, percentile
 from bench.runtime_process import LocalProcess, running
 
 CLIENTS = 20
-PACED_RATE = 50.0  # requests/s of all clients together: about half SQLite's saturation here
+PACED_RATE = 150.0  # requests/s of all clients together: about half SQLite's saturation here
 PHASE_SECONDS = 15.0  # each timed phase; raise for tighter tails
 ALONE = 200  # requests of the one-client phase (cut at PHASE_SECONDS: the emulator is slow)
 PREFILL = 300

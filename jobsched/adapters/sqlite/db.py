@@ -31,6 +31,9 @@ class Database:
         self.synchronous = synchronous
         self._local = threading.local()
         self._lock = threading.Lock()
+        # This process's writers queue here, in turn, rather than in SQLite's busy handler,
+        # which sleeps in growing steps (up to 100 ms) and so gave writes tails of a second.
+        self._writer = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
         # Transactions and reads by kind: store calls per operation are a budget, as on AWS.
         self.calls: Counter[str] = Counter()
@@ -67,20 +70,21 @@ class Database:
         when it raises (whatever it raises)."""
         conn = self.connection()
         self.calls[kind] += 1
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise UnavailableError("the database is busy; retry shortly") from exc
-        try:
-            yield conn
-        except BaseException:
-            conn.rollback()
-            raise
-        try:
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            conn.rollback()
-            raise UnavailableError("the database could not commit; retry") from exc
+        with self._writer:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise UnavailableError("the database is busy; retry shortly") from exc
+            try:
+                yield conn
+            except BaseException:
+                conn.rollback()
+                raise
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                conn.rollback()
+                raise UnavailableError("the database could not commit; retry") from exc
 
     @contextmanager
     def read(self, kind: str = "read") -> Iterator[sqlite3.Connection]:

@@ -4,14 +4,17 @@ version, cursors refused by every list but theirs, and DynamoDB's item size limi
 
 The tests that take `stores` run on both backends, so the two are held equal."""
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jobsched.adapters.dynamodb.runs import run_expiry as dynamodb_run_expiry
-from jobsched.adapters.sqlite.db import Database
+from jobsched.adapters.sqlite import db as db_module
+from jobsched.adapters.sqlite.db import DB_FILE, Database
 from jobsched.adapters.sqlite.runs import SqliteRunStore
 from jobsched.adapters.sqlite.schema import VERSION, SchemaError, create_schema
 from jobsched.content.similarity import sketch
@@ -128,6 +131,37 @@ def test_creating_the_schema_again_changes_nothing(sqlite_db: Database) -> None:
 
     with sqlite_db.read() as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION
+
+
+def test_this_processs_writers_wait_their_turn_and_never_see_the_database_busy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no busy timeout at all, concurrent writers of one process still all commit: they
+    queue on the process's own lock, not in SQLite's busy handler (whose sleeps made tails)."""
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 0)
+    db = Database(tmp_path / DB_FILE)
+    with db.write() as conn:
+        conn.execute("CREATE TABLE beats (n INTEGER)")
+    failures: list[BaseException] = []
+
+    def write_many() -> None:
+        try:
+            for n in range(50):
+                with db.write() as conn:
+                    conn.execute("INSERT INTO beats VALUES (?)", (n,))
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write_many) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    db.close()
+
+    assert failures == []
+    with Database(tmp_path / DB_FILE).read() as conn:
+        assert conn.execute("SELECT count(*) FROM beats").fetchone()[0] == 8 * 50
 
 
 def test_a_file_of_a_newer_schema_is_refused_and_left_alone(sqlite_db: Database) -> None:
