@@ -115,6 +115,8 @@ def note_worker(unit_dir: Path, pid: int) -> None:
         created = psutil.Process(pid).create_time()
         note = {"pid": pid, "created": created}
         (unit_dir / WORKER_FILE).write_text(json.dumps(note), encoding="utf-8")
+    except psutil.NoSuchProcess:
+        pass  # it has ended already: its log says how, and there is nothing left to adopt
     except (OSError, psutil.Error) as exc:
         logger.warning("cannot note worker pid %d in %s: %s", pid, unit_dir, exc)
 
