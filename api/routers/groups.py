@@ -5,7 +5,7 @@ from fastapi import APIRouter, status
 from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
 from api.schemas import GroupOut, JobOut, PageOut
 from jobsched.jobs import groups as use
-from jobsched.jobs.jobs import view_job
+from jobsched.jobs.jobs import view_jobs
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 
@@ -17,8 +17,7 @@ class GroupCreated(GroupOut):
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
 def create_group(stores: StoresDep, body: use.GroupCreate) -> GroupCreated:
     group, jobs = use.create_group(stores, body)
-    names: dict[str, str] = {}
-    views = [JobOut.of(view_job(stores, job, names)) for job in jobs]
+    views = [JobOut.of(view) for view in view_jobs(stores, jobs)]
     return GroupCreated(**GroupOut.of(group).model_dump(), jobs=views)
 
 

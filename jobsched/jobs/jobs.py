@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -141,17 +142,37 @@ def _open_group(stores: Stores, group_id: str) -> JobGroup:
 
 
 def view_job(stores: Stores, job: Job, template_names: dict[str, str] | None = None) -> JobView:
+    [view] = view_jobs(stores, [job], template_names)
+    return view
+
+
+def view_jobs(
+    stores: Stores, jobs: Sequence[Job], template_names: dict[str, str] | None = None
+) -> list[JobView]:
+    """Views of a page of jobs: the queued ones' positions counted together (positions_of)."""
     names = template_names if template_names is not None else {}
-    if job.template_id not in names:
-        try:
-            names[job.template_id] = stores.templates.get_cached(job.template_id).name
-        except NotFoundError:
-            names[job.template_id] = job.template_id
-    position = None
-    if job.status == JobStatus.QUEUED and job.rank:
-        position = stores.queue.position_of(QueueRank.parse(job.rank))
-    run = stores.runs.get(job.last_run_id) if job.last_run_id else None
-    return JobView(job, names.get(job.template_id), position, run)
+    for job in jobs:
+        if job.template_id not in names:
+            try:
+                names[job.template_id] = stores.templates.get_cached(job.template_id).name
+            except NotFoundError:
+                names[job.template_id] = job.template_id
+    queued = [job for job in jobs if job.status == JobStatus.QUEUED and job.rank]
+    ranks = [QueueRank.parse(job.rank) for job in queued if job.rank]
+    positions = (
+        dict(zip((job.job_id for job in queued), stores.queue.positions_of(ranks), strict=True))
+        if ranks
+        else {}
+    )
+    return [
+        JobView(
+            job,
+            names.get(job.template_id),
+            positions.get(job.job_id),
+            stores.runs.get(job.last_run_id) if job.last_run_id else None,
+        )
+        for job in jobs
+    ]
 
 
 def get_job(stores: Stores, job_id: str) -> JobView:
@@ -162,8 +183,7 @@ def list_jobs(
     stores: Stores, filters: JobFilter, limit: int, cursor: str | None
 ) -> tuple[list[JobView], str | None]:
     page: Page[Job] = stores.jobs.list_page(filters, limit, cursor)
-    names: dict[str, str] = {}
-    return [view_job(stores, job, names) for job in page.items], page.next_cursor
+    return view_jobs(stores, page.items), page.next_cursor
 
 
 def cancel_job(stores: Stores, job_id: str) -> Job:

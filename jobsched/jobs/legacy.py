@@ -23,6 +23,7 @@ from jobsched.jobs.jobs import (
     list_jobs,
     template_for_new_jobs,
     view_job,
+    view_jobs,
 )
 from jobsched.models import (
     GroupMode,
@@ -163,8 +164,7 @@ def trigger_batch(
     except ValidationError as exc:
         raise _invalid(exc, "") from exc
     group, jobs = create_group(stores, request)
-    names: dict[str, str] = {}
-    return BatchView(group, [view_job(stores, job, names) for job in jobs])
+    return BatchView(group, view_jobs(stores, jobs))
 
 
 def trigger_batch_now(
@@ -200,8 +200,7 @@ def trigger_batch_now(
 
 def get_batch(stores: Stores, batch_id: str) -> BatchView:
     group = stores.groups.get(batch_id)
-    names: dict[str, str] = {}
-    return BatchView(group, [view_job(stores, stores.jobs.get(j), names) for j in group.job_ids])
+    return BatchView(group, view_jobs(stores, [stores.jobs.get(j) for j in group.job_ids]))
 
 
 def list_legacy_jobs(

@@ -1,6 +1,6 @@
 """Reads of the queue order (strongly consistent, through the local index) and the pause state."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from jobsched import constants as c
@@ -125,6 +125,11 @@ class DynamoQueueStore:
             },
             ConsistentRead=True,
         )
+
+    def positions_of(self, ranks: Sequence[QueueRank]) -> list[int]:
+        """One count each: a key condition cannot say "after this rank, up to that one" (its
+        BETWEEN includes both ends), so no stretch between two ranks is counted alone."""
+        return [self.position_of(rank) for rank in ranks]
 
     def _page_query(self) -> Query:
         return Query(

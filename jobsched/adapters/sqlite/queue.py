@@ -5,7 +5,7 @@ the rows it returns, and a position is an index count, whatever the queue length
 """
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.sqlite.codec import decode_cursor, dump, encode_cursor, load
@@ -31,6 +31,10 @@ def put_state(conn: sqlite3.Connection, state: QueueState) -> None:
 def find_state(conn: sqlite3.Connection) -> QueueState:
     row = conn.execute("SELECT doc FROM queue_state WHERE id = 1").fetchone()
     return load(QueueState, row["doc"]) if row else QueueState()
+
+
+COUNT_FROM_JOBS_START = "SELECT count(*) FROM queue WHERE rank BETWEEN ? AND ?"
+COUNT_AFTER = "SELECT count(*) FROM queue WHERE rank > ? AND rank <= ?"
 
 
 class SqliteQueueStore:
@@ -92,10 +96,25 @@ class SqliteQueueStore:
     def position_of(self, rank: QueueRank) -> int:
         """1-based: the queued jobs up to this rank, itself included (BETWEEN is inclusive)."""
         with self.db.read("position_of") as conn:
-            row = conn.execute(
-                "SELECT count(*) FROM queue WHERE rank BETWEEN ? AND ?", (JOBS_START, rank.key)
-            ).fetchone()
+            row = conn.execute(COUNT_FROM_JOBS_START, (JOBS_START, rank.key)).fetchone()
         return int(row[0])
+
+    def positions_of(self, ranks: Sequence[QueueRank]) -> list[int]:
+        """The positions of several jobs in one snapshot, in the order given: each count covers
+        only the stretch after the previous rank, so a page costs about one count of the
+        deepest job, not one per job."""
+        keys = sorted({rank.key for rank in ranks})
+        found: dict[str, int] = {}
+        position, after = 0, None
+        with self.db.read("positions_of") as conn:
+            for key in keys:
+                if after is None:
+                    row = conn.execute(COUNT_FROM_JOBS_START, (JOBS_START, key)).fetchone()
+                else:
+                    row = conn.execute(COUNT_AFTER, (after, key)).fetchone()
+                position += int(row[0])
+                found[key], after = position, key
+        return [found[rank.key] for rank in ranks]
 
     def page(self, limit: int, cursor: str | None) -> QueuePage:
         """The jobs in order; the cursor holds the last rank returned and its position."""

@@ -248,6 +248,9 @@ def test_position_claim_and_move_read_the_queue_through_its_indexes(
         rank = stores.queue.rank_of(ids[15])
         assert rank is not None
         stores.queue.position_of(rank)
+        later = stores.queue.rank_of(ids[25])
+        assert later is not None
+        stores.queue.positions_of([later, rank])
         claim = Dispatcher(stores, stores.dispatch, DispatchConfig(slots=1)).claim()
         assert claim is not None
         stores.queue.page(10, stores.queue.page(10, None)[1])
@@ -257,6 +260,7 @@ def test_position_claim_and_move_read_the_queue_through_its_indexes(
     plans = _plans(conn, statements)
     rank_index = _rank_index(conn)
     assert any("count(" in sql for sql in plans), "position_of was not traced"
+    assert any("rank > " in sql for sql in plans), "positions_of was not traced"
     for sql, plan in plans.items():
         lines = [line for line in plan if QUEUE_TABLE.search(line)]
         assert lines, (sql, plan)
