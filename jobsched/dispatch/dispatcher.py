@@ -355,7 +355,7 @@ class Dispatcher:
                     status,
                     now,
                     exit_code=outcome.exit_code,
-                    error=outcome.error,
+                    error=outcome.reason,
                     artifacts=outcome.artifacts,
                     log_path=outcome.log_path,
                     result=outcome.result,

@@ -126,7 +126,7 @@ class EndRun:
             RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED,
             finished_at,
             exit_code=outcome.exit_code,
-            error=outcome.error,
+            error=outcome.reason,
             artifacts=outcome.artifacts,
             log_path=outcome.log_path,
         )

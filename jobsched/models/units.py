@@ -1,6 +1,7 @@
 """What a claim hands to an executor, and what an executor hands back."""
 
 import json
+import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,18 @@ class Outcome:
     def succeeded(self) -> bool:
         return self.exit_code == 0 and self.error is None
 
+    @property
+    def reason(self) -> str | None:
+        """Why it failed, for a person: the executor's own error, else what the exit code
+        says ("exit code 1", "killed by SIGKILL (exit code 137)"); None when it succeeded."""
+        if self.error is not None:
+            return self.error
+        if self.exit_code == 0:
+            return None
+        if self.exit_code is None:
+            return "ended without an exit code"
+        return describe_exit(self.exit_code)
+
     @classmethod
     def reported(cls, unit: JobRun | Reservation) -> "Outcome | None":
         """What the unit's worker itself recorded at exit, if it did (a lost dispatcher's run
@@ -81,6 +94,21 @@ class Outcome:
         return cls(exit_code=None, error=f"{UNRUNNABLE}{why}")
 
 
+def describe_exit(exit_code: int) -> str:
+    """A shell's convention, which ECS and the local executor both follow: 128 + N is a
+    process ended by signal N (137: SIGKILL, what an out-of-memory kill also looks like)."""
+    number = exit_code - SIGNAL_EXIT_BASE
+    try:
+        name = signal.Signals(number).name if number > 0 else None
+    except ValueError:
+        name = None
+    if name is None:
+        return f"exit code {exit_code}"
+    hint = " (out of memory, or stopped)" if number == signal.SIGKILL else ""
+    return f"killed by {name}{hint} (exit code {exit_code})"
+
+
+SIGNAL_EXIT_BASE = 128
 UNRUNNABLE = "unrunnable: "
 INTERRUPTED = "interrupted by a stop of the scheduler; queued again without spending an attempt"
 # The slot name of a unit started outside the queue (USE_SCHEDULER=false): it holds no slot.

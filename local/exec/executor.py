@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jobsched import worker_contract as contract
-from jobsched.models.units import INTERRUPTED, Claim, Outcome
+from jobsched.models.units import INTERRUPTED, SIGNAL_EXIT_BASE, Claim, Outcome
 from jobsched.ports.dispatch import DispatchStore
 from jobsched.settings import Settings
 from local.exec.forkserver import AWS_MODULES, WORKER_MODULES, shared_launcher
@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 # Above the worker's own 10 s wait for a workload that ignores a stop (worker/config.py), so a
 # stopped worker still gets to keep its outputs and report before it is killed.
 STOP_GRACE_SECONDS = 15.0
-SIGNAL_EXIT_BASE = 128  # a process killed by signal n exits 128 + n, as a shell reports it
 TIMEOUT = "timeout"
 SHUTDOWN = "shutdown"
 # The emulator checks no credentials; fixed fake ones keep real ones from reaching a worker.

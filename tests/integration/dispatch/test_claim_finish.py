@@ -165,8 +165,10 @@ def test_a_failed_job_is_retried_after_its_backoff(
     assert _unit(after) == other
     job = wired.jobs.get(flaky)
     assert job.status == JobStatus.QUEUED
-    assert wired.runs.get(claim.unit_id).status == RunStatus.FAILED
+    failed = wired.runs.get(claim.unit_id)
+    assert (failed.status, failed.exit_code, failed.error) == (RunStatus.FAILED, 3, "exit code 3")
     assert dispatcher.finish(after, OK) is None
+    assert wired.runs.get(after.unit_id).error is None  # a completed run has no error
     assert dispatcher.wake_at == pytest.approx(clock.now + 30)
     assert dispatcher.claim() is None  # not yet
     clock.advance(31)
