@@ -43,6 +43,7 @@ def requires(scope: Scope) -> Callable[[ApiKey], ApiKey]:
 CanRead = Depends(requires(Scope.READ))
 CanWrite = Depends(requires(Scope.WRITE))
 CanAdmin = Depends(requires(Scope.ADMIN))
+AdminKey = Annotated[ApiKey, CanAdmin]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 Cursor = Annotated[

@@ -182,6 +182,7 @@ class QueuedReservationOut(BaseModel):
 
 class QueueOut(PageOut[QueueItemOut]):
     paused: bool
+    state: "QueueStateOut"
     reservations: list[QueuedReservationOut] = Field(
         default_factory=list,
         description="pending next-slot reservations, which run before every queued job in "
@@ -218,6 +219,10 @@ class RunLogsOut(BaseModel):
 class QueueStateOut(BaseModel):
     paused: bool
     changed_at: datetime | None
+    changed_by: str | None = Field(
+        default=None, description="the id of the API key that paused or resumed the queue"
+    )
+    note: str | None = Field(default=None, description="why, as given to pause or resume")
 
 
 class QueueStatsOut(BaseModel):
@@ -228,6 +233,7 @@ class QueueStatsOut(BaseModel):
     oldest_wait_seconds: float | None
     running: list[str]
     paused: bool
+    state: QueueStateOut
     skipped_fires: int = Field(
         description="schedule fires recorded as skipped runs (GET /runs?status=skipped)"
     )

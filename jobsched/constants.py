@@ -10,6 +10,7 @@ MAX_GROUP_JOBS: Final = 40  # group + two items a job + template checks in one t
 MAX_PAGE_SIZE: Final = 200
 MAX_ID_LENGTH: Final = 128  # far below DynamoDB's key size limits
 MAX_POSITION: Final = 100_000  # deeper places: move before/after a job instead
+MAX_NOTE_LENGTH: Final = 500  # why the queue was paused or resumed
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_LOG_LINES: Final = 1000  # log lines per read of GET /runs/{id}/logs
 DEFAULT_LOG_LINES: Final = 200

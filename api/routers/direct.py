@@ -14,7 +14,7 @@ from api.deps import CanWrite, StoresDep
 from jobsched.content.usecases import get_card, get_story
 from jobsched.errors import NotFoundError
 from jobsched.jobs.direct import ended, preferred_wait, run_direct
-from jobsched.models import Reservation, ReservationStatus
+from jobsched.models import QueueState, Reservation, ReservationStatus
 from jobsched.params import JsonObject
 from jobsched.ports import Stores
 
@@ -54,6 +54,11 @@ class DirectOut(BaseModel):
     )
     artifacts: list[str] = Field(default_factory=list)
     location: str | None = Field(default=None, description="where to poll, in a 202")
+    waiting: str | None = Field(
+        default=None,
+        description="in a 202 of a call not started yet: why, when it is held (a paused queue "
+        "holds direct calls too; the pause's note is quoted)",
+    )
 
 
 def get_settings() -> "Settings":
@@ -72,6 +77,8 @@ def _answer(
         response.headers["Location"] = location
         response.headers["Retry-After"] = str(retry_after)
         out.location = location
+        if reservation.status == ReservationStatus.PENDING:
+            out.waiting = _held_by(stores.queue.state())
         return out
     result = reservation.result or {}
     out.exit_code = reservation.exit_code
@@ -81,6 +88,12 @@ def _answer(
     out.stories = [StoryOut.of(get_story(stores.content, i)) for i in _found(result, "stories")]
     out.cards = [CardOut.of(get_card(stores.content, i)) for i in _found(result, "cards")]
     return out
+
+
+def _held_by(state: QueueState) -> str | None:
+    if not state.paused:
+        return None
+    return "the queue is paused" + (f": {state.note}" if state.note else "")
 
 
 def _found(result: dict[str, Any], key: str) -> list[str]:

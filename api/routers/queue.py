@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
+from api.deps import DEFAULT_LIMIT, AdminKey, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
 from api.schemas import (
     JobOut,
     PageOut,
@@ -29,6 +29,7 @@ def view_queue(stores: StoresDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor =
         items=items,
         next_cursor=next_cursor,
         paused=state.paused,
+        state=QueueStateOut.model_validate(state.model_dump()),
         reservations=[QueuedReservationOut.of(entry) for entry in reservations],
     )
 
@@ -46,15 +47,18 @@ def reorder(stores: StoresDep, body: use.ReorderRequest) -> PageOut[JobOut]:
     return PageOut(items=[JobOut.of(get_job(stores, job_id)) for job_id in body.job_ids])
 
 
-@router.post("/pause", dependencies=[CanAdmin])
-def pause(stores: StoresDep) -> QueueStateOut:
-    """Dispatch stops (running jobs go on); enqueue continues. Kept until resume."""
-    return QueueStateOut.model_validate(use.pause(stores).model_dump())
+@router.post("/pause")
+def pause(stores: StoresDep, key: AdminKey, body: use.QueueNote | None = None) -> QueueStateOut:
+    """Dispatch stops (running jobs go on); enqueue continues. Kept until resume. An optional
+    `note` says why; it is shown with the queue's state, with the key that paused it."""
+    state = use.pause(stores, body.note if body else None, key.key_id)
+    return QueueStateOut.model_validate(state.model_dump())
 
 
-@router.post("/resume", dependencies=[CanAdmin])
-def resume(stores: StoresDep) -> QueueStateOut:
-    return QueueStateOut.model_validate(use.resume(stores).model_dump())
+@router.post("/resume")
+def resume(stores: StoresDep, key: AdminKey, body: use.QueueNote | None = None) -> QueueStateOut:
+    state = use.resume(stores, body.note if body else None, key.key_id)
+    return QueueStateOut.model_validate(state.model_dump())
 
 
 @router.post("/{job_id}/priority", dependencies=[CanWrite])

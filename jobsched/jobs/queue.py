@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION, MAX_REORDER_JOBS
+from jobsched.constants import MAX_ID_LENGTH, MAX_NOTE_LENGTH, MAX_POSITION, MAX_REORDER_JOBS
 from jobsched.errors import ConflictError, ValidationFailedError
 from jobsched.jobs.jobs import require_one_of
 from jobsched.jobs.placement import after_job, at_position, before_job, end_of_band
@@ -123,13 +123,15 @@ def queue_stats(stores: Stores) -> QueueStats:
         oldest = entry.created_at if oldest is None else min(oldest, entry.created_at)
     counts = {status.value: stores.jobs.count(status) for status in JobStatus}
     running = _all_running(stores)
+    state = stores.queue.state()
     return QueueStats(
         counts_by_status=counts,
         queued_by_template=by_template,
         oldest_queued_at=oldest,
         oldest_wait_seconds=(utcnow() - oldest).total_seconds() if oldest else None,
         running=[job.job_id for job in running],
-        paused=stores.queue.state().paused,
+        paused=state.paused,
+        state=state,
         skipped_fires=stores.runs.count(RunStatus.SKIPPED),
     )
 
@@ -145,11 +147,23 @@ def _all_running(stores: Stores) -> list[Job]:
             return running
 
 
-def pause(stores: Stores) -> QueueState:
-    return stores.queue.set_paused(True)
+class QueueNote(BaseModel):
+    """Why the queue is paused (or resumed), kept with its state for everyone to see."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
 
 
-def resume(stores: Stores) -> QueueState:
-    state = stores.queue.set_paused(False)
+def pause(stores: Stores, note: str | None = None, by: str | None = None) -> QueueState:
+    return stores.queue.set_state(
+        QueueState(paused=True, changed_at=utcnow(), changed_by=by, note=note)
+    )
+
+
+def resume(stores: Stores, note: str | None = None, by: str | None = None) -> QueueState:
+    state = stores.queue.set_state(
+        QueueState(paused=False, changed_at=utcnow(), changed_by=by, note=note)
+    )
     stores.kicker.kick()
     return state

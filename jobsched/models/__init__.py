@@ -317,6 +317,8 @@ class ApiKey(Entity):
 class QueueState(Entity):
     paused: bool = False
     changed_at: datetime | None = None
+    changed_by: str | None = None  # the id of the API key that paused or resumed it
+    note: str | None = None  # why, as the person who paused (or resumed) it said
 
 
 class QueueStats(Entity):
@@ -325,5 +327,6 @@ class QueueStats(Entity):
     oldest_queued_at: datetime | None
     oldest_wait_seconds: float | None
     running: list[str]
+    state: QueueState = Field(default_factory=QueueState)
     paused: bool
     skipped_fires: int = 0  # schedule fires recorded as SKIPPED runs (overlap, archived template)

@@ -8,7 +8,7 @@ from jobsched.adapters.dynamodb.client import Dynamo, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode
 from jobsched.adapters.dynamodb.jobs import entry_of, queue_key
 from jobsched.adapters.dynamodb.pagination import Query, count, read_page
-from jobsched.models import QueueEntry, QueueState, utcnow
+from jobsched.models import QueueEntry, QueueState
 from jobsched.ports import Direction, QueuePage
 from jobsched.ranks import JOBS_START, QueueRank
 
@@ -162,8 +162,7 @@ class DynamoQueueStore:
         item = response.get("Item")
         return decode(QueueState, item) if item else QueueState()
 
-    def set_paused(self, paused: bool) -> QueueState:
-        state = QueueState(paused=paused, changed_at=utcnow())
+    def set_state(self, state: QueueState) -> QueueState:
         with store_errors():
             self.dynamo.client.put_item(
                 TableName=self.lock_table, Item={**encode(state), **STATE_KEY}

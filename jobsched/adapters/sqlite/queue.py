@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.sqlite.codec import decode_cursor, dump, encode_cursor, load
 from jobsched.adapters.sqlite.db import Database
-from jobsched.models import QueueEntry, QueueState, utcnow
+from jobsched.models import QueueEntry, QueueState
 from jobsched.ports import Direction, QueuePage
 from jobsched.ranks import JOBS_START, QueueRank
 
@@ -148,8 +148,7 @@ class SqliteQueueStore:
         with self.db.read("queue_state") as conn:
             return find_state(conn)
 
-    def set_paused(self, paused: bool) -> QueueState:
-        state = QueueState(paused=paused, changed_at=utcnow())
-        with self.db.write("set_paused") as conn:
+    def set_state(self, state: QueueState) -> QueueState:
+        with self.db.write("set_queue_state") as conn:
             put_state(conn, state)
         return state

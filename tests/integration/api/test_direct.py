@@ -32,6 +32,16 @@ def test_with_nothing_dispatching_a_short_wait_answers_202(client: TestClient, p
     queue = client.get(f"{V2}/queue").json()
     assert [r["reservation_id"] for r in queue["reservations"]] == [body["reservation_id"]]
     assert queue["items"] == []  # a direct call creates no job
+    assert body["waiting"] is None  # nothing holds it: no slot has come free yet
+
+
+def test_a_paused_queue_holds_a_direct_call_and_its_202_says_so(client: TestClient) -> None:
+    client.post(f"{V2}/queue/pause", json={"note": "quota"})
+
+    response = client.post("/story/generate", json={"max_stories": 1}, headers={"Prefer": "wait=0"})
+
+    assert response.status_code == 202, response.text
+    assert response.json()["waiting"] == "the queue is paused: quota"
 
 
 def test_bad_params_are_a_422_that_reserves_nothing(client: TestClient, stores: Stores) -> None:

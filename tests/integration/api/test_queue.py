@@ -371,6 +371,7 @@ def test_stats_of_an_empty_queue(reader: TestClient) -> None:
         "oldest_wait_seconds": None,
         "running": [],
         "paused": False,
+        "state": {"paused": False, "changed_at": None, "changed_by": None, "note": None},
         "skipped_fires": 0,
     }
 
@@ -400,6 +401,28 @@ def test_pause_persists_and_enqueue_goes_on(
     assert resumed.status_code == 200
     assert resumed.json()["paused"] is False
     assert fresh.get(f"{V2}/queue").json()["paused"] is False
+
+
+def test_a_pause_keeps_its_note_and_who_paused_and_shows_them(client: TestClient) -> None:
+    paused = client.post(f"{V2}/queue/pause", json={"note": "deploying the new model"})
+
+    assert paused.status_code == 200, paused.text
+    state = paused.json()
+    assert (state["paused"], state["note"]) == (True, "deploying the new model")
+    assert state["changed_by"]  # the admin key's id, never its secret
+    assert "jsk_" not in state["changed_by"]
+    for shown in (queue(client)["state"], client.get(f"{V2}/queue/stats").json()["state"]):
+        assert shown == state
+
+    resumed = client.post(f"{V2}/queue/resume").json()
+    assert (resumed["paused"], resumed["note"]) == (False, None)  # the pause's note went with it
+    assert queue(client)["state"] == resumed
+
+
+def test_a_pause_note_is_checked(client: TestClient) -> None:
+    assert_problem(client.post(f"{V2}/queue/pause", json={"note": "x" * 501}), 422)
+    assert_problem(client.post(f"{V2}/queue/pause", json={"why": "typo"}), 422)
+    assert queue(client)["paused"] is False
 
 
 def test_pause_and_resume_need_the_admin_scope(
