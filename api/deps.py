@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_PAGE_SIZE
+from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_LOG_LINES, MAX_PAGE_SIZE
 from jobsched.jobs.keys import authenticate, require_scope
 from jobsched.models import ApiKey, Scope
 from jobsched.ports import Stores
@@ -46,6 +46,7 @@ CanAdmin = Depends(requires(Scope.ADMIN))
 AdminKey = Annotated[ApiKey, CanAdmin]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
+LogLimit = Annotated[int, Query(ge=1, le=MAX_LOG_LINES, description="lines to return at most")]
 Cursor = Annotated[
     str | None, Query(max_length=4096, description="next_cursor of the previous page")
 ]

@@ -5,9 +5,11 @@ Creating one over HTTP comes with the direct endpoints; here a client reads what
 
 from fastapi import APIRouter
 
-from api.deps import CanRead, PathId, StoresDep
-from api.schemas import ReservationOut
+from api.deps import CanRead, Cursor, LogLimit, PathId, StoresDep
+from api.schemas import ReservationOut, RunLogsOut
+from jobsched.constants import DEFAULT_LOG_LINES
 from jobsched.jobs.reservations import get_reservation
+from jobsched.jobs.runs import reservation_logs
 
 router = APIRouter(prefix="/reservations", tags=["reservations"])
 
@@ -16,3 +18,15 @@ router = APIRouter(prefix="/reservations", tags=["reservations"])
 def read_reservation(stores: StoresDep, reservation_id: PathId) -> ReservationOut:
     """Status (pending, running, completed, failed), result, artifacts, log path and times."""
     return ReservationOut.of(get_reservation(stores, reservation_id))
+
+
+@router.get("/{reservation_id}/logs", dependencies=[CanRead])
+def read_reservation_logs(
+    stores: StoresDep,
+    reservation_id: PathId,
+    limit: LogLimit = DEFAULT_LOG_LINES,
+    cursor: Cursor = None,
+) -> RunLogsOut:
+    """The reservation's log lines from `cursor` on, as GET /runs/{id}/logs reads a run's."""
+    lines, next_cursor = reservation_logs(stores, reservation_id, cursor, limit)
+    return RunLogsOut(lines=lines, next_cursor=next_cursor)

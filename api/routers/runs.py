@@ -1,19 +1,16 @@
 """/runs: the execution history."""
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, PathId, StoresDep
+from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, LogLimit, PathId, StoresDep
 from api.schemas import PageOut, RunLogsOut, RunOut
-from jobsched.constants import DEFAULT_LOG_LINES, MAX_LOG_LINES
+from jobsched.constants import DEFAULT_LOG_LINES
 from jobsched.errors import ValidationFailedError
 from jobsched.jobs.runs import list_runs, run_logs
 from jobsched.models import RunStatus
 from jobsched.ports import RunFilter
-
-LogLimit = Annotated[int, Query(ge=1, le=MAX_LOG_LINES, description="lines to return at most")]
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 

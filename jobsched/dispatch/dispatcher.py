@@ -6,6 +6,7 @@ finishing unit hands its slot straight to the next unit in the same transaction,
 busy queue costs one query and one write per job (see docs/decisions.md, "Dispatch").
 """
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -52,6 +53,7 @@ from jobsched.ports import Stores, metrics
 from jobsched.ports.dispatch import DispatchStore
 from jobsched.ranks import QueueRank, band_of, frac_between
 
+logger = logging.getLogger(__name__)
 HEAD_WINDOW = 10  # queue places read per claim: enough to pass retries waiting their turn
 
 
@@ -150,7 +152,7 @@ class Dispatcher:
             if failed is None:
                 return self._loaded(claim), False
             if failed.step in finishing:
-                finishing = []  # the unit was ended elsewhere: nothing more to record
+                finishing = self._ended_elsewhere(finishing)  # nothing more to record
                 failed = self._try_commit(finishing, steps)
                 if failed is None:
                     return self._loaded(claim), False
@@ -162,6 +164,18 @@ class Dispatcher:
         if expected_holder is not None:
             self._commit_finishing(finishing, ReleaseSlot(slot, expected_holder))
         return None, False
+
+    def _ended_elsewhere(self, finishing: list[Step]) -> list[Step]:
+        """The unit was ended elsewhere (a cancel, the sweeper) before this finish: nothing
+        more is recorded but what its worker left, its log and artifacts, which a run ended
+        from outside could not know."""
+        for step in finishing:
+            if isinstance(step, EndRun) and (step.log_path or step.artifacts):
+                try:
+                    self.stores.runs.keep_outputs(step.run_id, step.log_path, step.artifacts)
+                except Exception:  # the outputs are for people; the slot must move on
+                    logger.warning("could not keep the outputs of %s", step.run_id, exc_info=True)
+        return []
 
     def _try_commit(self, finishing: list[Step], steps: list[Step]) -> StepFailedError | None:
         try:
@@ -221,7 +235,7 @@ class Dispatcher:
                 return
             except StepFailedError as failed:
                 if failed.step in finishing:
-                    finishing = []
+                    finishing = self._ended_elsewhere(finishing)
                     steps = [release] if release else []
                 else:
                     return  # the slot moved on already (the sweeper released it)

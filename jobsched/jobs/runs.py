@@ -24,3 +24,11 @@ def run_logs(
     """
     run = stores.runs.get(run_id)  # 404 for an unknown run
     return stores.logs.read(run.log_path or run.run_id, cursor, limit)
+
+
+def reservation_logs(
+    stores: Stores, reservation_id: str, cursor: str | None, limit: int
+) -> tuple[list[str], str | None]:
+    """A reservation's log, read as a run's is (its unit id names its log while it runs)."""
+    reservation = stores.dispatch.reservation(reservation_id)  # 404 for an unknown one
+    return stores.logs.read(reservation.log_path or reservation.reservation_id, cursor, limit)

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from jobsched.adapters.sqlite.codec import dump, load, sort_time
 from jobsched.adapters.sqlite.db import Database
+from jobsched.adapters.sqlite.jobs import changed
 from jobsched.adapters.sqlite.pages import Listing, newest_first
 from jobsched.errors import NotFoundError
 from jobsched.models import JobRun, RunStatus
@@ -78,6 +79,14 @@ class SqliteRunStore:
         if run is None:
             raise NotFoundError(f"no run {run_id!r}")
         return run
+
+    def keep_outputs(self, run_id: str, log_path: str | None, artifacts: list[str]) -> bool:
+        with self.db.write("keep_outputs") as conn:
+            run = find_run(conn, run_id, self.clock())
+            if run is None or run.status == RunStatus.STARTED or run.log_path is not None:
+                return False
+            put_run(conn, changed(run, log_path=log_path, artifacts=artifacts), self.settings)
+        return True
 
     def list_page(self, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]:
         # Most selective first, as the DynamoDB twin picks its index (pages.list_name).

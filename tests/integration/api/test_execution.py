@@ -154,3 +154,19 @@ def test_the_queue_lists_pending_reservations_ahead_on_its_first_page(
     later = client.get(f"{V2}/queue", params={"cursor": page["next_cursor"]}).json()
     assert later["reservations"] == []
     assert [item["job_id"] for item in later["items"]] == jobs[2:]
+
+
+def test_a_reservations_log_is_read_as_a_runs_is(
+    api: TestClient, stores: Stores, data_dir: Path, echo_template: str
+) -> None:
+    reservation = reserve(stores, echo_template, {"message": "direct"})
+    url = f"{V2}/reservations/{reservation.reservation_id}/logs"
+    assert api.get(url).json() == {"lines": [], "next_cursor": None}  # no log yet
+    write_log(data_dir, reservation.reservation_id, LINES)
+
+    first = api.get(url, params={"limit": 2})
+    assert first.status_code == 200, first.text
+    assert first.json()["lines"] == LINES[:2]
+    rest = api.get(url, params={"cursor": first.json()["next_cursor"]}).json()
+    assert rest["lines"] == LINES[2:]
+    assert_problem(api.get(f"{V2}/reservations/rsv_missing/logs"), 404)

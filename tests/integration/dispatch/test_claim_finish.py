@@ -203,6 +203,37 @@ def test_cancel_of_a_running_job_stops_it_and_the_slot_moves_on(
     assert wired.jobs.get(busy).status == JobStatus.CANCELLED
 
 
+@pytest.mark.parametrize("claim_next", [True, False])
+def test_a_cancelled_run_keeps_the_log_and_artifacts_its_worker_left(
+    dispatcher: Dispatcher, wired: Stores, template: str, claim_next: bool
+) -> None:
+    busy = _enqueue(wired, template, 1)[0]
+    claim = dispatcher.claim()
+    assert claim is not None
+    cancel_job(wired, busy)
+    killed = Outcome(exit_code=143, artifacts=["file:///out/part.txt"], log_path="runs/r/log")
+
+    dispatcher.finish(claim, killed, claim_next=claim_next)
+
+    run = wired.runs.get(claim.unit_id)
+    assert (run.status, run.error, run.exit_code) == (RunStatus.FAILED, "cancelled", None)
+    assert (run.log_path, run.artifacts) == ("runs/r/log", ["file:///out/part.txt"])
+    assert wired.dispatch.slots()[0].holder is None or claim_next
+    # Kept once: a second look at the same end changes nothing.
+    assert wired.runs.keep_outputs(claim.unit_id, "other", []) is False
+
+
+def test_outputs_are_kept_only_on_an_ended_run(
+    dispatcher: Dispatcher, wired: Stores, template: str
+) -> None:
+    _enqueue(wired, template, 1)
+    claim = dispatcher.claim()
+    assert claim is not None
+    assert wired.runs.keep_outputs(claim.unit_id, "runs/r/log", []) is False  # still started
+    assert wired.runs.keep_outputs("run_nobody", "runs/r/log", []) is False
+    assert wired.runs.get(claim.unit_id).log_path is None
+
+
 def test_a_job_can_be_cancelled_only_once_when_running(
     dispatcher: Dispatcher, wired: Stores, template: str
 ) -> None:
