@@ -4,7 +4,7 @@ the EventBridge schedule together; `repair_drift` is exposed here for the period
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -199,11 +199,17 @@ def upcoming(schedule: Schedule, count: int, now: datetime) -> list[FireTime]:
     if not schedule.enabled or count <= 0:
         return []
     expression = parse_expression(schedule.expression)
-    # rate() counts from its start; without a start_at EventBridge starts it when created.
+    # rate() counts from its start; without a start_at EventBridge starts it when created,
+    # and fires at once: until that first fire is recorded (within its first interval), it is
+    # the next one, though a preview made just after the creation is later than it.
     start_at = schedule.start_at
+    after = now
     if expression.kind == "rate" and start_at is None:
         start_at = schedule.created_at
-    return next_fire_times(expression, schedule.timezone, now, count, start_at, schedule.end_at)
+        assert expression.every is not None
+        if schedule.last_run is None and now < start_at + expression.every:
+            after = min(now, start_at - timedelta(microseconds=1))
+    return next_fire_times(expression, schedule.timezone, after, count, start_at, schedule.end_at)
 
 
 def get_schedule(

@@ -3,7 +3,7 @@ sleeps between fires (a clock shifted to just before a minute keeps the waits sh
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -90,3 +90,30 @@ def test_a_disabled_schedule_is_not_planned_and_a_change_wakes_the_ticker(
     assert ticker.fired == []
     ticker.set_state(disabled)  # a change (here: none that enables it) replans at once
     assert ticker.fired == []
+
+
+def test_a_new_rate_schedules_preview_is_what_the_ticker_fires(stores: Stores) -> None:
+    """A rate() without start_at fires at its creation: the preview shown then says so."""
+    from jobsched.schedules.usecases import upcoming
+
+    stores.templates.create(JobTemplate(template_id="tick", name="Tick", workload="echo"))
+    created = datetime.now(UTC)
+    schedule = Schedule(
+        schedule_id="sch_rate",
+        name="every 5 minutes",
+        template_id="tick",
+        expression="rate(5 minutes)",
+        created_at=created,
+    )
+    stores.schedules.create(schedule)
+    ticker = LocalTicker(clock=lambda: created.timestamp() - 1)  # started before the creation
+    try:
+        planned = ticker.plan(stores)[schedule.schedule_id]
+    finally:
+        ticker.stop()
+    shown = upcoming(schedule, 2, created + timedelta(seconds=1))  # as the create answers
+
+    assert planned == created
+    assert [fire.at for fire in shown] == [created, created + timedelta(minutes=5)]
+    later = upcoming(schedule, 1, created + timedelta(minutes=6))  # past its first interval
+    assert [fire.at for fire in later] == [created + timedelta(minutes=10)]
