@@ -26,8 +26,8 @@ def _route(index: int) -> None:
     body: type[BaseModel] = create_model(f"Body{index}", **FIELDS)  # type: ignore[call-overload]
     out: type[BaseModel] = create_model(f"Out{index}", **FIELDS)  # type: ignore[call-overload]
 
-    async def endpoint(item: body) -> out:  # type: ignore[valid-type]
-        return out.model_validate(item.model_dump())  # type: ignore[attr-defined]
+    async def endpoint(item: body) -> out:
+        return out.model_validate(item.model_dump())
 
     app.post(f"/r{index}", response_model=out)(endpoint)
 

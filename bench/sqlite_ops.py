@@ -26,14 +26,13 @@ from pathlib import Path
 
 from jobsched.adapters.sqlite import build_stores
 from jobsched.adapters.sqlite.db import DB_FILE, Database
-from jobsched.adapters.sqlite.jobs import queue_entry
 from jobsched.adapters.sqlite.load import Entities, put_entities
 from jobsched.adapters.sqlite.schema import create_schema
 from jobsched.dispatch.dispatcher import HEAD_WINDOW, DispatchConfig, Dispatcher
 from jobsched.ids import new_id
 from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue, get_job, list_jobs
 from jobsched.jobs.queue import MoveRequest, move_job, set_priority
-from jobsched.models import Job, JobTemplate
+from jobsched.models import Job, JobTemplate, QueueEntry
 from jobsched.models.units import Claim, Outcome
 from jobsched.ports import JobFilter, Stores
 from jobsched.priority import DEFAULT_PRIORITY
@@ -113,7 +112,7 @@ class Queue:
             Job(job_id=r.job_id, template_id=TEMPLATE, priority=DEFAULT_PRIORITY, rank=r.key)
             for r in ranks
         ]
-        entries = [queue_entry(job, rank) for job, rank in zip(jobs, ranks, strict=True)]
+        entries = [QueueEntry.of_job(job, rank) for job, rank in zip(jobs, ranks, strict=True)]
         put_entities(self.db, self.settings, Entities(jobs=jobs, queue=entries))
         self.ids += ids
         self.newest = ids[-1] if ids else self.newest
