@@ -129,6 +129,15 @@ class TemplateOut(BaseModel):
         return cls.model_validate(template.model_dump())
 
 
+class WebhookResultOut(BaseModel):
+    status: str = Field(description="delivered, failed (attempts used up) or refused (never sent)")
+    attempts: int
+    status_code: int | None = Field(description="the receiver's last answer")
+    error: str | None
+    delivery_id: str | None
+    at: datetime
+
+
 class GroupOut(BaseModel):
     group_id: str
     name: str | None
@@ -143,6 +152,9 @@ class GroupOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     notified_at: datetime | None = None  # when its webhook was sent (claimed), at most once
+    webhook: WebhookResultOut | None = Field(
+        default=None, description="what became of its webhook: delivered, failed or refused, why"
+    )
 
     @classmethod
     def of(cls, group: JobGroup) -> "GroupOut":

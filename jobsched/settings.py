@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     webhook_secret_arn: str | None = None
     webhook_function: str | None = None
 
+    @property
+    def webhooks_signed(self) -> bool:
+        """A signing key is configured here, or (on AWS) the webhook Lambda has the stack's."""
+        return any((self.webhook_secret, self.webhook_secret_arn, self.webhook_function))
+
     def table(self, entity: str) -> str:
         explicit: str | None = getattr(self, f"{entity}_table")
         return explicit or f"{self.table_prefix}-{entity}"

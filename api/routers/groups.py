@@ -1,24 +1,33 @@
 """/groups: a set of jobs run in parallel or in sequence (the legacy Batch)."""
 
 from fastapi import APIRouter, status
+from pydantic import Field
 
 from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
 from api.schemas import GroupOut, JobOut, PageOut
 from jobsched.jobs import groups as use
 from jobsched.jobs.jobs import view_jobs
+from jobsched.webhooks.at_create import check_group_webhook, webhook_warnings
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 
 
 class GroupCreated(GroupOut):
     jobs: list[JobOut]
+    warnings: list[str] = Field(
+        default_factory=list, description="what the client should know now (e.g. its webhook)"
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
 def create_group(stores: StoresDep, body: use.GroupCreate) -> GroupCreated:
+    check_group_webhook(body.webhook_url)
     group, jobs = use.create_group(stores, body)
     views = [JobOut.of(view) for view in view_jobs(stores, jobs)]
-    return GroupCreated(**GroupOut.of(group).model_dump(), jobs=views)
+    from jobsched.settings import get_settings  # lazy: pydantic-settings loads on first use
+
+    warnings = webhook_warnings(get_settings(), group)
+    return GroupCreated(**GroupOut.of(group).model_dump(), jobs=views, warnings=warnings)
 
 
 @router.get("", dependencies=[CanRead])

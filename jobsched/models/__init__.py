@@ -157,6 +157,17 @@ class JobRun(Entity):
     log_path: str | None = None
 
 
+class WebhookResult(Entity):
+    """The outcome of a group's webhook: delivered, failed (and why), or refused unsent."""
+
+    status: str  # delivered | failed | refused (jobsched.webhooks.sender.DeliveryStatus)
+    attempts: int = 0
+    status_code: int | None = None  # the last answer's
+    error: str | None = None
+    delivery_id: str | None = None
+    at: datetime = Field(default_factory=utcnow)
+
+
 class JobGroup(Entity):
     group_id: str
     name: str | None = None
@@ -175,6 +186,7 @@ class JobGroup(Entity):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     notified_at: datetime | None = None  # when its webhook was claimed (sent at most once)
+    webhook: WebhookResult | None = None  # what became of that one delivery
 
 
 class FireOutcome(StrEnum):

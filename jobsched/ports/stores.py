@@ -18,6 +18,7 @@ from jobsched.models import (
     QueueState,
     RunStatus,
     Schedule,
+    WebhookResult,
 )
 from jobsched.ranks import QueueRank
 
@@ -147,6 +148,10 @@ class GroupStore(Protocol):
     def get(self, group_id: str) -> JobGroup: ...
     def list_page(self, limit: int, cursor: str | None) -> Page[JobGroup]: ...
     def set_status(self, group: JobGroup) -> None: ...
+    def record_webhook(self, group_id: str, result: WebhookResult) -> None:
+        """What became of the group's one webhook (after claim_notification won)."""
+        ...
+
     def claim_notification(self, group_id: str, at: datetime) -> bool:
         """Mark an ended group's webhook as sent at `at`, unless it is marked already: True
         for the one caller that set the mark (it sends), False for every other, and for a group

@@ -64,13 +64,20 @@ def forbidden_reason(address: IPAddress) -> str | None:
     return next((reason for failed, reason in checks if failed), None)
 
 
-def check_webhook_url(url: str, *, allow_private: bool | None = None) -> None:
+def check_webhook_url(
+    url: str, *, allow_private: bool | None = None, unresolved_ok: bool = False
+) -> None:
     """Raise ValidationFailedError on `webhook_url` (a 422) unless a webhook may go to `url`.
 
     `allow_private` defaults to the `webhook_allow_private` setting. The host is resolved, so an
-    unknown host fails here too; sending checks again, as DNS may have changed since.
+    unknown host fails here too, unless `unresolved_ok` (a group's URL at its creation: its
+    name may resolve by the time the group ends); sending checks again, as DNS may change.
     """
-    resolve_target(url, allow_private=allow_private)
+    try:
+        resolve_target(url, allow_private=allow_private)
+    except HostNotResolvedError:
+        if not unresolved_ok:
+            raise
 
 
 def resolve_target(url: str, *, allow_private: bool | None = None) -> WebhookTarget:

@@ -13,7 +13,7 @@ invoke of the webhook Lambda (AWS).
 import logging
 
 from jobsched import transitions
-from jobsched.models import utcnow
+from jobsched.models import WebhookResult, utcnow
 from jobsched.ports import Stores
 from jobsched.settings import Settings
 from jobsched.webhooks.events import notify_group_finished
@@ -43,4 +43,14 @@ def send_group_webhook(stores: Stores, settings: Settings, group_id: str) -> Del
         logger.info("group webhook claimed already; not sent again", extra={"group_id": group_id})
         return None
     # notify_group_finished logs the outcome (group id, delivery id, attempts; no secret).
-    return notify_group_finished(group, settings)
+    delivery = notify_group_finished(group, settings)
+    if delivery is not None:  # kept on the group: a refused or failed webhook says why
+        result = WebhookResult(
+            status=delivery.status.value,
+            attempts=delivery.attempts,
+            status_code=delivery.status_code,
+            error=delivery.error,
+            delivery_id=delivery.delivery_id or None,
+        )
+        stores.groups.record_webhook(group_id, result)
+    return delivery

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import SecretStr
 
@@ -34,6 +35,42 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _USER_AGENT = "jobsched-webhooks/1"
+
+
+def redacted(url: object) -> str:
+    """A URL fit for a log: scheme, host, port and path; no user, password, query or fragment
+    (a receiver's token often rides in the query)."""
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is not None:
+        netloc += f":{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class RedactUrls(logging.Filter):
+    """On httpx's logger, which writes every request's full URL at INFO."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                redacted(arg) if "://" in str(arg) and not isinstance(arg, int) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def redact_httpx_logs() -> None:
+    http_logger = logging.getLogger("httpx")
+    if not any(isinstance(f, RedactUrls) for f in http_logger.filters):
+        http_logger.addFilter(RedactUrls())
+
+
+redact_httpx_logs()
 
 
 class DeliveryStatus(StrEnum):

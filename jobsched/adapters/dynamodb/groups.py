@@ -8,7 +8,7 @@ from jobsched.adapters.dynamodb.codec import decode, encode, sort_time
 from jobsched.adapters.dynamodb.pagination import Query, read_page
 from jobsched.constants import BY_KIND_INDEX
 from jobsched.errors import NotFoundError
-from jobsched.models import JobGroup
+from jobsched.models import JobGroup, WebhookResult
 from jobsched.ports import Page
 
 KIND = "GROUP"
@@ -63,6 +63,20 @@ class DynamoGroupStore:
             if is_condition_failure(exc):
                 raise NotFoundError(f"no group {group.group_id!r}") from exc
             raise
+
+    def record_webhook(self, group_id: str, result: WebhookResult) -> None:
+        try:
+            with store_errors():
+                self.dynamo.client.update_item(
+                    TableName=self.table,
+                    Key={"group_id": {"S": group_id}},
+                    UpdateExpression="SET webhook = :result",
+                    ConditionExpression="attribute_exists(group_id)",
+                    ExpressionAttributeValues={":result": {"M": encode(result)}},
+                )
+        except Exception as exc:
+            if not is_condition_failure(exc):  # a group deleted meanwhile: nothing to record
+                raise
 
     def claim_notification(self, group_id: str, at: datetime) -> bool:
         """One conditional write: the first caller for an ended group sets `notified_at` and

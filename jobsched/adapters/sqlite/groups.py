@@ -9,7 +9,7 @@ from jobsched.adapters.sqlite.codec import dump, load, sort_time
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.sqlite.pages import Listing, newest_first
 from jobsched.errors import NotFoundError
-from jobsched.models import GroupStatus, JobGroup
+from jobsched.models import GroupStatus, JobGroup, WebhookResult
 from jobsched.ports import Page
 
 GROUPS = Listing(table="groups", id_column="group_id", sort_column="created_key")
@@ -54,6 +54,12 @@ class SqliteGroupStore:
             if find_group(conn, group.group_id) is None:
                 raise NotFoundError(f"no group {group.group_id!r}")
             put_group(conn, group)
+
+    def record_webhook(self, group_id: str, result: WebhookResult) -> None:
+        with self.db.write("record_webhook") as conn:
+            group = find_group(conn, group_id)
+            if group is not None:
+                put_group(conn, group.model_copy(update={"webhook": result}))
 
     def claim_notification(self, group_id: str, at: datetime) -> bool:
         """The first caller for an ended group sets `notified_at` and wins; every later one (and

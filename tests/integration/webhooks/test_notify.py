@@ -48,7 +48,15 @@ def test_sends_once_then_the_claim_refuses(
         group.group_id,
         "partial",
     )
-    assert stores.groups.get(group.group_id).notified_at is not None
+    kept = stores.groups.get(group.group_id)
+    assert kept.notified_at is not None
+    assert kept.webhook is not None
+    assert (kept.webhook.status, kept.webhook.attempts, kept.webhook.status_code) == (
+        "delivered",
+        1,
+        204,  # the hook server's answer
+    )
+    assert kept.webhook.delivery_id == first.delivery_id
 
 
 def test_a_group_without_a_url_is_not_claimed(
@@ -92,6 +100,11 @@ def test_default_settings_refuse_loopback_and_the_metadata_service(
     assert delivery is not None
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.REFUSED, 0)
     assert hook_server.hooks == []
+    refused = stores.groups.get(group.group_id).webhook
+    assert refused is not None
+    assert refused.status == "refused"
+    assert refused.error is not None
+    assert "address" in refused.error  # it says why
     # Refused for good: the claim is spent, so a repeat does not try again.
     assert send_group_webhook(stores, defaults, group.group_id) is None
 
