@@ -1,6 +1,7 @@
 """/queue: the ordered queue, moves, priorities, reorder, statistics, pause and resume."""
 
 from fastapi import APIRouter
+from pydantic import Field
 
 from api.deps import DEFAULT_LIMIT, AdminKey, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
 from api.schemas import (
@@ -14,8 +15,20 @@ from api.schemas import (
 )
 from jobsched.jobs import queue as use
 from jobsched.jobs.jobs import get_job
+from jobsched.ports import Stores
 
 router = APIRouter(prefix="/queue", tags=["queue"])
+
+
+class MovedJobOut(JobOut):
+    note: str | None = Field(
+        default=None, description="set when the move changed the job's priority, and why"
+    )
+
+    @classmethod
+    def of_placement(cls, stores: Stores, placement: use.Placement) -> "MovedJobOut":
+        shown = JobOut.of(get_job(stores, placement.after.job_id))
+        return cls(**shown.model_dump(), note=placement.note)
 
 
 @router.get("", dependencies=[CanRead])
@@ -41,10 +54,11 @@ def queue_stats(stores: StoresDep) -> QueueStatsOut:
 
 
 @router.post("/reorder", dependencies=[CanWrite])
-def reorder(stores: StoresDep, body: use.ReorderRequest) -> PageOut[JobOut]:
-    """Give these queued jobs this relative order; they swap the places they hold."""
-    use.reorder(stores, body.job_ids)
-    return PageOut(items=[JobOut.of(get_job(stores, job_id)) for job_id in body.job_ids])
+def reorder(stores: StoresDep, body: use.ReorderRequest) -> PageOut[MovedJobOut]:
+    """Give these queued jobs this relative order; they swap the places they hold. A job that
+    lands among jobs of another priority takes theirs, and its `note` says so."""
+    placements = use.reorder(stores, body.job_ids)
+    return PageOut(items=[MovedJobOut.of_placement(stores, placement) for placement in placements])
 
 
 @router.post("/pause")
@@ -69,7 +83,8 @@ def set_priority(stores: StoresDep, job_id: PathId, body: use.PriorityRequest) -
 
 
 @router.post("/{job_id}/move", dependencies=[CanWrite])
-def move(stores: StoresDep, job_id: PathId, body: use.MoveRequest) -> JobOut:
-    """{"position": n} (1-based), {"before": job_id} or {"after": job_id}."""
-    use.move_job(stores, job_id, body)
-    return JobOut.of(get_job(stores, job_id))
+def move(stores: StoresDep, job_id: PathId, body: use.MoveRequest) -> MovedJobOut:
+    """{"position": n} (1-based), {"before": job_id} or {"after": job_id}. The job goes exactly
+    there; when that place lies among jobs of another priority, the job takes that priority
+    (the queue runs priority first, then position) and `note` says so."""
+    return MovedJobOut.of_placement(stores, use.place_job(stores, job_id, body))

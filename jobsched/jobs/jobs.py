@@ -23,8 +23,8 @@ from jobsched.models import GroupStatus, Job, JobGroup, JobRun, JobStatus, JobTe
 from jobsched.models.steps import StepFailedError
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import IdempotencyClaim, JobFilter, NewJobs, Page, Stores
-from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
-from jobsched.ranks import QueueRank, band_of
+from jobsched.priority import DEFAULT_PRIORITY, PriorityInput, display_priority
+from jobsched.ranks import QueueRank, band_of, priority_of_band
 
 
 class JobCreate(BaseModel):
@@ -104,6 +104,8 @@ def _new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
     band = band_of(request.priority)
     if request.position is not None:
         rank = at_position(stores.queue, band, request.position, job_id)
+        if rank.band != band and "priority" in request.model_fields_set:
+            raise _priority_against_position(stores, request.position, band, rank.band)
     else:
         rank = end_of_band(band, job_id)
     return Job(
@@ -114,6 +116,21 @@ def _new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
         params=params,
         priority=rank.priority,
         rank=rank.key,
+    )
+
+
+def _priority_against_position(
+    stores: Stores, position: int, band: str, place_band: str
+) -> ValidationFailedError:
+    """Both were sent and they disagree: neither is dropped in silence; the answer says which
+    positions that priority can take."""
+    first = stores.queue.position_of(QueueRank(band, "", "")) + 1  # after every higher band
+    last = stores.queue.position_of(end_of_band(band, "")) + 1  # its own end
+    asked, there = (display_priority(priority_of_band(b)) for b in (band, place_band))
+    return ValidationFailedError.on(
+        "position",
+        f"position {position} lies among {there} jobs; a {asked} job can take positions "
+        f"{first} to {last} (or send no priority to take the priority of the place)",
     )
 
 

@@ -1,5 +1,6 @@
 """The queue: view, move, re-prioritise, reorder, statistics, pause and resume."""
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from jobsched.models import (
     utcnow,
 )
 from jobsched.ports import JobFilter, Stores
-from jobsched.priority import PriorityInput
+from jobsched.priority import PriorityInput, display_priority
 from jobsched.ranks import QueueRank, band_of
 
 JobId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
@@ -59,8 +60,32 @@ def queued_rank(stores: Stores, job_id: str) -> QueueRank:
     return rank
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a job was and where it went: a move into another band changes its priority."""
+
+    before: QueueRank
+    after: QueueRank
+
+    @property
+    def note(self) -> str | None:
+        """Said in the answer whenever the place asked for changed the job's priority."""
+        if self.before.band == self.after.band:
+            return None
+        old, new = display_priority(self.before.priority), display_priority(self.after.priority)
+        return (
+            f"priority {old} -> {new}: the place asked for lies among {new} jobs, and the queue "
+            "runs priority first, then position"
+        )
+
+
 def move_job(stores: Stores, job_id: str, request: MoveRequest) -> QueueRank:
     """Put a job at a position, or before/after another queued job: one job's items written."""
+    return place_job(stores, job_id, request).after
+
+
+def place_job(stores: Stores, job_id: str, request: MoveRequest) -> Placement:
+    """move_job, saying where the job was too."""
     how = require_one_of(position=request.position, before=request.before, after=request.after)
     if job_id in (request.before, request.after):
         raise ValidationFailedError.on(how, "a job cannot be placed relative to itself")
@@ -76,7 +101,7 @@ def move_job(stores: Stores, job_id: str, request: MoveRequest) -> QueueRank:
         new_rank = after_job(stores.queue, rank.band, queued_rank(stores, request.after), job_id)
     if new_rank != rank:
         stores.jobs.rerank([new_rank])
-    return new_rank
+    return Placement(rank, new_rank)
 
 
 def set_priority(stores: Stores, job_id: str, priority: int) -> QueueRank:
@@ -90,7 +115,7 @@ def set_priority(stores: Stores, job_id: str, priority: int) -> QueueRank:
     return new_rank
 
 
-def reorder(stores: Stores, job_ids: list[str]) -> list[QueueRank]:
+def reorder(stores: Stores, job_ids: list[str]) -> list[Placement]:
     """Permute the given jobs among the places they hold; every other job keeps its place.
 
     A job that lands in a place of another priority band takes that band's priority.
@@ -105,7 +130,8 @@ def reorder(stores: Stores, job_ids: list[str]) -> list[QueueRank]:
     changed = [new for new, old in zip(new_ranks, places, strict=True) if new != old]
     if changed:
         stores.jobs.rerank(changed)
-    return new_ranks
+    held = {place.job_id: place for place in places}
+    return [Placement(held[rank.job_id], rank) for rank in new_ranks]
 
 
 def view_queue(

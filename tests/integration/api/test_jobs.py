@@ -208,17 +208,45 @@ def test_position_places_the_job(client: TestClient, echo_template: str) -> None
     assert [item["position"] for item in queue(client)["items"]] == [1, 2, 3, 4, 5, 6]
 
 
-def test_position_in_another_band_takes_that_bands_priority(
+def test_a_position_alone_takes_the_priority_of_the_place(
     client: TestClient, echo_template: str
 ) -> None:
+    high = post_job(client, priority="high")["job_id"]
     normal = post_job(client)["job_id"]
 
-    low_at_front = post_job(client, priority="low", position=1)
-    high_at_end = post_job(client, priority="high", position=5)
+    at_front = post_job(client, position=1)
 
-    assert (low_at_front["queue_position"], low_at_front["priority"]) == (1, "normal")
-    assert high_at_end["priority"] == "normal"
-    assert queue_ids(client) == [low_at_front["job_id"], normal, high_at_end["job_id"]]
+    assert (at_front["queue_position"], at_front["priority"]) == (1, "high")
+    assert queue_ids(client) == [at_front["job_id"], high, normal]
+
+
+def test_a_priority_and_a_position_that_disagree_are_refused_never_dropped(
+    client: TestClient, echo_template: str
+) -> None:
+    """Both were asked for: the answer says which positions that priority can take."""
+    high = post_job(client, priority="high")["job_id"]
+    normal = [post_job(client)["job_id"] for _ in range(2)]
+
+    body = assert_problem(
+        client.post(
+            f"{V2}/jobs", json={"template_id": echo_template, "priority": "low", "position": 1}
+        ),
+        422,
+        "position",
+    )
+    assert "position 1 lies among high jobs" in body["detail"]
+    assert "a low job can take positions 4 to 4" in body["detail"]
+    assert_problem(
+        client.post(
+            f"{V2}/jobs", json={"template_id": echo_template, "priority": "normal", "position": 1}
+        ),
+        422,
+        "position",
+    )
+    assert queue_ids(client) == [high, *normal]  # nothing written
+
+    within = post_job(client, priority="normal", position=2)
+    assert (within["queue_position"], within["priority"]) == (2, "normal")
 
 
 # --- read and list ------------------------------------------------------------------------------

@@ -154,6 +154,7 @@ def test_a_move_into_another_band_adopts_its_priority(
     # position 1 and "before X" anchor on the job the mover lands in front of
     moved = move(client, hnnl["L"], position=1)
     assert (moved["priority"], moved["queue_position"]) == ("high", 1)
+    assert moved["note"].startswith("priority low -> high: the place asked for lies among high")
     assert names(client, hnnl) == ["L", "H", "N1", "N2"]
 
     moved = move(client, hnnl["L"], before=hnnl["N2"])
@@ -168,6 +169,8 @@ def test_a_move_into_another_band_adopts_its_priority(
     # the queue view and the job agree on the new priority
     item = next(i for i in queue(client)["items"] if i["job_id"] == hnnl["H"])
     assert item["priority"] == "normal"
+    within = move(client, hnnl["H"], position=2)  # among normal jobs still: no note
+    assert (within["priority"], within["note"]) == ("normal", None)
 
 
 def test_a_move_keeps_its_priority_when_its_band_fits(
@@ -290,7 +293,10 @@ def test_reorder_permutes_the_listed_jobs_only(client: TestClient, echo_template
 
 
 def test_reorder_across_bands_swaps_priorities(client: TestClient, hnnl: dict[str, str]) -> None:
-    reorder(client, hnnl["L"], hnnl["H"])
+    response = client.post(f"{V2}/queue/reorder", json={"job_ids": [hnnl["L"], hnnl["H"]]})
+    notes = {job["job_id"]: job["note"] for job in response.json()["items"]}
+    assert notes[hnnl["L"]].startswith("priority low -> high")
+    assert notes[hnnl["H"]].startswith("priority high -> low")
 
     assert names(client, hnnl) == ["L", "N1", "N2", "H"]
     assert priority_of(client, hnnl["L"]) == "high"
