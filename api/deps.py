@@ -1,12 +1,13 @@
 """Dependencies as Annotated aliases, so tests override dependencies rather than globals."""
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_LOG_LINES, MAX_PAGE_SIZE
+from jobsched.errors import FieldProblem, ValidationFailedError
 from jobsched.jobs.keys import authenticate, require_scope
 from jobsched.models import ApiKey, Scope
 from jobsched.ports import Stores
@@ -32,12 +33,42 @@ def current_key(
     return key
 
 
-def requires(scope: Scope) -> Callable[[ApiKey], ApiKey]:
-    def check(key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+def requires(scope: Scope) -> Callable[..., ApiKey]:
+    def check(request: Request, key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
         require_scope(key, scope)
+        refuse_unknown_query(request)
         return key
 
     return check
+
+
+NOT_A_PARAMETER = "is not a parameter of this operation"
+STRICT_PREFIXES = ("/api/v2/", "/scheduler/")  # the legacy API takes what old clients send
+
+
+def refuse_unknown_query(request: Request) -> None:
+    """A query parameter the route does not take is a 422 on the v2 API, not ignored: a
+    `?dry_run=true` that did nothing would have created a real schedule. Checked once the key
+    is known, so an unauthenticated request still gets its 401 first."""
+    if not request.url.path.startswith(STRICT_PREFIXES):
+        return
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    unknown = sorted(set(request.query_params) - _query_names(dependant))
+    if unknown:
+        problems = [FieldProblem(f"query.{name}", NOT_A_PARAMETER) for name in unknown]
+        raise ValidationFailedError(
+            "; ".join(f"{p.field}: {p.message}" for p in problems), problems
+        )
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {str(param.alias) for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
 
 
 CanRead = Depends(requires(Scope.READ))

@@ -25,7 +25,6 @@ from jobsched.dispatch.reconcile import monitor
 from jobsched.errors import ConflictError
 from jobsched.jobs import legacy as use
 from jobsched.jobs.jobs import cancel_job, get_job, view_job
-from jobsched.webhooks.at_create import check_group_webhook
 
 logger = logging.getLogger("jobsched.legacy")
 
@@ -72,6 +71,8 @@ def trigger_research(stores: StoresDep, request: Request, body: TriggerBody) -> 
 def trigger_batch(stores: StoresDep, request: Request, body: BatchBody) -> LegacyBatchOut:
     """A parallel job group, one job per item ({job_type or template_id, params}); its
     webhook_url hears `group.finished` when the last job ends."""
+    from jobsched.webhooks.at_create import check_group_webhook  # lazy: off the cold start
+
     check_group_webhook(body.webhook_url)
     items = [
         use.BatchItem(

@@ -7,7 +7,6 @@ from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, PathId, St
 from api.schemas import GroupOut, JobOut, PageOut
 from jobsched.jobs import groups as use
 from jobsched.jobs.jobs import view_jobs
-from jobsched.webhooks.at_create import check_group_webhook, webhook_warnings
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 
@@ -21,6 +20,9 @@ class GroupCreated(GroupOut):
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
 def create_group(stores: StoresDep, body: use.GroupCreate) -> GroupCreated:
+    # lazy: the webhooks package loads pydantic-settings, kept off the cold start
+    from jobsched.webhooks.at_create import check_group_webhook, webhook_warnings
+
     check_group_webhook(body.webhook_url)
     group, jobs = use.create_group(stores, body)
     views = [JobOut.of(view) for view in view_jobs(stores, jobs)]

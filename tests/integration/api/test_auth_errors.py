@@ -451,3 +451,13 @@ def test_junk_queries_never_cause_a_5xx(client: TestClient) -> None:
             for value in junk:
                 response = client.get(fill(path), params={name: value})
                 assert response.status_code < 500, (path, name, value, response.text)
+
+
+def test_unknown_query_parameters_401_first_then_422_on_v2_and_pass_on_legacy(
+    client: TestClient, stores: Stores
+) -> None:
+    anonymous = TestClient(create_app(stores))
+    assert_problem(anonymous.get(f"{V2}/jobs", params={"bogus": "1"}), 401)
+    assert_problem(client.get(f"{V2}/jobs", params={"bogus": "1"}), 422, "query.bogus")
+    assert client.get(f"{V2}/jobs", params={"limit": 1}).status_code == 200
+    assert client.get("/jobs", params={"bogus": "1"}).status_code == 200  # old clients' extras

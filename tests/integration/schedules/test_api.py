@@ -378,3 +378,17 @@ def test_scopes_and_both_prefixes(world: World, reader: TestClient) -> None:
     assert_problem(reader.post(f"{V2}/schedules", json=schedule_body()), 403)
     assert_problem(reader.post(f"{V2}/schedules/{schedule_id}/trigger"), 403)
     assert_problem(reader.delete(f"{V2}/schedules/{schedule_id}"), 403)
+
+
+def test_a_query_parameter_the_operation_does_not_take_is_refused_and_writes_nothing(
+    api: TestClient,
+) -> None:
+    """`?dry_run=true` used to be ignored: a real, enabled schedule was made."""
+    response = api.post(f"{V2}/schedules", params={"dry_run": "true"}, json=schedule_body())
+
+    body = assert_problem(response, 422, "query.dry_run")
+    assert "not a parameter" in body["detail"]
+    assert api.get(f"{V2}/schedules").json()["items"] == []
+    # a parameter the operation does take still works, on the other prefix too
+    assert api.get("/scheduler/schedules", params={"limit": 5}).status_code == 200
+    assert_problem(api.get("/scheduler/schedules", params={"limt": 5}), 422, "query.limt")
