@@ -41,10 +41,28 @@ class TriggerRequest(BaseModel):
     force: bool = Field(default=False, description="run even if the overlap policy would skip")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
-def create_schedule(stores: StoresDep, body: use.ScheduleCreate) -> ScheduleOut:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CanWrite],
+    responses={
+        200: {"model": ScheduleOut, "description": "dry_run: as it would be; nothing written"}
+    },
+)
+def create_schedule(
+    stores: StoresDep,
+    body: use.ScheduleCreate,
+    response: Response,
+    dry_run: Annotated[
+        bool, Query(description="check and preview (next_runs) only: 200, nothing written")
+    ] = False,
+) -> ScheduleOut:
     """The expression, timezone and window are checked here (422 naming the field); the
-    EventBridge schedule is written with the record, or neither is (503)."""
+    EventBridge schedule is written with the record, or neither is (503). With `dry_run` the
+    same checks run and the answer (200) is the schedule as it would be, with its next runs."""
+    if dry_run:
+        response.status_code = status.HTTP_200_OK
+        return ScheduleOut.of(use.view(use.plan_schedule(stores, body), DEFAULT_NEXT_RUNS))
     schedule = use.create_schedule(stores, body)
     return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
 

@@ -107,13 +107,18 @@ def _check_note(enabled: bool, note: str | None) -> None:
 def create_schedule(
     stores: Stores, request: ScheduleCreate, now: datetime | None = None
 ) -> Schedule:
+    return writes.insert(stores, plan_schedule(stores, request, now))
+
+
+def plan_schedule(stores: Stores, request: ScheduleCreate, now: datetime | None = None) -> Schedule:
+    """The schedule `request` would create, every check made, nothing written (a dry run)."""
     now = now or utcnow()
     expression = validate_schedule(
         request.expression, request.timezone, request.start_at, request.end_at, now
     )
     _check_note(request.enabled, request.disabled_note)
     template = template_for_new_jobs(stores, request.template_id, fresh=True)
-    schedule = Schedule(
+    return Schedule(
         **request.model_dump(exclude={"params", "expression", "priority"}),
         schedule_id=new_id("sch"),
         params=merge_params(template, request.params),
@@ -122,7 +127,6 @@ def create_schedule(
         created_at=now,
         updated_at=now,
     )
-    return writes.insert(stores, schedule)
 
 
 def find_live(stores: Stores, schedule_id: str) -> Schedule:

@@ -383,12 +383,28 @@ def test_scopes_and_both_prefixes(world: World, reader: TestClient) -> None:
 def test_a_query_parameter_the_operation_does_not_take_is_refused_and_writes_nothing(
     api: TestClient,
 ) -> None:
-    """`?dry_run=true` used to be ignored: a real, enabled schedule was made."""
-    response = api.post(f"{V2}/schedules", params={"dry_run": "true"}, json=schedule_body())
+    """An unknown parameter used to be ignored: `?dryrun=1` made a real, enabled schedule."""
+    response = api.post(f"{V2}/schedules", params={"dryrun": "1"}, json=schedule_body())
 
-    body = assert_problem(response, 422, "query.dry_run")
+    body = assert_problem(response, 422, "query.dryrun")
     assert "not a parameter" in body["detail"]
     assert api.get(f"{V2}/schedules").json()["items"] == []
     # a parameter the operation does take still works, on the other prefix too
     assert api.get("/scheduler/schedules", params={"limit": 5}).status_code == 200
     assert_problem(api.get("/scheduler/schedules", params={"limt": 5}), 422, "query.limt")
+
+
+def test_a_dry_run_checks_and_previews_and_writes_nothing(api: TestClient, world: World) -> None:
+    body = schedule_body(expression="cron(0 9 * * ? *)", timezone="Europe/Paris")
+    response = api.post(f"{V2}/schedules", params={"dry_run": "true"}, json=body)
+
+    assert response.status_code == 200, response.text
+    preview = response.json()
+    assert len(preview["next_runs"]) == 5
+    assert preview["expression"] == "cron(0 9 * * ? *)"
+    assert api.get(f"{V2}/schedules").json()["items"] == []
+    assert world.eventbridge(preview["schedule_id"]) is None  # nothing sent to EventBridge
+    bad = api.post(
+        f"{V2}/schedules", params={"dry_run": "true"}, json={**body, "timezone": "Mars/Base"}
+    )
+    assert_problem(bad, 422, "timezone")
