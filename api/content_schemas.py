@@ -29,6 +29,27 @@ class Provenance(BaseModel):
     indexed_at: datetime
 
 
+PROVENANCE = frozenset(Provenance.model_fields)
+
+
+class CardIn(ResearchCard):
+    """A card as given to validate, dedup and match: a card file, or a card exactly as
+    /research/list returns it (what the API returns, it accepts back). Its provenance is the
+    server's to set: accepted, checked for type, and ignored."""
+
+    source_kind: SourceKind | None = None
+    source_id: str | None = Field(default=None, max_length=200)
+    job_id: str | None = Field(default=None, max_length=200)
+    indexed_at: datetime | None = None
+
+    def card(self) -> ResearchCard:
+        return ResearchCard.model_validate(self.model_dump(exclude=set(PROVENANCE)))
+
+
+def without_provenance(card: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in card.items() if key not in PROVENANCE}
+
+
 class StoryOut(Story, Provenance):
     @classmethod
     def of(cls, story: StoredStory) -> "StoryOut":
@@ -60,7 +81,7 @@ class ValidationOut(BaseModel):
 class DedupBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cards: list[ResearchCard] = Field(min_length=1, max_length=MAX_DEDUP_CARDS)
+    cards: list[CardIn] = Field(min_length=1, max_length=MAX_DEDUP_CARDS)
     threshold: float | None = Field(
         default=None, gt=0, le=1, description="estimated Jaccard similarity; default: the server's"
     )
@@ -110,7 +131,7 @@ class MatchingBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    card: ResearchCard | None = None
+    card: CardIn | None = None
     card_id: str | None = Field(default=None, pattern=CARD_ID_PATTERN)
 
 

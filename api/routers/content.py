@@ -20,6 +20,7 @@ from api.content_schemas import (
     StoryOut,
     StoryTemplateOut,
     ValidationOut,
+    without_provenance,
 )
 from api.deps import DEFAULT_LIMIT, CanRead, Cursor, Limit, PathId, StoresDep
 from api.schemas import PageOut
@@ -71,7 +72,7 @@ def get_story(stores: StoresDep, story_id: PathId) -> StoryOut:
 def validate_card(card: Annotated[dict[str, Any], Body()]) -> ValidationOut:
     """Check a research card against its schema. A card that fails is a 200 answer listing its
     problems; a body that is not a JSON object is a 422."""
-    problems_found = use.validate_card(card)
+    problems_found = use.validate_card(without_provenance(card))
     return ValidationOut(
         valid=not problems_found,
         errors=[CardProblem(field=p.field, message=p.message) for p in problems_found],
@@ -92,7 +93,8 @@ def dedup_cards(stores: StoresDep, request: Request, body: DedupBody) -> DedupOu
     """Which of the given cards nearly repeat a stored card or an earlier one of the list.
     Nothing is stored."""
     threshold = body.threshold if body.threshold is not None else dedup_threshold(request)
-    return DedupOut.of(use.dedup(stores.content, body.cards, threshold, body.against_stored))
+    cards = [card.card() for card in body.cards]
+    return DedupOut.of(use.dedup(stores.content, cards, threshold, body.against_stored))
 
 
 @router.post("/research/matching-templates")
@@ -104,5 +106,5 @@ def matching_templates(stores: StoresDep, body: MatchingBody) -> MatchingOut:
         raise ValidationFailedError(
             message, [FieldProblem("card", message), FieldProblem("card_id", message)]
         )
-    card = body.card if body.card is not None else str(body.card_id)
+    card = body.card.card() if body.card is not None else str(body.card_id)
     return MatchingOut.of(use.matching(stores.content, card))

@@ -208,6 +208,29 @@ def test_research_list(reader: TestClient, stores: Stores, prefix: str) -> None:
     assert page["items"][0]["sources"] == card["sources"]
 
 
+def test_a_card_as_the_list_returns_it_is_accepted_back_everywhere(
+    reader: TestClient, stores: Stores, prefix: str
+) -> None:
+    """What the API returns, it accepts back: the list's provenance fields are ignored."""
+    card = card_data()
+    put_card(stores, card)
+    [listed] = ok(reader.get(f"{prefix}/research/list"))["items"]
+    assert listed["source_kind"] == "reservation"  # provenance is there
+
+    assert ok(reader.post(f"{prefix}/research/validate", json=listed)) == {
+        "valid": True,
+        "errors": [],
+    }
+    deduped = ok(reader.post(f"{prefix}/research/dedup", json={"cards": [listed]}))
+    assert deduped["unique"] == [{"index": 0, "card_id": card["card_id"]}]  # itself, not a dup
+    matched = ok(reader.post(f"{prefix}/research/matching-templates", json={"card": listed}))
+    assert matched["matches"] or matched["excluded"]
+    wrong = {**listed, "source_kind": "spaceship"}  # still checked for type
+    assert_problem(reader.post(f"{prefix}/research/dedup", json={"cards": [wrong]}), 422)
+    unknown = {**listed, "colour": "red"}  # and anything else is still refused
+    assert ok(reader.post(f"{prefix}/research/validate", json=unknown))["valid"] is False
+
+
 def test_validate_a_good_card(reader: TestClient, prefix: str) -> None:
     assert ok(reader.post(f"{prefix}/research/validate", json=card_data())) == {
         "valid": True,
