@@ -47,5 +47,6 @@ def get_group(stores: StoresDep, group_id: PathId) -> GroupOut:
 
 @router.post("/{group_id}/cancel", dependencies=[CanWrite])
 def cancel_group(stores: StoresDep, group_id: PathId) -> GroupOut:
-    """Cancels the group's queued jobs; a job already running is left to finish."""
+    """Cancels every job of the group that has not ended: queued jobs leave the queue, running
+    jobs are stopped (their runs fail `cancelled`)."""
     return GroupOut.of(use.cancel_group(stores, group_id))

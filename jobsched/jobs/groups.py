@@ -84,14 +84,15 @@ def _new_group(
 
 
 def cancel_group(stores: Stores, group_id: str) -> JobGroup:
-    """Cancel every queued job of the group and mark it cancelled; running jobs go on."""
+    """Cancel every job of the group that has not ended (a running one is stopped, its run
+    failed "cancelled") and mark the group cancelled."""
     group = stores.groups.get(group_id)
     check_move(transitions.GROUP, f"group {group_id!r}", group.status, GroupStatus.CANCELLED)
     for job_id in group.job_ids:
         try:
             cancel_job(stores, job_id)
         except ConflictError:
-            continue  # running or ended: the dispatcher owns it
+            continue  # it ended meanwhile (or had already): nothing to cancel
     # Only the status and end time are written, on condition that the group is still open: a
     # put of the group read above would undo counts (and a webhook claim) recorded meanwhile.
     try:

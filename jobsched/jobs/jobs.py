@@ -208,10 +208,14 @@ def cancel_job(stores: Stores, job_id: str) -> Job:
     stopped. A finished or cancelled job is a conflict."""
     try:
         return stores.jobs.cancel(job_id)
-    except ConflictError:
+    except ConflictError as exc:
         job = stores.jobs.get(job_id)
+        if job.status == JobStatus.CANCELLED:
+            raise ConflictError(f"job {job_id!r} is cancelled already") from exc
         if job.status != JobStatus.RUNNING:
-            raise
+            raise ConflictError(
+                f"job {job_id!r} is {job.status}; only a queued or running job can be cancelled"
+            ) from exc
     try:
         cancel_running(stores, job)
     except StepFailedError as exc:

@@ -5,7 +5,7 @@ import pytest
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.errors import ConflictError
-from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, cancel_group, create_group
 from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
 from jobsched.jobs.queue import MoveRequest, move_job, pause, resume
 from jobsched.jobs.reservations import reserve
@@ -240,7 +240,18 @@ def test_a_job_can_be_cancelled_only_once_when_running(
     [job_id] = _enqueue(wired, template, 1)
     assert dispatcher.claim() is not None
     cancel_job(wired, job_id)
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match="is cancelled already"):
+        cancel_job(wired, job_id)
+
+
+def test_cancelling_a_finished_job_says_what_can_be_cancelled(
+    dispatcher: Dispatcher, wired: Stores, template: str
+) -> None:
+    [job_id] = _enqueue(wired, template, 1)
+    claim = dispatcher.claim()
+    assert claim is not None
+    dispatcher.finish(claim, OK)
+    with pytest.raises(ConflictError, match="is finished; only a queued or running job can be"):
         cancel_job(wired, job_id)
 
 
@@ -288,6 +299,28 @@ def test_a_sequential_group_runs_its_jobs_in_order_one_per_turn(
     ended = wired.groups.get(group.group_id)
     assert ended.status == GroupStatus.COMPLETED
     assert ended.completed == 3
+
+
+def test_cancelling_a_group_stops_its_running_job_and_cancels_the_queued_ones(
+    dispatcher: Dispatcher, wired: Stores, template: str, edges: Edges
+) -> None:
+    group, jobs = create_group(
+        wired,
+        GroupCreate(mode=GroupMode.SEQUENTIAL, jobs=[GroupJobSpec(template_id=template)] * 2),
+    )
+    claim = dispatcher.claim()
+    assert claim is not None
+    assert claim.job is not None
+
+    cancel_group(wired, group.group_id)
+
+    assert edges.stopped == [(claim.unit_id, "cancelled")]
+    assert (wired.runs.get(claim.unit_id).status, wired.runs.get(claim.unit_id).error) == (
+        RunStatus.FAILED,
+        "cancelled",
+    )
+    assert [wired.jobs.get(job.job_id).status for job in jobs] == [JobStatus.CANCELLED] * 2
+    assert wired.groups.get(group.group_id).status == GroupStatus.CANCELLED
 
 
 def test_a_sequential_group_stops_on_failure_and_cancels_the_rest(
