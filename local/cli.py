@@ -54,7 +54,15 @@ def local(
     port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
     api_key: Annotated[
         str | None,
-        typer.Option(help="Install this key (jsk_<id>_<secret>) with every scope at start."),
+        typer.Option(
+            envvar="JOBSCHED_API_KEY",
+            help="Install this key (jsk_<id>_<secret>) with every scope at start. Prefer the "
+            "environment variable or --api-key-file: a command line shows in `ps`.",
+        ),
+    ] = None,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(help="Read the key to install from this file (its first line)."),
     ] = None,
     moto_port: Annotated[int, typer.Option(help="Port of the in-process AWS emulator.")] = 5566,
     slots: Annotated[
@@ -98,6 +106,11 @@ def local(
     from local.runtime import LocalConfig, LocalRuntime, LocalRuntimeError
     from local.snapshot import SnapshotError
 
+    if api_key_file is not None:
+        try:
+            api_key = api_key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            fail(f"cannot read --api-key-file: {exc}")
     if api_key is not None:
         _check_token(api_key)
     _log_to_terminal()
@@ -157,7 +170,7 @@ def _check_token(token: str) -> None:
 
 def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
     config = runtime.config
-    minted = runtime.install_key(api_key)
+    minted, new = runtime.admin_key(api_key)
     console.print(f"[bold]API[/]           {config.api_url}", markup=True)
     console.print(f"[bold]Docs[/]          {config.api_url}/docs", markup=True)
     if config.store == "sqlite":
@@ -180,9 +193,18 @@ def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
         f"[bold]Run logs[/]      {runtime.runs_dir}/<run id>/log.jsonl (outputs beside them)",
         markup=True,
     )
-    if api_key is None:
-        console.print("[bold]Admin API key[/] (shown once):", markup=True)
+    if api_key is None and new:
+        console.print(
+            f"[bold]Admin API key[/] (new; kept in {runtime.admin_key_path}, yours only):",
+            markup=True,
+        )
         console.print(minted.secret, soft_wrap=True)  # never folded: it is copied whole
+    elif api_key is None:
+        console.print(
+            f"[bold]Admin API key[/] {minted.record.key_id}, as before: "
+            f'-H "Authorization: Bearer $(cat {runtime.admin_key_path})"',
+            markup=True,
+        )
     else:
         console.print(f"[bold]API key[/]       {minted.record.key_id} installed", markup=True)
     if config.store == "sqlite":

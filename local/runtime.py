@@ -45,6 +45,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 DEFAULT_REGION = "us-east-1"
 ALL_SCOPES = [Scope.READ, Scope.WRITE, Scope.ADMIN]
+ADMIN_KEY_FILE = "admin.key"  # the data dir's own admin key, mode 0600
 JOIN_LAUNCHED_SECONDS = 5.0  # the workers were stopped already: their threads end quickly
 # Dispatch timings on one machine, unless set through JOBSCHED_* variables. Nothing here is
 # paid for per call or started per task, so a lost worker is found within seconds rather than
@@ -323,6 +324,28 @@ class LocalRuntime:
             return True
         return docker_usable()
 
+    @property
+    def admin_key_path(self) -> Path:
+        assert self.settings is not None
+        return Path(self.settings.data_dir) / ADMIN_KEY_FILE
+
+    def admin_key(self, token: str | None = None) -> tuple[MintedKey, bool]:
+        """The key to announce, and whether it is new. A given token is installed; else the
+        data dir's own admin key (readable by its owner only) is used while its record holds,
+        so restarts do not mint key after key; else one is minted and kept there."""
+        if token is not None:
+            return self.install_key(token), False
+        kept = _read_private(self.admin_key_path)
+        if kept is not None:
+            key_id = parse_key_id(kept)
+            record = self.stores.keys.get(key_id) if key_id else None
+            valid = record is not None and record.revoked_at is None
+            if valid and record is not None and record.key_hash == hash_secret(kept):
+                return MintedKey(record, kept), False
+        minted = self.install_key()
+        _write_private(self.admin_key_path, minted.secret)
+        return minted, True
+
     def install_key(self, token: str | None = None, name: str = "local-admin") -> MintedKey:
         """An all-scopes key: the given token (`jsk_<id>_<secret>`) or a new random one. The
         given token's key may be there already, loaded from the saved state."""
@@ -381,10 +404,26 @@ class LocalRuntime:
             self._database = None
 
 
+def _read_private(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _write_private(path: Path, secret: str) -> None:
+    """Created readable and writable by its owner only, before the secret is in it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(secret + "\n")
+
+
 def _delete_saved_state(data_dir: Path) -> None:
-    """--reset: the database (with its WAL files) and any emulator snapshot."""
+    """--reset: the database (with its WAL files), any emulator snapshot, the admin key."""
     from jobsched.adapters.sqlite.db import DB_FILE
     from local.snapshot import STATE_FILE
 
-    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", STATE_FILE):
+    for name in (DB_FILE, f"{DB_FILE}-wal", f"{DB_FILE}-shm", STATE_FILE, ADMIN_KEY_FILE):
         (data_dir / name).unlink(missing_ok=True)

@@ -26,7 +26,7 @@ from jobsched.ports.dispatch import DispatchStore
 from jobsched.settings import Settings
 from local.exec.forkserver import AWS_MODULES, WORKER_MODULES, shared_launcher
 from local.exec.lease import LeaseKeeper
-from local.exec.logs import OUTPUTS_DIR, log_file, note_worker, run_dir
+from local.exec.logs import log_file, note_worker, prepare_run_dir, run_dir
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +119,8 @@ class LocalExecutor:
         log = self.log_path(claim.unit_id)
         if claim.template is None:
             return Outcome(exit_code=None, error="the claim carries no template")
-        outputs = run_dir(self.config.data_dir, claim.unit_id) / OUTPUTS_DIR
         try:
-            outputs.mkdir(parents=True, exist_ok=True)
+            outputs = prepare_run_dir(self.config.data_dir, claim.unit_id)
             env = self.environment(claim, outputs)
             process = self._start(claim.unit_id, env, log)
         except OSError as exc:

@@ -7,6 +7,7 @@ the path from it: that is why the layout depends on nothing but the id.
 
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,23 @@ def run_dir(data_dir: Path, unit_id: str) -> Path:
 
 def log_file(data_dir: Path, unit_id: str) -> Path:
     return run_dir(data_dir, unit_id) / LOG_FILE
+
+
+PRIVATE_DIR, PRIVATE_FILE = 0o700, 0o600  # params, logs and outputs are the owner's to read
+
+
+def prepare_run_dir(data_dir: Path, unit_id: str) -> Path:
+    """The unit's folder, its log and its outputs folder, made for their owner only (a log
+    holds the job's params and whatever the workload prints); returns the outputs folder."""
+    Path(data_dir).mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    unit = run_dir(Path(data_dir), unit_id)
+    outputs = unit / OUTPUTS_DIR
+    for folder in (unit.parent, unit, outputs):
+        folder.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        folder.chmod(PRIVATE_DIR)  # made before this rule, or under a looser umask
+    fd = os.open(unit / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+    os.close(fd)
+    return outputs
 
 
 class FileLogReader:

@@ -47,12 +47,17 @@ def wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log_path
 
 
 def start_local(
-    output: Path, *extra: str, environment: Mapping[str, str] | None = None
+    output: Path,
+    *extra: str,
+    environment: Mapping[str, str] | None = None,
+    key: str | None = API_KEY,
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """`jobsched local` on free ports with the test key, its output in `output`, the process's
-    environment with `environment` added; returns the process and its base URL once healthy."""
+    """`jobsched local` on free ports with the test key (`key=None`: none given), its output in
+    `output`, the process's environment with `environment` added; returns the process and its
+    base URL once healthy."""
     port, moto_port = free_port(), free_port()
-    command = [sys.executable, "-m", "local.cli", "local", "--api-key", API_KEY]
+    command = [sys.executable, "-m", "local.cli", "local"]
+    command += ["--api-key", key] if key is not None else []
     command += ["--port", str(port), "--moto-port", str(moto_port), *extra]
     with output.open("w") as out:
         process = subprocess.Popen(

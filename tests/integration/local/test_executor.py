@@ -1,6 +1,7 @@
 """The local executor: the container's worker as a real process, on either store: reporting to
 moto's server itself, or (SQLite) with the executor keeping its lease."""
 
+import stat
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -53,6 +54,10 @@ def test_a_job_runs_to_exit_0_with_its_outputs_as_file_artifacts(
         assert (run.heartbeat_at, run.worker_exit_code) == (None, None)
     assert run.pid is not None
     assert run.pid > 0
+    # A log holds the params and what the workload prints: its owner's only.
+    unit = log.parent
+    modes = [stat.S_IMODE(p.stat().st_mode) for p in (unit.parent, unit, path.parent, log)]
+    assert modes == [0o700, 0o700, 0o700, 0o600]
 
 
 def test_the_finished_run_records_the_outcome(base_stores: Stores, executor: LocalExecutor) -> None:
