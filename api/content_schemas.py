@@ -176,3 +176,25 @@ class MatchingOut(BaseModel):
                 for e in matching.excluded
             ],
         )
+
+
+class DedupCheckBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float | None = Field(
+        default=None, gt=0, le=1, description="estimated Jaccard similarity; default the setting"
+    )
+
+
+class DuplicateItemOut(BaseModel):
+    id: str = Field(description="a story or card the job made")
+    duplicate_of: str = Field(description="the stored item it is most similar to")
+    similarity: float
+
+
+class RunDedupOut(BaseModel):
+    run_id: str
+    job_id: str | None = Field(description="the job of the run; null for a reservation")
+    checked: int = Field(description="stories and cards indexed from that run")
+    duplicates: list[DuplicateItemOut]
+    threshold: float

@@ -5,13 +5,12 @@ import logging
 from fastapi import APIRouter, Request
 
 from api import problems
+from api.content_schemas import DedupCheckBody, DuplicateItemOut
 from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, PathId, StoresDep
 from api.legacy.deprecation import DeprecatedRoute, policy_of
 from api.legacy.schemas import (
     BatchBody,
-    DedupCheckBody,
     DedupCheckOut,
-    DuplicateItemOut,
     JobMonitorOut,
     LegacyBatchOut,
     LegacyJobList,

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from api.content_schemas import DuplicateItemOut
 from jobsched.constants import MAX_GROUP_JOBS
 from jobsched.dispatch.reconcile import MonitorReport
 from jobsched.errors import ValidationFailedError
@@ -204,20 +205,6 @@ class MonitorOut(BaseModel):
 
 class JobMonitorOut(MonitorOut):
     job: LegacyJobOut = Field(description="the job as it is after the check")
-
-
-class DedupCheckBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    threshold: float | None = Field(
-        default=None, gt=0, le=1, description="estimated Jaccard similarity; default the setting"
-    )
-
-
-class DuplicateItemOut(BaseModel):
-    id: str = Field(description="a story or card the job made")
-    duplicate_of: str = Field(description="the stored item it is most similar to")
-    similarity: float
 
 
 class DedupCheckOut(BaseModel):

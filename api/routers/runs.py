@@ -4,9 +4,11 @@ from datetime import datetime
 
 from fastapi import APIRouter
 
+from api.content_schemas import DedupCheckBody, DuplicateItemOut, RunDedupOut
 from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, LogLimit, PathId, StoresDep
 from api.schemas import PageOut, RunLogsOut, RunOut
 from jobsched.constants import DEFAULT_LOG_LINES
+from jobsched.content.usecases import dedup_check
 from jobsched.errors import ValidationFailedError
 from jobsched.jobs.runs import list_runs, run_logs
 from jobsched.models import RunStatus
@@ -41,6 +43,27 @@ def list_all_runs(
 @router.get("/{run_id}", dependencies=[CanRead])
 def get_run(stores: StoresDep, run_id: PathId) -> RunOut:
     return RunOut.of(stores.runs.get(run_id))
+
+
+@router.post("/{run_id}/dedup-check", dependencies=[CanRead])
+def check_run_duplicates(
+    stores: StoresDep, run_id: PathId, body: DedupCheckBody | None = None
+) -> RunDedupOut:
+    """Compare the stories and cards this run (or reservation) made with every other stored
+    one; each at or over the threshold is listed with the item it nearly repeats. Writes
+    nothing. The v2 successor of the legacy `POST /jobs/{job_id}/dedup_check`."""
+    from jobsched.settings import get_settings  # lazy: pydantic-settings stays off cold start
+
+    run = stores.runs.get(run_id)  # 404 for an unknown run
+    threshold = body.threshold if body and body.threshold else get_settings().dedup_threshold
+    check = dedup_check(stores.content, run.run_id, threshold)
+    return RunDedupOut(
+        run_id=run.run_id,
+        job_id=run.job_id,
+        checked=check["checked"],
+        duplicates=[DuplicateItemOut(**dict(d)) for d in check["duplicates"]],
+        threshold=check["threshold"],
+    )
 
 
 @router.get("/{run_id}/logs", dependencies=[CanRead])

@@ -94,3 +94,23 @@ def test_a_job_that_has_not_run_has_nothing_to_check(indexed: Stores, api: TestC
     bad = api.post(f"/jobs/{job.job_id}/dedup_check", json={"threshold": 2})
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "threshold"
+
+
+def test_the_v2_check_of_a_run_answers_as_the_legacy_check_of_its_job(
+    indexed: Stores, api: TestClient, tmp_path: Path
+) -> None:
+    run_story_job(indexed, tmp_path, "a", LIGHTHOUSE)
+    second = run_story_job(
+        indexed, tmp_path, "b", LIGHTHOUSE.replace("storm", "gale", 1), enable_dedup=False
+    )
+    run_id = indexed.jobs.get(second).last_run_id
+
+    v2 = api.post(f"/api/v2/runs/{run_id}/dedup-check")
+
+    assert v2.status_code == 200, v2.text
+    legacy = api.post(f"/jobs/{second}/dedup_check").json()
+    assert v2.json() == {**legacy, "job_id": second}
+    assert "deprecation" not in v2.headers
+    strict = api.post(f"/api/v2/runs/{run_id}/dedup-check", json={"threshold": 1.0}).json()
+    assert strict["duplicates"] == []
+    assert api.post("/api/v2/runs/run_nope/dedup-check").status_code == 404
