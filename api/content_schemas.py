@@ -1,7 +1,6 @@
 """Request and response shapes of the direct /story and /research reads. Stories and cards are
 returned as stored, without their dedup sketch."""
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +17,7 @@ from jobsched.models.content import (
     StoredStory,
     Story,
 )
+from jobsched.models.instants import Instant
 
 HIDDEN = {"sketch"}
 
@@ -26,7 +26,7 @@ class Provenance(BaseModel):
     source_kind: SourceKind = Field(description="what produced it: a job's run or a reservation")
     source_id: str = Field(description="the run id or reservation id")
     job_id: str | None
-    indexed_at: datetime
+    indexed_at: Instant
 
 
 PROVENANCE = frozenset(Provenance.model_fields)
@@ -40,7 +40,7 @@ class CardIn(ResearchCard):
     source_kind: SourceKind | None = None
     source_id: str | None = Field(default=None, max_length=200)
     job_id: str | None = Field(default=None, max_length=200)
-    indexed_at: datetime | None = None
+    indexed_at: Instant | None = None
 
     def card(self) -> ResearchCard:
         return ResearchCard.model_validate(self.model_dump(exclude=set(PROVENANCE)))
@@ -51,12 +51,14 @@ def without_provenance(card: dict[str, Any]) -> dict[str, Any]:
 
 
 class StoryOut(Story, Provenance):
+    created_at: Instant  # in the one form every instant is shown in
     @classmethod
     def of(cls, story: StoredStory) -> "StoryOut":
         return cls.model_validate(story.model_dump(exclude=HIDDEN))
 
 
 class CardOut(ResearchCard, Provenance):
+    created_at: Instant
     @classmethod
     def of(cls, card: StoredCard) -> "CardOut":
         return cls.model_validate(card.model_dump(exclude=HIDDEN))

@@ -23,6 +23,7 @@ from jobsched.models import (
     ReservationStatus,
     RunStatus,
 )
+from jobsched.models.instants import Instant
 from jobsched.priority import display_priority
 from jobsched.schedules.expressions import FireTime
 from jobsched.schedules.usecases import ScheduleView
@@ -39,8 +40,8 @@ class RunSummary(BaseModel):
     run_id: str
     status: RunStatus
     attempt: int
-    started_at: datetime
-    finished_at: datetime | None
+    started_at: Instant
+    finished_at: Instant | None
     pid: int | None
     exit_code: int | None
 
@@ -71,9 +72,9 @@ class JobOut(BaseModel):
     queue_position: int | None = Field(description="1-based place in the queue while queued")
     priority: str | int = Field(description="a level name (low, normal, high, immediate) or 0-100")
     attempt: int
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
+    created_at: Instant
+    updated_at: Instant
+    finished_at: Instant | None
     run: RunSummary | None = Field(description="the latest run, if the job has started")
 
     @classmethod
@@ -121,8 +122,8 @@ class TemplateOut(BaseModel):
     retry: dict[str, Any]
     version: int
     archived: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
     @classmethod
     def of(cls, template: JobTemplate) -> "TemplateOut":
@@ -135,7 +136,7 @@ class WebhookResultOut(BaseModel):
     status_code: int | None = Field(description="the receiver's last answer")
     error: str | None
     delivery_id: str | None
-    at: datetime
+    at: Instant
 
 
 class GroupOut(BaseModel):
@@ -148,10 +149,10 @@ class GroupOut(BaseModel):
     on_failure: OnFailure
     max_parallel: int | None
     webhook_url: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    notified_at: datetime | None = None  # when its webhook was sent (claimed), at most once
+    created_at: Instant
+    started_at: Instant | None
+    finished_at: Instant | None
+    notified_at: Instant | None = None  # when its webhook was sent (claimed), at most once
     webhook: WebhookResultOut | None = Field(
         default=None, description="what became of its webhook: delivered, failed or refused, why"
     )
@@ -171,7 +172,7 @@ class QueueItemOut(BaseModel):
     priority: str | int
     group_id: str | None
     schedule_id: str | None
-    created_at: datetime
+    created_at: Instant
 
     @classmethod
     def of(cls, position: int, entry: QueueEntry) -> "QueueItemOut":
@@ -181,7 +182,7 @@ class QueueItemOut(BaseModel):
 class QueuedReservationOut(BaseModel):
     reservation_id: str
     template_id: str
-    created_at: datetime
+    created_at: Instant
 
     @classmethod
     def of(cls, entry: QueueEntry) -> "QueuedReservationOut":
@@ -212,9 +213,9 @@ class ReservationOut(BaseModel):
     result: dict[str, Any] | None
     artifacts: list[str]
     log_path: str | None
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: Instant
+    started_at: Instant | None
+    finished_at: Instant | None
 
     @classmethod
     def of(cls, reservation: Reservation) -> "ReservationOut":
@@ -230,7 +231,7 @@ class RunLogsOut(BaseModel):
 
 class QueueStateOut(BaseModel):
     paused: bool
-    changed_at: datetime | None
+    changed_at: Instant | None
     changed_by: str | None = Field(
         default=None, description="the id of the API key that paused or resumed the queue"
     )
@@ -241,7 +242,7 @@ class QueueStatsOut(BaseModel):
     counts_by_status: dict[str, int]
     queued_by_template: dict[str, int]
     queued: int
-    oldest_queued_at: datetime | None
+    oldest_queued_at: Instant | None
     oldest_wait_seconds: float | None
     running: list[str]
     paused: bool
@@ -252,7 +253,7 @@ class QueueStatsOut(BaseModel):
 
 
 class FireTimeOut(BaseModel):
-    utc: datetime
+    utc: Instant
     local: datetime = Field(description="the same time in the schedule's timezone")
     note: str | None = Field(
         description="set where a daylight-saving change moves or removes the wall-clock time"
@@ -264,8 +265,8 @@ class FireTimeOut(BaseModel):
 
 
 class LastRunOut(BaseModel):
-    fired_at: datetime
-    scheduled_time: datetime | None = Field(description="the time it fired for; null if manual")
+    fired_at: Instant
+    scheduled_time: Instant | None = Field(description="the time it fired for; null if manual")
     job_id: str | None = Field(description="the job it created")
     run_id: str | None = Field(description="the skipped run it recorded instead")
     outcome: FireOutcome
@@ -285,8 +286,8 @@ class ScheduleOut(BaseModel):
     priority: str | int
     expression: str
     timezone: str
-    start_at: datetime | None
-    end_at: datetime | None
+    start_at: Instant | None
+    end_at: Instant | None
     flexible_window_minutes: int | None
     enabled: bool
     disabled_note: str | None
@@ -297,8 +298,8 @@ class ScheduleOut(BaseModel):
         description="true while EventBridge Scheduler has not yet taken the latest change"
     )
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
     @classmethod
     def of(cls, view: ScheduleView) -> "ScheduleOut":

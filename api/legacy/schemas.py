@@ -4,7 +4,6 @@ Responses keep the old fields (job_id, type, status, pid, created_at; a batch's 
 job_ids, status, webhook_url, created_at) and add harmless ones (queue_position, priority...).
 """
 
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -16,6 +15,7 @@ from jobsched.dispatch.reconcile import MonitorReport
 from jobsched.errors import ValidationFailedError
 from jobsched.jobs.jobs import JobView
 from jobsched.jobs.legacy import GROUP_STATUS, BatchView, LegacyStatus, legacy_status
+from jobsched.models.instants import Instant
 from jobsched.params import JsonObject
 from jobsched.priority import PriorityInput, display_priority
 
@@ -99,15 +99,15 @@ class LegacyJobOut(BaseModel):
     type: str = Field(description="the job type: its template id (story_generation, research)")
     status: LegacyStatus
     pid: int | None = Field(description="the latest run's process id, when it reported one")
-    created_at: datetime
+    created_at: Instant
     # Additions of the scheduler era; old clients ignore them.
     params: dict[str, Any]
     priority: str | int
     queue_position: int | None
     batch_id: str | None
     run_id: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
+    started_at: Instant | None
+    finished_at: Instant | None
     exit_code: int | None
     error: str | None
     outside_queue: bool = Field(description="started at once beside the queue (USE_SCHEDULER off)")
@@ -145,12 +145,12 @@ class LegacyBatchOut(BaseModel):
     job_ids: list[str]
     status: LegacyStatus
     webhook_url: str | None
-    created_at: datetime
+    created_at: Instant
     name: str | None
     completed: int
     failed: int
-    started_at: datetime | None
-    finished_at: datetime | None
+    started_at: Instant | None
+    finished_at: Instant | None
     jobs: list[LegacyJobOut]
 
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any
 
 from jobsched.constants import WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_SECONDS
 from jobsched.models import GroupStatus, JobGroup, utcnow
+from jobsched.models.instants import rfc3339
 from jobsched.ports import Stores
 from jobsched.settings import Settings
 from jobsched.webhooks.sender import Delivery, DeliveryStatus, deliver
@@ -30,7 +31,7 @@ def group_finished_payload(group: JobGroup) -> dict[str, Any]:
         "status": group.status.value,
         "completed": group.completed,
         "failed": group.failed,
-        "finished_at": finished_at.isoformat(),
+        "finished_at": rfc3339(finished_at),
         "job_ids": list(group.job_ids),
     }
 

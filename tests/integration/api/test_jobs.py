@@ -282,8 +282,8 @@ def test_get_shows_the_latest_run(client: TestClient, stores: Stores, dynamo: Dy
         "run_id": "run_1",
         "status": "completed",
         "attempt": 1,
-        "started_at": "2026-01-18T10:00:00Z",
-        "finished_at": "2026-01-18T10:05:00Z",
+        "started_at": "2026-01-18T10:00:00.000000Z",
+        "finished_at": "2026-01-18T10:05:00.000000Z",
         "pid": 42,
         "exit_code": 0,
     }

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jobsched.models import JobRun, RunStatus
+from jobsched.models.instants import rfc3339
 from jobsched.ports import Stores
 from tests.support.api import (
     V2,
@@ -23,7 +24,7 @@ T0 = datetime(2026, 1, 18, 8, 0, tzinfo=UTC)
 
 
 def at(hours: int) -> str:
-    return (T0 + timedelta(hours=hours)).isoformat().replace("+00:00", "Z")
+    return rfc3339(T0 + timedelta(hours=hours))
 
 
 @pytest.fixture
@@ -128,7 +129,7 @@ def test_get_run(reader: TestClient, runs: list[JobRun]) -> None:
         "status": "failed",
         "attempt": 1,
         "started_at": at(1),
-        "finished_at": (T0 + timedelta(hours=1, minutes=5)).isoformat().replace("+00:00", "Z"),
+        "finished_at": rfc3339(T0 + timedelta(hours=1, minutes=5)),
         "pid": None,
         "task_arn": None,
         "exit_code": 1,

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from jobsched.adapters.dynamodb import Dynamo
 from jobsched.constants import SCHEDULE_MAX_EVENT_AGE_SECONDS, SCHEDULE_MAX_RETRY_ATTEMPTS
+from jobsched.models.instants import rfc3339
 from jobsched.settings import Settings
 from tests.support.api import V2, assert_problem
 from tests.support.eventbridge import (
@@ -150,9 +151,7 @@ def test_a_one_time_schedule_previews_its_one_fire(world: World) -> None:
     created = post_schedule(world.api, expression=f"at({when.isoformat()})")
 
     assert created["expression"] == f"at({when.isoformat()})"
-    assert [run["utc"] for run in created["next_runs"]] == [
-        when.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
-    ]
+    assert [run["utc"] for run in created["next_runs"]] == [rfc3339(when.replace(tzinfo=UTC))]
     found = world.eventbridge(created["schedule_id"])
     assert found is not None
     assert found["ActionAfterCompletion"] == "NONE"  # kept after it fires (docs/decisions.md)

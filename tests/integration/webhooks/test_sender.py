@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.models import GroupStatus, JobGroup, utcnow
+from jobsched.models.instants import rfc3339
 from jobsched.ports import Stores
 from jobsched.settings import Settings
 from jobsched.webhooks import (
@@ -231,7 +232,7 @@ def test_group_finished_payload() -> None:
         "status": "partial",
         "completed": 1,
         "failed": 1,
-        "finished_at": group.finished_at.isoformat() if group.finished_at else None,
+        "finished_at": rfc3339(group.finished_at) if group.finished_at else None,
         "job_ids": ["job_1", "job_2"],
     }
 
