@@ -100,7 +100,11 @@ def ok(response: Any) -> Any:
 
 
 def _tour_v2(client: TestClient) -> None:
-    ok(client.post(f"{V2}/templates", json={"template_id": "tour", "name": "T", "workload": "x"}))
+    ok(
+        client.post(
+            f"{V2}/templates", json={"template_id": "tour", "name": "T", "workload": "echo"}
+        )
+    )
     ok(client.patch(f"{V2}/templates/tour", json={"description": "changed"}))
     ok(client.get(f"{V2}/templates"))
     first = ok(client.post(f"{V2}/jobs", json={"template_id": "echo"}))["job_id"]
