@@ -129,6 +129,28 @@ class TemplateOut(BaseModel):
         return cls.model_validate(template.model_dump())
 
 
+class TemplateVersionOut(BaseModel):
+    """One version as it was saved; whether the template is archived now is the template's."""
+
+    template_id: str
+    version: int
+    name: str
+    description: str
+    workload: str
+    default_params: dict[str, Any]
+    params_schema: dict[str, Any]
+    cpu: int
+    memory: int
+    timeout_seconds: int
+    retry: dict[str, Any]
+    created_at: datetime = Field(description="when the template was created")
+    updated_at: datetime = Field(description="when this version was saved")
+
+    @classmethod
+    def of(cls, template: JobTemplate) -> "TemplateVersionOut":
+        return cls.model_validate(template.model_dump(exclude={"archived"}))
+
+
 class GroupOut(BaseModel):
     group_id: str
     name: str | None

@@ -129,6 +129,8 @@ def _replay(stores: Stores, key: str, digest: str) -> Job | None:
 def template_for_new_jobs(stores: Stores, template_id: str, fresh: bool = False) -> JobTemplate:
     getter = stores.templates.get if fresh else stores.templates.get_cached
     template = getter(template_id)
+    if template.archived and not fresh:  # the cache may not have seen a restore yet
+        template = stores.templates.get(template_id)
     if template.archived:
         raise ConflictError(f"template {template_id!r} is archived; it takes no new jobs")
     return template

@@ -1,4 +1,4 @@
-"""Template management: create, update (a new version), archive."""
+"""Template management: create, update (a new version, kept), archive and restore, versions."""
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,6 +64,21 @@ def update_template(stores: Stores, template_id: str, patch: TemplatePatch) -> J
 
 def archive_template(stores: Stores, template_id: str) -> JobTemplate:
     return stores.templates.archive(template_id)
+
+
+def restore_template(stores: Stores, template_id: str) -> JobTemplate:
+    """Archived -> taking jobs again, at the version it had; 409 when it is not archived."""
+    return stores.templates.restore(template_id)
+
+
+def get_template_version(stores: Stores, template_id: str, version: int) -> JobTemplate:
+    return stores.templates.get_version(template_id, version)
+
+
+def list_template_versions(
+    stores: Stores, template_id: str, limit: int, cursor: str | None
+) -> Page[JobTemplate]:
+    return stores.templates.list_versions(template_id, limit, cursor)
 
 
 def list_templates(stores: Stores, limit: int, cursor: str | None) -> Page[JobTemplate]:
