@@ -48,6 +48,9 @@ class RunSummary(BaseModel):
 class RunOut(RunSummary):
     job_id: str
     template_id: str
+    template_version: int | None = Field(
+        default=None, description="the template version it ran with (none before versions)"
+    )
     schedule_id: str | None
     group_id: str | None
     task_arn: str | None
@@ -64,6 +67,9 @@ class JobOut(BaseModel):
     job_id: str
     template_id: str
     template_name: str | None
+    template_version: int | None = Field(
+        default=None, description="the template version it was made from and runs with"
+    )
     schedule_id: str | None
     group_id: str | None
     params: dict[str, Any]
@@ -85,6 +91,7 @@ class JobOut(BaseModel):
                 include={
                     "job_id",
                     "template_id",
+                    "template_version",
                     "schedule_id",
                     "group_id",
                     "params",

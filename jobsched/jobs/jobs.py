@@ -109,6 +109,7 @@ def _new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
     return Job(
         job_id=job_id,
         template_id=template.template_id,
+        template_version=template.version,
         schedule_id=request.schedule_id,
         group_id=request.group_id,
         params=params,

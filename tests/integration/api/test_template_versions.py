@@ -4,6 +4,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.ports import Stores
 from tests.support.api import V2, all_pages, assert_problem, post_job, post_template
 
@@ -130,3 +131,22 @@ def test_a_restore_is_seen_by_a_cache_that_held_the_archive(
     stores.templates._cache.keep(archived)  # type: ignore[attr-defined]  # as another process
 
     assert post_job(client, "t")["template_id"] == "t"
+
+
+def test_jobs_and_runs_show_the_template_version(client: TestClient, stores: Stores) -> None:
+    post_template(client, "t")
+    early = post_job(client, "t")
+    client.patch(f"{V2}/templates/t", json={"name": "Two"})
+    late = post_job(client, "t")
+    claim = Dispatcher(stores, stores.dispatch, DispatchConfig(slots=1)).claim()
+    assert claim is not None
+    assert claim.run is not None
+
+    job = client.get(f"{V2}/jobs/{early['job_id']}").json()
+    run = client.get(f"{V2}/runs/{claim.run.run_id}").json()
+
+    assert (early["template_version"], late["template_version"]) == (1, 2)
+    assert job["template_version"] == 1
+    assert (run["job_id"], run["template_version"]) == (early["job_id"], 1)
+    listed = client.get(f"{V2}/jobs", params={"template_id": "t"}).json()["items"]
+    assert sorted(j["template_version"] for j in listed) == [1, 2]
