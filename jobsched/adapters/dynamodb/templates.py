@@ -41,20 +41,16 @@ class DynamoTemplateStore:
         return encode(template, kind=KIND)
 
     def _version_put(self, template: JobTemplate) -> dict[str, Any]:
-        """A transaction item: this version's snapshot, written once and never over another."""
+        """A transaction item: this version's snapshot. It needs no condition of its own: the
+        template's put beside it allows one writer per version. (A template deleted by hand
+        leaves its snapshots; one made again under its id writes over them.)"""
         item = encode(
             template,
             kind=VERSION_KIND + template.template_id,
             template_id=version_key(template.template_id, template.version),
             of_template=template.template_id,
         )
-        return {
-            "Put": {
-                "TableName": self.table,
-                "Item": item,
-                "ConditionExpression": "attribute_not_exists(template_id)",
-            }
-        }
+        return {"Put": {"TableName": self.table, "Item": item}}
 
     def create(self, template: JobTemplate) -> None:
         current = {
