@@ -52,6 +52,7 @@ def without_provenance(card: dict[str, Any]) -> dict[str, Any]:
 
 class StoryOut(Story, Provenance):
     created_at: Instant  # in the one form every instant is shown in
+
     @classmethod
     def of(cls, story: StoredStory) -> "StoryOut":
         return cls.model_validate(story.model_dump(exclude=HIDDEN))
@@ -59,6 +60,7 @@ class StoryOut(Story, Provenance):
 
 class CardOut(ResearchCard, Provenance):
     created_at: Instant
+
     @classmethod
     def of(cls, card: StoredCard) -> "CardOut":
         return cls.model_validate(card.model_dump(exclude=HIDDEN))

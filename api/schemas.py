@@ -49,6 +49,9 @@ class RunSummary(BaseModel):
 class RunOut(RunSummary):
     job_id: str
     template_id: str
+    template_version: int | None = Field(
+        default=None, description="the template version it ran with (none before versions)"
+    )
     schedule_id: str | None
     group_id: str | None
     task_arn: str | None
@@ -65,6 +68,9 @@ class JobOut(BaseModel):
     job_id: str
     template_id: str
     template_name: str | None
+    template_version: int | None = Field(
+        default=None, description="the template version it was made from and runs with"
+    )
     schedule_id: str | None
     group_id: str | None
     params: dict[str, Any]
@@ -86,6 +92,7 @@ class JobOut(BaseModel):
                 include={
                     "job_id",
                     "template_id",
+                    "template_version",
                     "schedule_id",
                     "group_id",
                     "params",
@@ -137,6 +144,28 @@ class WebhookResultOut(BaseModel):
     error: str | None
     delivery_id: str | None
     at: Instant
+
+
+class TemplateVersionOut(BaseModel):
+    """One version as it was saved; whether the template is archived now is the template's."""
+
+    template_id: str
+    version: int
+    name: str
+    description: str
+    workload: str
+    default_params: dict[str, Any]
+    params_schema: dict[str, Any]
+    cpu: int
+    memory: int
+    timeout_seconds: int
+    retry: dict[str, Any]
+    created_at: Instant = Field(description="when the template was created")
+    updated_at: Instant = Field(description="when this version was saved")
+
+    @classmethod
+    def of(cls, template: JobTemplate) -> "TemplateVersionOut":
+        return cls.model_validate(template.model_dump(exclude={"archived"}))
 
 
 class GroupOut(BaseModel):

@@ -50,6 +50,10 @@ WORKER_READS: Final = frozenset(
     }
 )
 
+# The workloads the job image implements (container/worker/workloads WORKLOADS): a template's
+# `workload` names one of these, or every job of it would fail at start.
+WORKLOADS: Final = frozenset({"echo", "story_generation", "research"})
+
 # Strings in the prepared transactions that the worker replaces with what only it knows.
 NOW: Final = "__NOW__"  # epoch seconds when it sends
 LEASE_UNTIL: Final = "__LEASE_UNTIL__"  # epoch seconds its slot's lease runs to

@@ -19,6 +19,7 @@ from unittest import mock
 
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.sqlite.load import Entities, put_entities
+from jobsched.models import JobTemplate
 from jobsched.ports import JobFilter, Page, RunFilter, Stores, every_item
 from jobsched.settings import Settings
 from local.snapshot import STATE_FILE, read_snapshot
@@ -74,8 +75,10 @@ def _private_tables(tables: dict[str, list[dict[str, object]]]) -> Iterator[Stor
 def read_entities(stores: Stores) -> Entities:
     """Everything the stores hold, read through their own ports."""
     pending = stores.queue.reservations()
+    templates = _all(stores.templates.list_page)
     return Entities(
-        templates=_all(stores.templates.list_page),
+        templates=templates,
+        template_versions=[v for t in templates for v in _versions(stores, t.template_id)],
         keys=stores.keys.list_all(),
         schedules=_all(lambda limit, cursor: stores.schedules.list_page(None, limit, cursor)),
         jobs=_all(lambda limit, cursor: stores.jobs.list_page(JobFilter(), limit, cursor)),
@@ -90,6 +93,10 @@ def read_entities(stores: Stores) -> Entities:
         ],
         state=stores.queue.state(),
     )
+
+
+def _versions(stores: Stores, template_id: str) -> list[JobTemplate]:
+    return _all(lambda limit, cursor: stores.templates.list_versions(template_id, limit, cursor))
 
 
 def _all(list_page: Callable[[int, str | None], Page[T]]) -> list[T]:

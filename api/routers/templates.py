@@ -1,12 +1,17 @@
-"""/templates: create, list, read, update (a new version), archive."""
+"""/templates: create, list, read, update (a new version), archive and restore, versions."""
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 
 from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, Cursor, Limit, PathId, StoresDep
-from api.schemas import PageOut, TemplateOut
+from api.schemas import PageOut, TemplateOut, TemplateVersionOut
 from jobsched.jobs import templates as use
 
 router = APIRouter(prefix="/templates", tags=["templates"])
+
+# Bounded so that a client's number always fits the stores' integers.
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanAdmin])
@@ -36,3 +41,27 @@ def update_template(stores: StoresDep, template_id: PathId, body: use.TemplatePa
 def archive_template(stores: StoresDep, template_id: PathId) -> TemplateOut:
     """Archive: the template stays readable, and creating a job from it is 409."""
     return TemplateOut.of(use.archive_template(stores, template_id))
+
+
+@router.post("/{template_id}/restore", dependencies=[CanAdmin])
+def restore_template(stores: StoresDep, template_id: PathId) -> TemplateOut:
+    """Undo an archive: the template takes jobs again, at its version. 409 if not archived."""
+    return TemplateOut.of(use.restore_template(stores, template_id))
+
+
+@router.get("/{template_id}/versions", dependencies=[CanRead])
+def list_template_versions(
+    stores: StoresDep, template_id: PathId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> PageOut[TemplateVersionOut]:
+    """Every version as it was saved, newest first."""
+    page = use.list_template_versions(stores, template_id, limit, cursor)
+    return PageOut(
+        items=[TemplateVersionOut.of(t) for t in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{template_id}/versions/{version}", dependencies=[CanRead])
+def get_template_version(
+    stores: StoresDep, template_id: PathId, version: VersionNumber
+) -> TemplateVersionOut:
+    return TemplateVersionOut.of(use.get_template_version(stores, template_id, version))

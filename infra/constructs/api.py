@@ -61,8 +61,8 @@ API_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "groups": (_GET, _QUERY, _PUT, _UPDATE),
     # slots, the queue state and the direct APIs' reservations; claims check the slots
     "lock": (_GET, _QUERY, _PUT, _UPDATE, _CHECK),
-    # created, listed, replaced by version, archived (never deleted); an enqueue checks the
-    # version it read
+    # created, listed, replaced by version (each version kept as an item of its own), archived
+    # and restored (never deleted); an enqueue checks the version it read
     "templates": (_GET, _QUERY, _PUT, _UPDATE, _CHECK),
     # records and their EventBridge write markers: created, changed, deleted, listed
     "schedules": (_GET, _QUERY, _PUT, _UPDATE, _DELETE),
@@ -71,7 +71,8 @@ API_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
     # a bearer key is looked up by id; keys are minted and revoked with the CLI, not the API
     "keys": (_GET,),
 }
-# The seed creates missing templates with a conditional put (attribute_not_exists), no more.
+# The seed creates missing templates with conditional puts (attribute_not_exists: the template
+# and its first version, in one transaction), no more.
 SEED_TEMPLATE_ACTIONS = ("dynamodb:PutItem",)
 
 # One JSON line per request (API Gateway fills in the $context values).

@@ -1,6 +1,7 @@
-"""A short in-process cache of templates for the hot path (enqueue), shared by both store
-adapters. It is safe: every job write re-checks the template's version and archived flag in its
-own transaction, so a stale entry makes the write fail and the caller read the template again."""
+"""Short in-process caches of templates for the hot paths (enqueue, dispatch), shared by both
+store adapters. The current template's is safe: every job write re-checks the template's version
+and archived flag in its own transaction, so a stale entry makes the write fail and the caller
+read the template again."""
 
 import time
 
@@ -24,3 +25,22 @@ class TemplateCache:
 
     def forget(self, template_id: str) -> None:
         self._entries.pop(template_id, None)
+
+
+VERSIONS_KEPT = 256  # snapshots are small; a process meets few versions
+
+
+class VersionCache:
+    """Template versions never change once written, so they are kept without expiry (the
+    oldest are dropped past VERSIONS_KEPT)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, int], JobTemplate] = {}
+
+    def get(self, template_id: str, version: int) -> JobTemplate | None:
+        return self._entries.get((template_id, version))
+
+    def keep(self, template: JobTemplate) -> None:
+        if len(self._entries) >= VERSIONS_KEPT:
+            self._entries.pop(next(iter(self._entries)))
+        self._entries[(template.template_id, template.version)] = template

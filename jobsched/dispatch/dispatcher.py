@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from jobsched.dispatch import retry
+from jobsched.dispatch.template_version import template_of
 from jobsched.errors import ConflictError, NotFoundError
 from jobsched.ids import new_id
 from jobsched.models import (
@@ -318,7 +319,7 @@ class Dispatcher:
             group = self.stores.groups.get(claim.unit_id)
             return claim.model_copy(update={"group": group})
         assert claim.job is not None
-        template = self.stores.templates.get_cached(claim.job.template_id)
+        template = template_of(self.stores, claim.job.template_id, claim.job.template_version)
         return claim.model_copy(update={"template": template})
 
     # --- the jobs of a parallel group -----------------------------------------------------
@@ -344,7 +345,7 @@ class Dispatcher:
             lease_until=group_claim.lease_until,
             job=_running_job(entry, run),
             run=run,
-            template=self.stores.templates.get_cached(entry.template_id),
+            template=template_of(self.stores, entry.template_id, entry.template_version),
         )
 
     def finish_group_job(self, claim: Claim, outcome: Outcome) -> None:
@@ -550,6 +551,7 @@ def _new_run(entry: QueueEntry, slot: str) -> JobRun:
         run_id=new_id("run"),
         job_id=entry.job_id,
         template_id=entry.template_id,
+        template_version=entry.template_version,
         schedule_id=entry.schedule_id,
         group_id=entry.group_id,
         attempt=entry.attempt + 1,
@@ -561,6 +563,7 @@ def _running_job(entry: QueueEntry, run: JobRun) -> Job:
     return Job(
         job_id=entry.job_id,
         template_id=entry.template_id,
+        template_version=entry.template_version,
         schedule_id=entry.schedule_id,
         group_id=entry.group_id,
         group_mode=entry.group_mode,

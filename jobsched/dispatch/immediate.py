@@ -106,12 +106,14 @@ def _claim(
         run_id=new_id("run"),
         job_id=job_id,
         template_id=item.template.template_id,
+        template_version=item.template.version,
         group_id=group_id,
         slot=OUTSIDE_QUEUE,
     )
     job = Job(
         job_id=job_id,
         template_id=item.template.template_id,
+        template_version=item.template.version,
         group_id=group_id,
         group_mode=GroupMode.PARALLEL if group_id else None,
         group_index=index if group_id else None,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from jobsched.dispatch.dispatcher import DispatchConfig, end_running_job
 from jobsched.dispatch.immediate import finish_outside_queue, outside_claim
+from jobsched.dispatch.template_version import template_of
 from jobsched.errors import NotFoundError
 from jobsched.models import Job, JobRun, JobStatus, RunStatus
 from jobsched.models.steps import StepFailedError
@@ -151,7 +152,7 @@ def _sweep_outcome(
             return Outcome.lost()
     elif run.heartbeat_at + config.heartbeat_lease_seconds < now:
         return Outcome.lost()
-    template = stores.templates.get_cached(job.template_id)
+    template = template_of(stores, job.template_id, job.template_version)
     if started + config.startup_lease_seconds + template.timeout_seconds < now:
         return Outcome(exit_code=None, error="timeout")
     return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from jobsched.dispatch.dispatcher import Dispatcher
 from jobsched.dispatch.reconcile import sweep_outside_queue
+from jobsched.dispatch.template_version import template_of
 from jobsched.errors import NotFoundError
 from jobsched.models import JobStatus, RunStatus, SlotLease, UnitKind
 from jobsched.models.units import Claim, Outcome
@@ -82,7 +83,7 @@ def _claim_of(dispatcher: Dispatcher, slot: SlotLease) -> Claim | None:
             return Claim(kind=UnitKind.GROUP, group=stores.groups.get(holder), **base)
         run = stores.runs.get(holder)
         job = stores.jobs.get(run.job_id)
-        template = stores.templates.get_cached(job.template_id)
+        template = template_of(stores, job.template_id, job.template_version)
     except NotFoundError:
         return None
     return Claim(kind=UnitKind.JOB, run=run, job=job, template=template, **base)

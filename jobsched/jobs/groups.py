@@ -68,6 +68,7 @@ def _new_group(
         Job(
             job_id=rank.job_id,
             template_id=spec.template_id,
+            template_version=templates[spec.template_id].version,
             group_id=group_id,
             group_mode=request.mode,
             group_index=index,

@@ -111,6 +111,7 @@ def _new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
     return Job(
         job_id=job_id,
         template_id=template.template_id,
+        template_version=template.version,
         schedule_id=request.schedule_id,
         group_id=request.group_id,
         params=params,
@@ -146,6 +147,8 @@ def _replay(stores: Stores, key: str, digest: str) -> Job | None:
 def template_for_new_jobs(stores: Stores, template_id: str, fresh: bool = False) -> JobTemplate:
     getter = stores.templates.get if fresh else stores.templates.get_cached
     template = getter(template_id)
+    if template.archived and not fresh:  # the cache may not have seen a restore yet
+        template = stores.templates.get(template_id)
     if template.archived:
         raise ConflictError(f"template {template_id!r} is archived; it takes no new jobs")
     return template

@@ -1,10 +1,11 @@
-"""Template management: create, update (a new version), archive."""
+"""Template management: create, update (a new version, kept), archive and restore, versions."""
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from jobsched.errors import ConflictError
+from jobsched.jobs.template_rules import check_template
 from jobsched.models import JobTemplate, RetryPolicy, utcnow
-from jobsched.params import JsonObject, check_schema, check_size
+from jobsched.params import JsonObject
 from jobsched.ports import Page, Stores
 
 TEMPLATE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -39,14 +40,9 @@ class TemplatePatch(BaseModel):
     retry: RetryPolicy | None = None
 
 
-def _check(template: JobTemplate) -> None:
-    check_schema(template.params_schema)
-    check_size(template.default_params, "default_params")
-
-
 def create_template(stores: Stores, request: TemplateCreate) -> JobTemplate:
     template = JobTemplate(**request.model_dump())
-    _check(template)
+    check_template(template)
     stores.templates.create(template)
     return template
 
@@ -61,13 +57,28 @@ def update_template(stores: Stores, template_id: str, patch: TemplatePatch) -> J
     updated = JobTemplate.model_validate(
         {**current.model_dump(), **changes, "version": current.version + 1, "updated_at": utcnow()}
     )
-    _check(updated)
+    check_template(updated)
     stores.templates.replace(updated, expected_version=current.version)
     return updated
 
 
 def archive_template(stores: Stores, template_id: str) -> JobTemplate:
     return stores.templates.archive(template_id)
+
+
+def restore_template(stores: Stores, template_id: str) -> JobTemplate:
+    """Archived -> taking jobs again, at the version it had; 409 when it is not archived."""
+    return stores.templates.restore(template_id)
+
+
+def get_template_version(stores: Stores, template_id: str, version: int) -> JobTemplate:
+    return stores.templates.get_version(template_id, version)
+
+
+def list_template_versions(
+    stores: Stores, template_id: str, limit: int, cursor: str | None
+) -> Page[JobTemplate]:
+    return stores.templates.list_versions(template_id, limit, cursor)
 
 
 def list_templates(stores: Stores, limit: int, cursor: str | None) -> Page[JobTemplate]:

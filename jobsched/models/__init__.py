@@ -116,6 +116,9 @@ class JobTemplate(Entity):
 class Job(Entity):
     job_id: str
     template_id: str
+    # The template version its params were made and checked against; it runs with that
+    # version. None for a job enqueued before versions were recorded (it runs with the current).
+    template_version: int | None = None
     schedule_id: str | None = None
     group_id: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
@@ -138,6 +141,7 @@ class JobRun(Entity):
     run_id: str
     job_id: str
     template_id: str
+    template_version: int | None = None  # the version it ran with (its job's)
     schedule_id: str | None = None
     group_id: str | None = None
     status: RunStatus = RunStatus.STARTED
@@ -273,6 +277,7 @@ class QueueEntry(Entity):
     rank: str
     kind: UnitKind = UnitKind.JOB
     template_id: str
+    template_version: int | None = None
     priority: PriorityValue
     group_id: str | None = None
     group_mode: GroupMode | None = None
@@ -290,6 +295,7 @@ class QueueEntry(Entity):
             job_id=job.job_id,
             rank=rank.key,
             template_id=job.template_id,
+            template_version=job.template_version,
             priority=rank.priority,
             group_id=job.group_id,
             group_mode=job.group_mode,

@@ -26,6 +26,7 @@ from pathlib import Path
 import psutil
 
 from jobsched.dispatch.dispatcher import Dispatcher
+from jobsched.dispatch.template_version import template_of
 from jobsched.errors import NotFoundError
 from jobsched.models import GroupMode, JobRun, RunStatus, UnitKind
 from jobsched.models.units import OUTSIDE_QUEUE, Claim, Outcome
@@ -188,7 +189,7 @@ def _left_started(stores: Stores, now: float) -> Iterator[Claim]:
             continue  # outside the queue, or under a group's slot: the sweeper's
         try:
             job = stores.jobs.get(run.job_id)
-            template = stores.templates.get(job.template_id)
+            template = template_of(stores, job.template_id, job.template_version)
         except NotFoundError:
             continue
         if job.group_mode == GroupMode.PARALLEL:

@@ -9,7 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from worker import config, transact
+from worker import config, transact, workloads
 
 from jobsched import worker_contract as contract
 from jobsched.adapters.aws.overrides import WORKER_ENVIRONMENT, worker_environment
@@ -63,6 +63,12 @@ def _placeholders(document: Any) -> set[str]:
     if isinstance(document, list):
         return set().union(*(_placeholders(value) for value in document))
     return {document} if isinstance(document, str) and PLACEHOLDER.match(document) else set()
+
+
+def test_the_core_knows_exactly_the_workloads_the_image_runs() -> None:
+    """A template's workload is checked against the core's list; the image's registry is the
+    truth."""
+    assert set(workloads.WORKLOADS) == contract.WORKLOADS
 
 
 def test_the_worker_reads_exactly_the_contract_names() -> None:

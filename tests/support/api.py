@@ -40,7 +40,7 @@ def post_job(client: TestClient, template_id: str = "echo", **body: Any) -> dict
 
 
 def post_template(client: TestClient, template_id: str, **body: Any) -> dict[str, Any]:
-    fields = {"template_id": template_id, "name": template_id.title(), "workload": "run", **body}
+    fields = {"template_id": template_id, "name": template_id.title(), "workload": "echo", **body}
     response = client.post(f"{V2}/templates", json=fields)
     assert response.status_code == 201, response.text
     template: dict[str, Any] = response.json()

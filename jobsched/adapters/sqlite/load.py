@@ -15,7 +15,7 @@ from jobsched.adapters.sqlite.queue import put_state
 from jobsched.adapters.sqlite.runs import put_run
 from jobsched.adapters.sqlite.schedules import put_schedule
 from jobsched.adapters.sqlite.steps import put_reservation, put_slot
-from jobsched.adapters.sqlite.templates import put_template
+from jobsched.adapters.sqlite.templates import put_template, put_template_version
 from jobsched.models import (
     ApiKey,
     Job,
@@ -35,6 +35,7 @@ from jobsched.settings import Settings
 @dataclass
 class Entities:
     templates: list[JobTemplate] = field(default_factory=list)
+    template_versions: list[JobTemplate] = field(default_factory=list)
     keys: list[ApiKey] = field(default_factory=list)
     schedules: list[Schedule] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
@@ -49,7 +50,7 @@ class Entities:
     @property
     def count(self) -> int:
         lists = (self.templates, self.keys, self.schedules, self.jobs, self.queue, self.runs)
-        more = (self.groups, self.slots, self.reservations, self.content)
+        more = (self.template_versions, self.groups, self.slots, self.reservations, self.content)
         return sum(len(items) for items in (*lists, *more)) + (self.state is not None)
 
 
@@ -57,6 +58,7 @@ def put_entities(db: Database, settings: Settings, entities: Entities) -> int:
     """Write every entity (replacing one with the same key); all or nothing."""
     writers: list[tuple[Callable[[sqlite3.Connection, Any], object], Sequence[Any]]] = [
         (put_template, entities.templates),
+        (put_template_version, entities.template_versions),
         (put_key, entities.keys),
         (put_schedule, entities.schedules),
         (put_job, entities.jobs),

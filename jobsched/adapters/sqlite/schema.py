@@ -18,6 +18,14 @@ CREATE TABLE IF NOT EXISTS templates (
     doc TEXT NOT NULL
 );
 
+-- Every version of every template, as it was saved (never changed once written).
+CREATE TABLE IF NOT EXISTS template_versions (
+    template_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (template_id, version)
+);
+
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,

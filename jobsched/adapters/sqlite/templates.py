@@ -11,12 +11,13 @@ import sqlite3
 from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.sqlite.codec import decode_cursor, dump, encode_cursor, load, sort_time
 from jobsched.adapters.sqlite.db import Database
-from jobsched.adapters.template_cache import TemplateCache
+from jobsched.adapters.template_cache import TemplateCache, VersionCache
 from jobsched.errors import ConflictError, NotFoundError
 from jobsched.models import JobTemplate, utcnow
 from jobsched.ports import Page
 
 LIST_NAME = "templates.id"  # in the cursor: the list that issued it (pages.list_name)
+VERSIONS_LIST = "template_versions"
 
 
 def put_template(conn: sqlite3.Connection, template: JobTemplate) -> None:
@@ -24,6 +25,14 @@ def put_template(conn: sqlite3.Connection, template: JobTemplate) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO templates (template_id, created_key, doc) VALUES (?, ?, ?)",
         (template.template_id, sort_time(template.created_at), dump(template)),
+    )
+
+
+def put_template_version(conn: sqlite3.Connection, template: JobTemplate) -> None:
+    """Keep this version as saved (its content never changes, so a rewrite is the same row)."""
+    conn.execute(
+        "INSERT OR REPLACE INTO template_versions (template_id, version, doc) VALUES (?, ?, ?)",
+        (template.template_id, template.version, dump(template)),
     )
 
 
@@ -36,12 +45,14 @@ class SqliteTemplateStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._cache = TemplateCache()
+        self._versions = VersionCache()
 
     def create(self, template: JobTemplate) -> None:
         with self.db.write("create_template") as conn:
             if find_template(conn, template.template_id) is not None:
                 raise ConflictError(f"template {template.template_id!r} already exists")
             put_template(conn, template)
+            put_template_version(conn, template)
 
     def get(self, template_id: str) -> JobTemplate:
         with self.db.read("get_template") as conn:
@@ -88,13 +99,65 @@ class SqliteTemplateStore:
                     "read it again"
                 )
             put_template(conn, template)
+            put_template_version(conn, template)
 
     def archive(self, template_id: str) -> JobTemplate:
+        return self._set_archived(template_id, archived=True)
+
+    def restore(self, template_id: str) -> JobTemplate:
+        return self._set_archived(template_id, archived=False)
+
+    def _set_archived(self, template_id: str, archived: bool) -> JobTemplate:
+        """Archive (again, harmlessly) or restore (only what is archived); the version stays."""
         self.forget(template_id)
-        with self.db.write("archive_template") as conn:
+        with self.db.write("archive_template" if archived else "restore_template") as conn:
             current = find_template(conn, template_id)
             if current is None:
                 raise NotFoundError(f"no template {template_id!r}")
-            archived = current.model_copy(update={"archived": True, "updated_at": utcnow()})
-            put_template(conn, archived)
-        return archived
+            if not archived and not current.archived:
+                raise ConflictError(f"template {template_id!r} is not archived")
+            changed = current.model_copy(update={"archived": archived, "updated_at": utcnow()})
+            put_template(conn, changed)
+        return changed
+
+    def get_version(self, template_id: str, version: int) -> JobTemplate:
+        kept = self._versions.get(template_id, version)
+        if kept is not None:
+            return kept
+        with self.db.read("get_template_version") as conn:
+            row = conn.execute(
+                "SELECT doc FROM template_versions WHERE template_id = ? AND version = ?",
+                (template_id, version),
+            ).fetchone()
+        if row is not None:
+            snapshot = load(JobTemplate, row["doc"])
+            self._versions.keep(snapshot)
+            return snapshot
+        current = self.get(template_id)  # NotFoundError for an unknown template
+        if current.version == version:  # saved before versions were kept
+            return current
+        raise NotFoundError(f"template {template_id!r} has no version {version}")
+
+    def list_versions(self, template_id: str, limit: int, cursor: str | None) -> Page[JobTemplate]:
+        """Newest first."""
+        key, _ = decode_cursor(cursor)
+        before = 2**62
+        if key is not None:
+            if len(key) != 3 or key[2] != VERSIONS_LIST or key[0] != template_id:
+                raise foreign_cursor()
+            if not isinstance(key[1], int) or isinstance(key[1], bool):
+                raise foreign_cursor()
+            before = key[1]
+        with self.db.read("list_template_versions") as conn:
+            rows = conn.execute(
+                "SELECT version, doc FROM template_versions WHERE template_id = ? AND version < ? "
+                "ORDER BY version DESC LIMIT ?",
+                (template_id, before, limit + 1),
+            ).fetchall()
+        if not rows and cursor is None:
+            return Page([self.get(template_id)])  # saved before versions were kept
+        page = rows[:limit]
+        next_cursor = None
+        if len(rows) > limit and page:
+            next_cursor = encode_cursor([template_id, page[-1]["version"], VERSIONS_LIST])
+        return Page([load(JobTemplate, row["doc"]) for row in page], next_cursor)

@@ -384,7 +384,7 @@ JUNK: list[Any] = [
 
 # A plausible body per route, so that junk in one field reaches deeper validation.
 BASES: dict[str, dict[str, Any]] = {
-    "POST /templates": {"template_id": "junk", "name": "n", "workload": "w"},
+    "POST /templates": {"template_id": "junk", "name": "n", "workload": "echo"},
     "POST /jobs": {"template_id": "echo"},
     "POST /groups": {"jobs": [{"template_id": "echo"}]},
     "POST /queue/{job_id}/move": {"position": 1},

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 
 from jobsched.adapters.dynamodb import Dynamo
 from jobsched.jobs.jobs import JobCreate, enqueue
-from jobsched.models import JobRun, JobStatus, RunStatus
+from jobsched.models import JobRun, JobStatus, JobTemplate, RunStatus
 from jobsched.ports import Stores
 from tests.support.api import (
     V2,
@@ -126,15 +126,36 @@ def test_deeply_nested_params_are_422(client: TestClient, free_template: str) ->
     ],
 )
 def test_a_schema_that_cannot_be_applied_is_422_not_500(
-    client: TestClient, schema: dict[str, object], params: dict[str, object]
+    client: TestClient, stores: Stores, schema: dict[str, object], params: dict[str, object]
 ) -> None:
-    """The schema passes the meta-schema but fails when applied; the job is refused cleanly."""
-    post_template(client, "odd", params_schema=schema)
+    """The schema passes the meta-schema but fails when applied; the job is refused cleanly.
+    (Saved through the store: the API refuses at save a schema that fails on the defaults.)"""
+    stores.templates.create(
+        JobTemplate(template_id="odd", name="Odd", workload="echo", params_schema=schema)
+    )
 
     response = client.post(f"{V2}/jobs", json={"template_id": "odd", "params": params})
 
     assert "cannot be checked" in assert_problem(response, 422, field="params")["detail"]
     assert_nothing_written(client)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"$ref": "#/$defs/missing"},
+        {"$ref": "#/$defs/loop", "$defs": {"loop": {"$ref": "#/$defs/loop"}}},
+    ],
+)
+def test_a_schema_that_cannot_be_applied_to_the_defaults_is_422_at_save(
+    client: TestClient, schema: dict[str, object]
+) -> None:
+    response = client.post(
+        f"{V2}/templates",
+        json={"template_id": "odd", "name": "Odd", "workload": "echo", "params_schema": schema},
+    )
+
+    assert "cannot be checked" in assert_problem(response, 422, field="params_schema")["detail"]
 
 
 def test_unknown_template_is_404(client: TestClient) -> None:

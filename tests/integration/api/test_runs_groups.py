@@ -124,6 +124,7 @@ def test_get_run(reader: TestClient, runs: list[JobRun]) -> None:
         "run_id": "run_1",
         "job_id": "job_a",
         "template_id": "echo",
+        "template_version": None,  # a run made directly, without a job enqueued at a version
         "schedule_id": None,
         "group_id": None,
         "status": "failed",

@@ -55,7 +55,7 @@ def test_duplicate_id_is_409_and_keeps_the_first(client: TestClient) -> None:
     post_template(client, "dup", name="First")
 
     response = client.post(
-        f"{V2}/templates", json={"template_id": "dup", "name": "Second", "workload": "w"}
+        f"{V2}/templates", json={"template_id": "dup", "name": "Second", "workload": "echo"}
     )
 
     assert_problem(response, 409)
@@ -65,7 +65,7 @@ def test_duplicate_id_is_409_and_keeps_the_first(client: TestClient) -> None:
 def test_bad_slug_is_422_on_template_id(client: TestClient) -> None:
     for slug in ["Daily Story", "-leading-dash", "", "x" * 65, "ünï"]:
         response = client.post(
-            f"{V2}/templates", json={"template_id": slug, "name": "n", "workload": "w"}
+            f"{V2}/templates", json={"template_id": slug, "name": "n", "workload": "echo"}
         )
         assert_problem(response, 422, field="template_id")
     assert client.get(f"{V2}/templates").json()["items"] == []
@@ -141,7 +141,12 @@ def test_patch_bumps_the_version_and_changes_only_the_given_fields(client: TestC
     unchanged = set(FULL) - {"name", "default_params"}
     assert {key: after[key] for key in unchanged} == {key: before[key] for key in unchanged}
     assert moment(after["updated_at"]) > moment(before["updated_at"])
-    assert client.patch(f"{V2}/templates/daily-story", json={"cpu": 4096}).json()["version"] == 3
+    assert (
+        client.patch(f"{V2}/templates/daily-story", json={"cpu": 4096, "memory": 8192}).json()[
+            "version"
+        ]
+        == 3
+    )
     assert client.get(f"{V2}/templates/daily-story").json()["cpu"] == 4096
 
 
@@ -214,7 +219,7 @@ def test_mutations_need_the_admin_scope(
     post_template(client, "mine")
 
     for other in (writer, reader):
-        body = {"template_id": "theirs", "name": "n", "workload": "w"}
+        body = {"template_id": "theirs", "name": "n", "workload": "echo"}
         assert "admin" in assert_problem(other.post(f"{V2}/templates", json=body), 403)["detail"]
         assert_problem(other.patch(f"{V2}/templates/mine", json={"name": "x"}), 403)
         assert_problem(other.delete(f"{V2}/templates/mine"), 403)

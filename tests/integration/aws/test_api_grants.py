@@ -100,11 +100,19 @@ def ok(response: Any) -> Any:
 
 
 def _tour_v2(client: TestClient) -> None:
-    ok(client.post(f"{V2}/templates", json={"template_id": "tour", "name": "T", "workload": "x"}))
+    ok(
+        client.post(
+            f"{V2}/templates", json={"template_id": "tour", "name": "T", "workload": "echo"}
+        )
+    )
     ok(client.patch(f"{V2}/templates/tour", json={"description": "changed"}))
     ok(client.get(f"{V2}/templates"))
     first = ok(client.post(f"{V2}/jobs", json={"template_id": "echo"}))["job_id"]
     second = ok(client.post(f"{V2}/jobs", json={"template_id": "tour"}))["job_id"]
+    ok(client.get(f"{V2}/templates/tour/versions"))
+    ok(client.get(f"{V2}/templates/tour/versions/1"))
+    ok(client.delete(f"{V2}/templates/tour"))
+    ok(client.post(f"{V2}/templates/tour/restore"))
     ok(client.delete(f"{V2}/templates/tour"))
     ok(client.get(f"{V2}/jobs", params={"status": "queued"}))
     ok(client.get(f"{V2}/jobs/{first}/runs"))

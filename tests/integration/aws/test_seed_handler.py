@@ -38,7 +38,13 @@ def dynamodb_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     make_call = botocore.client.BaseClient._make_api_call
 
     def recording(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        if self.meta.service_model.service_name == "dynamodb":
+        if self.meta.service_model.service_name != "dynamodb":
+            pass
+        elif operation == "TransactWriteItems":  # IAM authorises each item as its own action
+            for item in params["TransactItems"]:
+                [(kind, body)] = item.items()
+                calls.append((f"dynamodb:{kind}Item", str(body["TableName"])))
+        else:
             calls.append((f"dynamodb:{operation}", str(params.get("TableName"))))
         return make_call(self, operation, params)
 

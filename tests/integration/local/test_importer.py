@@ -11,6 +11,7 @@ from jobsched.jobs import queue
 from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.jobs.keys import mint_key
 from jobsched.jobs.seed import seed_default_templates
+from jobsched.jobs.templates import TemplatePatch, update_template
 from jobsched.models import JobStatus, RunStatus, Scope
 from jobsched.models.content import SourceKind, StoredStory
 from jobsched.ports import Stores
@@ -37,6 +38,7 @@ def test_a_saved_emulator_state_is_imported_once_and_whole(
     key = mint_key(base_stores.keys, "ci", [Scope.READ])
     story = StoredStory(**story_data(), source_kind=SourceKind.RUN, source_id="run_1")
     assert base_stores.content.put_story(story)
+    update_template(base_stores, "echo", TemplatePatch(name="Echo 2"))
     queue.pause(base_stores)
     data_dir = Path(sqlite_db.path).parent
     save_snapshot(local_dynamo, data_dir / STATE_FILE)
@@ -59,6 +61,8 @@ def test_a_saved_emulator_state_is_imported_once_and_whole(
     assert stores.keys.get(key.record.key_id) == key.record
     assert stores.content.get_story(story.story_id) == story
     assert {t.template_id for t in stores.templates.list_page(50, None).items} >= {"echo"}
+    versions = stores.templates.list_versions("echo", 10, None).items
+    assert [(v.version, v.name) for v in versions] == [(2, "Echo 2"), (1, "Echo")]
 
     assert not (data_dir / STATE_FILE).exists()
     assert (data_dir / IMPORTED_FILE).exists()

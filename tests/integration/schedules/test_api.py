@@ -289,7 +289,7 @@ def test_a_new_template_starts_from_its_own_defaults(api: TestClient) -> None:
         json={
             "template_id": "other",
             "name": "Other",
-            "workload": "w",
+            "workload": "echo",
             "default_params": {"size": 2},
         },
     )
