@@ -7,6 +7,7 @@ from functools import cache
 from fastapi import APIRouter, FastAPI
 
 from api import docs, legacy, problems
+from api.guard import RequestGuard
 from api.routers import (
     content,
     direct,
@@ -50,8 +51,13 @@ def scheduler_router() -> APIRouter:
     return router
 
 
-def create_app(stores: Stores | None = None, public_docs: bool | None = None) -> FastAPI:
-    """`stores` is built from the settings on first use when not given (the Lambda case).
+def create_app(
+    stores: Stores | None = None,
+    public_docs: bool | None = None,
+    max_body_bytes: int | None = None,
+) -> FastAPI:
+    """`stores` is built from the settings on first use when not given (the Lambda case), as
+    are `public_docs` and `max_body_bytes` (JOBSCHED_MAX_BODY_BYTES) when None.
 
     The OpenAPI document needs a read key unless docs are public (JOBSCHED_PUBLIC_DOCS, set by
     the local runtime), in which case /docs serves Swagger UI too.
@@ -65,10 +71,12 @@ def create_app(stores: Stores | None = None, public_docs: bool | None = None) ->
         redoc_url=None,
     )
     app.state.public_docs = public_docs  # None: the settings decide, at the first request
+    app.state.max_body_bytes = max_body_bytes
     provider: Callable[[], Stores] = (lambda: stores) if stores is not None else _default_stores
     app.state.stores = provider
     app.include_router(docs.router)
     problems.install(app)
+    app.add_middleware(RequestGuard)  # the key, then the body, before any route
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.guard import KEY_STATE
 from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_PAGE_SIZE
 from jobsched.jobs.keys import authenticate, require_scope
 from jobsched.models import ApiKey, Scope
@@ -27,7 +28,9 @@ def current_key(
     stores: StoresDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiKey:
-    key = authenticate(stores.keys, credentials.credentials if credentials else None)
+    key: ApiKey | None = getattr(request.state, KEY_STATE, None)  # set by api.guard
+    if key is None:
+        key = authenticate(stores.keys, credentials.credentials if credentials else None)
     request.state.key_id = key.key_id  # for logs (the legacy API's deprecation warnings)
     return key
 
