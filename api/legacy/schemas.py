@@ -15,6 +15,7 @@ from jobsched.dispatch.reconcile import MonitorReport
 from jobsched.errors import ValidationFailedError
 from jobsched.jobs.jobs import JobView
 from jobsched.jobs.legacy import GROUP_STATUS, BatchView, LegacyStatus, legacy_status
+from jobsched.models import REQUEST_CONFIG
 from jobsched.params import JsonObject
 from jobsched.priority import PriorityInput, display_priority
 
@@ -30,7 +31,7 @@ TemplateId = Field(default=None, min_length=1, max_length=64)
 class SchedulerOptions(BaseModel):
     """The spec's `_scheduler` block: how the scheduler should take a legacy request."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     priority: PriorityInput | None = None
     template_id: str | None = TemplateId
@@ -57,7 +58,7 @@ class TriggerBody(BaseModel):
     """A legacy trigger body: every key but `_scheduler` and `job_type` is a job param, e.g.
     `{"max_stories": 1, "enable_dedup": true, "model": "gemini/gemini-2.0-flash-exp"}`."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=False)
+    model_config = ConfigDict(extra="allow", strict=True, populate_by_name=False)
 
     scheduler: SchedulerOptions | None = Field(default=None, alias="_scheduler")
     job_type: str | None = Field(
@@ -77,7 +78,7 @@ class TriggerBody(BaseModel):
 
 
 class BatchJob(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     job_type: str | None = TemplateId
     template_id: str | None = TemplateId
@@ -85,7 +86,7 @@ class BatchJob(BaseModel):
 
 
 class BatchBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
 
     jobs: list[BatchJob] = Field(min_length=1, max_length=MAX_GROUP_JOBS)
     webhook_url: str | None = Field(default=None, max_length=2000)
@@ -207,7 +208,7 @@ class JobMonitorOut(MonitorOut):
 
 
 class DedupCheckBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     threshold: float | None = Field(
         default=None, gt=0, le=1, description="estimated Jaccard similarity; default the setting"

@@ -3,13 +3,14 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION, MAX_REORDER_JOBS
 from jobsched.errors import ConflictError, ValidationFailedError
 from jobsched.jobs.jobs import require_one_of
 from jobsched.jobs.placement import after_job, at_position, before_job, end_of_band
 from jobsched.models import (
+    REQUEST_CONFIG,
     Job,
     JobStatus,
     QueueEntry,
@@ -26,7 +27,7 @@ JobId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 
 
 class MoveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     position: int | None = Field(
         default=None, ge=1, le=MAX_POSITION, description="1-based place in the queue"
@@ -36,7 +37,7 @@ class MoveRequest(BaseModel):
 
 
 class PriorityRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     priority: PriorityInput
 
@@ -45,7 +46,7 @@ JobIds = Annotated[list[JobId], Field(min_length=1, max_length=MAX_REORDER_JOBS)
 
 
 class ReorderRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     job_ids: JobIds = Field(description="the new relative order of these queued jobs")
 

@@ -147,3 +147,62 @@ def test_no_key_is_401_whatever_the_body(stores: Stores, raw: bytes) -> None:
         response = anonymous.request(method, path, content=iter([raw]), headers=JSON)
         body = assert_problem(response, 401)
         assert "errors" not in body
+
+
+# --- strict types: no coercion in request bodies ------------------------------------------------
+
+BASE_TEMPLATE = {"template_id": "t", "name": "T", "workload": "w"}
+WRONG_TYPES: list[tuple[str, str, dict[str, Any], str]] = [
+    (
+        "POST",
+        "/templates",
+        {**BASE_TEMPLATE, "retry": {"backoff_seconds": False}},
+        "retry.backoff_seconds",
+    ),
+    ("POST", "/templates", {**BASE_TEMPLATE, "retry": {"max_attempts": "2"}}, "retry.max_attempts"),
+    ("POST", "/templates", {**BASE_TEMPLATE, "retry": {"max_attempts": 2.0}}, "retry.max_attempts"),
+    ("POST", "/templates", {**BASE_TEMPLATE, "cpu": "1024"}, "cpu"),
+    ("POST", "/templates", {**BASE_TEMPLATE, "name": 5}, "name"),
+    ("PATCH", "/templates/echo", {"retry": {"backoff_seconds": True}}, "retry.backoff_seconds"),
+    ("PATCH", "/templates/echo", {"timeout_seconds": "60"}, "timeout_seconds"),
+    ("POST", "/jobs", {"template_id": "echo", "position": "1"}, "position"),
+    ("POST", "/jobs", {"template_id": 5}, "template_id"),
+    ("POST", "/groups", {"jobs": [{"template_id": "echo"}], "max_parallel": True}, "max_parallel"),
+    ("POST", "/groups", {"jobs": [{"template_id": "echo"}], "webhook_url": 1}, "webhook_url"),
+    (
+        "POST",
+        "/schedules",
+        {"name": "s", "template_id": "echo", "expression": "rate(5 minutes)", "enabled": "no"},
+        "enabled",
+    ),
+    ("POST", "/jobs/story/trigger", {"_scheduler": {"template_id": 5}}, "_scheduler.template_id"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), WRONG_TYPES)
+def test_a_value_of_the_wrong_type_is_422(
+    client: TestClient, echo_template: str, method: str, path: str, body: Any, field: str
+) -> None:
+    prefix = "" if path.startswith("/jobs/") else V2
+    response = client.request(method, f"{prefix}{path}", json=body)
+
+    assert_problem(response, 422, field=field)
+    assert_nothing_written(client)
+    assert client.get(f"{V2}/templates/echo").json()["version"] == 1
+
+
+def test_json_strings_still_stand_for_enums_and_times(
+    client: TestClient, echo_template: str
+) -> None:
+    group = {"mode": "sequential", "on_failure": "stop", "jobs": [{"template_id": "echo"}]}
+    assert client.post(f"{V2}/groups", json=group).status_code == 201
+    schedule = {
+        "name": "s",
+        "template_id": "echo",
+        "expression": "rate(5 minutes)",
+        "start_at": "2030-01-01T00:00:00Z",
+        "overlap_policy": "skip",
+    }
+    assert client.post(f"{V2}/schedules", json=schedule).status_code == 201
+    retry = {"retry": {"max_attempts": 3, "backoff_seconds": 5}}  # an int is a number
+    assert client.patch(f"{V2}/templates/echo", json=retry).status_code == 200
