@@ -128,24 +128,25 @@ def unstorable_values(body: Any) -> list[FieldProblem]:
     """Strings that are not UTF-8 text and numbers no store holds, by field (`params.message`);
     the whole body is `body`. Walked without recursion: the parser bounds the depth, not us."""
     problems: list[FieldProblem] = []
-    stack: list[tuple[tuple[str, ...], Any]] = [((), body)]
+    # (path, value, whether its key is text): popped in the document's order
+    stack: list[tuple[tuple[str, ...], Any, bool]] = [((), body, True)]
     while stack and len(problems) < MAX_PROBLEMS:
-        path, value = stack.pop()
+        path, value, key_is_text = stack.pop()
         field = ".".join(path) or "body"
+        if not key_is_text:
+            problems.append(FieldProblem(field, "is a key that is not UTF-8 text"))
         if isinstance(value, str) and not _is_text(value):
             problems.append(FieldProblem(field, "is not UTF-8 text: it holds a lone surrogate"))
         elif isinstance(value, _Unstorable):
             problems.append(FieldProblem(field, value.reason))
         elif isinstance(value, dict):
-            for key, child in reversed(value.items()):
-                if not _is_text(key):
-                    problems.append(
-                        FieldProblem(
-                            ".".join((*path, _printable(key))),
-                            "is a key that is not UTF-8 text: it holds a lone surrogate",
-                        )
-                    )
-                stack.append(((*path, _printable(key)), child))
+            stack.extend(
+                ((*path, _printable(key)), child, _is_text(key))
+                for key, child in reversed(value.items())
+            )
         elif isinstance(value, list):
-            stack.extend(((*path, str(i)), child) for i, child in reversed(list(enumerate(value))))
+            stack.extend(
+                ((*path, str(index)), child, True)
+                for index, child in reversed(list(enumerate(value)))
+            )
     return problems
