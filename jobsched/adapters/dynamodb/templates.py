@@ -9,6 +9,7 @@ from typing import Any
 from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize
 from jobsched.adapters.dynamodb.pagination import Query, read_page
+from jobsched.adapters.item_size import refuse_oversized
 from jobsched.adapters.template_cache import TemplateCache
 from jobsched.constants import BY_KIND_INDEX
 from jobsched.errors import ConflictError, NotFoundError
@@ -25,6 +26,7 @@ class DynamoTemplateStore:
         self._cache = TemplateCache()
 
     def _item(self, template: JobTemplate) -> dict[str, Any]:
+        refuse_oversized(template, f"template {template.template_id!r}", kind=KIND)
         return encode(template, kind=KIND)
 
     def create(self, template: JobTemplate) -> None:
