@@ -30,6 +30,11 @@ The legacy job API (`/jobs/*`, also under `/api/v1`) is deprecated: see the migr
 
 Every route but `/health` needs `Authorization: Bearer <API key>`. Errors are
 `application/problem+json` (RFC 9457) with `errors[].field` naming each failing field.
+
+Bodies are JSON (UTF-8) of at most 1 MiB (413 beyond), with values of the declared types (no
+coercion: `false` is not a number). A body that cannot be read is 422 `Malformed body`, field
+`body`, with the error's line and column; strings must be UTF-8 text (no lone surrogates) and
+numbers ones DynamoDB holds (38 significant digits, magnitude 1E-130 to 9.99E+125; no NaN).
 """
 
 
@@ -43,9 +48,7 @@ def _default_stores() -> Stores:
 
 
 def scheduler_router() -> APIRouter:
-    router = APIRouter(
-        responses={code: problems.PROBLEM_SCHEMA for code in (401, 403, 404, 409, 422)}
-    )
+    router = APIRouter(responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
     for module in (templates, jobs, queue, runs, groups, reservations, schedules):
         router.include_router(module.router)
     return router

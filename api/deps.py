@@ -49,7 +49,11 @@ CanAdmin = Depends(requires(Scope.ADMIN))
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 Cursor = Annotated[
-    str | None, Query(max_length=4096, description="next_cursor of the previous page")
+    str | None,
+    Query(
+        max_length=4096,
+        description="next_cursor of the previous page of this list; any other value is 422",
+    ),
 ]
 # An id to filter a list by: DynamoDB rejects an empty key value (and over-long ones), which
 # would otherwise surface as a 500.

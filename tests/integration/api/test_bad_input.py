@@ -206,3 +206,69 @@ def test_json_strings_still_stand_for_enums_and_times(
     assert client.post(f"{V2}/schedules", json=schedule).status_code == 201
     retry = {"retry": {"max_attempts": 3, "backoff_seconds": 5}}  # an int is a number
     assert client.patch(f"{V2}/templates/echo", json=retry).status_code == 200
+
+
+# --- methods and the OpenAPI document -----------------------------------------------------------
+
+
+def test_a_405_lists_every_method_of_the_path(client: TestClient) -> None:
+    for path, methods in [
+        (f"{V2}/jobs", {"GET", "POST"}),
+        (f"{V2}/templates/echo", {"GET", "PATCH", "DELETE"}),
+        ("/jobs/story/trigger", {"POST"}),
+    ]:
+        response = client.put(path, json={})
+        assert_problem(response, 405)
+        assert set(response.headers["allow"].split(", ")) == methods | {"OPTIONS"}
+
+        options = client.options(path)
+        assert options.status_code == 204
+        assert options.headers["allow"] == response.headers["allow"]
+        assert not options.content
+
+
+def test_the_openapi_document_describes_the_bad_input_answers(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    operations = [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        if path != "/health"
+        for method, operation in item.items()
+    ]
+    assert len(operations) > 40
+    for path, method, operation in operations:
+        responses = operation["responses"]
+        assert {"401", "422", "503"} <= responses.keys(), (method, path)
+        if "requestBody" in operation:
+            assert "413" in responses, (method, path)
+        if any(p["name"] == "cursor" for p in operation.get("parameters", [])):
+            assert "cursor" in responses["422"]["description"], (method, path)
+    assert (
+        "Malformed body"
+        in document["paths"]["/api/v2/jobs"]["post"]["responses"]["422"]["description"]
+    )
+    schemas = document["components"]["schemas"]
+    for model in ("JobCreate", "JobOut", "PriorityRequest", "GroupCreate", "ScheduleOut"):
+        numeric = [
+            s for s in schemas[model]["properties"]["priority"]["anyOf"] if s["type"] == "integer"
+        ]
+        assert numeric == [{"type": "integer", "minimum": 0, "maximum": 100}], model
+
+
+# --- what would not fit in one stored item ------------------------------------------------------
+
+BIG_SCHEMA = {"type": "object", "description": "x" * 500_000}  # under the body limit
+
+
+def test_a_template_over_the_item_size_is_413(client: TestClient) -> None:
+    create = {"template_id": "big", "name": "Big", "workload": "w", "params_schema": BIG_SCHEMA}
+    body = assert_problem(client.post(f"{V2}/templates", json=create), 413)
+    assert body["title"] == "Content too large"
+    assert "400 KB" in body["detail"]
+
+    post_template(client, "kept")
+    patch = client.patch(f"{V2}/templates/kept", json={"params_schema": BIG_SCHEMA})
+    assert_problem(patch, 413)
+
+    templates = client.get(f"{V2}/templates").json()["items"]
+    assert [(t["template_id"], t["version"]) for t in templates] == [("kept", 1)]
