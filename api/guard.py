@@ -12,17 +12,17 @@ The open paths answer without a key here: /health, and the docs, which check key
 when they are not public.
 """
 
-from typing import Any
-
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.strict_json import MalformedBodyError, parse_body, unstorable_values
-from jobsched.errors import DomainError, ValidationFailedError
+from jobsched.errors import AuthenticationError, DomainError, ValidationFailedError
 from jobsched.jobs.keys import authenticate
+from jobsched.models import ApiKey
 from jobsched.ports import Stores
 
 OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/migration.md"})
@@ -86,8 +86,11 @@ class RequestGuard:
         path = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
         if path not in OPEN_PATHS:
             try:
-                key = await run_in_threadpool(_authenticate, scope, _bearer(headers))
-            except DomainError:
+                key = await _key_of(scope, _bearer(headers))
+            except DomainError as exc:  # the keys cannot be read now (503): not the client's fault
+                await (await problems.on_domain_error(Request(scope), exc))(scope, receive, send)
+                return
+            if key is None:
                 # Unread, the body cannot fail: the route answers as it does without a key
                 # (401, or 404 on no route), with its own headers (the legacy Deprecation).
                 await self.app(scope, _replay(b"", receive), send)
@@ -124,9 +127,19 @@ class RequestGuard:
                 return b"".join(chunks)
 
 
-def _authenticate(scope: Scope, token: str | None) -> Any:
-    stores: Stores = scope["app"].state.stores()
-    return authenticate(stores.keys, token)
+async def _key_of(scope: Scope, token: str | None) -> ApiKey | None:
+    """The caller's key, or None when it has no valid one."""
+    if token is None:
+        return None
+
+    def lookup() -> ApiKey:
+        stores: Stores = scope["app"].state.stores()
+        return authenticate(stores.keys, token)
+
+    try:
+        return await run_in_threadpool(lookup)  # a store read: off the event loop
+    except AuthenticationError:
+        return None
 
 
 def _refusal(body: bytes) -> JSONResponse | None:

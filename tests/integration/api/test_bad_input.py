@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from jobsched.errors import UnavailableError
 from jobsched.ports import Stores
 from tests.support.api import V2, assert_problem, post_template
 
@@ -272,3 +273,16 @@ def test_a_template_over_the_item_size_is_413(client: TestClient) -> None:
 
     templates = client.get(f"{V2}/templates").json()["items"]
     assert [(t["template_id"], t["version"]) for t in templates] == [("kept", 1)]
+
+
+def test_keys_that_cannot_be_read_are_503_not_a_body_error(
+    client: TestClient, stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def busy(key_id: str) -> None:
+        raise UnavailableError("the store is busy; retry shortly")
+
+    monkeypatch.setattr(stores.keys, "get", busy)
+    response = client.post(f"{V2}/jobs", json={"template_id": "echo"})
+
+    assert_problem(response, 503)
+    assert response.headers["retry-after"]
