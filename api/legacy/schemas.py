@@ -6,7 +6,7 @@ job_ids, status, webhook_url, created_at) and add harmless ones (queue_position,
 
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -17,7 +17,7 @@ from jobsched.jobs.jobs import JobView
 from jobsched.jobs.legacy import GROUP_STATUS, BatchView, LegacyStatus, legacy_status
 from jobsched.models import REQUEST_CONFIG
 from jobsched.params import JsonObject
-from jobsched.priority import PriorityInput, display_priority
+from jobsched.priority import PRIORITY_SCHEMA, PriorityInput, display_priority
 
 
 @cache
@@ -102,7 +102,7 @@ class LegacyJobOut(BaseModel):
     created_at: datetime
     # Additions of the scheduler era; old clients ignore them.
     params: dict[str, Any]
-    priority: str | int
+    priority: Annotated[str | int, PRIORITY_SCHEMA]
     queue_position: int | None
     batch_id: str | None
     run_id: str | None

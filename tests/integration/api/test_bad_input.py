@@ -249,7 +249,14 @@ def test_the_openapi_document_describes_the_bad_input_answers(client: TestClient
         in document["paths"]["/api/v2/jobs"]["post"]["responses"]["422"]["description"]
     )
     schemas = document["components"]["schemas"]
-    for model in ("JobCreate", "JobOut", "PriorityRequest", "GroupCreate", "ScheduleOut"):
+    for model in (
+        "JobCreate",
+        "JobOut",
+        "PriorityRequest",
+        "GroupCreate",
+        "ScheduleOut",
+        "LegacyJobOut",
+    ):
         numeric = [
             s for s in schemas[model]["properties"]["priority"]["anyOf"] if s["type"] == "integer"
         ]
