@@ -7,6 +7,7 @@ from functools import cache
 from fastapi import APIRouter, FastAPI
 
 from api import docs, legacy, problems
+from api.guard import RequestGuard
 from api.routers import (
     content,
     direct,
@@ -29,6 +30,11 @@ The legacy job API (`/jobs/*`, also under `/api/v1`) is deprecated: see the migr
 
 Every route but `/health` needs `Authorization: Bearer <API key>`. Errors are
 `application/problem+json` (RFC 9457) with `errors[].field` naming each failing field.
+
+Bodies are JSON (UTF-8) of at most 1 MiB (413 beyond), with values of the declared types (no
+coercion: `false` is not a number). A body that cannot be read is 422 `Malformed body`, field
+`body`, with the error's line and column; strings must be UTF-8 text (no lone surrogates) and
+numbers ones DynamoDB holds (38 significant digits, magnitude 1E-130 to 9.99E+125; no NaN).
 """
 
 
@@ -42,16 +48,19 @@ def _default_stores() -> Stores:
 
 
 def scheduler_router() -> APIRouter:
-    router = APIRouter(
-        responses={code: problems.PROBLEM_SCHEMA for code in (401, 403, 404, 409, 422)}
-    )
+    router = APIRouter(responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
     for module in (templates, jobs, queue, runs, groups, reservations, schedules):
         router.include_router(module.router)
     return router
 
 
-def create_app(stores: Stores | None = None, public_docs: bool | None = None) -> FastAPI:
-    """`stores` is built from the settings on first use when not given (the Lambda case).
+def create_app(
+    stores: Stores | None = None,
+    public_docs: bool | None = None,
+    max_body_bytes: int | None = None,
+) -> FastAPI:
+    """`stores` is built from the settings on first use when not given (the Lambda case), as
+    are `public_docs` and `max_body_bytes` (JOBSCHED_MAX_BODY_BYTES) when None.
 
     The OpenAPI document needs a read key unless docs are public (JOBSCHED_PUBLIC_DOCS, set by
     the local runtime), in which case /docs serves Swagger UI too.
@@ -65,10 +74,12 @@ def create_app(stores: Stores | None = None, public_docs: bool | None = None) ->
         redoc_url=None,
     )
     app.state.public_docs = public_docs  # None: the settings decide, at the first request
+    app.state.max_body_bytes = max_body_bytes
     provider: Callable[[], Stores] = (lambda: stores) if stores is not None else _default_stores
     app.state.stores = provider
     app.include_router(docs.router)
     problems.install(app)
+    app.add_middleware(RequestGuard)  # the key, then the body, before any route
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

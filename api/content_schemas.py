@@ -3,12 +3,13 @@ returned as stored, without their dedup sketch."""
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from jobsched.constants import MAX_DEDUP_CARDS
 from jobsched.content.matching import Match
 from jobsched.content.story_templates import StoryTemplate
 from jobsched.content.usecases import DedupOutcome, Matching
+from jobsched.models import REQUEST_CONFIG
 from jobsched.models.content import (
     CARD_ID_PATTERN,
     ResearchCard,
@@ -83,7 +84,7 @@ class ValidationOut(BaseModel):
 
 
 class DedupBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     cards: list[CardIn] = Field(min_length=1, max_length=MAX_DEDUP_CARDS)
     threshold: float | None = Field(
@@ -133,7 +134,7 @@ class DedupOut(BaseModel):
 class MatchingBody(BaseModel):
     """Exactly one of `card` (given inline) and `card_id` (a stored card)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     card: CardIn | None = None
     card_id: str | None = Field(default=None, pattern=CARD_ID_PATTERN)
@@ -183,7 +184,7 @@ class MatchingOut(BaseModel):
 
 
 class DedupCheckBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     threshold: float | None = Field(
         default=None, gt=0, le=1, description="estimated Jaccard similarity; default the setting"

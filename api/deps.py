@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.guard import KEY_STATE
 from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_LOG_LINES, MAX_PAGE_SIZE
 from jobsched.errors import FieldProblem, ValidationFailedError
 from jobsched.jobs.keys import authenticate, require_scope
@@ -28,7 +29,9 @@ def current_key(
     stores: StoresDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> ApiKey:
-    key = authenticate(stores.keys, credentials.credentials if credentials else None)
+    key: ApiKey | None = getattr(request.state, KEY_STATE, None)  # set by api.guard
+    if key is None:
+        key = authenticate(stores.keys, credentials.credentials if credentials else None)
     request.state.key_id = key.key_id  # for logs (the legacy API's deprecation warnings)
     return key
 
@@ -79,7 +82,11 @@ AdminKey = Annotated[ApiKey, CanAdmin]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 LogLimit = Annotated[int, Query(ge=1, le=MAX_LOG_LINES, description="lines to return at most")]
 Cursor = Annotated[
-    str | None, Query(max_length=4096, description="next_cursor of the previous page")
+    str | None,
+    Query(
+        max_length=4096,
+        description="next_cursor of the previous page of this list; any other value is 422",
+    ),
 ]
 # An id to filter a list by: DynamoDB rejects an empty key value (and over-long ones), which
 # would otherwise surface as a 500.

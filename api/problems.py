@@ -12,12 +12,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from jobsched.errors import (
     AuthenticationError,
     ConflictError,
+    ContentTooLargeError,
     DomainError,
     NotFoundError,
     PermissionDeniedError,
@@ -30,6 +32,7 @@ logger = logging.getLogger("jobsched.api")
 PROBLEM_JSON = "application/problem+json"
 STATUS_OF: dict[type[DomainError], int] = {
     ValidationFailedError: 422,
+    ContentTooLargeError: 413,
     NotFoundError: 404,
     ConflictError: 409,
     AuthenticationError: 401,
@@ -90,11 +93,30 @@ async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(422, "Validation failed", detail, errors)
 
 
-async def on_http_error(_: Request, exc: Exception) -> JSONResponse:
+def allowed_methods(app: Any, path: str) -> str:
+    """Every method some route of `path` takes (Starlette's 405 names only the first route's)."""
+    try:  # FastAPI >= 0.16x keeps included routers nested: iterate them with their prefixes
+        from fastapi.routing import iter_route_contexts
+
+        found = [(c.path, c.methods) for c in iter_route_contexts(app.routes)]
+    except ImportError:
+        found = [(getattr(r, "path", None), getattr(r, "methods", None)) for r in app.routes]
+    methods = {"OPTIONS"}
+    for route_path, route_methods in found:
+        if route_path and route_methods and compile_path(route_path)[0].match(path):
+            methods |= set(route_methods)
+    return ", ".join(sorted(methods))
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Error")
-    headers = dict(exc.headers) if exc.headers else None
-    return problem(exc.status_code, title, str(exc.detail), headers=headers)
+    headers = dict(exc.headers) if exc.headers else {}
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request.app, request.url.path)
+        if request.method == "OPTIONS":  # no route takes OPTIONS: the answer is the Allow list
+            return Response(status_code=204, headers=headers)
+    return problem(exc.status_code, title, str(exc.detail), headers=headers or None)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -138,3 +160,21 @@ PROBLEM_SCHEMA = {
         }
     },
 }
+
+WHEN: dict[int, str] = {
+    401: "Unauthorized: no valid API key",
+    403: "Forbidden: the key lacks the scope",
+    404: "Not found",
+    409: "Conflict with the current state",
+    413: "Content too large: the body passes the limit (1 MiB by default), or what it would "
+    "store passes 400 KB",
+    422: "Validation failed: `errors[].field` names each failing field (a cursor not given by "
+    "this list is `cursor`); a body that cannot be read (not UTF-8, not JSON, nested too "
+    "deeply) is titled `Malformed body`, its field `body`, with the error's line and column",
+    503: "Service unavailable: the store throttled or failed; retry after Retry-After",
+}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses` of these problem statuses, each with what it means here."""
+    return {status: {**PROBLEM_SCHEMA, "description": WHEN[status]} for status in statuses}

@@ -2,7 +2,7 @@
 command models (jobsched.jobs.*), which already hold the field rules."""
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -24,11 +24,12 @@ from jobsched.models import (
     RunStatus,
 )
 from jobsched.models.instants import Instant
-from jobsched.priority import display_priority
+from jobsched.priority import PRIORITY_SCHEMA, display_priority
 from jobsched.schedules.expressions import FireTime
 from jobsched.schedules.usecases import ScheduleView
 
 T = TypeVar("T")
+PriorityOut = Annotated[str | int, PRIORITY_SCHEMA]  # a level's name, else the int
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -76,7 +77,7 @@ class JobOut(BaseModel):
     params: dict[str, Any]
     status: JobStatus
     queue_position: int | None = Field(description="1-based place in the queue while queued")
-    priority: str | int = Field(description="a level name (low, normal, high, immediate) or 0-100")
+    priority: PriorityOut
     attempt: int
     created_at: Instant
     updated_at: Instant
@@ -174,7 +175,7 @@ class GroupOut(BaseModel):
     mode: GroupMode
     job_ids: list[str]
     status: GroupStatus
-    priority: str | int
+    priority: PriorityOut
     on_failure: OnFailure
     max_parallel: int | None
     webhook_url: str | None
@@ -198,7 +199,7 @@ class QueueItemOut(BaseModel):
     position: int
     job_id: str
     template_id: str
-    priority: str | int
+    priority: PriorityOut
     group_id: str | None
     schedule_id: str | None
     created_at: Instant
@@ -312,7 +313,7 @@ class ScheduleOut(BaseModel):
     name: str
     template_id: str
     params: dict[str, Any]
-    priority: str | int
+    priority: PriorityOut
     expression: str
     timezone: str
     start_at: Instant | None

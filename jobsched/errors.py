@@ -43,6 +43,12 @@ class ValidationFailedError(DomainError):
         return cls(f"{field}: {message}", [FieldProblem(field, message)])
 
 
+class ContentTooLargeError(ValidationFailedError):
+    """What would be stored passes the store's item size (DynamoDB's 400 KB)."""
+
+    title = "Content too large"
+
+
 class AuthenticationError(DomainError):
     title = "Unauthorized"
 

@@ -6,7 +6,7 @@
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from jobsched.constants import PRIORITY_IMMEDIATE, PRIORITY_MAX, PRIORITY_MIN
 
@@ -66,5 +66,15 @@ _serializer = PlainSerializer(display_priority)  # the return type comes from it
 
 # Field types: accept names or ints, hold the int, serialise the name where there is one.
 # PriorityInput is what a client may send; PriorityValue is what an entity holds.
-PriorityInput = Annotated[int, BeforeValidator(parse_priority), _serializer]
-PriorityValue = Annotated[int, BeforeValidator(parse_stored_priority), _serializer]
+# The schema says what both take and give: a level name or an int within the bounds.
+PRIORITY_SCHEMA = WithJsonSchema(
+    {
+        "anyOf": [
+            {"type": "string", "enum": [level.value for level in PriorityLevel]},
+            {"type": "integer", "minimum": PRIORITY_MIN, "maximum": PRIORITY_MAX},
+        ],
+        "description": "a level name or an integer 0-100 (immediate goes ahead of all)",
+    }
+)
+PriorityInput = Annotated[int, BeforeValidator(parse_priority), _serializer, PRIORITY_SCHEMA]
+PriorityValue = Annotated[int, BeforeValidator(parse_stored_priority), _serializer, PRIORITY_SCHEMA]

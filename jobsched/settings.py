@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     data_dir: str = ".jobsched"
     # How often the local runtime saves its tables to <data_dir>/state.json (and at stop).
     local_snapshot_seconds: float = Field(default=5.0, gt=0)
+    # The largest request body the API reads (413 past it): 1 MiB holds any valid request (a
+    # template's params_schema is the largest), and API Gateway itself stops at 10 MB.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     # Serve /docs and /openapi.json without a key (the local runtime turns this on).
     public_docs: bool = False
     log_level: str = "INFO"

@@ -32,7 +32,7 @@ router = APIRouter(
     tags=["legacy (v1, deprecated)"],
     route_class=DeprecatedRoute,
     deprecated=True,
-    responses={code: problems.PROBLEM_SCHEMA for code in (401, 403, 404, 409, 422)},
+    responses=problems.responses(401, 403, 404, 409, 413, 422, 503),
 )
 
 STORY_TEMPLATE = "story_generation"

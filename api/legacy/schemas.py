@@ -5,7 +5,7 @@ job_ids, status, webhook_url, created_at) and add harmless ones (queue_position,
 """
 
 from functools import cache
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
@@ -15,9 +15,10 @@ from jobsched.dispatch.reconcile import MonitorReport
 from jobsched.errors import ValidationFailedError
 from jobsched.jobs.jobs import JobView
 from jobsched.jobs.legacy import GROUP_STATUS, BatchView, LegacyStatus, legacy_status
+from jobsched.models import REQUEST_CONFIG
 from jobsched.models.instants import Instant
 from jobsched.params import JsonObject
-from jobsched.priority import PriorityInput, display_priority
+from jobsched.priority import PRIORITY_SCHEMA, PriorityInput, display_priority
 
 
 @cache
@@ -31,7 +32,7 @@ TemplateId = Field(default=None, min_length=1, max_length=64)
 class SchedulerOptions(BaseModel):
     """The spec's `_scheduler` block: how the scheduler should take a legacy request."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     priority: PriorityInput | None = None
     template_id: str | None = TemplateId
@@ -58,7 +59,7 @@ class TriggerBody(BaseModel):
     """A legacy trigger body: every key but `_scheduler` and `job_type` is a job param, e.g.
     `{"max_stories": 1, "enable_dedup": true, "model": "gemini/gemini-2.0-flash-exp"}`."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=False)
+    model_config = ConfigDict(extra="allow", strict=True, populate_by_name=False)
 
     scheduler: SchedulerOptions | None = Field(default=None, alias="_scheduler")
     job_type: str | None = Field(
@@ -78,7 +79,7 @@ class TriggerBody(BaseModel):
 
 
 class BatchJob(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     job_type: str | None = TemplateId
     template_id: str | None = TemplateId
@@ -86,7 +87,7 @@ class BatchJob(BaseModel):
 
 
 class BatchBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False)
 
     jobs: list[BatchJob] = Field(min_length=1, max_length=MAX_GROUP_JOBS)
     webhook_url: str | None = Field(default=None, max_length=2000)
@@ -102,7 +103,7 @@ class LegacyJobOut(BaseModel):
     created_at: Instant
     # Additions of the scheduler era; old clients ignore them.
     params: dict[str, Any]
-    priority: str | int
+    priority: Annotated[str | int, PRIORITY_SCHEMA]
     queue_position: int | None
     batch_id: str | None
     run_id: str | None

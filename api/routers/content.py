@@ -30,7 +30,7 @@ from jobsched.errors import FieldProblem, ValidationFailedError
 router = APIRouter(
     tags=["stories and research cards"],
     dependencies=[CanRead],
-    responses={code: problems.PROBLEM_SCHEMA for code in (401, 403, 404, 422)},
+    responses=problems.responses(401, 403, 404, 413, 422, 503),
 )
 
 Topic = Annotated[

@@ -27,7 +27,7 @@ POLL_PREFIX = "/api/v2/reservations/"
 
 router = APIRouter(
     tags=["direct (next-slot reservation)"],
-    responses={code: problems.PROBLEM_SCHEMA for code in (401, 403, 404, 422)},
+    responses=problems.responses(401, 403, 404, 413, 422, 503),
 )
 
 Params = Annotated[

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from api.deps import (
     DEFAULT_LIMIT,
@@ -19,6 +19,7 @@ from api.deps import (
 from api.schemas import JobCreated, JobOut, PageOut, ScheduleOut
 from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
 from jobsched.jobs.jobs import view_job
+from jobsched.models import REQUEST_CONFIG
 from jobsched.schedules import usecases as use
 from jobsched.schedules.fire import trigger
 
@@ -30,13 +31,13 @@ NextRuns = Annotated[
 
 
 class DisableRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     note: str | None = Field(default=None, max_length=500, description="why it is disabled")
 
 
 class TriggerRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     force: bool = Field(default=False, description="run even if the overlap policy would skip")
 

@@ -1,13 +1,25 @@
 """Job groups (the legacy Batch): created with their jobs, cancelled as one."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
+
+from pydantic import BaseModel, Field
 
 from jobsched import transitions
 from jobsched.constants import MAX_GROUP_JOBS
 from jobsched.errors import ConflictError, TemplateChangedError
 from jobsched.ids import new_id
 from jobsched.jobs.jobs import cancel_job, template_for_new_jobs
-from jobsched.models import GroupMode, GroupStatus, Job, JobGroup, JobTemplate, OnFailure, utcnow
+from jobsched.models import (
+    REQUEST_CONFIG,
+    FromJson,
+    GroupMode,
+    GroupStatus,
+    Job,
+    JobGroup,
+    JobTemplate,
+    OnFailure,
+    utcnow,
+)
 from jobsched.models.steps import EndGroup, StepFailedError
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import NewJobs, Page, Stores
@@ -17,19 +29,19 @@ from jobsched.transitions import check_move
 
 
 class GroupJobSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     template_id: str = Field(min_length=1, max_length=64)
     params: JsonObject = Field(default_factory=dict)
 
 
 class GroupCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     name: str | None = Field(default=None, max_length=200)
-    mode: GroupMode = GroupMode.PARALLEL
+    mode: Annotated[GroupMode, FromJson] = GroupMode.PARALLEL
     priority: PriorityInput = DEFAULT_PRIORITY
-    on_failure: OnFailure = OnFailure.CONTINUE
+    on_failure: Annotated[OnFailure, FromJson] = OnFailure.CONTINUE
     max_parallel: int | None = Field(default=None, ge=1, le=100)
     webhook_url: str | None = Field(default=None, max_length=2000)
     jobs: list[GroupJobSpec] = Field(min_length=1, max_length=MAX_GROUP_JOBS)

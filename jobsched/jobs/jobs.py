@@ -5,7 +5,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION
@@ -19,7 +19,15 @@ from jobsched.errors import (
 )
 from jobsched.ids import new_id
 from jobsched.jobs.placement import at_position, end_of_band
-from jobsched.models import GroupStatus, Job, JobGroup, JobRun, JobStatus, JobTemplate
+from jobsched.models import (
+    REQUEST_CONFIG,
+    GroupStatus,
+    Job,
+    JobGroup,
+    JobRun,
+    JobStatus,
+    JobTemplate,
+)
 from jobsched.models.steps import StepFailedError
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import IdempotencyClaim, JobFilter, NewJobs, Page, Stores
@@ -28,7 +36,7 @@ from jobsched.ranks import QueueRank, band_of, priority_of_band
 
 
 class JobCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     template_id: str = Field(min_length=1, max_length=64)
     params: JsonObject = Field(default_factory=dict)

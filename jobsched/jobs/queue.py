@@ -4,13 +4,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from jobsched.constants import MAX_ID_LENGTH, MAX_NOTE_LENGTH, MAX_POSITION, MAX_REORDER_JOBS
 from jobsched.errors import ConflictError, ValidationFailedError
 from jobsched.jobs.jobs import require_one_of
 from jobsched.jobs.placement import after_job, at_position, before_job, end_of_band
 from jobsched.models import (
+    REQUEST_CONFIG,
     Job,
     JobStatus,
     QueueEntry,
@@ -27,7 +28,7 @@ JobId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 
 
 class MoveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     position: int | None = Field(
         default=None, ge=1, le=MAX_POSITION, description="1-based place in the queue"
@@ -37,7 +38,7 @@ class MoveRequest(BaseModel):
 
 
 class PriorityRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     priority: PriorityInput
 
@@ -46,7 +47,7 @@ JobIds = Annotated[list[JobId], Field(min_length=1, max_length=MAX_REORDER_JOBS)
 
 
 class ReorderRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     job_ids: JobIds = Field(description="the new relative order of these queued jobs")
 
@@ -176,7 +177,7 @@ def _all_running(stores: Stores) -> list[Job]:
 class QueueNote(BaseModel):
     """Why the queue is paused (or resumed), kept with its state for everyone to see."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     note: str | None = Field(default=None, max_length=MAX_NOTE_LENGTH)
 

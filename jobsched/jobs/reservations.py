@@ -3,18 +3,18 @@ unit, before the queue, in the order they arrived, and never pre-empt."""
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from jobsched.ids import new_id
 from jobsched.jobs.jobs import template_for_new_jobs
-from jobsched.models import Reservation
+from jobsched.models import REQUEST_CONFIG, Reservation
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import Stores
 from jobsched.ranks import RESERVATION_BAND, QueueRank, append_frac
 
 
 class ReservationCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     template_id: str = Field(min_length=1, max_length=64)
     params: JsonObject = Field(default_factory=dict)

@@ -1,10 +1,10 @@
 """Template management: create, update (a new version, kept), archive and restore, versions."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from jobsched.errors import ConflictError
 from jobsched.jobs.template_rules import check_template
-from jobsched.models import JobTemplate, RetryPolicy, utcnow
+from jobsched.models import REQUEST_CONFIG, JobTemplate, RetryPolicy, utcnow
 from jobsched.params import JsonObject
 from jobsched.ports import Page, Stores
 
@@ -12,7 +12,7 @@ TEMPLATE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
 class TemplateCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     template_id: str = Field(pattern=TEMPLATE_ID_PATTERN, description="A slug, e.g. daily-story")
     name: str = Field(min_length=1, max_length=200)
@@ -27,7 +27,7 @@ class TemplateCreate(BaseModel):
 
 
 class TemplatePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)

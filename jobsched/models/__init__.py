@@ -2,9 +2,9 @@
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict
 
 from jobsched.priority import DEFAULT_PRIORITY, PriorityValue
 from jobsched.ranks import QueueRank
@@ -86,14 +86,21 @@ class Scope(StrEnum):
     ADMIN = "admin"
 
 
+# Request bodies take each value as the JSON type it must be (`false` is no number, "2" no int);
+# FromJson marks the fields that a JSON string stands for (an enum's value, an ISO time).
+REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True)
+FromJson = Strict(False)
+
+
 class Entity(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, defer_build=True)
 
 
 class RetryPolicy(Entity):
-    max_attempts: int = Field(default=1, ge=1, le=20)
-    backoff_seconds: float = Field(default=30.0, ge=0, le=86_400)
-    backoff_multiplier: float = Field(default=2.0, ge=1, le=10)
+    # Strict: a template's request takes it as sent (stored values are numbers already).
+    max_attempts: Annotated[int, Strict()] = Field(default=1, ge=1, le=20)
+    backoff_seconds: Annotated[float, Strict()] = Field(default=30.0, ge=0, le=86_400)
+    backoff_multiplier: Annotated[float, Strict()] = Field(default=2.0, ge=1, le=10)
 
 
 class JobTemplate(Entity):

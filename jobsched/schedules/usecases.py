@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from jobsched.constants import MAX_FLEXIBLE_WINDOW_MINUTES
 from jobsched.errors import NotFoundError, ValidationFailedError
 from jobsched.ids import new_id
 from jobsched.jobs.jobs import template_for_new_jobs
-from jobsched.models import OverlapPolicy, Schedule, SyncAction, utcnow
+from jobsched.models import REQUEST_CONFIG, FromJson, OverlapPolicy, Schedule, SyncAction, utcnow
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
@@ -59,7 +59,7 @@ NOT_NULLABLE = frozenset(
 
 
 class ScheduleCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     name: Name
     template_id: TemplateId
@@ -67,19 +67,19 @@ class ScheduleCreate(BaseModel):
     priority: PriorityInput = DEFAULT_PRIORITY
     expression: ExpressionText
     timezone: TimezoneName = "UTC"
-    start_at: datetime | None = None
-    end_at: datetime | None = None
+    start_at: Annotated[datetime, FromJson] | None = None
+    end_at: Annotated[datetime, FromJson] | None = None
     flexible_window_minutes: Window | None = None
     enabled: bool = True
     disabled_note: Note | None = None
-    overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
+    overlap_policy: Annotated[OverlapPolicy, FromJson] = OverlapPolicy.SKIP
 
 
 class SchedulePatch(BaseModel):
     """Each field named replaces the stored one; null clears start_at, end_at and
     flexible_window_minutes. Enabled state has its own endpoints."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
     name: Name | None = None
     template_id: TemplateId | None = None
@@ -87,10 +87,10 @@ class SchedulePatch(BaseModel):
     priority: PriorityInput | None = None
     expression: ExpressionText | None = None
     timezone: TimezoneName | None = None
-    start_at: datetime | None = None
-    end_at: datetime | None = None
+    start_at: Annotated[datetime, FromJson] | None = None
+    end_at: Annotated[datetime, FromJson] | None = None
     flexible_window_minutes: Window | None = None
-    overlap_policy: OverlapPolicy | None = None
+    overlap_policy: Annotated[OverlapPolicy, FromJson] | None = None
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-JSON_FIELDS = frozenset({"params", "default_params", "params_schema", "result"})
+from jobsched.adapters.item_size import JSON_TEXT_FIELDS
+
+JSON_FIELDS = JSON_TEXT_FIELDS
 M = TypeVar("M", bound=BaseModel)
 
 

@@ -17,7 +17,7 @@ from jobsched.adapters.dynamodb.client import (
 from jobsched.adapters.dynamodb.codec import decode, deserialize_map, encode, sort_time
 from jobsched.adapters.dynamodb.pagination import ListIndexes, filtered_query, read_page
 from jobsched.constants import BY_KIND_INDEX, BY_SOURCE_INDEX
-from jobsched.errors import NotFoundError, ValidationFailedError
+from jobsched.errors import ContentTooLargeError, NotFoundError
 from jobsched.models.content import ContentKind, StoredCard, StoredItem, StoredStory
 from jobsched.ports import Page
 
@@ -57,7 +57,7 @@ class DynamoContentStore:
                 return False
             if error_code(exc) == "ValidationException" and "size" in str(exc).lower():
                 # 100,000 characters of text fit unless most take 4 bytes in UTF-8
-                raise ValidationFailedError(
+                raise ContentTooLargeError(
                     f"{content_id} is too large to store (a DynamoDB item holds 400 KB)"
                 ) from exc
             raise

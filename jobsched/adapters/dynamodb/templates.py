@@ -16,6 +16,7 @@ from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize
 from jobsched.adapters.dynamodb.pagination import Query, decode_cursor, read_page
+from jobsched.adapters.item_size import refuse_oversized
 from jobsched.adapters.template_cache import TemplateCache, VersionCache
 from jobsched.constants import BY_KIND_INDEX
 from jobsched.errors import ConflictError, NotFoundError
@@ -38,6 +39,7 @@ class DynamoTemplateStore:
         self._versions = VersionCache()
 
     def _item(self, template: JobTemplate) -> dict[str, Any]:
+        refuse_oversized(template, f"template {template.template_id!r}", kind=KIND)
         return encode(template, kind=KIND)
 
     def _version_put(self, template: JobTemplate) -> dict[str, Any]:

@@ -10,20 +10,18 @@ here too, so the embedded default never keeps what AWS could not.
 import json
 import sqlite3
 from collections.abc import Iterator
-from decimal import Decimal
-from typing import Any
 
+from jobsched.adapters.item_size import MAX_ITEM_BYTES, attributes_size
 from jobsched.adapters.sqlite.codec import dump, load, sort_time
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.sqlite.pages import Listing, newest_first
-from jobsched.errors import NotFoundError, ValidationFailedError
+from jobsched.errors import ContentTooLargeError, NotFoundError
 from jobsched.models.content import ContentKind, StoredCard, StoredItem, StoredStory
 from jobsched.ports import Page
 
 CONTENT = Listing(table="content", id_column="content_id", sort_column="created_key")
 # DynamoDB's limits, as its twin's items meet them: the item, and an index's partition key
 # (source_id, of by_source). Its items also hold kind as STORY or CARD.
-MAX_ITEM_BYTES = 400 * 1024
 MAX_INDEX_PARTITION_BYTES = 2048
 DYNAMODB_KINDS = {ContentKind.STORY: "STORY", ContentKind.CARD: "CARD"}
 SKETCH_CHUNK = 500  # rows a read of sketches takes: a pass never holds every item at once
@@ -35,22 +33,6 @@ def _kind_and_id(item: StoredItem) -> tuple[ContentKind, str]:
     return ContentKind.CARD, item.card_id
 
 
-def dynamodb_size(value: Any) -> int:
-    """The bytes DynamoDB counts for a JSON value (its documented item size rules)."""
-    if value is None or isinstance(value, bool):
-        return 1
-    if isinstance(value, str):
-        return len(value.encode())
-    if isinstance(value, int | float):
-        sign, digits, _ = Decimal(str(value)).normalize().as_tuple()
-        return (len(digits) + 1) // 2 + 1 + sign
-    if isinstance(value, list):
-        return 3 + sum(dynamodb_size(element) + 1 for element in value)
-    if isinstance(value, dict):
-        return 3 + sum(len(k.encode()) + dynamodb_size(v) + 1 for k, v in value.items())
-    raise TypeError(f"not a JSON value: {type(value).__name__}")
-
-
 def _check_size(item: StoredItem, kind: ContentKind, content_id: str) -> None:
     """Raise as the DynamoDB twin does when DynamoDB refuses the item for its size."""
     attributes = item.model_dump(mode="json", exclude_none=True) | {
@@ -58,10 +40,10 @@ def _check_size(item: StoredItem, kind: ContentKind, content_id: str) -> None:
         "kind": DYNAMODB_KINDS[kind],
         "created_key": sort_time(item.created_at),
     }
-    size = sum(len(name.encode()) + dynamodb_size(value) for name, value in attributes.items())
+    size = attributes_size(attributes)
     if size > MAX_ITEM_BYTES or len(item.source_id.encode()) > MAX_INDEX_PARTITION_BYTES:
         # 100,000 characters of text fit unless most take 4 bytes in UTF-8
-        raise ValidationFailedError(
+        raise ContentTooLargeError(
             f"{content_id} is too large to store (a DynamoDB item holds 400 KB)"
         )
 

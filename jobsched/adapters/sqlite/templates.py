@@ -9,6 +9,7 @@ caller read the template again.
 import sqlite3
 
 from jobsched.adapters.cursors import foreign_cursor
+from jobsched.adapters.item_size import refuse_oversized
 from jobsched.adapters.sqlite.codec import decode_cursor, dump, encode_cursor, load, sort_time
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.template_cache import TemplateCache, VersionCache
@@ -22,6 +23,7 @@ VERSIONS_LIST = "template_versions"
 
 def put_template(conn: sqlite3.Connection, template: JobTemplate) -> None:
     """The one writer of the templates table's columns."""
+    refuse_oversized(template, f"template {template.template_id!r}", kind="TEMPLATE")
     conn.execute(
         "INSERT OR REPLACE INTO templates (template_id, created_key, doc) VALUES (?, ?, ?)",
         (template.template_id, sort_time(template.created_at), dump(template)),

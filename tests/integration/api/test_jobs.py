@@ -122,7 +122,6 @@ def test_deeply_nested_params_are_422(client: TestClient, free_template: str) ->
         ({"$ref": "#/$defs/missing"}, {}),
         ({"properties": {"a": {"$ref": "https://example.com/remote.json"}}}, {"a": 1}),
         ({"$ref": "#/$defs/loop", "$defs": {"loop": {"$ref": "#/$defs/loop"}}}, {}),
-        ({"properties": {"n": {"multipleOf": 0.1}}}, {"n": 10**400}),
     ],
 )
 def test_a_schema_that_cannot_be_applied_is_422_not_500(

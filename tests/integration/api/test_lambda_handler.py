@@ -200,6 +200,29 @@ def test_errors_through_api_gateway(handler: Handler, token: str) -> None:
     assert headers["content-type"] == "application/problem+json"
 
 
+def raw_event(raw: str, token: str | None = None) -> dict[str, Any]:
+    event = http_api_event("POST", "/api/v2/jobs", token=token, body={})
+    event["body"] = raw
+    event["headers"]["content-length"] = str(len(raw.encode()))
+    return event
+
+
+def test_bad_bodies_through_api_gateway(handler: Handler, token: str, echo_template: str) -> None:
+    """The guard (api/guard.py) behind Mangum: the key first, then the body."""
+    status, _, body = invoke(handler, raw_event("{not json"))
+    assert (status, body["title"]) == (401, "Unauthorized")
+
+    status, _, body = invoke(handler, raw_event("{not json", token))
+    assert (status, body["title"], body["errors"][0]["field"]) == (422, "Malformed body", "body")
+
+    status, _, body = invoke(handler, raw_event('{"template_id":"echo","params":{"m":NaN}}', token))
+    assert (status, body["errors"][0]["field"]) == (422, "params.m")
+
+    big = json.dumps({"template_id": "echo", "params": {"m": "x" * 2_000_000}})
+    status, _, body = invoke(handler, raw_event(big, token))
+    assert (status, body["title"]) == (413, "Content too large")
+
+
 def test_the_entry_module_leaves_heavy_modules_off_the_cold_start() -> None:
     """boto3, jsonschema, croniter, pydantic-settings, httpx and Powertools load on first use,
     not when Lambda imports the handler (bench/import_time.py measures what is left)."""
