@@ -56,7 +56,7 @@ def test_unstorable_values_are_422_naming_the_field(
 
 def test_numbers_at_the_stored_bounds_are_kept(client: TestClient) -> None:
     post_template(client, "bounds", default_params={"tiny": 1e-130, "big": 9.99e125})
-    raw = b'{"template_id":"edge","name":"E","workload":"w","default_params":{"n":' + (
+    raw = b'{"template_id":"edge","name":"E","workload":"echo","default_params":{"n":' + (
         b"9" * 38 + b"}}"
     )
     assert post_raw(client, f"{V2}/templates", raw).status_code == 201
@@ -72,7 +72,7 @@ def test_a_retry_policy_takes_only_storable_numbers(
     post_template(client, "kept")
     retry = b'"retry":{"max_attempts":2,"backoff_seconds":' + backoff + b"}"
     if method == "POST":
-        raw = b'{"template_id":"new","name":"N","workload":"w",' + retry + b"}"
+        raw = b'{"template_id":"new","name":"N","workload":"echo",' + retry + b"}"
         path = f"{V2}/templates"
     else:
         raw = b"{" + retry + b"}"
@@ -152,7 +152,7 @@ def test_no_key_is_401_whatever_the_body(stores: Stores, raw: bytes) -> None:
 
 # --- strict types: no coercion in request bodies ------------------------------------------------
 
-BASE_TEMPLATE = {"template_id": "t", "name": "T", "workload": "w"}
+BASE_TEMPLATE = {"template_id": "t", "name": "T", "workload": "echo"}
 WRONG_TYPES: list[tuple[str, str, dict[str, Any], str]] = [
     (
         "POST",
@@ -269,7 +269,7 @@ BIG_SCHEMA = {"type": "object", "description": "x" * 500_000}  # under the body 
 
 
 def test_a_template_over_the_item_size_is_413(client: TestClient) -> None:
-    create = {"template_id": "big", "name": "Big", "workload": "w", "params_schema": BIG_SCHEMA}
+    create = {"template_id": "big", "name": "Big", "workload": "echo", "params_schema": BIG_SCHEMA}
     body = assert_problem(client.post(f"{V2}/templates", json=create), 413)
     assert body["title"] == "Content too large"
     assert "400 KB" in body["detail"]
