@@ -15,6 +15,8 @@ from api.deps import (
     Limit,
     PathId,
     StoresDep,
+    idempotent_responses,
+    mark_replayed,
 )
 from api.schemas import JobCreated, JobOut, PageOut, ScheduleOut
 from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
@@ -41,11 +43,25 @@ class TriggerRequest(BaseModel):
     force: bool = Field(default=False, description="run even if the overlap policy would skip")
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
-def create_schedule(stores: StoresDep, body: use.ScheduleCreate) -> ScheduleOut:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CanWrite],
+    responses=idempotent_responses(ScheduleOut),
+)
+def create_schedule(
+    stores: StoresDep,
+    body: use.ScheduleCreate,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ScheduleOut:
     """The expression, timezone and window are checked here (422 naming the field); the
-    EventBridge schedule is written with the record, or neither is (503)."""
-    schedule = use.create_schedule(stores, body)
+    EventBridge schedule is written with the record, or neither is (503, and the
+    Idempotency-Key may be used again). A replay while the first call is still writing
+    EventBridge is a 409: retry shortly."""
+    schedule, created = use.create_schedule_once(stores, body, idempotency_key)
+    if not created:
+        mark_replayed(response)
     return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
 
 
@@ -101,7 +117,12 @@ def disable_schedule(
     return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
 
 
-@router.post("/{schedule_id}/trigger", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
+@router.post(
+    "/{schedule_id}/trigger",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CanWrite],
+    responses=idempotent_responses(JobCreated),
+)
 def trigger_schedule(
     stores: StoresDep,
     schedule_id: PathId,
@@ -114,7 +135,6 @@ def trigger_schedule(
     force = body.force if body else False
     job, created = trigger(stores, schedule_id, force, idempotency_key)
     if not created:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
+        mark_replayed(response)
     view = view_job(stores, job)
     return JobCreated(**JobOut.of(view).model_dump(), idempotent_replay=not created)
