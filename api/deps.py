@@ -77,7 +77,8 @@ _REPLAYED_DOC = {
 
 def idempotent_responses(created: type | None = None) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI responses of a create that takes an Idempotency-Key: the 409 of a reused
-    key and, for a create answering 201 (`created`, its model), the 200 of a replay."""
+    key, and the 200 that a replay answers with its header (for a create answering 201,
+    `created` is the model of that 200)."""
     responses: dict[int | str, dict[str, Any]] = {
         409: {
             **problems.PROBLEM_SCHEMA,
@@ -89,6 +90,11 @@ def idempotent_responses(created: type | None = None) -> dict[int | str, dict[st
         responses[200] = {
             "model": created,
             "description": "a replay: what an earlier call with the Idempotency-Key made",
+            "headers": _REPLAYED_DOC,
+        }
+    else:  # the route's own 200, which a replay answers too
+        responses[200] = {
+            "description": "the answer (a replay's is of what the first call made)",
             "headers": _REPLAYED_DOC,
         }
     return responses
