@@ -1,8 +1,12 @@
 """What a group's webhook URL gets when the group is created, before anything is written."""
 
+from typing import TYPE_CHECKING
+
 from jobsched.models import JobGroup
-from jobsched.settings import Settings
 from jobsched.webhooks.addresses import check_webhook_url
+
+if TYPE_CHECKING:  # pydantic-settings stays off the API's cold start
+    from jobsched.settings import Settings
 
 
 def check_group_webhook(url: str | None) -> None:
@@ -13,7 +17,7 @@ def check_group_webhook(url: str | None) -> None:
         check_webhook_url(url, unresolved_ok=True)
 
 
-def webhook_warnings(settings: Settings, group: JobGroup) -> list[str]:
+def webhook_warnings(settings: "Settings", group: JobGroup) -> list[str]:
     """What the client should know of its webhook now: without a signing key none is sent."""
     if group.webhook_url and not settings.webhooks_signed:
         return [
