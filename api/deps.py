@@ -3,9 +3,10 @@
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Path, Query, Request
+from fastapi import Depends, Header, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api import problems
 from api.guard import KEY_STATE
 from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_LOG_LINES, MAX_PAGE_SIZE
 from jobsched.errors import FieldProblem, ValidationFailedError
@@ -94,13 +95,52 @@ IdFilter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)]
 PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
-# `Idempotency-Key` of the creates (jobs, and a schedule's trigger).
+# `Idempotency-Key` of every create (jobs/idempotency.py).
 IdempotencyKey = Annotated[
     str | None,
     Header(
         min_length=1,
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
-        description="the same key returns the same job (kept for 24 hours)",
+        description="a retry with the same key and request returns what the first call made, "
+        "with `Idempotent-Replayed: true`, and writes nothing; the same key with another "
+        "request or on another endpoint is a 409 (kept for 24 hours)",
     ),
 ]
+REPLAYED_HEADER = "Idempotent-Replayed"
+_REPLAYED_DOC = {
+    REPLAYED_HEADER: {"description": "`true` on a replay", "schema": {"type": "string"}}
+}
+
+
+def idempotent_responses(created: type | None = None) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI responses of a create that takes an Idempotency-Key: the 409 of a reused
+    key, and the 200 that a replay answers with its header (for a create answering 201,
+    `created` is the model of that 200)."""
+    responses: dict[int | str, dict[str, Any]] = {
+        409: {
+            **problems.PROBLEM_SCHEMA,
+            "description": "a conflict with the current state, or the Idempotency-Key was used "
+            "with another request or on another endpoint",
+        }
+    }
+    if created is not None:
+        responses[200] = {
+            "model": created,
+            "description": "a replay: what an earlier call with the Idempotency-Key made",
+            "headers": _REPLAYED_DOC,
+        }
+    else:  # the route's own 200, which a replay answers too
+        responses[200] = {
+            "description": "the answer (a replay's is of what the first call made)",
+            "headers": _REPLAYED_DOC,
+        }
+    return responses
+
+
+def mark_replayed(response: Response) -> None:
+    """A replay answers what an earlier call with the key made: a create's 201 becomes 200
+    (nothing was created this time), as POST /jobs has always answered; any other status is
+    the route's own (a direct call's 202 while it runs)."""
+    response.status_code = status.HTTP_200_OK
+    response.headers[REPLAYED_HEADER] = "true"

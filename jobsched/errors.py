@@ -68,4 +68,4 @@ class TemplateChangedError(ConflictError):
 
 
 class IdempotencyKeyTakenError(ConflictError):
-    """Raised by a store when an Idempotency-Key already maps to a job."""
+    """Raised by a store when an Idempotency-Key already maps to a resource."""

@@ -2,11 +2,23 @@
 
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from api import problems
 from api.content_schemas import DedupCheckBody, DuplicateItemOut
-from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, IdFilter, Limit, PathId, StoresDep
+from api.deps import (
+    DEFAULT_LIMIT,
+    CanRead,
+    CanWrite,
+    Cursor,
+    IdempotencyKey,
+    IdFilter,
+    Limit,
+    PathId,
+    StoresDep,
+    idempotent_responses,
+    mark_replayed,
+)
 from api.legacy.deprecation import DeprecatedRoute, policy_of
 from api.legacy.schemas import (
     BatchBody,
@@ -39,7 +51,14 @@ STORY_TEMPLATE = "story_generation"
 RESEARCH_TEMPLATE = "research"
 
 
-def _trigger(stores: StoresDep, request: Request, body: TriggerBody, default: str) -> LegacyJobOut:
+def _trigger(
+    stores: StoresDep,
+    request: Request,
+    response: Response,
+    body: TriggerBody,
+    default: str,
+    key: str | None,
+) -> LegacyJobOut:
     options = body.scheduler
     named = {
         "job_type": body.job_type,
@@ -50,24 +69,48 @@ def _trigger(stores: StoresDep, request: Request, body: TriggerBody, default: st
     priority = options.priority if options and options.priority is not None else None
     level = use.LEGACY_PRIORITY if priority is None else priority
     if policy_of(request.scope).use_scheduler:
-        return LegacyJobOut.of(use.trigger(stores, template_id, body.params(), level))
-    return LegacyJobOut.of(use.trigger_now(stores, template_id, body.params(), level))
+        view, created = use.trigger(stores, template_id, body.params(), level, idempotency_key=key)
+    else:
+        view, created = use.trigger_now(
+            stores, template_id, body.params(), level, idempotency_key=key
+        )
+    if not created:
+        mark_replayed(response)
+    return LegacyJobOut.of(view)
 
 
-@router.post("/story/trigger", dependencies=[CanWrite])
-def trigger_story(stores: StoresDep, request: Request, body: TriggerBody) -> LegacyJobOut:
+@router.post("/story/trigger", dependencies=[CanWrite], responses=idempotent_responses())
+def trigger_story(
+    stores: StoresDep,
+    request: Request,
+    response: Response,
+    body: TriggerBody,
+    idempotency_key: IdempotencyKey = None,
+) -> LegacyJobOut:
     """Queue a story_generation job at priority `immediate`; the body's keys are its params."""
-    return _trigger(stores, request, body, STORY_TEMPLATE)
+    return _trigger(stores, request, response, body, STORY_TEMPLATE, idempotency_key)
 
 
-@router.post("/research/trigger", dependencies=[CanWrite])
-def trigger_research(stores: StoresDep, request: Request, body: TriggerBody) -> LegacyJobOut:
+@router.post("/research/trigger", dependencies=[CanWrite], responses=idempotent_responses())
+def trigger_research(
+    stores: StoresDep,
+    request: Request,
+    response: Response,
+    body: TriggerBody,
+    idempotency_key: IdempotencyKey = None,
+) -> LegacyJobOut:
     """Queue a research job at priority `immediate`; the body's keys are its params."""
-    return _trigger(stores, request, body, RESEARCH_TEMPLATE)
+    return _trigger(stores, request, response, body, RESEARCH_TEMPLATE, idempotency_key)
 
 
-@router.post("/batch/trigger", dependencies=[CanWrite])
-def trigger_batch(stores: StoresDep, request: Request, body: BatchBody) -> LegacyBatchOut:
+@router.post("/batch/trigger", dependencies=[CanWrite], responses=idempotent_responses())
+def trigger_batch(
+    stores: StoresDep,
+    request: Request,
+    response: Response,
+    body: BatchBody,
+    idempotency_key: IdempotencyKey = None,
+) -> LegacyBatchOut:
     """A parallel job group, one job per item ({job_type or template_id, params}); its
     webhook_url hears `group.finished` when the last job ends."""
     from jobsched.webhooks.at_create import check_group_webhook  # lazy: off the cold start
@@ -86,13 +129,16 @@ def trigger_batch(stores: StoresDep, request: Request, body: BatchBody) -> Legac
     options = body.scheduler
     priority = options.priority if options and options.priority is not None else None
     start = use.trigger_batch if policy_of(request.scope).use_scheduler else use.trigger_batch_now
-    batch = start(
+    batch, created = start(
         stores,
         items,
         use.LEGACY_PRIORITY if priority is None else priority,
         webhook_url=body.webhook_url,
         name=body.name,
+        idempotency_key=idempotency_key,
     )
+    if not created:
+        mark_replayed(response)
     return LegacyBatchOut.of(batch)
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from api import problems
 from api.content_schemas import CardOut, StoryOut
-from api.deps import CanWrite, StoresDep
+from api.deps import CanWrite, IdempotencyKey, StoresDep, idempotent_responses, mark_replayed
 from jobsched.content.usecases import get_card, get_story
 from jobsched.errors import NotFoundError
 from jobsched.jobs.direct import ended, preferred_wait, run_direct
@@ -27,7 +27,7 @@ POLL_PREFIX = "/api/v2/reservations/"
 
 router = APIRouter(
     tags=["direct (next-slot reservation)"],
-    responses=problems.responses(401, 403, 404, 413, 422, 503),
+    responses=problems.responses(401, 403, 404, 409, 413, 422, 503),
 )
 
 Params = Annotated[
@@ -101,7 +101,12 @@ def _found(result: dict[str, Any], key: str) -> list[str]:
 
 
 def _direct(
-    stores: Stores, response: Response, template_id: str, params: dict[str, Any], prefer: str | None
+    stores: Stores,
+    response: Response,
+    template_id: str,
+    params: dict[str, Any],
+    prefer: str | None,
+    idempotency_key: str | None,
 ) -> DirectOut:
     settings = get_settings()
     wait, applied = preferred_wait(
@@ -109,7 +114,11 @@ def _direct(
     )
     if applied:
         response.headers["Preference-Applied"] = f"wait={wait:g}"
-    reservation = run_direct(stores, template_id, params, wait)
+    reservation, created = run_direct(
+        stores, template_id, params, wait, idempotency_key=idempotency_key
+    )
+    if not created:  # answered as the first call would be now: 200 once ended, else 202
+        mark_replayed(response)
     try:
         return _answer(stores, response, reservation, settings.direct_retry_after_seconds)
     except NotFoundError as exc:  # an indexed item vanished since: the poll still has the ids
@@ -119,24 +128,38 @@ def _direct(
 @router.post(
     "/story/generate",
     dependencies=[CanWrite],
-    responses={202: {"model": DirectOut, "description": "still running: poll Location"}},
+    responses={
+        202: {"model": DirectOut, "description": "still running: poll Location"},
+        **idempotent_responses(),
+    },
 )
 def generate_story(
-    stores: StoresDep, response: Response, params: Params, prefer: Prefer = None
+    stores: StoresDep,
+    response: Response,
+    params: Params,
+    prefer: Prefer = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> DirectOut:
     """Generate stories now: the next slot, right after the running job, ahead of the queue.
     Answers with the stories (200), or after the wait with 202 and the reservation to poll."""
-    return _direct(stores, response, STORY_TEMPLATE, params, prefer)
+    return _direct(stores, response, STORY_TEMPLATE, params, prefer, idempotency_key)
 
 
 @router.post(
     "/research/run",
     dependencies=[CanWrite],
-    responses={202: {"model": DirectOut, "description": "still running: poll Location"}},
+    responses={
+        202: {"model": DirectOut, "description": "still running: poll Location"},
+        **idempotent_responses(),
+    },
 )
 def run_research(
-    stores: StoresDep, response: Response, params: Params, prefer: Prefer = None
+    stores: StoresDep,
+    response: Response,
+    params: Params,
+    prefer: Prefer = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> DirectOut:
     """Research a topic now (`{"topic": ...}`): the next slot, ahead of the queue. Answers with
     the research cards (200), or after the wait with 202 and the reservation to poll."""
-    return _direct(stores, response, RESEARCH_TEMPLATE, params, prefer)
+    return _direct(stores, response, RESEARCH_TEMPLATE, params, prefer, idempotency_key)

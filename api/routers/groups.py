@@ -1,9 +1,20 @@
 """/groups: a set of jobs run in parallel or in sequence (the legacy Batch)."""
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import Field
 
-from api.deps import DEFAULT_LIMIT, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
+from api.deps import (
+    DEFAULT_LIMIT,
+    CanRead,
+    CanWrite,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    PathId,
+    StoresDep,
+    idempotent_responses,
+    mark_replayed,
+)
 from api.schemas import GroupOut, JobOut, PageOut
 from jobsched.jobs import groups as use
 from jobsched.jobs.jobs import view_jobs
@@ -16,20 +27,40 @@ class GroupCreated(GroupOut):
     warnings: list[str] = Field(
         default_factory=list, description="what the client should know now (e.g. its webhook)"
     )
+    idempotent_replay: bool = Field(
+        default=False, description="true when an Idempotency-Key returned an earlier group"
+    )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
-def create_group(stores: StoresDep, body: use.GroupCreate) -> GroupCreated:
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CanWrite],
+    responses=idempotent_responses(GroupCreated),
+)
+def create_group(
+    stores: StoresDep,
+    body: use.GroupCreate,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> GroupCreated:
     # lazy: the webhooks package loads pydantic-settings, kept off the cold start
     from jobsched.webhooks.at_create import check_group_webhook, webhook_warnings
 
     check_group_webhook(body.webhook_url)
-    group, jobs = use.create_group(stores, body)
+    group, jobs, created = use.create_group_once(stores, body, idempotency_key)
+    if not created:
+        mark_replayed(response)
     views = [JobOut.of(view) for view in view_jobs(stores, jobs)]
     from jobsched.settings import get_settings  # lazy: pydantic-settings loads on first use
 
     warnings = webhook_warnings(get_settings(), group)
-    return GroupCreated(**GroupOut.of(group).model_dump(), jobs=views, warnings=warnings)
+    return GroupCreated(
+        **GroupOut.of(group).model_dump(),
+        jobs=views,
+        warnings=warnings,
+        idempotent_replay=not created,
+    )
 
 
 @router.get("", dependencies=[CanRead])

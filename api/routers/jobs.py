@@ -12,6 +12,8 @@ from api.deps import (
     Limit,
     PathId,
     StoresDep,
+    idempotent_responses,
+    mark_replayed,
 )
 from api.schemas import JobCreated, JobOut, PageOut, RunOut
 from jobsched.errors import ValidationFailedError
@@ -23,7 +25,12 @@ from jobsched.ports import JobFilter
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CanWrite],
+    responses=idempotent_responses(JobCreated),
+)
 def create_job(
     stores: StoresDep,
     body: use.JobCreate,
@@ -35,8 +42,7 @@ def create_job(
         raise ValidationFailedError.on("schedule_id", "is set by schedules only; remove it")
     job, created = use.enqueue(stores, body, idempotency_key)
     if not created:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
+        mark_replayed(response)
     view = use.view_job(stores, job)
     return JobCreated(**JobOut.of(view).model_dump(), idempotent_replay=not created)
 

@@ -1,6 +1,6 @@
 """/schedules: recurring and one-time jobs (EventBridge Scheduler on AWS, the ticker locally)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
@@ -15,6 +15,8 @@ from api.deps import (
     Limit,
     PathId,
     StoresDep,
+    idempotent_responses,
+    mark_replayed,
 )
 from api.schemas import JobCreated, JobOut, PageOut, ScheduleOut
 from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
@@ -42,29 +44,42 @@ class TriggerRequest(BaseModel):
     force: bool = Field(default=False, description="run even if the overlap policy would skip")
 
 
+def _create_responses() -> dict[int | str, dict[str, Any]]:
+    responses = idempotent_responses(ScheduleOut)
+    responses[200] = {
+        **responses[200],
+        "description": "a replay of an earlier create with the Idempotency-Key, or a dry_run: "
+        "the schedule as it would be, nothing written",
+    }
+    return responses
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CanWrite],
-    responses={
-        200: {"model": ScheduleOut, "description": "dry_run: as it would be; nothing written"}
-    },
+    responses=_create_responses(),
 )
 def create_schedule(
     stores: StoresDep,
     body: use.ScheduleCreate,
     response: Response,
+    idempotency_key: IdempotencyKey = None,
     dry_run: Annotated[
         bool, Query(description="check and preview (next_runs) only: 200, nothing written")
     ] = False,
 ) -> ScheduleOut:
     """The expression, timezone and window are checked here (422 naming the field); the
-    EventBridge schedule is written with the record, or neither is (503). With `dry_run` the
-    same checks run and the answer (200) is the schedule as it would be, with its next runs."""
+    EventBridge schedule is written with the record, or neither is (503, and the
+    Idempotency-Key may be used again). A replay while the first call is still writing
+    EventBridge is a 409: retry shortly. With `dry_run` the same checks run and the answer (200)
+    is the schedule as it would be, with its next runs; nothing is written."""
     if dry_run:
         response.status_code = status.HTTP_200_OK
         return ScheduleOut.of(use.view(use.plan_schedule(stores, body), DEFAULT_NEXT_RUNS))
-    schedule = use.create_schedule(stores, body)
+    schedule, created = use.create_schedule_once(stores, body, idempotency_key)
+    if not created:
+        mark_replayed(response)
     return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
 
 
@@ -120,7 +135,12 @@ def disable_schedule(
     return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
 
 
-@router.post("/{schedule_id}/trigger", status_code=status.HTTP_201_CREATED, dependencies=[CanWrite])
+@router.post(
+    "/{schedule_id}/trigger",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CanWrite],
+    responses=idempotent_responses(JobCreated),
+)
 def trigger_schedule(
     stores: StoresDep,
     schedule_id: PathId,
@@ -133,7 +153,6 @@ def trigger_schedule(
     force = body.force if body else False
     job, created = trigger(stores, schedule_id, force, idempotency_key)
     if not created:
-        response.status_code = status.HTTP_200_OK
-        response.headers["Idempotent-Replayed"] = "true"
+        mark_replayed(response)
     view = view_job(stores, job)
     return JobCreated(**JobOut.of(view).model_dump(), idempotent_replay=not created)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobsched.dispatch.dispatcher import DispatchConfig, end_group_if_done, indexed
+from jobsched.errors import IdempotencyKeyTakenError
 from jobsched.ids import new_id
 from jobsched.models import (
     GroupMode,
@@ -27,11 +28,13 @@ from jobsched.models import (
     UnitKind,
     utcnow,
 )
+from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.steps import (
     CountGroupJob,
     CreateGroup,
     EndJob,
     EndRun,
+    RecordIdempotencyKey,
     StartOutsideQueue,
     Step,
     StepFailedError,
@@ -63,10 +66,13 @@ def start_now(
     priority: int,
     group: NowGroup | None = None,
     config: DispatchConfig | None = None,
+    idempotency: tuple[str, str] | None = None,
 ) -> tuple[list[Job], JobGroup | None]:
     """Create the jobs already running, each with its run (and their group), in one
     transaction; then launch each with the stores' launcher. A job whose task cannot start
-    ends failed at once."""
+    ends failed at once. `idempotency` (key, request hash) is recorded in that transaction,
+    naming the group, or else the first job; IdempotencyKeyTakenError when the key is taken,
+    and then nothing is written or launched."""
     config = config or DispatchConfig()
     now = utcnow()
     group_id = new_id("grp") if group is not None else None
@@ -89,7 +95,16 @@ def start_now(
         )
         steps.append(CreateGroup(made_group))
     steps += [StartOutsideQueue(_job(c), _run(c)) for c in claims]
-    stores.dispatch.commit(steps)
+    if idempotency is not None:
+        key, digest = idempotency
+        made = group_id or _job(claims[0]).job_id
+        steps.append(RecordIdempotencyKey(IdempotencyClaim(key, digest, made)))
+    try:
+        stores.dispatch.commit(steps)
+    except StepFailedError as exc:
+        if isinstance(exc.step, RecordIdempotencyKey):
+            raise IdempotencyKeyTakenError("the Idempotency-Key was used already") from exc
+        raise
     for claim in claims:
         try:
             stores.launcher.launch(claim)

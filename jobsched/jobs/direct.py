@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from jobsched.jobs.reservations import get_reservation, reserve
+from jobsched.jobs.reservations import get_reservation, reserve_once
 from jobsched.models import Reservation, ReservationStatus
 from jobsched.ports import Stores
 
@@ -41,16 +41,20 @@ def run_direct(
     wait_seconds: float,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-) -> Reservation:
+    idempotency_key: str | None = None,
+) -> tuple[Reservation, bool]:
     """Reserve the next slot and wait up to `wait_seconds` for the outcome; returns the
-    reservation as it is then (ended, or still pending or running)."""
-    reservation = reserve(stores, template_id, params)
+    reservation as it is then (ended, or still pending or running) and whether this call made
+    it. A retry with the call's Idempotency-Key waits on the reservation the first made."""
+    reservation, created = reserve_once(stores, template_id, params, idempotency_key)
+    if ended(reservation):
+        return reservation, created
     deadline = clock() + wait_seconds
     pause = FIRST_POLL_SECONDS
     while (left := deadline - clock()) > 0:
         sleep(min(pause, left))
         reservation = get_reservation(stores, reservation.reservation_id)
         if ended(reservation):
-            return reservation
+            return reservation, created
         pause = min(pause * 2, MAX_POLL_SECONDS)
-    return reservation
+    return reservation, created

@@ -6,8 +6,9 @@ from pydantic import BaseModel, Field
 
 from jobsched import transitions
 from jobsched.constants import MAX_GROUP_JOBS
-from jobsched.errors import ConflictError, TemplateChangedError
+from jobsched.errors import ConflictError, IdempotencyKeyTakenError, TemplateChangedError
 from jobsched.ids import new_id
+from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.jobs import cancel_job, template_for_new_jobs
 from jobsched.models import (
     REQUEST_CONFIG,
@@ -22,7 +23,7 @@ from jobsched.models import (
 )
 from jobsched.models.steps import EndGroup, StepFailedError
 from jobsched.params import JsonObject, merge_params
-from jobsched.ports import NewJobs, Page, Stores
+from jobsched.ports import IdempotencyClaim, NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
 from jobsched.ranks import band_of, ranks_at_end
 from jobsched.transitions import check_move
@@ -48,7 +49,20 @@ class GroupCreate(BaseModel):
 
 
 def create_group(stores: Stores, request: GroupCreate) -> tuple[JobGroup, list[Job]]:
-    """The group and all its jobs in one transaction, queued next to each other."""
+    group, jobs, _ = create_group_once(stores, request, None)
+    return group, jobs
+
+
+def create_group_once(
+    stores: Stores,
+    request: GroupCreate,
+    idempotency_key: str | None,
+    operation: Operation = Operation.CREATE_GROUP,
+) -> tuple[JobGroup, list[Job], bool]:
+    """The group and all its jobs in one transaction, queued next to each other. Returns
+    (group, jobs, created): with an Idempotency-Key used already for the same request, the
+    group it created and False (jobsched/jobs/idempotency.py)."""
+    digest = request_hash(operation, request) if idempotency_key else ""
     for fresh in (False, True):
         templates = {
             spec.template_id: template_for_new_jobs(stores, spec.template_id, fresh=fresh)
@@ -56,13 +70,25 @@ def create_group(stores: Stores, request: GroupCreate) -> tuple[JobGroup, list[J
         }
         group, jobs = _new_group(request, templates)
         versions = {template_id: t.version for template_id, t in templates.items()}
+        claim = (
+            IdempotencyClaim(idempotency_key, digest, group.group_id) if idempotency_key else None
+        )
         try:
-            stores.jobs.insert(NewJobs(jobs=jobs, templates=versions, group=group))
+            stores.jobs.insert(
+                NewJobs(jobs=jobs, templates=versions, group=group, idempotency=claim)
+            )
             stores.kicker.kick()
-            return group, jobs
+            return group, jobs, True
         except TemplateChangedError:
             for template_id in templates:
                 stores.templates.forget(template_id)
+        except IdempotencyKeyTakenError:
+            assert idempotency_key is not None
+            group_id = earlier(stores, idempotency_key, digest)
+            if group_id is None:  # the record expired between the two calls
+                raise
+            made = stores.groups.get(group_id)
+            return made, [stores.jobs.get(job_id) for job_id in made.job_ids], False
     raise ConflictError("the group's templates keep changing; retry")
 
 

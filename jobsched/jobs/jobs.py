@@ -1,7 +1,5 @@
 """Jobs: enqueue (idempotently), read with their queue place and latest run, cancel."""
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +16,7 @@ from jobsched.errors import (
     ValidationFailedError,
 )
 from jobsched.ids import new_id
+from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.placement import at_position, end_of_band
 from jobsched.models import (
     REQUEST_CONFIG,
@@ -59,22 +58,23 @@ class JobView:
     run: JobRun | None
 
 
-def request_hash(request: JobCreate) -> str:
-    body = json.dumps(request.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def enqueue(
-    stores: Stores, request: JobCreate, idempotency_key: str | None = None
+    stores: Stores,
+    request: JobCreate,
+    idempotency_key: str | None = None,
+    operation: Operation = Operation.CREATE_JOB,
+    digest: str | None = None,
 ) -> tuple[Job, bool]:
     """Create a job at the end of its priority band (or at `position`).
 
     Returns (job, created). With an Idempotency-Key already used for the same request, returns
-    the job it created and False; the same key with another request is a conflict. In the common
-    case this is one store write: the template comes from a cache that the write's condition on
-    the template's version keeps honest.
+    the job it created and False; the same key with another request is a conflict. `digest`:
+    the request hash when the caller's request is not `request` itself (a schedule's trigger).
+    In the common case this is one store write: the template comes from a cache that the
+    write's condition on the template's version keeps honest.
     """
-    digest = request_hash(request) if idempotency_key else ""
+    if idempotency_key and digest is None:
+        digest = request_hash(operation, request)
     group = _open_group(stores, request.group_id) if request.group_id else None
     for fresh in (False, True):
         template = template_for_new_jobs(stores, request.template_id, fresh=fresh)
@@ -83,7 +83,9 @@ def enqueue(
             job = job.model_copy(
                 update={"group_mode": group.mode, "group_index": len(group.job_ids)}
             )
-        claim = IdempotencyClaim(idempotency_key, digest, job.job_id) if idempotency_key else None
+        claim = (
+            IdempotencyClaim(idempotency_key, digest or "", job.job_id) if idempotency_key else None
+        )
         new = NewJobs(
             jobs=[job],
             templates={template.template_id: template.version},
@@ -99,10 +101,11 @@ def enqueue(
             stores.templates.forget(template.template_id)
         except IdempotencyKeyTakenError:
             assert idempotency_key is not None
-            replayed = _replay(stores, idempotency_key, digest)
-            if replayed is None:  # the record expired between the two calls
+            legacy = request if operation == Operation.CREATE_JOB else None
+            job_id = earlier(stores, idempotency_key, digest or "", legacy)
+            if job_id is None:  # the record expired between the two calls
                 raise
-            return replayed, False
+            return stores.jobs.get(job_id), False
     raise ConflictError(f"template {request.template_id!r} keeps changing; retry")
 
 
@@ -141,15 +144,6 @@ def _priority_against_position(
         f"position {position} lies among {there} jobs; a {asked} job can take positions "
         f"{first} to {last} (or send no priority to take the priority of the place)",
     )
-
-
-def _replay(stores: Stores, key: str, digest: str) -> Job | None:
-    record = stores.jobs.find_idempotency(key)
-    if record is None:
-        return None
-    if record.request_hash != digest:
-        raise ConflictError("this Idempotency-Key was used with a different request; use a new key")
-    return stores.jobs.get(record.job_id)
 
 
 def template_for_new_jobs(stores: Stores, template_id: str, fresh: bool = False) -> JobTemplate:

@@ -14,8 +14,14 @@ from pydantic import ValidationError
 
 from jobsched.dispatch.dispatcher import DispatchConfig
 from jobsched.dispatch.immediate import NowGroup, NowJob, start_now
-from jobsched.errors import FieldProblem, ValidationFailedError
-from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
+from jobsched.errors import (
+    ConflictError,
+    FieldProblem,
+    IdempotencyKeyTakenError,
+    ValidationFailedError,
+)
+from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group_once
+from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.jobs import (
     JobCreate,
     JobView,
@@ -101,11 +107,17 @@ def _invalid(exc: ValidationError, prefix: str) -> ValidationFailedError:
 
 
 def trigger(
-    stores: Stores, template_id: str, params: dict[str, Any], priority: int = LEGACY_PRIORITY
-) -> JobView:
-    """A legacy trigger: one job of the template with the body's keys as its params."""
-    job, _ = enqueue(stores, _job_request(template_id, params, priority))
-    return view_job(stores, job)
+    stores: Stores,
+    template_id: str,
+    params: dict[str, Any],
+    priority: int = LEGACY_PRIORITY,
+    idempotency_key: str | None = None,
+) -> tuple[JobView, bool]:
+    """A legacy trigger: one job of the template with the body's keys as its params.
+    Returns (view, created); False: the job an earlier call with the key made."""
+    request = _job_request(template_id, params, priority)
+    job, created = enqueue(stores, request, idempotency_key, Operation.LEGACY_TRIGGER)
+    return view_job(stores, job), created
 
 
 def _job_request(template_id: str, params: dict[str, Any], priority: int) -> JobCreate:
@@ -123,14 +135,31 @@ def trigger_now(
     params: dict[str, Any],
     priority: int = LEGACY_PRIORITY,
     config: DispatchConfig | None = None,
-) -> JobView:
+    idempotency_key: str | None = None,
+) -> tuple[JobView, bool]:
     """The legacy immediate trigger (USE_SCHEDULER=false): the job starts at once, outside the
-    queue, as the old system's subprocess did."""
+    queue, as the old system's subprocess did. The key is shared with `trigger`: either way
+    it names one job."""
     request = _job_request(template_id, params, priority)
+    digest = request_hash(Operation.LEGACY_TRIGGER, request)
     template = template_for_new_jobs(stores, request.template_id, fresh=True)
     item = NowJob(template, merge_params(template, request.params))
-    jobs, _ = start_now(stores, [item], priority, config=config)
-    return view_job(stores, stores.jobs.get(jobs[0].job_id))
+    keyed = (idempotency_key, digest) if idempotency_key else None
+    try:
+        jobs, _ = start_now(stores, [item], priority, config=config, idempotency=keyed)
+    except IdempotencyKeyTakenError:
+        job_id = _earlier(stores, idempotency_key, digest)
+        return view_job(stores, stores.jobs.get(job_id)), False
+    return view_job(stores, stores.jobs.get(jobs[0].job_id)), True
+
+
+def _earlier(stores: Stores, key: str | None, digest: str) -> str:
+    """What the earlier call with the key made (the store said the key is taken)."""
+    assert key is not None
+    made = earlier(stores, key, digest)
+    if made is None:  # the record expired between the two calls
+        raise ConflictError("the Idempotency-Key was used already; retry")
+    return made
 
 
 @dataclass(frozen=True)
@@ -145,16 +174,11 @@ class BatchView:
     jobs: list[JobView]
 
 
-def trigger_batch(
-    stores: Stores,
-    items: list[BatchItem],
-    priority: int = LEGACY_PRIORITY,
-    webhook_url: str | None = None,
-    name: str | None = None,
-) -> BatchView:
-    """A legacy batch: one parallel group holding a job per item, the webhook kept on it."""
+def _batch_request(
+    items: list[BatchItem], priority: int, webhook_url: str | None, name: str | None
+) -> GroupCreate:
     try:
-        request = GroupCreate(
+        return GroupCreate(
             name=name,
             mode=GroupMode.PARALLEL,
             priority=display_priority(priority),  # a level name: `immediate` is no 0-100 int
@@ -163,8 +187,23 @@ def trigger_batch(
         )
     except ValidationError as exc:
         raise _invalid(exc, "") from exc
-    group, jobs = create_group(stores, request)
-    return BatchView(group, view_jobs(stores, jobs))
+
+
+def trigger_batch(
+    stores: Stores,
+    items: list[BatchItem],
+    priority: int = LEGACY_PRIORITY,
+    webhook_url: str | None = None,
+    name: str | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[BatchView, bool]:
+    """A legacy batch: one parallel group holding a job per item, the webhook kept on it.
+    Returns (batch, created); False: the batch an earlier call with the key made."""
+    request = _batch_request(items, priority, webhook_url, name)
+    group, jobs, created = create_group_once(
+        stores, request, idempotency_key, Operation.LEGACY_BATCH
+    )
+    return BatchView(group, view_jobs(stores, jobs)), created
 
 
 def trigger_batch_now(
@@ -174,17 +213,15 @@ def trigger_batch_now(
     webhook_url: str | None = None,
     name: str | None = None,
     config: DispatchConfig | None = None,
-) -> BatchView:
+    idempotency_key: str | None = None,
+) -> tuple[BatchView, bool]:
     """The legacy immediate batch (USE_SCHEDULER=false): every job starts at once, outside the
-    queue; they still form a parallel group, so the batch's status and webhook work."""
-    try:  # the same checks as the queued batch: sizes, webhook URL, params
-        GroupCreate(
-            name=name,
-            webhook_url=webhook_url,
-            jobs=[GroupJobSpec(template_id=i.template_id, params=i.params) for i in items],
-        )
-    except ValidationError as exc:
-        raise _invalid(exc, "") from exc
+    queue; they still form a parallel group, so the batch's status and webhook work. The key
+    is shared with `trigger_batch`: either way it names one group."""
+    # The same checks as the queued batch (sizes, webhook URL, params) and the same hash.
+    digest = request_hash(
+        Operation.LEGACY_BATCH, _batch_request(items, priority, webhook_url, name)
+    )
     templates = {i.template_id: template_for_new_jobs(stores, i.template_id) for i in items}
     now_jobs = [
         NowJob(
@@ -193,9 +230,15 @@ def trigger_batch_now(
         )
         for n, i in enumerate(items)
     ]
-    _, group = start_now(stores, now_jobs, priority, NowGroup(name, webhook_url), config)
+    keyed = (idempotency_key, digest) if idempotency_key else None
+    try:
+        _, group = start_now(
+            stores, now_jobs, priority, NowGroup(name, webhook_url), config, idempotency=keyed
+        )
+    except IdempotencyKeyTakenError:
+        return get_batch(stores, _earlier(stores, idempotency_key, digest)), False
     assert group is not None
-    return get_batch(stores, group.group_id)
+    return get_batch(stores, group.group_id), True
 
 
 def get_batch(stores: Stores, batch_id: str) -> BatchView:

@@ -19,6 +19,7 @@ from jobsched.models import (
     RunStatus,
     UnitKind,
 )
+from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import Outcome
 from jobsched.ranks import QueueRank
 
@@ -71,6 +72,14 @@ class StartOutsideQueue:
 
     job: Job
     run: JobRun
+
+
+@dataclass(frozen=True)
+class RecordIdempotencyKey:
+    """The Idempotency-Key of what the other steps create. Condition: the key has no live
+    record (an expired one counts as none)."""
+
+    claim: IdempotencyClaim
 
 
 @dataclass(frozen=True)
@@ -191,6 +200,7 @@ Step = (
     | CheckNotPaused
     | StartJob
     | StartOutsideQueue
+    | RecordIdempotencyKey
     | CreateGroup
     | GroupTurn
     | StartGroup

@@ -8,6 +8,7 @@ composition root per deployment shape: jobsched/adapters/aws/wiring.py, local/ru
 
 from dataclasses import dataclass, field, replace
 
+from jobsched.models.idempotency import IdempotencyClaim, IdempotencyRecord
 from jobsched.ports.content import ContentStore
 from jobsched.ports.dispatch import (
     DispatchStore,
@@ -31,8 +32,6 @@ from jobsched.ports.schedules import NoScheduleSync, ScheduleSync
 from jobsched.ports.stores import (
     Direction,
     GroupStore,
-    IdempotencyClaim,
-    IdempotencyRecord,
     JobFilter,
     JobStore,
     KeyStore,

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from jobsched.models import QueueEntry, Reservation, SlotLease
+from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.steps import Step
 from jobsched.models.units import Claim
 from jobsched.ranks import QueueRank
@@ -17,7 +18,13 @@ class DispatchStore(Protocol):
         ...
 
     def entry(self, unit_id: str) -> QueueEntry | None: ...
-    def insert_reservation(self, reservation: Reservation, rank: QueueRank) -> None: ...
+    def insert_reservation(
+        self, reservation: Reservation, rank: QueueRank, idempotency: IdempotencyClaim | None = None
+    ) -> None:
+        """With `idempotency`, the key is recorded in the same transaction (raises
+        IdempotencyKeyTakenError when it is taken, and nothing is written)."""
+        ...
+
     def reservation(self, reservation_id: str) -> Reservation: ...
     def extend_lease(self, slot: str, holder: str, until: float) -> bool: ...
     def record_pid(self, claim: Claim, pid: int) -> None:

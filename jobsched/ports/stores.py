@@ -20,6 +20,7 @@ from jobsched.models import (
     Schedule,
     WebhookResult,
 )
+from jobsched.models.idempotency import IdempotencyClaim, IdempotencyRecord
 from jobsched.ranks import QueueRank
 
 T = TypeVar("T")
@@ -60,22 +61,6 @@ class RunFilter:
     schedule_id: str | None = None
     since: datetime | None = None
     until: datetime | None = None
-
-
-@dataclass(frozen=True)
-class IdempotencyClaim:
-    """Recorded in the same transaction as the job, so a key maps to exactly one job."""
-
-    key: str
-    request_hash: str
-    job_id: str
-
-
-@dataclass(frozen=True)
-class IdempotencyRecord:
-    key: str
-    request_hash: str
-    job_id: str
 
 
 @dataclass(frozen=True)
@@ -126,7 +111,9 @@ class JobStore(Protocol):
     def cancel(self, job_id: str) -> Job: ...
     def rerank(self, ranks: list[QueueRank]) -> None: ...
     def count(self, status: JobStatus) -> int: ...
-    def find_idempotency(self, key: str) -> IdempotencyRecord | None: ...
+    def find_idempotency(self, key: str) -> IdempotencyRecord | None:
+        """The live record of an Idempotency-Key of any create (an expired one is absent)."""
+        ...
 
 
 class QueueStore(Protocol):
@@ -176,7 +163,11 @@ class GroupStore(Protocol):
 class ScheduleStore(Protocol):
     """Schedule records. Every write but `record_fire` is conditional on the version read."""
 
-    def create(self, schedule: Schedule) -> None: ...
+    def create(self, schedule: Schedule, idempotency: IdempotencyClaim | None = None) -> None:
+        """A new record; with `idempotency`, the key is recorded in the same transaction
+        (IdempotencyKeyTakenError when it is taken)."""
+        ...
+
     def get(self, schedule_id: str) -> Schedule: ...
     def find(self, schedule_id: str) -> Schedule | None: ...
     def list_page(
@@ -190,7 +181,13 @@ class ScheduleStore(Protocol):
         """Drop the pending-sync marker if the record is still `version`; False if it is not."""
         ...
 
-    def delete(self, schedule_id: str, expected_version: int) -> None: ...
+    def delete(
+        self, schedule_id: str, expected_version: int, release_key: str | None = None
+    ) -> None:
+        """With `release_key`, that Idempotency-Key's record goes in the same transaction
+        (a create rolled back: the key may be used again)."""
+        ...
+
     def record_fire(self, schedule_id: str, last_run: LastRun) -> None:
         """Set last_run, whatever the version; a deleted schedule is not an error."""
         ...

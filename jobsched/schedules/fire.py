@@ -20,6 +20,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobsched.constants import MAX_ID_LENGTH, OVERLAP_LOOKBACK, SCHEDULE_KEY_PREFIX
 from jobsched.errors import ConflictError, NotFoundError, ValidationFailedError
+from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.jobs import JobCreate, enqueue, template_for_new_jobs
 from jobsched.models import (
     FireOutcome,
@@ -144,7 +145,7 @@ def _earlier(stores: Stores, schedule_id: str, key: str) -> Fired | None:
     """What an earlier delivery of this fire did, if one got that far."""
     record = stores.jobs.find_idempotency(key)
     if record is not None:
-        return Fired(FireResult.DUPLICATE, schedule_id, job_id=record.job_id)
+        return Fired(FireResult.DUPLICATE, schedule_id, job_id=record.resource_id)
     run_id = skip_run_id(key)
     try:
         stores.runs.get(run_id)
@@ -168,7 +169,7 @@ def _decide_and_act(stores: Stores, schedule: Schedule, key: str, now: datetime)
     except ConflictError:
         record = stores.jobs.find_idempotency(key)
         if record is not None:  # a concurrent delivery won (perhaps with older params)
-            return Fired(FireResult.DUPLICATE, schedule.schedule_id, job_id=record.job_id)
+            return Fired(FireResult.DUPLICATE, schedule.schedule_id, job_id=record.resource_id)
         raise  # the template changed meanwhile: the delivery's retry decides again
     result = FireResult.ENQUEUED if created else FireResult.DUPLICATE
     return Fired(result, schedule.schedule_id, job_id=job.job_id)
@@ -232,14 +233,25 @@ def trigger(
     now: datetime | None = None,
 ) -> tuple[Job, bool]:
     """Enqueue one job now, also for a disabled schedule. The overlap policy applies unless
-    `force`: a job it would skip is a 409 naming the blocking job. Returns (job, created)."""
+    `force`: a job it would skip is a 409 naming the blocking job. Returns (job, created).
+
+    The key is the client's own, as on every create: the same key for another schedule or
+    another `force` is a conflict. A retry is answered before the overlap check, which the
+    first call's own job would now fail."""
+    request = {"schedule_id": schedule_id, "force": force}
+    digest = request_hash(Operation.TRIGGER_SCHEDULE, request) if idempotency_key else None
+    if idempotency_key and digest is not None:
+        job_id = earlier(stores, idempotency_key, digest)
+        if job_id is not None:
+            return stores.jobs.get(job_id), False
     schedule = find_live(stores, schedule_id)
     if not force:
         blocking = blocking_job(stores, schedule)
         if blocking is not None:
             raise ConflictError(f"{overlap_reason(blocking)}; trigger with force to run anyway")
-    key = f"schedule-trigger:{schedule_id}:{idempotency_key}" if idempotency_key else None
-    job, created = enqueue(stores, job_request(schedule), key)
+    job, created = enqueue(
+        stores, job_request(schedule), idempotency_key, Operation.TRIGGER_SCHEDULE, digest
+    )
     if created:
         stores.schedules.record_fire(
             schedule_id,

@@ -10,12 +10,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from jobsched.constants import MAX_FLEXIBLE_WINDOW_MINUTES
-from jobsched.errors import NotFoundError, ValidationFailedError
+from jobsched.errors import (
+    ConflictError,
+    IdempotencyKeyTakenError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from jobsched.ids import new_id
+from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.jobs import template_for_new_jobs
 from jobsched.models import REQUEST_CONFIG, FromJson, OverlapPolicy, Schedule, SyncAction, utcnow
 from jobsched.params import JsonObject, merge_params
-from jobsched.ports import Stores
+from jobsched.ports import IdempotencyClaim, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
 from jobsched.schedules import writes
 from jobsched.schedules.expressions import (
@@ -107,7 +113,37 @@ def _check_note(enabled: bool, note: str | None) -> None:
 def create_schedule(
     stores: Stores, request: ScheduleCreate, now: datetime | None = None
 ) -> Schedule:
-    return writes.insert(stores, plan_schedule(stores, request, now))
+    schedule, _ = create_schedule_once(stores, request, None, now)
+    return schedule
+
+
+def create_schedule_once(
+    stores: Stores,
+    request: ScheduleCreate,
+    idempotency_key: str | None,
+    now: datetime | None = None,
+) -> tuple[Schedule, bool]:
+    """A new schedule, in our table and EventBridge (writes.insert). Returns (schedule,
+    created); with an Idempotency-Key used already for the same request, the schedule it made
+    and False: nothing is written and EventBridge is not called again. The key is looked up
+    first, since a retry may no longer pass the checks (an `at()` time passed meanwhile)."""
+    digest = request_hash(Operation.CREATE_SCHEDULE, request) if idempotency_key else ""
+    if idempotency_key:
+        made = _made_with(stores, idempotency_key, digest)
+        if made is not None:
+            return made, False
+    schedule = plan_schedule(stores, request, now)
+    claim = (
+        IdempotencyClaim(idempotency_key, digest, schedule.schedule_id) if idempotency_key else None
+    )
+    try:
+        return writes.insert(stores, schedule, claim), True
+    except IdempotencyKeyTakenError:  # a concurrent call with the key won
+        assert idempotency_key is not None
+        made = _made_with(stores, idempotency_key, digest)
+        if made is None:  # it failed and let the key go meanwhile
+            raise
+        return made, False
 
 
 def plan_schedule(stores: Stores, request: ScheduleCreate, now: datetime | None = None) -> Schedule:
@@ -127,6 +163,28 @@ def plan_schedule(stores: Stores, request: ScheduleCreate, now: datetime | None 
         created_at=now,
         updated_at=now,
     )
+
+
+def _made_with(stores: Stores, key: str, digest: str) -> Schedule | None:
+    """The schedule an earlier create with the key made, or None when the key is unused."""
+    schedule_id = earlier(stores, key, digest)
+    if schedule_id is None:
+        return None
+    schedule = stores.schedules.find(schedule_id)
+    if schedule is None or (
+        schedule.pending_sync and schedule.pending_sync.action == SyncAction.DELETE
+    ):
+        raise ConflictError(
+            f"schedule {schedule_id!r}, created with this Idempotency-Key, was deleted since"
+        )
+    if schedule.version == 1 and schedule.pending_sync is not None:
+        # Its EventBridge write is in flight (or awaits repair): answering 2xx now could
+        # name a schedule that the first call is about to roll back.
+        raise ConflictError(
+            f"schedule {schedule_id!r}, created with this Idempotency-Key, is still being "
+            "applied; retry shortly"
+        )
+    return schedule
 
 
 def find_live(stores: Stores, schedule_id: str) -> Schedule:

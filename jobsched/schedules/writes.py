@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from jobsched.constants import SYNC_REPAIR_AFTER_SECONDS
 from jobsched.errors import ConflictError, DomainError, NotFoundError, UnavailableError
 from jobsched.models import PendingSync, Schedule, SyncAction, utcnow
-from jobsched.ports import Stores
+from jobsched.ports import IdempotencyClaim, Stores
 from jobsched.ports.schedules import ScheduleSync
 
 logger = logging.getLogger(__name__)
@@ -69,22 +69,28 @@ def settle(stores: Stores, schedule: Schedule) -> Schedule:
     return schedule.model_copy(update={"pending_sync": None}) if cleared else schedule
 
 
-def insert(stores: Stores, schedule: Schedule) -> Schedule:
-    """A new schedule: record, then EventBridge; on failure neither exists."""
+def insert(
+    stores: Stores, schedule: Schedule, idempotency: IdempotencyClaim | None = None
+) -> Schedule:
+    """A new schedule: record (with its Idempotency-Key), then EventBridge; on failure neither
+    exists, and the key is free again (the client was told the create failed)."""
     marked = schedule.model_copy(update={"pending_sync": PendingSync()})
-    stores.schedules.create(marked)
+    stores.schedules.create(marked, idempotency)
     try:
         create_new(stores.schedule_sync, marked)
     except Exception as exc:
-        raise _roll_back_insert(stores, marked, exc) from exc
+        key = idempotency.key if idempotency else None
+        raise _roll_back_insert(stores, marked, exc, key) from exc
     return settle(stores, marked)
 
 
-def _roll_back_insert(stores: Stores, marked: Schedule, exc: Exception) -> DomainError:
+def _roll_back_insert(
+    stores: Stores, marked: Schedule, exc: Exception, key: str | None
+) -> DomainError:
     schedule_id = marked.schedule_id
     error = _failure(exc, f"schedule {schedule_id!r} was not created")
     try:
-        stores.schedules.delete(schedule_id, marked.version)
+        stores.schedules.delete(schedule_id, marked.version, release_key=key)
     except DomainError:
         logger.exception("schedule %s: rollback failed; repair will apply it", schedule_id)
         return UnavailableError(

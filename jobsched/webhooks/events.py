@@ -5,14 +5,16 @@ group's EndGroup step has been applied.
 """
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobsched.constants import WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_SECONDS
 from jobsched.models import GroupStatus, JobGroup, utcnow
 from jobsched.models.instants import rfc3339
 from jobsched.ports import Stores
-from jobsched.settings import Settings
 from jobsched.webhooks.sender import Delivery, DeliveryStatus, deliver
+
+if TYPE_CHECKING:  # pydantic-settings stays off the API's cold start
+    from jobsched.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ def group_finished_payload(group: JobGroup) -> dict[str, Any]:
 
 def notify_group_finished(
     stores_or_group: Stores | JobGroup,
-    settings: Settings,
+    settings: "Settings",
     *,
     group_id: str | None = None,
     attempts: int = WEBHOOK_ATTEMPTS,

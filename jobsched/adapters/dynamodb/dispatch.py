@@ -20,6 +20,7 @@ from jobsched.adapters.dynamodb.client import (
 )
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize, serialize_map, sort_time
 from jobsched.adapters.dynamodb.groups import KIND as GROUP_KIND
+from jobsched.adapters.dynamodb.idempotency import claim_put
 from jobsched.adapters.dynamodb.jobs import (
     entry_item,
     entry_of,
@@ -29,7 +30,7 @@ from jobsched.adapters.dynamodb.jobs import (
     queue_key,
 )
 from jobsched.adapters.dynamodb.runs import run_expiry, run_item
-from jobsched.errors import NotFoundError, UnavailableError
+from jobsched.errors import IdempotencyKeyTakenError, NotFoundError, UnavailableError
 from jobsched.models import (
     GroupStatus,
     JobStatus,
@@ -42,6 +43,7 @@ from jobsched.models import (
     utcnow,
 )
 from jobsched.models import steps as s
+from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import OUTSIDE_QUEUE, Claim
 from jobsched.ranks import QueueRank
 
@@ -104,6 +106,7 @@ class DynamoDispatchStore:
             s.CheckNotPaused: self._check_not_paused,
             s.StartJob: self._start_job,
             s.StartOutsideQueue: self._start_outside_queue,
+            s.RecordIdempotencyKey: lambda step: [claim_put(self.jobs, step.claim)],
             s.CreateGroup: self._create_group,
             s.GroupTurn: self._group_turn,
             s.StartGroup: self._start_group,
@@ -149,7 +152,9 @@ class DynamoDispatchStore:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def insert_reservation(self, reservation: Reservation, rank: QueueRank) -> None:
+    def insert_reservation(
+        self, reservation: Reservation, rank: QueueRank, idempotency: IdempotencyClaim | None = None
+    ) -> None:
         entry = QueueEntry(
             job_id=reservation.reservation_id,
             rank=rank.key,
@@ -159,13 +164,19 @@ class DynamoDispatchStore:
             created_at=reservation.created_at,
         )
         item = {**encode(reservation), **reservation_key(reservation.reservation_id)}
-        with store_errors():
-            self.dynamo.client.transact_write_items(
-                TransactItems=[
-                    {"Put": {"TableName": self.lock, "Item": item}},
-                    {"Put": {"TableName": self.jobs, "Item": entry_item(entry)}},
-                ]
-            )
+        actions: list[Item] = [
+            {"Put": {"TableName": self.lock, "Item": item}},
+            {"Put": {"TableName": self.jobs, "Item": entry_item(entry)}},
+        ]
+        if idempotency:
+            actions.append(claim_put(self.jobs, idempotency))
+        try:
+            with store_errors():
+                self.dynamo.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
+        except Exception as exc:
+            if idempotency and is_condition_failure(exc):  # the key's item holds the only one
+                raise IdempotencyKeyTakenError("the Idempotency-Key was used already") from exc
+            raise
 
     def record_pid(self, claim: Claim, pid: int) -> None:
         """Best effort: a run that ended meanwhile keeps no pid."""

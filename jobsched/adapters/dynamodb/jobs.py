@@ -5,10 +5,9 @@ Item layout (pk / sk):
 - `QUEUE` / `JOB#<id>`: its place in the queue while QUEUED, with `rank` (see ranks.py), read
   in order through the local index `by_rank`, which, unlike a global index, can be read
   strongly consistently;
-- `IDEMPOTENCY#<key>` / `IDEMPOTENCY`: which job a key created (expires after a day).
+- `IDEMPOTENCY#<key>` / `IDEMPOTENCY`: which resource a key created (idempotency.py).
 """
 
-import time
 from typing import Any
 
 from jobsched import constants as c
@@ -19,6 +18,7 @@ from jobsched.adapters.dynamodb.client import (
     store_errors,
 )
 from jobsched.adapters.dynamodb.codec import decode, deserialize_map, encode, serialize, sort_time
+from jobsched.adapters.dynamodb.idempotency import claim_put, idempotency_key, record_of
 from jobsched.adapters.dynamodb.pagination import ListIndexes, count, filtered_query, read_page
 from jobsched.adapters.dynamodb.templates import DynamoTemplateStore
 from jobsched.errors import (
@@ -112,22 +112,7 @@ class DynamoJobStore:
             for template_id, version in sorted(new.templates.items())
         ]
         if new.idempotency:
-            claim = new.idempotency
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": {
-                            "pk": {"S": c.IDEMPOTENCY_PK_PREFIX + claim.key},
-                            "sk": {"S": c.IDEMPOTENCY_SK},
-                            "job_id": {"S": claim.job_id},
-                            "request_hash": {"S": claim.request_hash},
-                            "expires_at": {"N": str(int(time.time()) + c.IDEMPOTENCY_TTL_SECONDS)},
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+            actions.append(claim_put(self.table, new.idempotency))
         if new.group:
             actions.append(
                 {
@@ -295,12 +280,6 @@ class DynamoJobStore:
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
         with store_errors():
             response = self.dynamo.client.get_item(
-                TableName=self.table,
-                Key={"pk": {"S": c.IDEMPOTENCY_PK_PREFIX + key}, "sk": {"S": c.IDEMPOTENCY_SK}},
-                ConsistentRead=True,
+                TableName=self.table, Key=idempotency_key(key), ConsistentRead=True
             )
-        item = response.get("Item")
-        if not item:
-            return None
-        data = deserialize_map(item)
-        return IdempotencyRecord(key, str(data["request_hash"]), str(data["job_id"]))
+        return record_of(key, response.get("Item"))

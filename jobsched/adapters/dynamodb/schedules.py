@@ -9,11 +9,18 @@ from collections.abc import Iterator
 from typing import Any
 
 from jobsched import constants as c
-from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
+from jobsched.adapters.dynamodb.client import (
+    Dynamo,
+    cancellation_codes,
+    is_condition_failure,
+    store_errors,
+)
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize, sort_time
+from jobsched.adapters.dynamodb.idempotency import claim_put, release_delete
 from jobsched.adapters.dynamodb.pagination import ListIndexes, Query, filtered_query, read_page
-from jobsched.errors import ConflictError, NotFoundError
+from jobsched.errors import ConflictError, IdempotencyKeyTakenError, NotFoundError
 from jobsched.models import LastRun, Schedule
+from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.ports import Page
 
 KIND = "SCHEDULE"
@@ -33,6 +40,7 @@ class DynamoScheduleStore:
     def __init__(self, dynamo: Dynamo) -> None:
         self.dynamo = dynamo
         self.table = dynamo.table("schedules")
+        self.jobs_table = dynamo.table("jobs")  # where Idempotency-Key records live
         self.lists = ListIndexes(
             table=self.table,
             table_keys=("schedule_id",),
@@ -42,18 +50,25 @@ class DynamoScheduleStore:
             by_kind=c.BY_KIND_INDEX,
         )
 
-    def create(self, schedule: Schedule) -> None:
+    def create(self, schedule: Schedule, idempotency: IdempotencyClaim | None = None) -> None:
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": schedule_item(schedule),
+            "ConditionExpression": "attribute_not_exists(schedule_id)",
+        }
         try:
             with store_errors():
-                self.dynamo.client.put_item(
-                    TableName=self.table,
-                    Item=schedule_item(schedule),
-                    ConditionExpression="attribute_not_exists(schedule_id)",
-                )
+                if idempotency is None:
+                    self.dynamo.client.put_item(**put)
+                else:
+                    actions = [{"Put": put}, claim_put(self.jobs_table, idempotency)]
+                    self.dynamo.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except Exception as exc:
-            if is_condition_failure(exc):
-                raise ConflictError(f"schedule {schedule.schedule_id!r} already exists") from exc
-            raise
+            if not is_condition_failure(exc):
+                raise
+            if idempotency and cancellation_codes(exc)[1:] == ["ConditionalCheckFailed"]:
+                raise IdempotencyKeyTakenError("the Idempotency-Key was used already") from exc
+            raise ConflictError(f"schedule {schedule.schedule_id!r} already exists") from exc
 
     def find(self, schedule_id: str) -> Schedule | None:
         with store_errors():
@@ -116,17 +131,24 @@ class DynamoScheduleStore:
             return False
         return True
 
-    def delete(self, schedule_id: str, expected_version: int) -> None:
+    def delete(
+        self, schedule_id: str, expected_version: int, release_key: str | None = None
+    ) -> None:
+        delete: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": schedule_key(schedule_id),
+            "ConditionExpression": "#version = :expected",
+            "ExpressionAttributeNames": {"#version": "version"},
+            "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         try:
             with store_errors():
-                self.dynamo.client.delete_item(
-                    TableName=self.table,
-                    Key=schedule_key(schedule_id),
-                    ConditionExpression="#version = :expected",
-                    ExpressionAttributeNames={"#version": "version"},
-                    ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
+                if release_key is None:
+                    self.dynamo.client.delete_item(**delete)
+                else:
+                    actions = [{"Delete": delete}, release_delete(self.jobs_table, release_key)]
+                    self.dynamo.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
         except Exception as exc:
             if is_condition_failure(exc):
                 raise self._refusal(schedule_id, exc) from exc
@@ -189,7 +211,8 @@ class DynamoScheduleStore:
     @staticmethod
     def _refusal(schedule_id: str, exc: Exception) -> Exception:
         """A failed version condition: the record is gone (404) or changed meanwhile (409)."""
-        old = getattr(exc, "response", {}).get("Item")
+        response = getattr(exc, "response", {})
+        old = response.get("Item") or (response.get("CancellationReasons") or [{}])[0].get("Item")
         if not old:
             return NotFoundError(f"no schedule {schedule_id!r}")
         return ConflictError(f"schedule {schedule_id!r} changed meanwhile; read it again")

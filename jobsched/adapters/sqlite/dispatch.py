@@ -13,7 +13,7 @@ from typing import Any
 
 from jobsched.adapters.sqlite.codec import load
 from jobsched.adapters.sqlite.db import Database
-from jobsched.adapters.sqlite.jobs import changed, find_entry, put_entry
+from jobsched.adapters.sqlite.jobs import changed, claim_key, find_entry, put_entry
 from jobsched.adapters.sqlite.runs import put_run
 from jobsched.adapters.sqlite.steps import (
     appliers,
@@ -34,6 +34,7 @@ from jobsched.models import (
     UnitKind,
 )
 from jobsched.models import steps as s
+from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import OUTSIDE_QUEUE, Claim
 from jobsched.ranks import QueueRank
 from jobsched.settings import Settings
@@ -65,7 +66,9 @@ class SqliteDispatchStore:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def insert_reservation(self, reservation: Reservation, rank: QueueRank) -> None:
+    def insert_reservation(
+        self, reservation: Reservation, rank: QueueRank, idempotency: IdempotencyClaim | None = None
+    ) -> None:
         entry = QueueEntry(
             job_id=reservation.reservation_id,
             rank=rank.key,
@@ -75,6 +78,8 @@ class SqliteDispatchStore:
             created_at=reservation.created_at,
         )
         with self.db.write("insert_reservation") as conn:
+            if idempotency:
+                claim_key(conn, idempotency)
             put_reservation(conn, reservation)
             put_entry(conn, entry)
 

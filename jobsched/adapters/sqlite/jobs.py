@@ -63,12 +63,31 @@ def put_entry(conn: sqlite3.Connection, entry: QueueEntry) -> None:
     )
 
 
-def _put_idempotency(conn: sqlite3.Connection, claim: IdempotencyClaim, expires_at: int) -> None:
+def record_key(conn: sqlite3.Connection, claim: IdempotencyClaim) -> bool:
+    """Record the Idempotency-Key `claim` (the `job_id` column holds the id of whatever it
+    created); False, with nothing written, while the key has a live record. An expired record
+    is absent (find_idempotency), as DynamoDB's TTL would delete it."""
+    now = int(time.time())
+    taken = conn.execute(
+        "SELECT 1 FROM idempotency WHERE key = ? AND expires_at > ?", (claim.key, now)
+    ).fetchone()
+    if taken:
+        return False
     conn.execute(
         "INSERT OR REPLACE INTO idempotency (key, request_hash, job_id, expires_at) "
         "VALUES (?, ?, ?, ?)",
-        (claim.key, claim.request_hash, claim.job_id, expires_at),
+        (claim.key, claim.request_hash, claim.resource_id, now + c.IDEMPOTENCY_TTL_SECONDS),
     )
+    return True
+
+
+def claim_key(conn: sqlite3.Connection, claim: IdempotencyClaim) -> None:
+    if not record_key(conn, claim):
+        raise IdempotencyKeyTakenError("the Idempotency-Key was used already")
+
+
+def release_key(conn: sqlite3.Connection, key: str) -> None:
+    conn.execute("DELETE FROM idempotency WHERE key = ?", (key,))
 
 
 # --- reads inside a transaction --------------------------------------------------------------
@@ -126,7 +145,7 @@ class SqliteJobStore:
                 if not _template_unchanged(conn, template_id, version):
                     raise TemplateChangedError("the template was archived or changed meanwhile")
             if new.idempotency:
-                self._claim_idempotency(conn, new.idempotency)
+                claim_key(conn, new.idempotency)
             if new.group:
                 if find_group(conn, new.group.group_id) is not None:
                     raise ConflictError("the jobs could not be written; retry")
@@ -137,17 +156,6 @@ class SqliteJobStore:
                 assert job.rank is not None, "a new job needs its queue rank"
                 put_job(conn, job)
                 put_entry(conn, QueueEntry.of_job(job, QueueRank.parse(job.rank)))
-
-    @staticmethod
-    def _claim_idempotency(conn: sqlite3.Connection, claim: IdempotencyClaim) -> None:
-        now = int(time.time())
-        # An expired record is absent (find_idempotency), as DynamoDB's TTL would delete it.
-        taken = conn.execute(
-            "SELECT 1 FROM idempotency WHERE key = ? AND expires_at > ?", (claim.key, now)
-        ).fetchone()
-        if taken:
-            raise IdempotencyKeyTakenError("the Idempotency-Key was used already")
-        _put_idempotency(conn, claim, now + c.IDEMPOTENCY_TTL_SECONDS)
 
     @staticmethod
     def _join_group(conn: sqlite3.Connection, new: NewJobs) -> None:

@@ -10,9 +10,12 @@ import sqlite3
 
 from jobsched.adapters.sqlite.codec import dump, load, sort_time
 from jobsched.adapters.sqlite.db import Database
+from jobsched.adapters.sqlite.jobs import claim_key
+from jobsched.adapters.sqlite.jobs import release_key as release_idempotency
 from jobsched.adapters.sqlite.pages import Listing, newest_first
 from jobsched.errors import ConflictError, NotFoundError
 from jobsched.models import LastRun, Schedule
+from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.ports import Page
 
 SCHEDULES = Listing(table="schedules", id_column="schedule_id", sort_column="created_key")
@@ -53,10 +56,12 @@ class SqliteScheduleStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, schedule: Schedule) -> None:
+    def create(self, schedule: Schedule, idempotency: IdempotencyClaim | None = None) -> None:
         with self.db.write("create_schedule") as conn:
             if find_schedule(conn, schedule.schedule_id) is not None:
                 raise ConflictError(f"schedule {schedule.schedule_id!r} already exists")
+            if idempotency:
+                claim_key(conn, idempotency)
             put_schedule(conn, schedule)
 
     def find(self, schedule_id: str) -> Schedule | None:
@@ -90,10 +95,14 @@ class SqliteScheduleStore:
             put_schedule(conn, current.model_copy(update={"pending_sync": None}))
         return True
 
-    def delete(self, schedule_id: str, expected_version: int) -> None:
+    def delete(
+        self, schedule_id: str, expected_version: int, release_key: str | None = None
+    ) -> None:
         with self.db.write("delete_schedule") as conn:
             _versioned(conn, schedule_id, expected_version)
             conn.execute("DELETE FROM schedules WHERE schedule_id = ?", (schedule_id,))
+            if release_key is not None:
+                release_idempotency(conn, release_key)
 
     def record_fire(self, schedule_id: str, last_run: LastRun) -> None:
         with self.db.write("record_fire") as conn:

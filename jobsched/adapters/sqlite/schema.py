@@ -49,6 +49,8 @@ CREATE TABLE IF NOT EXISTS queue (
     doc TEXT NOT NULL
 );
 
+-- job_id: the id of what the key created (a job, group, reservation or schedule). The name is
+-- kept from when only jobs took a key, so that older files need no migration.
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY,
     request_hash TEXT NOT NULL,

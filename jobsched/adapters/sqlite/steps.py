@@ -20,6 +20,7 @@ from jobsched.adapters.sqlite.jobs import (
     leave_queue,
     put_entry,
     put_job,
+    record_key,
 )
 from jobsched.adapters.sqlite.queue import find_state
 from jobsched.adapters.sqlite.runs import find_run as find_visible_run
@@ -294,6 +295,7 @@ def appliers(settings: Settings) -> dict[type, Applier]:
         s.CheckNotPaused: check_not_paused,
         s.StartJob: partial(start_job, settings=settings),
         s.StartOutsideQueue: partial(start_outside_queue, settings=settings),
+        s.RecordIdempotencyKey: lambda conn, step: record_key(conn, step.claim),
         s.CreateGroup: create_group,
         s.GroupTurn: group_turn,
         s.StartGroup: start_group,

@@ -12,6 +12,7 @@ from jobsched.adapters.dynamodb import Dynamo
 from jobsched.errors import UnavailableError
 from jobsched.models import PendingSync, SyncAction
 from jobsched.schedules import usecases as use
+from jobsched.schedules import writes
 from jobsched.schedules.usecases import repair_drift
 from jobsched.settings import Settings
 from tests.support.api import V2, assert_problem
@@ -78,7 +79,7 @@ def test_a_create_whose_rollback_fails_is_applied_by_the_repair(
     monkeypatch.setattr(world.scheduler, "create_schedule", failing("CreateSchedule"))
     real_delete = world.stores.schedules.delete
 
-    def store_down(schedule_id: str, expected_version: int) -> None:
+    def store_down(schedule_id: str, expected_version: int, release_key: str | None = None) -> None:
         raise UnavailableError("the store is busy")
 
     monkeypatch.setattr(world.stores.schedules, "delete", store_down)
@@ -98,6 +99,63 @@ def test_a_create_whose_rollback_fails_is_applied_by_the_repair(
     assert report.applied == [item["schedule_id"]]
     assert world.eventbridge_names() == [item["schedule_id"]]
     assert world.api.get(f"{V2}/schedules/{item['schedule_id']}").json()["sync_pending"] is False
+
+
+def test_a_retried_create_writes_eventbridge_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real_create = world.scheduler.create_schedule
+
+    def counted(**request: Any) -> Any:
+        calls.append(request["Name"])
+        return real_create(**request)
+
+    monkeypatch.setattr(world.scheduler, "create_schedule", counted)
+    headers = {"Idempotency-Key": "sched-1"}
+
+    first = world.api.post(f"{V2}/schedules", json=schedule_body(), headers=headers)
+    again = world.api.post(f"{V2}/schedules", json=schedule_body(), headers=headers)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["schedule_id"] == first.json()["schedule_id"]
+    assert calls == [first.json()["schedule_id"]]
+    assert world.eventbridge_names() == calls
+
+
+def test_a_failed_create_lets_its_key_be_used_again(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    headers = {"Idempotency-Key": "sched-2"}
+    monkeypatch.setattr(world.scheduler, "create_schedule", failing("CreateSchedule"))
+    assert_problem(world.api.post(f"{V2}/schedules", json=schedule_body(), headers=headers), 503)
+    monkeypatch.undo()
+
+    retried = world.api.post(f"{V2}/schedules", json=schedule_body(), headers=headers)
+
+    assert retried.status_code == 201, retried.text
+    assert world.eventbridge_names() == [retried.json()["schedule_id"]]
+
+
+def test_a_replay_while_the_first_create_is_applied_is_409(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first call wrote its record and key, and has not written EventBridge yet.
+    headers = {"Idempotency-Key": "sched-3"}
+    body = schedule_body()
+    calls: list[Any] = []
+
+    def meanwhile(sync: Any, schedule: Any) -> None:
+        calls.append(world.api.post(f"{V2}/schedules", json=body, headers=headers))
+        sync.create(schedule)
+
+    monkeypatch.setattr(writes, "create_new", meanwhile)
+    first = world.api.post(f"{V2}/schedules", json=body, headers=headers)
+    monkeypatch.undo()
+
+    assert first.status_code == 201, first.text
+    assert "still being applied" in assert_problem(calls[0], 409)["detail"]
+    assert world.api.post(f"{V2}/schedules", json=body, headers=headers).status_code == 200
 
 
 def test_a_failed_patch_restores_the_record_and_the_repair_reapplies_it(
