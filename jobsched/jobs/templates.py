@@ -1,17 +1,44 @@
 """Template management: create, update (a new version, kept), archive and restore, versions."""
 
+from datetime import datetime
+from typing import Annotated
+
 from pydantic import BaseModel, Field
 
-from jobsched.errors import ConflictError
+from jobsched.errors import ConflictError, ValidationFailedError
 from jobsched.jobs.template_rules import check_template
-from jobsched.models import REQUEST_CONFIG, JobTemplate, RetryPolicy, utcnow
+from jobsched.models import REQUEST_CONFIG, FromJson, JobTemplate, RetryPolicy, utcnow
 from jobsched.params import JsonObject
 from jobsched.ports import Page, Stores
 
 TEMPLATE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
-class TemplateCreate(BaseModel):
+SERVER_SET = {"version", "archived", "created_at", "updated_at"}  # shown by GET, never applied
+READ_ONLY = {"template_id", *SERVER_SET}  # on PATCH, the path names the template
+
+
+class ReadOnlyFields(BaseModel):
+    """What a template's GET shows and only the server sets: a client may send them back (what
+    the API returns, it accepts), and they are checked, never applied."""
+
+    model_config = REQUEST_CONFIG
+
+    version: int | None = Field(
+        default=None, ge=1, description="read-only; on PATCH, the version you read (else 409)"
+    )
+    archived: bool | None = Field(
+        default=None, description="read-only: archive and restore have endpoints of their own"
+    )
+    created_at: Annotated[datetime, FromJson] | None = Field(
+        default=None, description="read-only, ignored"
+    )
+    updated_at: Annotated[datetime, FromJson] | None = Field(
+        default=None, description="read-only, ignored"
+    )
+
+
+class TemplateCreate(ReadOnlyFields):
     model_config = REQUEST_CONFIG
 
     template_id: str = Field(pattern=TEMPLATE_ID_PATTERN, description="A slug, e.g. daily-story")
@@ -26,9 +53,10 @@ class TemplateCreate(BaseModel):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
 
 
-class TemplatePatch(BaseModel):
+class TemplatePatch(ReadOnlyFields):
     model_config = REQUEST_CONFIG
 
+    template_id: str | None = Field(default=None, description="read-only: the path's id")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     workload: str | None = Field(default=None, min_length=1, max_length=200)
@@ -41,7 +69,9 @@ class TemplatePatch(BaseModel):
 
 
 def create_template(stores: Stores, request: TemplateCreate) -> JobTemplate:
-    template = JobTemplate(**request.model_dump())
+    if request.archived:
+        raise ValidationFailedError.on("archived", "a new template is never archived")
+    template = JobTemplate(**request.model_dump(exclude=SERVER_SET))
     check_template(template)
     stores.templates.create(template)
     return template
@@ -52,7 +82,8 @@ def update_template(stores: Stores, template_id: str, patch: TemplatePatch) -> J
     current = stores.templates.get(template_id)
     if current.archived:
         raise ConflictError(f"template {template_id!r} is archived; it cannot change")
-    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    _check_read_only(current, patch)
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True, exclude=READ_ONLY)
     # Validated from plain data: model_copy(update=...) would hold `retry` as a dict.
     updated = JobTemplate.model_validate(
         {**current.model_dump(), **changes, "version": current.version + 1, "updated_at": utcnow()}
@@ -60,6 +91,18 @@ def update_template(stores: Stores, template_id: str, patch: TemplatePatch) -> J
     check_template(updated)
     stores.templates.replace(updated, expected_version=current.version)
     return updated
+
+
+def _check_read_only(current: JobTemplate, patch: TemplatePatch) -> None:
+    if patch.template_id is not None and patch.template_id != current.template_id:
+        raise ValidationFailedError.on("template_id", "is read-only: the path names the template")
+    if patch.archived is not None and patch.archived != current.archived:
+        raise ValidationFailedError.on("archived", "is read-only: use /archive or /restore")
+    if patch.version is not None and patch.version != current.version:
+        raise ConflictError(
+            f"template {current.template_id!r} is at version {current.version}, not the "
+            f"{patch.version} you read: read it again"
+        )
 
 
 def archive_template(stores: Stores, template_id: str) -> JobTemplate:
