@@ -64,7 +64,27 @@ NOT_NULLABLE = frozenset(
 )
 
 
-class ScheduleCreate(BaseModel):
+class ShownFields(BaseModel):
+    """What a schedule's GET shows and only the server sets: a client may send them back (what
+    the API returns, it accepts); they are checked, never applied."""
+
+    model_config = REQUEST_CONFIG
+
+    schedule_id: str | None = Field(default=None, description="read-only")
+    version: int | None = Field(
+        default=None, ge=1, description="read-only; on PATCH, the version you read (else 409)"
+    )
+    next_runs: list[dict[str, Any]] | None = Field(default=None, description="read-only")
+    last_run: dict[str, Any] | None = Field(default=None, description="read-only")
+    sync_pending: bool | None = Field(default=None, description="read-only")
+    created_at: Annotated[datetime, FromJson] | None = Field(default=None, description="read-only")
+    updated_at: Annotated[datetime, FromJson] | None = Field(default=None, description="read-only")
+
+
+SHOWN = frozenset(ShownFields.model_fields)
+
+
+class ScheduleCreate(ShownFields):
     model_config = REQUEST_CONFIG
 
     name: Name
@@ -81,11 +101,15 @@ class ScheduleCreate(BaseModel):
     overlap_policy: Annotated[OverlapPolicy, FromJson] = OverlapPolicy.SKIP
 
 
-class SchedulePatch(BaseModel):
+class SchedulePatch(ShownFields):
     """Each field named replaces the stored one; null clears start_at, end_at and
-    flexible_window_minutes. Enabled state has its own endpoints."""
+    flexible_window_minutes. Enabled state has its own endpoints (`enabled` and
+    `disabled_note` are taken only as they are, so a GET's body comes back whole)."""
 
     model_config = REQUEST_CONFIG
+
+    enabled: bool | None = None
+    disabled_note: Note | None = None
 
     name: Name | None = None
     template_id: TemplateId | None = None
@@ -148,6 +172,8 @@ def create_schedule_once(
 
 def plan_schedule(stores: Stores, request: ScheduleCreate, now: datetime | None = None) -> Schedule:
     """The schedule `request` would create, every check made, nothing written (a dry run)."""
+    if request.schedule_id is not None:  # never dropped in silence: a client may mean it
+        raise ValidationFailedError.on("schedule_id", "the server names a new schedule")
     now = now or utcnow()
     expression = validate_schedule(
         request.expression, request.timezone, request.start_at, request.end_at, now
@@ -155,7 +181,7 @@ def plan_schedule(stores: Stores, request: ScheduleCreate, now: datetime | None 
     _check_note(request.enabled, request.disabled_note)
     template = template_for_new_jobs(stores, request.template_id, fresh=True)
     return Schedule(
-        **request.model_dump(exclude={"params", "expression", "priority"}),
+        **request.model_dump(exclude={"params", "expression", "priority", *SHOWN}),
         schedule_id=new_id("sch"),
         params=merge_params(template, request.params),
         priority=request.priority,
@@ -206,7 +232,14 @@ def next_version(current: Schedule, changes: dict[str, Any], now: datetime) -> S
 def _patch_changes(
     stores: Stores, current: Schedule, patch: SchedulePatch, now: datetime
 ) -> dict[str, Any]:
-    changes = {name: getattr(patch, name) for name in patch.model_fields_set}
+    _check_shown(current, patch)
+    named = patch.model_fields_set - SHOWN - {"enabled", "disabled_note"}
+    # A field sent as it is stored is no change (a GET's body sent back changes nothing).
+    changes = {
+        name: getattr(patch, name)
+        for name in named
+        if getattr(patch, name) != getattr(current, name)
+    }
     for name in NOT_NULLABLE & changes.keys():
         if changes[name] is None:
             raise ValidationFailedError.on(name, "cannot be null")
@@ -222,6 +255,19 @@ def _patch_changes(
         template = template_for_new_jobs(stores, template_id, fresh=True)
         changes["params"] = merge_params(template, changes.get("params") or {})
     return changes
+
+
+def _check_shown(current: Schedule, patch: SchedulePatch) -> None:
+    if patch.schedule_id is not None and patch.schedule_id != current.schedule_id:
+        raise ValidationFailedError.on("schedule_id", "is read-only: the path names the schedule")
+    if patch.version is not None and patch.version != current.version:
+        raise ConflictError(
+            f"schedule {current.schedule_id!r} is at version {current.version}, not the "
+            f"{patch.version} you read: read it again"
+        )
+    for name in ("enabled", "disabled_note"):
+        if name in patch.model_fields_set and getattr(patch, name) != getattr(current, name):
+            raise ValidationFailedError.on(name, "changes only through /enable and /disable")
 
 
 def update_schedule(

@@ -407,3 +407,25 @@ def test_a_dry_run_checks_and_previews_and_writes_nothing(api: TestClient, world
         f"{V2}/schedules", params={"dry_run": "true"}, json={**body, "timezone": "Mars/Base"}
     )
     assert_problem(bad, 422, "timezone")
+
+
+def test_a_schedule_as_get_returns_it_is_accepted_back(api: TestClient, world: World) -> None:
+    body = schedule_body(expression="cron(0 9 * * ? *)", timezone="Europe/Paris")
+    created = post_schedule(api, **body)
+    shown = api.get(f"{V2}/schedules/{created['schedule_id']}").json()
+
+    same = api.patch(f"{V2}/schedules/{shown['schedule_id']}", json=shown)
+    assert same.status_code == 200, same.text
+    assert same.json()["version"] == shown["version"]  # sent back as shown: nothing changed
+    copy = api.post(f"{V2}/schedules", json={k: v for k, v in shown.items() if k != "schedule_id"})
+    assert copy.status_code == 201, copy.text  # its other read-only fields are taken, unused
+    assert copy.json()["expression"] == shown["expression"]
+
+    renamed = api.patch(f"{V2}/schedules/{shown['schedule_id']}", json={**shown, "name": "new"})
+    assert (renamed.json()["name"], renamed.json()["version"]) == ("new", shown["version"] + 1)
+    stale = api.patch(f"{V2}/schedules/{shown['schedule_id']}", json={**shown, "name": "x"})
+    assert "read it again" in assert_problem(stale, 409)["detail"]  # it read version 1
+    flipped = {**renamed.json(), "enabled": False}
+    assert_problem(
+        api.patch(f"{V2}/schedules/{shown['schedule_id']}", json=flipped), 422, "enabled"
+    )
