@@ -5,11 +5,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from api.strict_json import MIN_MAGNITUDE
 from jobsched.constants import MAX_DEDUP_CARDS
 from jobsched.content.matching import Match
 from jobsched.content.story_templates import StoryTemplate
 from jobsched.content.usecases import DedupOutcome, Matching
-from jobsched.models import REQUEST_CONFIG
+from jobsched.models import REQUEST_CONFIG, exactly_one_of
 from jobsched.models.content import (
     CARD_ID_PATTERN,
     ResearchCard,
@@ -21,6 +22,10 @@ from jobsched.models.content import (
 from jobsched.models.instants import Instant
 
 HIDDEN = {"sketch"}
+
+
+# The least threshold over 0 that a store holds (api.strict_json): the schema says so.
+MIN_THRESHOLD = float(MIN_MAGNITUDE)
 
 
 class Provenance(BaseModel):
@@ -88,7 +93,10 @@ class DedupBody(BaseModel):
 
     cards: list[CardIn] = Field(min_length=1, max_length=MAX_DEDUP_CARDS)
     threshold: float | None = Field(
-        default=None, gt=0, le=1, description="estimated Jaccard similarity; default: the server's"
+        default=None,
+        ge=MIN_THRESHOLD,
+        le=1,
+        description="estimated Jaccard similarity; default: the server's",
     )
     against_stored: bool = Field(
         default=True, description="compare with the stored cards too, not only with each other"
@@ -134,7 +142,7 @@ class DedupOut(BaseModel):
 class MatchingBody(BaseModel):
     """Exactly one of `card` (given inline) and `card_id` (a stored card)."""
 
-    model_config = REQUEST_CONFIG
+    model_config = exactly_one_of("card", "card_id")
 
     card: CardIn | None = None
     card_id: str | None = Field(default=None, pattern=CARD_ID_PATTERN)
@@ -187,7 +195,10 @@ class DedupCheckBody(BaseModel):
     model_config = REQUEST_CONFIG
 
     threshold: float | None = Field(
-        default=None, gt=0, le=1, description="estimated Jaccard similarity; default the setting"
+        default=None,
+        ge=MIN_THRESHOLD,
+        le=1,
+        description="estimated Jaccard similarity; default the setting",
     )
 
 

@@ -101,10 +101,17 @@ def allowed_methods(app: Any, path: str) -> str:
         found = [(c.path, c.methods) for c in iter_route_contexts(app.routes)]
     except ImportError:
         found = [(getattr(r, "path", None), getattr(r, "methods", None)) for r in app.routes]
+    matching = [
+        (route_path, route_methods)
+        for route_path, route_methods in found
+        if route_path and route_methods and compile_path(route_path)[0].match(path)
+    ]
+    # A path some route names literally (/jobs/monitor) is that resource, not an id of a
+    # templated one (/jobs/{job_id}): its Allow is what the OpenAPI lists for it.
+    literal = [(p, m) for p, m in matching if p == path]
     methods = {"OPTIONS"}
-    for route_path, route_methods in found:
-        if route_path and route_methods and compile_path(route_path)[0].match(path):
-            methods |= set(route_methods)
+    for _, route_methods in literal or matching:
+        methods |= set(route_methods)
     return ", ".join(sorted(methods))
 
 

@@ -18,6 +18,7 @@ from jobsched.models import (
     QueueState,
     QueueStats,
     RunStatus,
+    exactly_one_of,
     utcnow,
 )
 from jobsched.ports import JobFilter, Stores
@@ -28,7 +29,7 @@ JobId = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 
 
 class MoveRequest(BaseModel):
-    model_config = REQUEST_CONFIG
+    model_config = exactly_one_of("position", "before", "after")
 
     position: int | None = Field(
         default=None, ge=1, le=MAX_POSITION, description="1-based place in the queue"
@@ -43,7 +44,10 @@ class PriorityRequest(BaseModel):
     priority: PriorityInput
 
 
-JobIds = Annotated[list[JobId], Field(min_length=1, max_length=MAX_REORDER_JOBS)]
+JobIds = Annotated[
+    list[JobId],
+    Field(min_length=1, max_length=MAX_REORDER_JOBS, json_schema_extra={"uniqueItems": True}),
+]
 
 
 class ReorderRequest(BaseModel):

@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic.config import JsonValue
 
 from jobsched.priority import DEFAULT_PRIORITY, PriorityValue
 from jobsched.ranks import QueueRank
@@ -90,6 +91,15 @@ class Scope(StrEnum):
 # FromJson marks the fields that a JSON string stands for (an enum's value, an ISO time).
 REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True)
 FromJson = Strict(False)
+
+
+def exactly_one_of(*names: str) -> ConfigDict:
+    """REQUEST_CONFIG for a body that takes exactly one of `names` (null counts as absent),
+    with the rule stated in its JSON schema as a oneOf."""
+    one_of: list[JsonValue] = [
+        {"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in names
+    ]
+    return ConfigDict(extra="forbid", strict=True, json_schema_extra={"oneOf": one_of})
 
 
 class Entity(BaseModel):

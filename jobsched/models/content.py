@@ -16,7 +16,9 @@ from jobsched.models import utcnow
 STORY_ID_PATTERN = r"^sty_[0-9a-f]{16}$"
 CARD_ID_PATTERN = r"^crd_[0-9a-f]{16}$"
 TAG_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"  # http or https, a host, no blanks
+# http or https, a host, no blanks; ASCII blanks spelled out, as `\s` is one class in
+# ECMA-262 (the OpenAPI's readers) and another in the validator.
+URL_PATTERN = r"^https?://[^ \t\n\v\f\r/?#]+[^ \t\n\v\f\r]*$"
 
 
 class ContentKind(StrEnum):
