@@ -1,7 +1,7 @@
 """Template management: create, update (a new version, kept), archive and restore, versions."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -41,6 +41,10 @@ class ReadOnlyFields(BaseModel):
 class TemplateCreate(ReadOnlyFields):
     model_config = REQUEST_CONFIG
 
+    archived: Literal[False] | None = Field(
+        default=None, description="read-only: a new template is never archived"
+    )
+
     template_id: str = Field(pattern=TEMPLATE_ID_PATTERN, description="A slug, e.g. daily-story")
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
@@ -69,8 +73,6 @@ class TemplatePatch(ReadOnlyFields):
 
 
 def create_template(stores: Stores, request: TemplateCreate) -> JobTemplate:
-    if request.archived:
-        raise ValidationFailedError.on("archived", "a new template is never archived")
     template = JobTemplate(**request.model_dump(exclude=SERVER_SET))
     check_template(template)
     stores.templates.create(template)

@@ -87,6 +87,9 @@ SHOWN = frozenset(ShownFields.model_fields)
 class ScheduleCreate(ShownFields):
     model_config = REQUEST_CONFIG
 
+    # Refused, never dropped in silence (a client may mean it): the server names a schedule.
+    schedule_id: None = Field(default=None, description="leave out: the server names it")
+
     name: Name
     template_id: TemplateId
     params: JsonObject = Field(default_factory=dict)
@@ -172,8 +175,6 @@ def create_schedule_once(
 
 def plan_schedule(stores: Stores, request: ScheduleCreate, now: datetime | None = None) -> Schedule:
     """The schedule `request` would create, every check made, nothing written (a dry run)."""
-    if request.schedule_id is not None:  # never dropped in silence: a client may mean it
-        raise ValidationFailedError.on("schedule_id", "the server names a new schedule")
     now = now or utcnow()
     expression = validate_schedule(
         request.expression, request.timezone, request.start_at, request.end_at, now
