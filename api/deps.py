@@ -57,15 +57,21 @@ def refuse_unknown_query(request: Request) -> None:
     if not request.url.path.startswith(STRICT_PREFIXES):
         return
     route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
+    if route is None or getattr(route, "dependant", None) is None:
         return
-    unknown = sorted(set(request.query_params) - _query_names(dependant))
+    taken: frozenset[str] | None = getattr(route, TAKEN_ATTRIBUTE, None)
+    if taken is None:  # once a route, kept on it: its dependencies do not change
+        taken = frozenset(_query_names(route.dependant))
+        setattr(route, TAKEN_ATTRIBUTE, taken)
+    unknown = sorted(set(request.query_params) - taken)
     if unknown:
         problems = [FieldProblem(f"query.{name}", NOT_A_PARAMETER) for name in unknown]
         raise ValidationFailedError(
             "; ".join(f"{p.field}: {p.message}" for p in problems), problems
         )
+
+
+TAKEN_ATTRIBUTE = "_jobsched_query_names"
 
 
 def _query_names(dependant: Any) -> set[str]:

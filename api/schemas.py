@@ -117,7 +117,9 @@ class JobCreated(JobOut):
     )
 
 
-class TemplateOut(BaseModel):
+class TemplateFields(BaseModel):
+    """What a template holds at a version: the template's answer and a version's share it."""
+
     template_id: str
     name: str
     description: str
@@ -129,6 +131,9 @@ class TemplateOut(BaseModel):
     timeout_seconds: int
     retry: dict[str, Any]
     version: int
+
+
+class TemplateOut(TemplateFields):
     archived: bool
     created_at: Instant
     updated_at: Instant
@@ -147,20 +152,9 @@ class WebhookResultOut(BaseModel):
     at: Instant
 
 
-class TemplateVersionOut(BaseModel):
+class TemplateVersionOut(TemplateFields):
     """One version as it was saved; whether the template is archived now is the template's."""
 
-    template_id: str
-    version: int
-    name: str
-    description: str
-    workload: str
-    default_params: dict[str, Any]
-    params_schema: dict[str, Any]
-    cpu: int
-    memory: int
-    timeout_seconds: int
-    retry: dict[str, Any]
     created_at: Instant = Field(description="when the template was created")
     updated_at: Instant = Field(description="when this version was saved")
 

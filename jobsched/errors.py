@@ -31,6 +31,11 @@ class ConflictError(DomainError):
     title = "Conflict"
 
 
+def stale_version(what: str, current: int, read: int) -> ConflictError:
+    """A PATCH that carries the `version` its client read, after another change moved it on."""
+    return ConflictError(f"{what} is at version {current}, not the {read} you read: read it again")
+
+
 class ValidationFailedError(DomainError):
     title = "Validation failed"
 

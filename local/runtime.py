@@ -339,8 +339,11 @@ class LocalRuntime:
         if kept is not None:
             key_id = parse_key_id(kept)
             record = self.stores.keys.get(key_id) if key_id else None
-            valid = record is not None and record.revoked_at is None
-            if valid and record is not None and record.key_hash == hash_secret(kept):
+            if (
+                record is not None
+                and record.revoked_at is None
+                and record.key_hash == hash_secret(kept)
+            ):
                 return MintedKey(record, kept), False
         minted = self.install_key()
         _write_private(self.admin_key_path, minted.secret)

@@ -5,6 +5,7 @@ read the template again."""
 
 import time
 
+from jobsched.errors import NotFoundError
 from jobsched.models import JobTemplate
 
 CACHE_SECONDS = 60.0
@@ -44,3 +45,10 @@ class VersionCache:
         if len(self._entries) >= VERSIONS_KEPT:
             self._entries.pop(next(iter(self._entries)))
         self._entries[(template.template_id, template.version)] = template
+
+
+def unversioned(current: JobTemplate, version: int) -> JobTemplate:
+    """A template saved before versions were kept has one known version, its current one."""
+    if current.version == version:
+        return current
+    raise NotFoundError(f"template {current.template_id!r} has no version {version}")

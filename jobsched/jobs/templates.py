@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from jobsched.errors import ConflictError, ValidationFailedError
+from jobsched.errors import ConflictError, ValidationFailedError, stale_version
 from jobsched.jobs.template_rules import check_template
 from jobsched.models import REQUEST_CONFIG, FromJson, JobTemplate, RetryPolicy, utcnow
 from jobsched.params import JsonObject
@@ -101,10 +101,7 @@ def _check_read_only(current: JobTemplate, patch: TemplatePatch) -> None:
     if patch.archived is not None and patch.archived != current.archived:
         raise ValidationFailedError.on("archived", "is read-only: use /archive or /restore")
     if patch.version is not None and patch.version != current.version:
-        raise ConflictError(
-            f"template {current.template_id!r} is at version {current.version}, not the "
-            f"{patch.version} you read: read it again"
-        )
+        raise stale_version(f"template {current.template_id!r}", current.version, patch.version)
 
 
 def archive_template(stores: Stores, template_id: str) -> JobTemplate:

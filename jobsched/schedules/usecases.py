@@ -15,6 +15,7 @@ from jobsched.errors import (
     IdempotencyKeyTakenError,
     NotFoundError,
     ValidationFailedError,
+    stale_version,
 )
 from jobsched.ids import new_id
 from jobsched.jobs.idempotency import Operation, earlier, request_hash
@@ -262,10 +263,7 @@ def _check_shown(current: Schedule, patch: SchedulePatch) -> None:
     if patch.schedule_id is not None and patch.schedule_id != current.schedule_id:
         raise ValidationFailedError.on("schedule_id", "is read-only: the path names the schedule")
     if patch.version is not None and patch.version != current.version:
-        raise ConflictError(
-            f"schedule {current.schedule_id!r} is at version {current.version}, not the "
-            f"{patch.version} you read: read it again"
-        )
+        raise stale_version(f"schedule {current.schedule_id!r}", current.version, patch.version)
     for name in ("enabled", "disabled_note"):
         if name in patch.model_fields_set and getattr(patch, name) != getattr(current, name):
             raise ValidationFailedError.on(name, "changes only through /enable and /disable")

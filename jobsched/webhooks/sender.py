@@ -57,10 +57,7 @@ class RedactUrls(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(
-                redacted(arg) if "://" in str(arg) and not isinstance(arg, int) else arg
-                for arg in record.args
-            )
+            record.args = tuple(redacted(arg) if "://" in str(arg) else arg for arg in record.args)
         return True
 
 

@@ -67,6 +67,18 @@ def is_condition_failure(exc: Exception) -> bool:
     )
 
 
+def update_if(dynamo: Dynamo, **request: Any) -> bool:
+    """One conditional UpdateItem: False, and nothing written, when its condition fails."""
+    try:
+        with store_errors():
+            dynamo.client.update_item(**request)
+    except Exception as exc:
+        if is_condition_failure(exc):
+            return False
+        raise
+    return True
+
+
 @contextmanager
 def store_errors() -> Iterator[None]:
     """Translate the AWS errors a client cannot fix into UnavailableError (HTTP 503).

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from jobsched import transitions
-from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
+from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors, update_if
 from jobsched.adapters.dynamodb.codec import decode, encode, sort_time
 from jobsched.adapters.dynamodb.pagination import Query, read_page
 from jobsched.constants import BY_KIND_INDEX
@@ -65,36 +65,26 @@ class DynamoGroupStore:
             raise
 
     def record_webhook(self, group_id: str, result: WebhookResult) -> None:
-        try:
-            with store_errors():
-                self.dynamo.client.update_item(
-                    TableName=self.table,
-                    Key={"group_id": {"S": group_id}},
-                    UpdateExpression="SET webhook = :result",
-                    ConditionExpression="attribute_exists(group_id)",
-                    ExpressionAttributeValues={":result": {"M": encode(result)}},
-                )
-        except Exception as exc:
-            if not is_condition_failure(exc):  # a group deleted meanwhile: nothing to record
-                raise
+        update_if(  # False: the group was deleted meanwhile, nothing to record
+            self.dynamo,
+            TableName=self.table,
+            Key={"group_id": {"S": group_id}},
+            UpdateExpression="SET webhook = :result",
+            ConditionExpression="attribute_exists(group_id)",
+            ExpressionAttributeValues={":result": {"M": encode(result)}},
+        )
 
     def claim_notification(self, group_id: str, at: datetime) -> bool:
         """One conditional write: the first caller for an ended group sets `notified_at` and
         wins; every later one (and any caller for a group not ended, or missing) fails the
         condition and gets False."""
         values = {name: {"S": value} for name, value in ENDED_VALUES.items()}
-        try:
-            with store_errors():
-                self.dynamo.client.update_item(
-                    TableName=self.table,
-                    Key={"group_id": {"S": group_id}},
-                    UpdateExpression="SET notified_at = :at",
-                    ConditionExpression=CLAIM_NOTIFICATION_CONDITION,
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={":at": {"S": at.isoformat()}, **values},
-                )
-        except Exception as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return update_if(
+            self.dynamo,
+            TableName=self.table,
+            Key={"group_id": {"S": group_id}},
+            UpdateExpression="SET notified_at = :at",
+            ConditionExpression=CLAIM_NOTIFICATION_CONDITION,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":at": {"S": at.isoformat()}, **values},
+        )

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from jobsched import constants as c
-from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors
+from jobsched.adapters.dynamodb.client import Dynamo, store_errors, update_if
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize, sort_time
 from jobsched.adapters.dynamodb.pagination import ListIndexes, count, filtered_query, read_page
 from jobsched.errors import NotFoundError
@@ -66,27 +66,21 @@ class DynamoRunStore:
         return decode(JobRun, response["Item"])
 
     def keep_outputs(self, run_id: str, log_path: str | None, artifacts: list[str]) -> bool:
-        try:
-            with store_errors():
-                self.dynamo.client.update_item(
-                    TableName=self.table,
-                    Key={"run_id": {"S": run_id}},
-                    UpdateExpression="SET log_path = :log, artifacts = :artifacts",
-                    ConditionExpression="attribute_exists(run_id) AND #status <> :started AND "
-                    "(attribute_not_exists(log_path) OR attribute_type(log_path, :null))",
-                    ExpressionAttributeNames={"#status": "status"},
-                    ExpressionAttributeValues={
-                        ":log": serialize(log_path),
-                        ":artifacts": serialize(artifacts),
-                        ":started": {"S": RunStatus.STARTED.value},
-                        ":null": {"S": "NULL"},
-                    },
-                )
-        except Exception as exc:
-            if is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return update_if(
+            self.dynamo,
+            TableName=self.table,
+            Key={"run_id": {"S": run_id}},
+            UpdateExpression="SET log_path = :log, artifacts = :artifacts",
+            ConditionExpression="attribute_exists(run_id) AND #status <> :started AND "
+            "(attribute_not_exists(log_path) OR attribute_type(log_path, :null))",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":log": serialize(log_path),
+                ":artifacts": serialize(artifacts),
+                ":started": {"S": RunStatus.STARTED.value},
+                ":null": {"S": "NULL"},
+            },
+        )
 
     def list_page(self, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]:
         query = filtered_query(

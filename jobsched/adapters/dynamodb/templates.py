@@ -17,7 +17,7 @@ from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, stor
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize
 from jobsched.adapters.dynamodb.pagination import Query, decode_cursor, read_page
 from jobsched.adapters.item_size import refuse_oversized
-from jobsched.adapters.template_cache import TemplateCache, VersionCache
+from jobsched.adapters.template_cache import TemplateCache, VersionCache, unversioned
 from jobsched.constants import BY_KIND_INDEX
 from jobsched.errors import ConflictError, NotFoundError
 from jobsched.models import JobTemplate, utcnow
@@ -172,10 +172,7 @@ class DynamoTemplateStore:
             snapshot = self._decode_version(response["Item"])
             self._versions.keep(snapshot)
             return snapshot
-        current = self.get(template_id)  # NotFoundError for an unknown template
-        if current.version == version:  # saved before versions were kept
-            return current
-        raise NotFoundError(f"template {template_id!r} has no version {version}")
+        return unversioned(self.get(template_id), version)  # NotFoundError for an unknown one
 
     def list_versions(self, template_id: str, limit: int, cursor: str | None) -> Page[JobTemplate]:
         """Newest first."""

@@ -12,7 +12,7 @@ from jobsched.adapters.cursors import foreign_cursor
 from jobsched.adapters.item_size import refuse_oversized
 from jobsched.adapters.sqlite.codec import decode_cursor, dump, encode_cursor, load, sort_time
 from jobsched.adapters.sqlite.db import Database
-from jobsched.adapters.template_cache import TemplateCache, VersionCache
+from jobsched.adapters.template_cache import TemplateCache, VersionCache, unversioned
 from jobsched.errors import ConflictError, NotFoundError
 from jobsched.models import JobTemplate, utcnow
 from jobsched.ports import Page
@@ -135,10 +135,7 @@ class SqliteTemplateStore:
             snapshot = load(JobTemplate, row["doc"])
             self._versions.keep(snapshot)
             return snapshot
-        current = self.get(template_id)  # NotFoundError for an unknown template
-        if current.version == version:  # saved before versions were kept
-            return current
-        raise NotFoundError(f"template {template_id!r} has no version {version}")
+        return unversioned(self.get(template_id), version)  # NotFoundError for an unknown one
 
     def list_versions(self, template_id: str, limit: int, cursor: str | None) -> Page[JobTemplate]:
         """Newest first."""
