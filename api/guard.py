@@ -45,10 +45,7 @@ def _bearer(headers: Headers) -> str | None:
 
 
 def _is_json(headers: Headers) -> bool:
-    media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    return media == "application/json" or (
-        media.startswith("application/") and media.endswith("+json")
-    )
+    return problems.is_json_media(headers.get("content-type", "").split(";", 1)[0].strip().lower())
 
 
 def _max_body_bytes(scope: Scope) -> int:

@@ -83,8 +83,39 @@ async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(status, exc.title, exc.detail, errors, headers)
 
 
-async def on_validation_error(_: Request, exc: Exception) -> JSONResponse:
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def is_json_media(media: str) -> bool:
+    """application/json or a +json type (RFC 6839), as a lower-cased media type."""
+    return media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    )
+
+
+def _unread_body(request: Request, exc: RequestValidationError) -> str | None:
+    """Why a route that takes a body got none it could read: it was empty, or not sent as JSON
+    (FastAPI hands such a body to the model as bytes). None when the body was read."""
+    whole_body = [error for error in exc.errors() if tuple(error.get("loc", ())) == ("body",)]
+    if not whole_body:
+        return None
+    if whole_body[0].get("type") == "missing":
+        return "is empty; this endpoint takes a JSON body"
+    media = _media_type(request)
+    if is_json_media(media):
+        return None  # JSON of the wrong shape (an array for an object): a field problem
+    sent = f"Content-Type {media}" if media else "no Content-Type"
+    return f"was sent with {sent}; send JSON with Content-Type: application/json"
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    unread = _unread_body(request, exc)
+    if unread is not None:  # the one shape of an unreadable body (api.guard makes the others)
+        return problem(
+            422, "Malformed body", f"body: {unread}", [{"field": "body", "message": unread}]
+        )
     errors = [
         {"field": _field(tuple(error.get("loc", ()))), "message": str(error.get("msg", ""))}
         for error in exc.errors()
@@ -176,8 +207,9 @@ WHEN: dict[int, str] = {
     413: "Content too large: the body passes the limit (1 MiB by default), or what it would "
     "store passes 400 KB",
     422: "Validation failed: `errors[].field` names each failing field (a cursor not given by "
-    "this list is `cursor`); a body that cannot be read (not UTF-8, not JSON, nested too "
-    "deeply) is titled `Malformed body`, its field `body`, with the error's line and column",
+    "this list is `cursor`); a body that cannot be read (empty, not sent as "
+    "`application/json`, not UTF-8, not JSON, nested too deeply) is titled `Malformed body`, "
+    "its field `body`, with the error's line and column where it has one",
     503: "Service unavailable: the store throttled or failed; retry after Retry-After",
 }
 

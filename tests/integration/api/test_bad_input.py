@@ -110,6 +110,45 @@ def test_an_unreadable_body_is_one_documented_422(
     assert_nothing_written(client)
 
 
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ({}, "no Content-Type"),
+        ({"content-type": "text/plain"}, "Content-Type text/plain"),
+        (
+            {"content-type": "application/x-www-form-urlencoded"},
+            "application/x-www-form-urlencoded",
+        ),
+    ],
+)
+def test_json_sent_as_another_media_type_is_a_malformed_body(
+    client: TestClient, echo_template: str, headers: dict[str, str], said: str
+) -> None:
+    raw = b'{"template_id":"echo","params":{"message":"\\ud800"}}'
+    body = assert_problem(client.post(f"{V2}/jobs", content=raw, headers=headers), 422)
+
+    assert body["title"] == "Malformed body"
+    assert [e["field"] for e in body["errors"]] == ["body"]
+    assert said in body["detail"], body
+    assert "send JSON with Content-Type: application/json" in body["detail"]
+    assert_nothing_written(client)
+
+
+def test_an_empty_body_is_a_malformed_body(client: TestClient, echo_template: str) -> None:
+    body = assert_problem(post_raw(client, f"{V2}/jobs", b""), 422)
+
+    assert body["title"] == "Malformed body"
+    assert body["errors"] == [
+        {"field": "body", "message": "is empty; this endpoint takes a JSON body"}
+    ]
+
+
+def test_json_of_the_wrong_shape_is_still_a_field_problem(client: TestClient) -> None:
+    body = assert_problem(post_raw(client, f"{V2}/jobs", b'["echo"]'), 422, "body")
+
+    assert body["title"] == "Validation failed"
+
+
 # --- the body limit, and authentication first ---------------------------------------------------
 
 
