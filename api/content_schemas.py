@@ -19,7 +19,7 @@ from jobsched.models.content import (
     StoredStory,
     Story,
 )
-from jobsched.models.instants import Instant
+from jobsched.models.instants import Instant, TimeFromJson
 
 HIDDEN = {"sketch"}
 
@@ -46,7 +46,7 @@ class CardIn(ResearchCard):
     source_kind: SourceKind | None = None
     source_id: str | None = Field(default=None, max_length=200)
     job_id: str | None = Field(default=None, max_length=200)
-    indexed_at: Instant | None = None
+    indexed_at: TimeFromJson | None = None
 
     def card(self) -> ResearchCard:
         return ResearchCard.model_validate(self.model_dump(exclude=set(PROVENANCE)))

@@ -1,7 +1,5 @@
 """/runs: the execution history."""
 
-from datetime import datetime
-
 from fastapi import APIRouter
 
 from api.content_schemas import DedupCheckBody, DuplicateItemOut, RunDedupOut
@@ -12,6 +10,7 @@ from jobsched.content.usecases import dedup_check
 from jobsched.errors import ValidationFailedError
 from jobsched.jobs.runs import list_runs, run_logs
 from jobsched.models import RunStatus
+from jobsched.models.instants import TimeFromJson
 from jobsched.ports import RunFilter
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -24,8 +23,8 @@ def list_all_runs(
     job_id: IdFilter = None,
     template_id: IdFilter = None,
     schedule_id: IdFilter = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: TimeFromJson | None = None,
+    until: TimeFromJson | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> PageOut[RunOut]:

@@ -1,13 +1,13 @@
 """Template management: create, update (a new version, kept), archive and restore, versions."""
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from jobsched.errors import ConflictError, ValidationFailedError, stale_version
 from jobsched.jobs.template_rules import check_template
-from jobsched.models import REQUEST_CONFIG, FromJson, JobTemplate, RetryPolicy, utcnow
+from jobsched.models import REQUEST_CONFIG, JobTemplate, RetryPolicy, utcnow
+from jobsched.models.instants import TimeFromJson
 from jobsched.params import JsonObject
 from jobsched.ports import Page, Stores
 
@@ -30,12 +30,8 @@ class ReadOnlyFields(BaseModel):
     archived: bool | None = Field(
         default=None, description="read-only: archive and restore have endpoints of their own"
     )
-    created_at: Annotated[datetime, FromJson] | None = Field(
-        default=None, description="read-only, ignored"
-    )
-    updated_at: Annotated[datetime, FromJson] | None = Field(
-        default=None, description="read-only, ignored"
-    )
+    created_at: TimeFromJson | None = Field(default=None, description="read-only, ignored")
+    updated_at: TimeFromJson | None = Field(default=None, description="read-only, ignored")
 
 
 class TemplateCreate(ReadOnlyFields):

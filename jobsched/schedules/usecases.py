@@ -21,6 +21,7 @@ from jobsched.ids import new_id
 from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.jobs import template_for_new_jobs
 from jobsched.models import REQUEST_CONFIG, FromJson, OverlapPolicy, Schedule, SyncAction, utcnow
+from jobsched.models.instants import TimeFromJson
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import IdempotencyClaim, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
@@ -78,8 +79,8 @@ class ShownFields(BaseModel):
     next_runs: list[dict[str, Any]] | None = Field(default=None, description="read-only")
     last_run: dict[str, Any] | None = Field(default=None, description="read-only")
     sync_pending: bool | None = Field(default=None, description="read-only")
-    created_at: Annotated[datetime, FromJson] | None = Field(default=None, description="read-only")
-    updated_at: Annotated[datetime, FromJson] | None = Field(default=None, description="read-only")
+    created_at: TimeFromJson | None = Field(default=None, description="read-only")
+    updated_at: TimeFromJson | None = Field(default=None, description="read-only")
 
 
 SHOWN = frozenset(ShownFields.model_fields)
@@ -97,8 +98,8 @@ class ScheduleCreate(ShownFields):
     priority: PriorityInput = DEFAULT_PRIORITY
     expression: ExpressionText
     timezone: TimezoneName = "UTC"
-    start_at: Annotated[datetime, FromJson] | None = None
-    end_at: Annotated[datetime, FromJson] | None = None
+    start_at: TimeFromJson | None = None
+    end_at: TimeFromJson | None = None
     flexible_window_minutes: Window | None = None
     enabled: bool = True
     disabled_note: Note | None = None
@@ -121,8 +122,8 @@ class SchedulePatch(ShownFields):
     priority: PriorityInput | None = None
     expression: ExpressionText | None = None
     timezone: TimezoneName | None = None
-    start_at: Annotated[datetime, FromJson] | None = None
-    end_at: Annotated[datetime, FromJson] | None = None
+    start_at: TimeFromJson | None = None
+    end_at: TimeFromJson | None = None
     flexible_window_minutes: Window | None = None
     overlap_policy: Annotated[OverlapPolicy, FromJson] | None = None
 

@@ -12,6 +12,7 @@ from api.app import create_app
 from jobsched.errors import UnavailableError
 from jobsched.ports import Stores
 from tests.support.api import V2, assert_problem, post_template
+from tests.support.content_samples import card_data
 
 JSON = {"content-type": "application/json"}
 
@@ -246,6 +247,20 @@ def test_json_strings_still_stand_for_enums_and_times(
     assert client.post(f"{V2}/schedules", json=schedule).status_code == 201
     retry = {"retry": {"max_attempts": 3, "backoff_seconds": 5}}  # an int is a number
     assert client.patch(f"{V2}/templates/echo", json=retry).status_code == 200
+
+
+@pytest.mark.parametrize("moment", [0, 1767225600, 0.5, "0", "1767225600", True])
+def test_a_time_is_rfc3339_text_never_unix_seconds(
+    client: TestClient, echo_template: str, moment: Any
+) -> None:
+    schedule = {"name": "s", "template_id": "echo", "expression": "rate(5 minutes)"}
+    created = client.post(f"{V2}/schedules", json={**schedule, "start_at": moment})
+    assert_problem(created, 422, "start_at")
+    runs = client.get(f"{V2}/runs", params={"until": str(moment)})
+    assert_problem(runs, 422, "query.until")
+    dedup = client.post("/research/dedup", json={"cards": [card_data(indexed_at=moment)]})
+    assert_problem(dedup, 422, "cards.0.indexed_at")
+    assert client.get(f"{V2}/schedules").json()["items"] == []
 
 
 # --- methods and the OpenAPI document -----------------------------------------------------------
