@@ -5,10 +5,18 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Query, Request, Response, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from api import problems
 from api.guard import KEY_STATE
-from jobsched.constants import DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_LOG_LINES, MAX_PAGE_SIZE
+from jobsched.constants import (
+    DEFAULT_PAGE_SIZE,
+    MAX_ID_LENGTH,
+    MAX_LOG_LINES,
+    MAX_PAGE_SIZE,
+    SCHEDULE_KEY_PREFIX,
+)
 from jobsched.errors import FieldProblem, ValidationFailedError
 from jobsched.jobs.keys import authenticate, require_scope
 from jobsched.models import ApiKey, Scope
@@ -101,7 +109,19 @@ IdFilter = Annotated[str | None, Query(min_length=1, max_length=MAX_ID_LENGTH)]
 PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
+
 # `Idempotency-Key` of every create (jobs/idempotency.py).
+def _client_key(key: str | None) -> str | None:
+    # A schedule's fire records `schedule:<id>:<time>` as its key: a client's key of that form
+    # could take a fire's place (the fire would find it and enqueue nothing).
+    if key is not None and key.startswith(SCHEDULE_KEY_PREFIX):
+        raise PydanticCustomError(
+            "string_pattern_mismatch",
+            f"keys starting {SCHEDULE_KEY_PREFIX!r} are the scheduler's own",
+        )
+    return key
+
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -110,8 +130,12 @@ IdempotencyKey = Annotated[
         pattern=r"^[\x21-\x7e]+$",
         description="a retry with the same key and request returns what the first call made, "
         "with `Idempotent-Replayed: true`, and writes nothing; the same key with another "
-        "request or on another endpoint is a 409 (kept for 24 hours)",
+        "request or on another endpoint is a 409 (kept for 24 hours); a key starting "
+        f"`{SCHEDULE_KEY_PREFIX}` is the scheduler's own, refused",
+        # The whole rule for clients; validated in two parts (pydantic's regex has no lookahead).
+        json_schema_extra={"pattern": rf"^(?!{SCHEDULE_KEY_PREFIX})[\x21-\x7e]+$"},
     ),
+    AfterValidator(_client_key),
 ]
 REPLAYED_HEADER = "Idempotent-Replayed"
 _REPLAYED_DOC = {

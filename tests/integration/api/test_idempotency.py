@@ -6,6 +6,7 @@ import hashlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.jobs.reservations import reserve_once
 from jobsched.jobs.seed import seed_default_templates
 from jobsched.ports import IdempotencyClaim, NewJobs, Stores
+from jobsched.schedules.fire import FireResult, fire, fire_key
 from tests.support.api import V2, assert_problem, job_ids, queue_ids
 
 GROUP = {"name": "pair", "jobs": [{"template_id": "echo"}, {"template_id": "echo"}]}
@@ -257,3 +259,19 @@ def test_concurrent_direct_calls_with_one_key_make_one_reservation(stores: Store
 
     assert len(made) == 1
     assert [r.job_id for r in stores.queue.reservations()] == list(made)
+
+
+# --- the scheduler's own keys -------------------------------------------------------------------
+
+
+def test_a_client_key_cannot_take_a_schedule_fires_place(
+    stores: Stores, client: TestClient, echo_template: str
+) -> None:
+    schedule_id = client.post(f"{V2}/schedules", json=SCHEDULE).json()["schedule_id"]
+    due = datetime(2030, 1, 1, tzinfo=UTC)
+    taken = {"Idempotency-Key": fire_key(schedule_id, due)}
+
+    for path, body in [(f"{V2}/jobs", {"template_id": "echo"}), (f"{V2}/groups", GROUP)]:
+        assert_problem(client.post(path, json=body, headers=taken), 422, "header.idempotency-key")
+    assert queue_ids(client) == []
+    assert fire(stores, schedule_id, due).result == FireResult.ENQUEUED
