@@ -112,6 +112,9 @@ class LegacyJobOut(BaseModel):
     exit_code: int | None
     error: str | None
     outside_queue: bool = Field(description="started at once beside the queue (USE_SCHEDULER off)")
+    template_version: int | None = Field(
+        description="the version of its template the job runs with (null: saved before versions)"
+    )
 
     @classmethod
     def of(cls, view: JobView) -> "LegacyJobOut":
@@ -132,6 +135,7 @@ class LegacyJobOut(BaseModel):
             exit_code=run.exit_code if run else None,
             error=run.error if run else None,
             outside_queue=job.outside_queue,
+            template_version=job.template_version,
         )
 
 

@@ -72,6 +72,7 @@ def test_story_trigger_takes_the_current_body_and_answers_the_current_shape(
     assert v2["template_id"] == "story_generation"
     assert v2["params"] == STORY_BODY
     assert v2["priority"] == "immediate"
+    assert job["template_version"] == v2["template_version"] == 1  # the seeded template's first
 
 
 def test_legacy_triggers_go_ahead_of_normal_jobs(client: TestClient) -> None:
