@@ -3,8 +3,9 @@ dispatcher, and answer in the shape the next state reads (see infra/constructs/d
 
 Every claim step answers `{"kind": "idle"|"job"|"reservation"|"group", "claim": ..., "task":
 ..., "loops": n}`: `claim` is the Claim as JSON, `task` what the runTask.sync state starts (see
-overrides.task_spec) or, for a group, `{"max_parallel": n}` (0: no limit), and `loops` the tasks
-this execution has run, which the state machine bounds before it hands over to a fresh one.
+overrides.task_spec) or, for a group, `{"max_parallel": n}` (its max_parallel within
+Settings.group_width; 0: no limit), and `loops` the tasks this execution has run, which the
+state machine bounds before it hands over to a fresh one.
 """
 
 import json
@@ -101,7 +102,7 @@ class StateMachineSteps:
         while claim is not None:
             if claim.kind == UnitKind.GROUP:
                 max_parallel = claim.group.max_parallel if claim.group else None
-                task: dict[str, Any] = {"max_parallel": max_parallel or 0}
+                task: dict[str, Any] = {"max_parallel": self._width(max_parallel)}
             else:
                 try:
                     task = self._task(claim)
@@ -113,6 +114,12 @@ class StateMachineSteps:
             logger.info("claimed %s %s", claim.kind, claim.unit_id, extra={"loops": loops})
             return {"kind": claim.kind.value, "claim": _json(claim), "task": task, "loops": loops}
         return {"kind": IDLE, "loops": loops}
+
+    def _width(self, max_parallel: int | None) -> int:
+        """The group's Map concurrency: its own max_parallel within the deployment's width
+        (0: no limit at all)."""
+        limits = [n for n in (max_parallel, self.settings.group_width) if n]
+        return min(limits, default=0)
 
     def _task(self, claim: Claim) -> dict[str, Any]:
         return task_spec(claim, self.settings, self.dispatcher.dispatch)
