@@ -93,7 +93,7 @@ def _failed_task(failure: TaskFailure) -> EcsTask | None:
 
 def _placement_reason(failure: TaskFailure) -> str:
     """Why RunTask started no task: the reasons of its `failures` when the cause lists them
-    (e.g. "RESOURCE:CPU"), else the cause as ECS worded it, else the error's name."""
+    (e.g. "RESOURCE:CPU"), else the error's name and ECS's words."""
     try:
         cause = json.loads(failure.cause or "")
     except ValueError:
@@ -105,7 +105,7 @@ def _placement_reason(failure: TaskFailure) -> str:
             for f in listed
         ]
         return "; ".join(reason for reason in reasons if reason) or str(failure.error)
-    return (failure.cause or "").strip() or str(failure.error)
+    return f"{failure.error}: {failure.cause or ''}".strip(": ")
 
 
 def task_outcome(
@@ -116,8 +116,8 @@ def task_outcome(
         if failure.error == "States.Timeout":
             return Outcome(exit_code=None, error="timeout")
         if (failure.error or "").startswith(RUN_TASK_ERROR_PREFIXES):
-            why = f"{COULD_NOT_PLACE}{_placement_reason(failure)}"
-            return Outcome(exit_code=None, error=why[:MAX_ERROR])
+            placed = f"{COULD_NOT_PLACE}{_placement_reason(failure)}"
+            return Outcome(exit_code=None, error=placed[:MAX_ERROR])
         task = _failed_task(failure)
         if task is None:
             detail = f"{failure.error or 'unknown error'}: {failure.cause or ''}".strip(": ")

@@ -102,7 +102,9 @@ class StateMachineSteps:
         while claim is not None:
             if claim.kind == UnitKind.GROUP:
                 max_parallel = claim.group.max_parallel if claim.group else None
-                task: dict[str, Any] = {"max_parallel": self._width(max_parallel)}
+                task: dict[str, Any] = {
+                    "max_parallel": map_width(max_parallel, self.settings.group_width)
+                }
             else:
                 try:
                     task = self._task(claim)
@@ -114,12 +116,6 @@ class StateMachineSteps:
             logger.info("claimed %s %s", claim.kind, claim.unit_id, extra={"loops": loops})
             return {"kind": claim.kind.value, "claim": _json(claim), "task": task, "loops": loops}
         return {"kind": IDLE, "loops": loops}
-
-    def _width(self, max_parallel: int | None) -> int:
-        """The group's Map concurrency: its own max_parallel within the deployment's width
-        (0: no limit at all)."""
-        limits = [n for n in (max_parallel, self.settings.group_width) if n]
-        return min(limits, default=0)
 
     def _task(self, claim: Claim) -> dict[str, Any]:
         return task_spec(claim, self.settings, self.dispatcher.dispatch)
@@ -157,6 +153,12 @@ class StateMachineSteps:
             logger.warning("unreadable artifacts reported by %s", claim.unit_id)
             return []
         return [str(uri) for uri in reported] if isinstance(reported, list) else []
+
+
+def map_width(max_parallel: int | None, group_width: int | None) -> int:
+    """A group's Map concurrency: its own max_parallel within the deployment's width (0, when
+    neither is set: no limit)."""
+    return min((n for n in (max_parallel, group_width) if n), default=0)
 
 
 def _tasks_run(claim: Claim) -> int:
