@@ -105,6 +105,7 @@ def largest_payload(events: list[dict[str, Any]], definition: dict[str, Any]) ->
     return max(largest, map_result)
 
 
+@pytest.mark.slow  # about six minutes on two cores: moto's transactions copy the tables
 def test_a_500_job_group_keeps_every_payload_far_under_the_limit(world: World) -> None:
     _template(world)
     group, _ = create_group(
