@@ -94,6 +94,13 @@ class DeployConfig:
             )
         return config
 
+    @property
+    def group_width(self) -> int:
+        """The most jobs of a parallel group that run at once (its Map's concurrency): every
+        slot may run a group, and each running job has at most one step Lambda invocation in
+        flight, so the slots share the step functions' concurrency."""
+        return max(1, constants.DISPATCH_STEP_CONCURRENCY // self.slots)
+
     def settings_environment(self) -> dict[str, str]:
         """What every function's Settings reads of this configuration."""
         environment = {"JOBSCHED_SLOTS": str(self.slots)}

@@ -1,6 +1,7 @@
 """Names and stage rules of the CDK app, in one place."""
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 APP_NAME: Final = "jobsched"
@@ -79,6 +80,40 @@ def output_id(entity: str) -> str:
 # group counts its jobs), so its history stays far below Step Functions' 25,000 events.
 DISPATCH_LOOPS_PER_EXECUTION: Final = 100
 SWEEP_RATE_MINUTES: Final = 1
+# The concurrent executions each dispatcher step Lambda may have (the number its reserved
+# concurrency is set to; 10 is a new account's whole Lambda concurrency). A parallel group's Map
+# runs at most this many jobs at once, shared among the slots (DeployConfig.group_width), so
+# one step never has more invocations in flight than it may run.
+DISPATCH_STEP_CONCURRENCY: Final = 10
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """A state's Retry: the first wait, its growth, the cap of one wait, and how many retries.
+    Waits are drawn with FULL jitter (0 to the bound), so parallel iterations spread out."""
+
+    interval_seconds: int
+    rate: float
+    max_delay_seconds: int
+    retries: int  # MaxAttempts: retries after the first attempt
+
+    def waits(self) -> list[float]:
+        """The bound of each wait, as Step Functions computes it."""
+        return [
+            min(self.interval_seconds * self.rate**n, self.max_delay_seconds)
+            for n in range(self.retries)
+        ]
+
+
+# A throttled step Lambda (or a busy store): 1 + 2 + 4 + 8 + 16 + 20 s at most.
+STEP_RETRY: Final = Backoff(interval_seconds=1, rate=2.0, max_delay_seconds=20, retries=6)
+# A task ECS could not place (throttled, the Fargate vCPU quota, no capacity): up to 5 + 10 + 20
+# + 40 + 80 + 120 = 275 s, well inside the claim's startup lease (600 s, which must also cover
+# the image pull), so the sweeper never takes a unit that is still being placed.
+RUN_TASK_RETRY: Final = Backoff(interval_seconds=5, rate=2.0, max_delay_seconds=120, retries=6)
+# A hand-over's StartExecution (throttled, too many open executions): 2 + 4 + 8 + 16 + 30 s.
+HAND_OVER_RETRY: Final = Backoff(interval_seconds=2, rate=2.0, max_delay_seconds=30, retries=5)
+
 # The task definition's size; each template's cpu/memory override it per task.
 TASK_CPU: Final = 1024
 TASK_MEMORY_MIB: Final = 2048

@@ -51,6 +51,7 @@ class SchedulerStack(Stack):
             tables=self.data.tables,
             table_environment=self.data.settings_environment(),
             execution=self.execution,
+            group_width=self.config.group_width,
         )
         self.schedules = Schedules(
             self,

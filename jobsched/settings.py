@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # start); afterwards each heartbeat extends it by three periods.
     startup_lease_seconds: float = Field(default=600.0, gt=0)
     heartbeat_seconds: float = Field(default=30.0, gt=0)
+    # The most jobs of a parallel group that run at once whatever its max_parallel (on AWS: the
+    # Map's width, fitted by the CDK app to what the step Lambdas can run); None: no limit.
+    group_width: int | None = Field(default=None, ge=1)
     sweep_seconds: float = Field(default=60.0, gt=0)
 
     # The AWS execution path (set by the CDK app on the Lambdas).

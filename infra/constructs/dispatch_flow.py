@@ -13,6 +13,13 @@ RunGroup iterates a parallel group's job ids: ClaimGroupJob ──► Claimed? �
 (.sync, Catch) ──► FinishGroupJob. A step Lambda that fails for good fails the execution; the
 slot's lease then runs out and the sweeper recovers the unit (ends it "lost", retry policy,
 kick). State names are the construct ids, so they are stable for logs and tests.
+
+Payloads stay small whatever a group's size (Step Functions fails a state over 256 KiB, and a
+Map's iteration outputs count even when its ResultPath drops them): an iteration gets the
+group claim's keys, not the claim, and returns `{}`; a task's result keeps what its finish
+reads. Retries back off with jitter: step Lambdas on throttling, RunTask on what ECS could not
+place (then Finish records "could not place the task: ..."), HandOver on throttling (then the
+execution carries on itself).
 """
 
 from collections.abc import Mapping
@@ -27,11 +34,40 @@ from constructs import Construct
 
 from infra import constants
 from infra.constructs.execution import Execution
+from jobsched.adapters.aws.ecs import PLACEMENT_ERRORS
 from jobsched.adapters.aws.overrides import WORKER_ENVIRONMENT
 
 # Worth another try: our code's UnavailableError (DynamoDB throttled, a transaction conflicted)
-# and Lambda's throttling (a group's Map can invoke 40 steps at once; new accounts allow 10).
+# and Lambda's throttling (the account's concurrency is shared with the API and the others).
 RETRIED_ERRORS = ["UnavailableError", "Lambda.TooManyRequestsException"]
+# A StartExecution worth another try: throttled (the SDK's generic error, as
+# ECS.AmazonECSException is ECS's), or too many open executions (spelt both ways: the error
+# carries the suffix, AWS's nested-workflow guide writes it without).
+HAND_OVER_ERRORS = [
+    "StepFunctions.AWSStepFunctionsException",
+    "StepFunctions.ExecutionLimitExceededException",
+    "StepFunctions.ExecutionLimitExceeded",
+]
+# What Finish reads of a stopped task (ecs.EcsTask); both are in every task description.
+TASK_RESULT = {
+    "TaskArn": sfn.JsonPath.string_at("$.TaskArn"),
+    "Containers": sfn.JsonPath.list_at("$.Containers"),
+}
+# What ClaimGroupJob needs of the group's claim: its slot and holder, not the group's job ids.
+GROUP_CLAIM_KEYS = ("slot", "kind", "unit_id", "holder")
+
+
+def backoff(
+    state: sfn.TaskStateBase | sfn.CustomState, errors: list[str], policy: constants.Backoff
+) -> None:
+    state.add_retry(
+        errors=errors,
+        interval=Duration.seconds(policy.interval_seconds),
+        backoff_rate=policy.rate,
+        max_delay=Duration.seconds(policy.max_delay_seconds),
+        max_attempts=policy.retries,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
 
 
 class DispatchFlow:
@@ -76,7 +112,7 @@ class DispatchFlow:
             sfn.Condition.number_greater_than_equals(
                 "$.loops", constants.DISPATCH_LOOPS_PER_EXECUTION
             ),
-            self._hand_over(),
+            self._hand_over(route),
         )
         following.otherwise(route)
         finish.next(following)
@@ -88,34 +124,30 @@ class DispatchFlow:
             .otherwise(claim)
         )
 
-    def _step(self, name: str, *, keep_input: bool = False) -> tasks.LambdaInvoke:
-        """A step Lambda whose answer becomes the state (or is dropped: `keep_input`)."""
+    def _step(self, name: str) -> tasks.LambdaInvoke:
+        """A step Lambda whose answer becomes the state."""
         step = tasks.LambdaInvoke(
             self.scope,
             name,
             lambda_function=self.functions[name],
-            output_path=None if keep_input else "$.Payload",
-            result_path=sfn.JsonPath.DISCARD if keep_input else None,
+            output_path="$.Payload",
             retry_on_service_exceptions=True,
         )
-        step.add_retry(
-            errors=RETRIED_ERRORS,
-            interval=Duration.seconds(2),
-            max_attempts=4,
-            backoff_rate=2,
-        )
+        backoff(step, RETRIED_ERRORS, constants.STEP_RETRY)
         return step
 
     def _run_task(self, name: str) -> tasks.EcsRunTask:
         """runTask.sync of the worker with the claim step's `task`: its environment, size and
-        timeout. The task is found later by the unit id in its overrides (see ecs.py)."""
+        timeout. The task is found later by the unit id in its overrides (see ecs.py). A task
+        ECS could not place is tried again; a task that ran and failed is not (the job's retry
+        policy decides)."""
         environment = [
             tasks.TaskEnvironmentVariable(
                 name=variable, value=sfn.JsonPath.string_at(f"$.task.environment.{variable}")
             )
             for variable in WORKER_ENVIRONMENT
         ]
-        return tasks.EcsRunTask(
+        run_task = tasks.EcsRunTask(
             self.scope,
             name,
             integration_pattern=sfn.IntegrationPattern.RUN_JOB,
@@ -135,13 +167,18 @@ class DispatchFlow:
             cpu=sfn.JsonPath.string_at("$.task.cpu"),
             memory_mib=sfn.JsonPath.string_at("$.task.memory"),
             task_timeout=sfn.Timeout.at("$.task.timeout_seconds"),
+            result_selector=TASK_RESULT,
             result_path="$.result",
         )
+        backoff(run_task, list(PLACEMENT_ERRORS), constants.RUN_TASK_RETRY)
+        return run_task
 
     def _run_group(self) -> sfn.Map:
-        """All jobs of a parallel group at once, up to its max_parallel (0: no limit)."""
+        """The jobs of a parallel group at once, up to the claim step's `task.max_parallel`: the
+        group's own within the deployment's width (Settings.group_width). Each iteration ends
+        with FinishGroupJob's answer, `{}`."""
         claim_job = self._step("ClaimGroupJob")
-        finish_job = self._step("FinishGroupJob", keep_input=True)
+        finish_job = self._step("FinishGroupJob")
         run_job = self._run_task("RunGroupTask")
         run_job.add_catch(finish_job, errors=[sfn.Errors.ALL], result_path="$.error")
         run_job.next(finish_job)
@@ -155,7 +192,10 @@ class DispatchFlow:
             "RunGroup",
             items_path="$.claim.group.job_ids",
             item_selector={
-                "group_claim": sfn.JsonPath.object_at("$.claim"),
+                "group_claim": {
+                    **{key: sfn.JsonPath.string_at(f"$.claim.{key}") for key in GROUP_CLAIM_KEYS},
+                    "lease_until": sfn.JsonPath.number_at("$.claim.lease_until"),
+                },
                 "job_id": sfn.JsonPath.string_at("$$.Map.Item.Value"),
             },
             max_concurrency_path="$.task.max_parallel",
@@ -164,9 +204,11 @@ class DispatchFlow:
         run_group.item_processor(claim_job.next(claimed))
         return run_group
 
-    def _hand_over(self) -> sfn.IChainable:
+    def _hand_over(self, route: sfn.IChainable) -> sfn.IChainable:
         """Start a fresh execution that carries on with the claim in hand (startExecution on
-        this very state machine: a CustomState, as the CDK task needs the machine object)."""
+        this very state machine: a CustomState, as the CDK task needs the machine object).
+        Throttled, it is tried again; failing for good, this execution runs the claim itself
+        (`route`) and tries again after the unit: its history has room to spare."""
         partition = Stack.of(self.scope).partition
         hand_over = sfn.CustomState(
             self.scope,
@@ -189,5 +231,7 @@ class DispatchFlow:
             },
         )
         handed_over = sfn.Succeed(self.scope, "HandedOver")
+        backoff(hand_over, HAND_OVER_ERRORS, constants.HAND_OVER_RETRY)
         hand_over.add_catch(handed_over, errors=["StepFunctions.ExecutionAlreadyExistsException"])
+        hand_over.add_catch(route, errors=[sfn.Errors.ALL], result_path=sfn.JsonPath.DISCARD)
         return hand_over.next(handed_over)

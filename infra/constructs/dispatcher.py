@@ -61,6 +61,7 @@ class Dispatcher(Construct):
         tables: Mapping[str, dynamodb.ITable],
         table_environment: Mapping[str, str],
         execution: Execution,
+        group_width: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
@@ -84,6 +85,8 @@ class Dispatcher(Construct):
             "JOBSCHED_ARTIFACTS_BUCKET": execution.bucket.bucket_name,
             "JOBSCHED_LOG_GROUP": execution.log_group.log_group_name,
             "JOBSCHED_LOG_STREAM_PREFIX": LOG_STREAM_PREFIX,
+            # A group's Map never runs more jobs at once than the step functions can serve.
+            "JOBSCHED_GROUP_WIDTH": str(group_width),
         }
         step_role = self._role("StepRole", "dispatcher state machine steps")
         self.step_functions = {

@@ -6,6 +6,7 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Match, Template
 
+from infra import constants
 from infra.build import build_app
 from infra.config import ContextError, DeployConfig
 
@@ -101,3 +102,14 @@ def test_the_worker_uses_the_chosen_model_provider_and_may_read_only_its_keys(
     ]
     secrets = [s for s in statements if "secretsmanager:GetSecretValue" in str(s["Action"])]
     assert [s["Resource"] for s in secrets] == [KEYS]
+
+
+@pytest.mark.parametrize("slots", [1, 3, 10, 100])
+def test_a_groups_width_shares_the_step_functions_concurrency_among_the_slots(slots: int) -> None:
+    """Every slot may run a group: together their Maps never exceed what one step function
+    may run at once, and each is as wide as that allows (one job at the least)."""
+    width = config(slots=slots).group_width
+    concurrency = constants.DISPATCH_STEP_CONCURRENCY
+    assert width >= 1
+    assert width * slots <= concurrency or width == 1
+    assert (width + 1) * slots > concurrency

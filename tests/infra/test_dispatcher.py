@@ -14,7 +14,11 @@ from aws_cdk.assertions import Match
 
 from infra import constants
 from infra.build import build_app
+from infra.config import DeployConfig
+from infra.constructs.dispatch_flow import HAND_OVER_ERRORS, RETRIED_ERRORS
+from jobsched.adapters.aws.ecs import PLACEMENT_ERRORS
 from jobsched.adapters.aws.overrides import WORKER_ENVIRONMENT
+from jobsched.settings import Settings
 from tests.support.synth import Synth as StackSynth
 from tests.support.synth import actions_of, as_text, with_action
 
@@ -108,7 +112,17 @@ def test_a_parallel_group_is_a_map_over_its_jobs(synth: Synth) -> None:
     assert group["Type"] == "Map"
     assert group["ItemsPath"] == "$.claim.group.job_ids"
     assert group["MaxConcurrencyPath"] == "$.task.max_parallel"
-    assert group["ItemSelector"] == {"group_claim.$": "$.claim", "job_id.$": "$$.Map.Item.Value"}
+    # An iteration gets the group claim's keys, not the claim with the group's job ids.
+    assert group["ItemSelector"] == {
+        "group_claim": {
+            "slot.$": "$.claim.slot",
+            "kind.$": "$.claim.kind",
+            "unit_id.$": "$.claim.unit_id",
+            "holder.$": "$.claim.holder",
+            "lease_until.$": "$.claim.lease_until",
+        },
+        "job_id.$": "$$.Map.Item.Value",
+    }
     assert group["ResultPath"] is None  # the group's claim goes on to Finish
     assert group["Next"] == "Finish"
     processor = group["ItemProcessor"]
@@ -116,7 +130,74 @@ def test_a_parallel_group_is_a_map_over_its_jobs(synth: Synth) -> None:
     inner = processor["States"]
     assert inner["RunGroupTask"]["Resource"] == SYNC_RUN_TASK
     assert inner["RunGroupTask"]["Catch"][0]["Next"] == "FinishGroupJob"
+    # The iteration's output is FinishGroupJob's answer (`{}`), not the state it was given.
+    assert inner["FinishGroupJob"]["OutputPath"] == "$.Payload"
+    assert "ResultPath" not in inner["FinishGroupJob"]
     assert inner["FinishGroupJob"]["End"] is True
+
+
+def test_a_groups_map_is_no_wider_than_the_step_functions_can_serve(synth: Synth) -> None:
+    """The claim step caps `task.max_parallel` at JOBSCHED_GROUP_WIDTH (map_width): the step
+    functions' concurrency shared among the slots."""
+    width = constants.DISPATCH_STEP_CONCURRENCY // DeployConfig().slots
+    for handler in ("claim", "finish"):
+        (function,) = [
+            f
+            for f in synth.resources("AWS::Lambda::Function").values()
+            if f["Properties"]["Handler"] == f"functions.dispatch.{handler}"
+        ]
+        assert function["Properties"]["Environment"]["Variables"]["JOBSCHED_GROUP_WIDTH"] == str(
+            width
+        )
+
+
+def _retriers(state: dict[str, Any], error: str) -> list[dict[str, Any]]:
+    return [r for r in state.get("Retry", []) if error in r["ErrorEquals"]]
+
+
+def _jittered(policy: constants.Backoff, errors: list[str]) -> dict[str, Any]:
+    return {
+        "ErrorEquals": errors,
+        "IntervalSeconds": policy.interval_seconds,
+        "BackoffRate": policy.rate,
+        "MaxDelaySeconds": policy.max_delay_seconds,
+        "MaxAttempts": policy.retries,
+        "JitterStrategy": "FULL",
+    }
+
+
+def test_run_task_retries_what_ecs_could_not_place_and_only_that(synth: Synth) -> None:
+    states = synth.definition()["States"]
+    inner = states["RunGroup"]["ItemProcessor"]["States"]
+    for run_task in (states["RunTask"], inner["RunGroupTask"]):
+        assert run_task["Retry"] == [_jittered(constants.RUN_TASK_RETRY, list(PLACEMENT_ERRORS))]
+        # A task that ran and failed (or timed out) is the job's failure: its retry policy's.
+        for error in ("States.ALL", "States.TaskFailed", "States.Timeout"):
+            assert not _retriers(run_task, error)
+        # Only what Finish reads of the stopped task, not its whole description.
+        assert run_task["ResultSelector"] == {
+            "TaskArn.$": "$.TaskArn",
+            "Containers.$": "$.Containers",
+        }
+
+
+def test_placement_retries_end_well_inside_the_startup_lease() -> None:
+    """The sweeper takes a unit whose lease ran out: retries (and then the image pull) must end
+    long before the claim's startup lease does."""
+    worst = sum(constants.RUN_TASK_RETRY.waits())
+    assert worst == 275
+    assert worst < Settings().startup_lease_seconds / 2
+
+
+def test_a_hand_over_is_retried_when_throttled_and_else_the_execution_carries_on(
+    synth: Synth,
+) -> None:
+    hand_over = synth.definition()["States"]["HandOver"]
+    assert hand_over["Retry"] == [_jittered(constants.HAND_OVER_RETRY, HAND_OVER_ERRORS)]
+    assert hand_over["Catch"] == [
+        {"ErrorEquals": ["StepFunctions.ExecutionAlreadyExistsException"], "Next": "HandedOver"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": None, "Next": "Route"},
+    ]
 
 
 def test_steps_call_our_handlers_and_retry_a_busy_store(synth: Synth) -> None:
@@ -132,8 +213,8 @@ def test_steps_call_our_handlers_and_retry_a_busy_store(synth: Synth) -> None:
         assert (
             functions[function.strip("<>").removesuffix(".Arn")] == f"functions.dispatch.{handler}"
         )
-        retried = [error for r in states[state]["Retry"] for error in r["ErrorEquals"]]
-        assert {"UnavailableError", "Lambda.TooManyRequestsException"} <= set(retried)
+        (throttled,) = _retriers(states[state], "Lambda.TooManyRequestsException")
+        assert throttled == _jittered(constants.STEP_RETRY, RETRIED_ERRORS)
     for handler in functions.values():
         module, _, name = handler.rpartition(".")
         assert callable(getattr(importlib.import_module(module), name))

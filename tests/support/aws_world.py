@@ -157,6 +157,16 @@ def _execution_refs(stack: Synthesised) -> tuple[Refs, str, str]:
     return refs, cluster, task_definition
 
 
+def _step_variable(stack: Synthesised, name: str) -> str:
+    """A literal setting the CDK app gives the dispatcher's step functions."""
+    (value,) = {
+        resource["Properties"]["Environment"]["Variables"][name]
+        for resource in stack.of_type("AWS::Lambda::Function").values()
+        if resource["Properties"]["Handler"].startswith("functions.dispatch.")
+    }
+    return str(value)
+
+
 @pytest.fixture
 def world(stack: Synthesised, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with mock_aws(config=MOTO_CONFIG), patched_interpreter():
@@ -183,6 +193,7 @@ def world(stack: Synthesised, monkeypatch: pytest.MonkeyPatch) -> Iterator[World
             "JOBSCHED_TASK_DEFINITION": task_definition,
             "JOBSCHED_ARTIFACTS_BUCKET": "artifacts",
             "JOBSCHED_LOG_GROUP": "worker-logs",
+            "JOBSCHED_GROUP_WIDTH": _step_variable(stack, "JOBSCHED_GROUP_WIDTH"),
         }
         for name, value in environment.items():
             monkeypatch.setenv(name, value)

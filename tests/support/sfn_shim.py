@@ -10,6 +10,12 @@
    States.TaskFailed and the task's description as the cause; moto succeeds. We fail it.
 3. ECS tasks in moto always exit 0: the emulated worker exits with its `exit_code` param, as
    the `echo` workload does.
+4. moto fails every ECS error of runTask with States.Runtime, and a RunTask answer with
+   `failures` (and no task) with an IndexError. AWS names them: `ECS.<code>` for an error ECS
+   models (ServerException, ClientException, ...), `ECS.AmazonECSException` for the others
+   (ThrottlingException, the Fargate vCPU quota), with the cause "<message> (Service:
+   AmazonECS; Status Code: 400; Error Code: <code>; ...)"; and `AmazonECS.Unknown` for
+   failures, whose cause AWS does not document: we give the failures as JSON.
 """
 
 import json
@@ -21,9 +27,13 @@ from typing import Any
 
 import boto3
 import botocore.session
+from botocore.exceptions import ClientError
 from botocore.model import OperationModel
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.stepfunctions.parser.api import HistoryEventType, TaskFailedEventDetails
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import (
+    CustomErrorName,
+)
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
     FailureEvent,
     FailureEventException,
@@ -148,6 +158,84 @@ def _report(env: dict[str, str], code: int) -> None:
     boto3.client("dynamodb", region_name="us-east-1").transact_write_items(**json.loads(filled))
 
 
+@cache
+def _ecs_modeled_errors() -> frozenset[str]:
+    model = botocore.session.get_session().get_service_model("ecs")
+    return frozenset(shape.name for shape in model.error_shapes)
+
+
+def _ecs_failure(env: Any, state: Any, error: str, cause: str) -> FailureEventException:
+    details = TaskFailedEventDetails(
+        error=error,
+        cause=cause,
+        resource=state._get_sfn_resource(),
+        resourceType=state._get_sfn_resource_type(),
+    )
+    return FailureEventException(
+        FailureEvent(
+            env=env,
+            error_name=CustomErrorName(error),
+            event_type=HistoryEventType.TaskFailed,
+            event_details=EventDetails(taskFailedEventDetails=details),
+        )
+    )
+
+
+def _ecs_error(from_error: Any) -> Any:
+    def named(self: Any, env: Any, ex: Exception) -> Any:
+        if not isinstance(ex, ClientError):
+            return from_error(self, env, ex)
+        code = ex.response["Error"]["Code"]
+        name = f"ECS.{code}" if code in _ecs_modeled_errors() else "ECS.AmazonECSException"
+        cause = (
+            f"{ex.response['Error']['Message']} (Service: AmazonECS; Status Code: "
+            f"{ex.response['ResponseMetadata']['HTTPStatusCode']}; Error Code: {code})"
+        )
+        return _ecs_failure(env, self, name, cause).failure_event
+
+    return named
+
+
+def _run_task_failures(eval_service_task: Any) -> Any:
+    """A RunTask that started no task fails with AmazonECS.Unknown and its failures."""
+
+    def evaluate(
+        self: Any,
+        env: Any,
+        resource_runtime_part: Any,
+        normalised_parameters: dict[str, Any],
+        state_credentials: Any,
+    ) -> Any:
+        if self._get_boto_service_action() != "run_task":
+            return eval_service_task(
+                self,
+                env=env,
+                resource_runtime_part=resource_runtime_part,
+                normalised_parameters=normalised_parameters,
+                state_credentials=state_credentials,
+            )
+        client = boto3.client("ecs", region_name=resource_runtime_part.region)
+        answer = client.run_task(**normalised_parameters)
+        if answer.get("failures") and not answer.get("tasks"):
+            failures = [
+                {"Arn": f.get("arn"), "Reason": f.get("reason"), "Detail": f.get("detail")}
+                for f in answer["failures"]
+            ]
+            cause = json.dumps({"Failures": failures, "Tasks": []})
+            raise _ecs_failure(env, self, "AmazonECS.Unknown", cause)
+        answer.pop("ResponseMetadata", None)
+        self._normalise_response(response=answer, service_action_name="run_task")
+        described = client.describe_tasks(
+            cluster=answer["Tasks"][0]["ClusterArn"], tasks=[answer["Tasks"][0]["TaskArn"]]
+        )
+        described.pop("ResponseMetadata", None)
+        self._normalise_response(response=described, service_action_name="describe_tasks")
+        env.stack.append(described)
+        return None
+
+    return evaluate
+
+
 @contextmanager
 def patched_interpreter() -> Iterator[None]:
     from unittest import mock
@@ -164,6 +252,16 @@ def patched_interpreter() -> Iterator[None]:
             EC2ContainerServiceBackend,
             "run_task",
             _emulated_worker(EC2ContainerServiceBackend.run_task),
+        ),
+        mock.patch.object(
+            ecs_service.StateTaskServiceEcs,
+            "_from_error",
+            _ecs_error(ecs_service.StateTaskServiceEcs._from_error),
+        ),
+        mock.patch.object(
+            ecs_service.StateTaskServiceEcs,
+            "_eval_service_task",
+            _run_task_failures(ecs_service.StateTaskServiceEcs._eval_service_task),
         ),
     ):
         yield

@@ -10,7 +10,7 @@ import json
 import logging
 from collections.abc import Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -24,6 +24,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# Errors of the RunTask call itself (the task never started) that are worth another try, as
+# Step Functions names them: a throttled call or the account's Fargate vCPU quota
+# (ECS.AmazonECSException, whose cause holds ECS's message), ECS's own failure
+# (ECS.ServerException), and RunTask answering with `failures` (no capacity, RESOURCE:*, AGENT:
+# AmazonECS.Unknown). The state machine retries them with backoff (infra/constants.py).
+PLACEMENT_ERRORS: Final = ("ECS.AmazonECSException", "ECS.ServerException", "AmazonECS.Unknown")
+# Every error of the call: Step Functions prefixes ECS's own with "ECS.", its failures with
+# "AmazonECS.".
+RUN_TASK_ERROR_PREFIXES: Final = ("ECS.", "AmazonECS.")
+COULD_NOT_PLACE = "could not place the task: "
 DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks
 MAX_REASON = 255  # StopTask's reason limit
 MAX_ERROR = 500  # what of a failure's cause a run keeps
@@ -81,6 +91,23 @@ def _failed_task(failure: TaskFailure) -> EcsTask | None:
         return None
 
 
+def _placement_reason(failure: TaskFailure) -> str:
+    """Why RunTask started no task: the reasons of its `failures` when the cause lists them
+    (e.g. "RESOURCE:CPU"), else the error's name and ECS's words."""
+    try:
+        cause = json.loads(failure.cause or "")
+    except ValueError:
+        cause = None
+    listed = cause.get("Failures") if isinstance(cause, dict) else None
+    if isinstance(listed, list) and listed:
+        reasons = [
+            " ".join(str(f[k]) for k in ("Reason", "Detail") if isinstance(f, dict) and f.get(k))
+            for f in listed
+        ]
+        return "; ".join(reason for reason in reasons if reason) or str(failure.error)
+    return f"{failure.error}: {failure.cause or ''}".strip(": ")
+
+
 def task_outcome(
     settings: Settings, task: EcsTask | None = None, failure: TaskFailure | None = None
 ) -> Outcome:
@@ -88,6 +115,9 @@ def task_outcome(
     if task is None and failure is not None:
         if failure.error == "States.Timeout":
             return Outcome(exit_code=None, error="timeout")
+        if (failure.error or "").startswith(RUN_TASK_ERROR_PREFIXES):
+            placed = f"{COULD_NOT_PLACE}{_placement_reason(failure)}"
+            return Outcome(exit_code=None, error=placed[:MAX_ERROR])
         task = _failed_task(failure)
         if task is None:
             detail = f"{failure.error or 'unknown error'}: {failure.cause or ''}".strip(": ")

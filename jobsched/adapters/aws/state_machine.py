@@ -3,8 +3,9 @@ dispatcher, and answer in the shape the next state reads (see infra/constructs/d
 
 Every claim step answers `{"kind": "idle"|"job"|"reservation"|"group", "claim": ..., "task":
 ..., "loops": n}`: `claim` is the Claim as JSON, `task` what the runTask.sync state starts (see
-overrides.task_spec) or, for a group, `{"max_parallel": n}` (0: no limit), and `loops` the tasks
-this execution has run, which the state machine bounds before it hands over to a fresh one.
+overrides.task_spec) or, for a group, `{"max_parallel": n}` (its max_parallel within
+Settings.group_width; 0: no limit), and `loops` the tasks this execution has run, which the
+state machine bounds before it hands over to a fresh one.
 """
 
 import json
@@ -101,7 +102,9 @@ class StateMachineSteps:
         while claim is not None:
             if claim.kind == UnitKind.GROUP:
                 max_parallel = claim.group.max_parallel if claim.group else None
-                task: dict[str, Any] = {"max_parallel": max_parallel or 0}
+                task: dict[str, Any] = {
+                    "max_parallel": map_width(max_parallel, self.settings.group_width)
+                }
             else:
                 try:
                     task = self._task(claim)
@@ -150,6 +153,12 @@ class StateMachineSteps:
             logger.warning("unreadable artifacts reported by %s", claim.unit_id)
             return []
         return [str(uri) for uri in reported] if isinstance(reported, list) else []
+
+
+def map_width(max_parallel: int | None, group_width: int | None) -> int:
+    """A group's Map concurrency: its own max_parallel within the deployment's width (0, when
+    neither is set: no limit)."""
+    return min((n for n in (max_parallel, group_width) if n), default=0)
 
 
 def _tasks_run(claim: Claim) -> int:

@@ -234,7 +234,33 @@ def test_a_task_that_never_ran_fails_with_ecs_reason() -> None:
         (TaskFailure(Error="States.Timeout", Cause=None), "timeout"),
         (
             TaskFailure(Error="ECS.AccessDeniedException", Cause="not allowed"),
-            "task failed: ECS.AccessDeniedException: not allowed",
+            "could not place the task: ECS.AccessDeniedException: not allowed",
+        ),
+        (
+            TaskFailure(
+                Error="ECS.AmazonECSException",
+                Cause="You've reached the limit on the number of vCPUs you can run concurrently",
+            ),
+            "could not place the task: ECS.AmazonECSException: You've reached the limit on the "
+            "number of vCPUs you can run concurrently",
+        ),
+        (
+            TaskFailure(
+                Error="AmazonECS.Unknown",
+                Cause=json.dumps(
+                    {
+                        "Failures": [
+                            {"Arn": "arn:x", "Reason": "RESOURCE:CPU"},
+                            {"Reason": "Capacity is unavailable at this time.", "Detail": "a-1"},
+                        ]
+                    }
+                ),
+            ),
+            "could not place the task: RESOURCE:CPU; Capacity is unavailable at this time. a-1",
+        ),
+        (
+            TaskFailure(Error="AmazonECS.Unknown", Cause=None),
+            "could not place the task: AmazonECS.Unknown",
         ),
         (
             TaskFailure(Error="States.TaskFailed", Cause="{not json"),
