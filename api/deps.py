@@ -110,7 +110,6 @@ PathId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH)]
 DEFAULT_LIMIT = DEFAULT_PAGE_SIZE
 
 
-# `Idempotency-Key` of every create (jobs/idempotency.py).
 def _client_key(key: str | None) -> str | None:
     # A schedule's fire records `schedule:<id>:<time>` as its key: a client's key of that form
     # could take a fire's place (the fire would find it and enqueue nothing).
@@ -122,6 +121,7 @@ def _client_key(key: str | None) -> str | None:
     return key
 
 
+# `Idempotency-Key` of every create (jobs/idempotency.py).
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -45,7 +45,7 @@ def _bearer(headers: Headers) -> str | None:
 
 
 def _is_json(headers: Headers) -> bool:
-    return problems.is_json_media(headers.get("content-type", "").split(";", 1)[0].strip().lower())
+    return problems.is_json_media(problems.media_type(headers))
 
 
 def _max_body_bytes(scope: Scope) -> int:

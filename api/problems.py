@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
@@ -83,8 +84,9 @@ async def on_domain_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(status, exc.title, exc.detail, errors, headers)
 
 
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+def media_type(headers: Headers) -> str:
+    """The Content-Type without its parameters, lower-cased ("" when there is none)."""
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
 def is_json_media(media: str) -> bool:
@@ -102,7 +104,7 @@ def _unread_body(request: Request, exc: RequestValidationError) -> str | None:
         return None
     if whole_body[0].get("type") == "missing":
         return "is empty; this endpoint takes a JSON body"
-    media = _media_type(request)
+    media = media_type(request.headers)
     if is_json_media(media):
         return None  # JSON of the wrong shape (an array for an object): a field problem
     sent = f"Content-Type {media}" if media else "no Content-Type"

@@ -88,7 +88,8 @@ class Scope(StrEnum):
 
 
 # Request bodies take each value as the JSON type it must be (`false` is no number, "2" no int);
-# FromJson marks the fields that a JSON string stands for (an enum's value, an ISO time).
+# FromJson marks the fields that a JSON string stands for (an enum's value); a time is
+# models.instants.TimeFromJson, which takes RFC 3339 text only.
 REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True)
 FromJson = Strict(False)
 

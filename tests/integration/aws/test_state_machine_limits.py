@@ -27,7 +27,7 @@ STATE_PAYLOAD_LIMIT = 256 * 1024  # Step Functions' limit of a state's input or 
 GROUP_SIZE = 500
 SIZES = (8, 24)  # the group sizes run; the payload at GROUP_SIZE is extrapolated
 MARGIN = 0.5  # the largest payload must stay under half the limit
-SLOW_BOUND_SECONDS = 1200.0  # a 500-job group on moto on a loaded machine; ends a hang only
+SLOW_BOUND_SECONDS = 1200.0  # a group's execution on moto on a loaded machine; ends a hang only
 
 
 def _template(world: World, retry: RetryPolicy | None = None) -> None:
