@@ -1,4 +1,5 @@
-"""The CDK app entry point that cdk.json runs: `python3 infra/app.py` from the repo root."""
+"""The CDK app entry point that cdk.json runs from the repo root: `.venv/bin/python infra/app.py`,
+the interpreter of the venv `make setup` creates, so `npx aws-cdk ...` needs no activated venv."""
 
 import sys
 from pathlib import Path

@@ -18,7 +18,7 @@ CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
 
 
 def context_defaults() -> dict[str, Any]:
-    """cdk.json's context. The CDK CLI passes it itself; a bare `python3 infra/app.py`
+    """cdk.json's context. The CDK CLI passes it itself; a bare `.venv/bin/python infra/app.py`
     does not, and must synthesise the same stack."""
     if not CDK_JSON.is_file():
         return {}

@@ -7,7 +7,7 @@ Settings the processes read at run time come from these as environment variables
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -27,6 +27,13 @@ HISTORY_RETENTION_KEY: Final = "history_retention_days"
 MODEL_PROVIDER_KEY: Final = "model_provider"
 MODEL_KEYS_SECRET_KEY: Final = "model_keys_secret_arn"  # noqa: S105 - a context key name
 MODEL_PROVIDERS: Final = ("offline", "litellm")
+TABLE_DELETION_PROTECTION_KEY: Final = "table_deletion_protection"
+# Reserved concurrency (Concurrency below).
+RESERVE_CONCURRENCY_KEY: Final = "reserve_concurrency"
+STEP_CONCURRENCY_KEY: Final = "step_concurrency"
+FIRE_CONCURRENCY_KEY: Final = "fire_concurrency"
+API_CONCURRENCY_KEY: Final = "api_concurrency"
+ACCOUNT_CONCURRENCY_KEY: Final = "account_concurrency"
 _SECRET_ARN: Final = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$")
 
 # Fargate's task sizes: cpu units -> the memory (MiB) each allows.
@@ -51,6 +58,92 @@ class ContextError(ValueError):
 
 
 @dataclass(frozen=True)
+class Concurrency:
+    """Reserved concurrency: what each function may run at once and is sure to get.
+
+    Direct API calls hold an API Lambda for up to 28 s, so a burst could take the account's whole
+    concurrency and throttle the dispatcher. The dispatcher's functions therefore reserve what
+    they need, and the API's reservation is also its bound. Lambda refuses a reservation that
+    leaves less than 100 of the account's concurrency unreserved, which is checked here against
+    `account` (the account's quota, as the deployer states it); `reserve=False` deploys without
+    any reservation (an account whose quota is still the new-account 10).
+    """
+
+    reserve: bool = True
+    step: int = constants.DISPATCH_STEP_CONCURRENCY  # each step function; shared by the Maps
+    fire: int = constants.DEFAULT_FIRE_CONCURRENCY
+    api: int = constants.DEFAULT_API_CONCURRENCY
+    account: int = constants.DEFAULT_ACCOUNT_CONCURRENCY
+
+    def __post_init__(self) -> None:
+        for key, value in (
+            (STEP_CONCURRENCY_KEY, self.step),
+            (FIRE_CONCURRENCY_KEY, self.fire),
+            (API_CONCURRENCY_KEY, self.api),
+            (ACCOUNT_CONCURRENCY_KEY, self.account),
+        ):
+            if value < 1:
+                raise ContextError(f"{key}={value}: must be at least 1")
+        unreserved = self.account - self.total
+        if self.reserve and unreserved < constants.LAMBDA_MIN_UNRESERVED_CONCURRENCY:
+            raise ContextError(
+                f"the functions reserve {self.total} concurrent executions, which would leave "
+                f"{unreserved} of the account's {self.account} ({ACCOUNT_CONCURRENCY_KEY}) "
+                f"unreserved; Lambda keeps at least {constants.LAMBDA_MIN_UNRESERVED_CONCURRENCY}. "
+                f"Lower {STEP_CONCURRENCY_KEY}, {FIRE_CONCURRENCY_KEY} or {API_CONCURRENCY_KEY}, "
+                f"raise the account's quota (and {ACCOUNT_CONCURRENCY_KEY}), or deploy with "
+                f"{RESERVE_CONCURRENCY_KEY}=false"
+            )
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        """Each function's reservation by role (`step` counts for each step function)."""
+        return {
+            "step": self.step,
+            "sweeper": constants.SWEEPER_CONCURRENCY,
+            "fire": self.fire,
+            "repair": constants.REPAIR_CONCURRENCY,
+            "webhook": constants.WEBHOOK_CONCURRENCY,
+            "api": self.api,
+            "seed": constants.SEED_CONCURRENCY,
+        }
+
+    @property
+    def total(self) -> int:
+        sizes = self.sizes
+        return sum(sizes.values()) + (constants.DISPATCH_STEP_FUNCTIONS - 1) * sizes["step"]
+
+    def reserved(self, role: str) -> int | None:
+        """The reservation of a function of `role` (a key of `sizes`); None when opted out."""
+        return self.sizes[role] if self.reserve else None
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any], slots: int) -> "Concurrency":
+        # By default at least one step execution per slot: each running unit has at most one
+        # step invocation in flight per running job (DeployConfig.group_width).
+        step_default = max(constants.DISPATCH_STEP_CONCURRENCY, slots)
+        positive, what = (lambda v: v >= 1), "a positive number of concurrent executions"
+        return cls(
+            reserve=_flag(get(RESERVE_CONCURRENCY_KEY), RESERVE_CONCURRENCY_KEY, True),
+            step=_int(
+                get(STEP_CONCURRENCY_KEY), STEP_CONCURRENCY_KEY, step_default, positive, what
+            ),
+            fire=_int(
+                get(FIRE_CONCURRENCY_KEY), FIRE_CONCURRENCY_KEY,
+                constants.DEFAULT_FIRE_CONCURRENCY, positive, what,
+            ),
+            api=_int(
+                get(API_CONCURRENCY_KEY), API_CONCURRENCY_KEY,
+                constants.DEFAULT_API_CONCURRENCY, positive, what,
+            ),
+            account=_int(
+                get(ACCOUNT_CONCURRENCY_KEY), ACCOUNT_CONCURRENCY_KEY,
+                constants.DEFAULT_ACCOUNT_CONCURRENCY, positive, what,
+            ),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class DeployConfig:
     slots: int = 1
     task_cpu: int = constants.TASK_CPU
@@ -59,6 +152,13 @@ class DeployConfig:
     history_retention_days: int | None = None  # None: runs are kept for ever
     model_provider: str = "offline"  # the workloads' model provider: offline or litellm
     model_keys_secret_arn: str | None = None  # a Secrets Manager secret of provider keys
+    table_deletion_protection: bool = False  # DynamoDB deletion protection (not on dev stages)
+    concurrency: Concurrency = Concurrency()
+
+    @property
+    def step_concurrency(self) -> int:
+        """What each dispatch step function may run at once: its reserved concurrency."""
+        return self.concurrency.step
 
     @classmethod
     def from_context(cls, scope: Construct) -> "DeployConfig":
@@ -85,7 +185,11 @@ class DeployConfig:
             ),
             model_provider=_choice(get(MODEL_PROVIDER_KEY), MODEL_PROVIDER_KEY, MODEL_PROVIDERS),
             model_keys_secret_arn=_secret_arn(get(MODEL_KEYS_SECRET_KEY)),
+            table_deletion_protection=_flag(
+                get(TABLE_DELETION_PROTECTION_KEY), TABLE_DELETION_PROTECTION_KEY, False
+            ),
         )  # fmt: skip
+        config = replace(config, concurrency=Concurrency.from_context(get, config.slots))
         allowed = FARGATE_SIZES[config.task_cpu]
         if config.task_memory_mib not in allowed:
             raise ContextError(
@@ -99,7 +203,7 @@ class DeployConfig:
         """The most jobs of a parallel group that run at once (its Map's concurrency): every
         slot may run a group, and each running job has at most one step Lambda invocation in
         flight, so the slots share the step functions' concurrency."""
-        return max(1, constants.DISPATCH_STEP_CONCURRENCY // self.slots)
+        return max(1, self.step_concurrency // self.slots)
 
     def settings_environment(self) -> dict[str, str]:
         """What every function's Settings reads of this configuration."""
@@ -130,6 +234,19 @@ def _optional_int(value: Any, key: str, valid: Callable[[int], bool], what: str)
     if not valid(parsed):
         raise ContextError(f"{key}={value!r}: must be {what}")
     return parsed
+
+
+def _flag(value: Any, key: str, default: bool) -> bool:
+    if value is None or value == "null":
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    raise ContextError(f"{key}={value!r}: must be true or false")
 
 
 def _choice(value: Any, key: str, choices: tuple[str, ...]) -> str:
@@ -278,16 +395,10 @@ def _number(value: Any, key: str, default: float, *, integer: bool = False) -> f
 
 
 def _bool(value: Any, key: str, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in ("true", "1", "yes"):
-        return True
-    if text in ("false", "0", "no"):
-        return False
-    raise ApiContextError(f"{key}={value!r}: must be true or false")
+    try:
+        return _flag(value, key, default)
+    except ContextError as exc:
+        raise ApiContextError(str(exc)) from exc
 
 
 def _optional_str(value: Any) -> str | None:

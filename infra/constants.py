@@ -80,10 +80,10 @@ def output_id(entity: str) -> str:
 # group counts its jobs), so its history stays far below Step Functions' 25,000 events.
 DISPATCH_LOOPS_PER_EXECUTION: Final = 100
 SWEEP_RATE_MINUTES: Final = 1
-# The concurrent executions each dispatcher step Lambda may have (the number its reserved
-# concurrency is set to; 10 is a new account's whole Lambda concurrency). A parallel group's Map
-# runs at most this many jobs at once, shared among the slots (DeployConfig.group_width), so
-# one step never has more invocations in flight than it may run.
+# The concurrent executions each dispatcher step Lambda may have by default: what it reserves
+# (infra.config.Concurrency; context `step_concurrency`, at least one per slot). A parallel
+# group's Map runs at most that many jobs at once, shared among the slots
+# (DeployConfig.group_width), so one step never has more invocations in flight than it may run.
 DISPATCH_STEP_CONCURRENCY: Final = 10
 
 
@@ -123,6 +123,20 @@ def state_machine_name(stage: str) -> str:
     # Fixed, so its ARN is known without a reference to the resource: the state machine's own
     # role (hand-over) and the Lambdas (kick) name it without a dependency cycle.
     return f"{APP_NAME}-{stage}-dispatcher"
+
+
+# Reserved concurrency of the other functions (infra.config.Concurrency; context keys there; the
+# step functions reserve DISPATCH_STEP_CONCURRENCY each). The defaults reserve 159 of a
+# default account's 1,000, well clear of the 100 Lambda keeps unreserved.
+DEFAULT_FIRE_CONCURRENCY: Final = 10  # schedule fires due at the same minute
+DEFAULT_API_CONCURRENCY: Final = 100  # the API's bound: at least its throttle burst
+DEFAULT_ACCOUNT_CONCURRENCY: Final = 1000  # Lambda's default regional quota
+LAMBDA_MIN_UNRESERVED_CONCURRENCY: Final = 100
+DISPATCH_STEP_FUNCTIONS: Final = 4  # Claim, Finish, ClaimGroupJob, FinishGroupJob
+SWEEPER_CONCURRENCY: Final = 2  # one run a minute, and room for an operator's manual one
+REPAIR_CONCURRENCY: Final = 1  # one run every few minutes; a second would repeat it
+WEBHOOK_CONCURRENCY: Final = 5  # asynchronous: a burst of ended groups waits in Lambda's queue
+SEED_CONCURRENCY: Final = 1  # once per deploy
 
 
 # --- schedules ------------------------------------------------------------------------------

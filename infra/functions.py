@@ -10,6 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra import checkov
 from infra.assets import lambda_code
 from infra.constructs.execution import log_retention, removal_policy
 
@@ -27,9 +28,15 @@ def project_function(
     stage: str,
     description: str,
     memory_size: int = 512,
+    reserved_concurrency: int | None = None,
+    without_dead_letter_queue: str = checkov.SYNCHRONOUS,
     **options: Any,
 ) -> lambda_.Function:
-    """arm64, JSON logs to a log group of its own (retention by stage), X-Ray tracing."""
+    """arm64, JSON logs to a log group of its own (retention by stage), X-Ray tracing.
+
+    `reserved_concurrency` (infra.config.Concurrency; None: opted out) is what it may run at
+    once and is sure to get; `without_dead_letter_queue` says why it needs none (an on-failure
+    destination in `options` says it itself)."""
     log_group = logs.LogGroup(
         scope,
         f"{name}FunctionLogs",
@@ -37,7 +44,7 @@ def project_function(
         removal_policy=removal_policy(stage),
     )
     log_group.grant_write(role)
-    return lambda_.Function(
+    function = lambda_.Function(
         scope,
         f"{name}Function",
         code=lambda_code(),
@@ -54,5 +61,18 @@ def project_function(
         logging_format=lambda_.LoggingFormat.JSON,
         tracing=lambda_.Tracing.ACTIVE,
         description=description,
+        reserved_concurrent_executions=reserved_concurrency,
         **options,
     )
+    resource = function.node.default_child
+    assert isinstance(resource, lambda_.CfnFunction)
+    if reserved_concurrency is None:
+        checkov.skip(
+            resource,
+            checkov.CONCURRENCY,
+            "deployed with reserve_concurrency=false: the account's concurrency cannot spare "
+            "reservations (README, Deploy on AWS)",
+        )
+    queue_reason = checkov.ON_FAILURE_DESTINATION if "on_failure" in options else None
+    checkov.skip(resource, checkov.DEAD_LETTER_QUEUE, queue_reason or without_dead_letter_queue)
+    return function

@@ -1,9 +1,9 @@
 """The one stack of a stage: composes the capability constructs, holds no resources itself."""
 
-from aws_cdk import CfnOutput, Environment, Stack, Tags
+from aws_cdk import Aspects, CfnOutput, Environment, Stack, Tags
 from constructs import Construct
 
-from infra import constants
+from infra import checkov, constants
 from infra.config import DeployConfig
 from infra.constructs import Data, Dispatcher, Execution, Schedules, Webhooks
 from infra.constructs.api import Api
@@ -32,7 +32,14 @@ class SchedulerStack(Stack):
         Tags.of(self).add("stage", stage)
         self.config = DeployConfig.from_context(self)
         self.config.apply(self)
-        self.data = Data(self, "Data", stage=stage, environment=self.config.settings_environment())
+        Aspects.of(self).add(checkov.Acknowledgments())
+        self.data = Data(
+            self,
+            "Data",
+            stage=stage,
+            environment=self.config.settings_environment(),
+            deletion_protection=self.config.table_deletion_protection,
+        )
         self.execution = Execution(
             self,
             "Execution",
@@ -52,6 +59,7 @@ class SchedulerStack(Stack):
             table_environment=self.data.settings_environment(),
             execution=self.execution,
             group_width=self.config.group_width,
+            concurrency=self.config.concurrency,
         )
         self.schedules = Schedules(
             self,
@@ -60,6 +68,7 @@ class SchedulerStack(Stack):
             tables=self.data.tables,
             table_environment=self.data.settings_environment(),
             state_machine_arn=self.dispatcher.state_machine_arn,
+            concurrency=self.config.concurrency,
         )
         self.webhooks = Webhooks(
             self,
@@ -67,6 +76,7 @@ class SchedulerStack(Stack):
             stage=stage,
             tables=self.data.tables,
             table_environment=self.data.settings_environment(),
+            concurrency=self.config.concurrency,
         )
         # Every dispatcher function may end a group (a finish, a recovery by the sweeper).
         self.webhooks.notify_from(
@@ -91,6 +101,7 @@ class SchedulerStack(Stack):
             dispatcher=self.dispatcher,
             schedules=self.schedules,
             webhooks=self.webhooks,
+            concurrency=self.config.concurrency,
         )
         self.monitoring.watch_functions({"Api": self.api.function})
         self.monitoring.watch_api(self.api.http_api, self.api.default_stage.stage_name)

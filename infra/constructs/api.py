@@ -23,7 +23,7 @@ from constructs import Construct
 from jsii import implements
 
 from infra import constants, nag
-from infra.config import ApiConfig, ApiContextError
+from infra.config import API_CONCURRENCY_KEY, ApiConfig, ApiContextError, Concurrency
 from infra.constructs.data import Data, has_indexes
 from infra.constructs.dispatcher import Dispatcher
 from infra.constructs.execution import Execution, log_retention, removal_policy
@@ -112,10 +112,13 @@ class Api(Construct):
         schedules: Schedules,
         webhooks: Webhooks,
         config: ApiConfig | None = None,
+        concurrency: Concurrency = Concurrency(),
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
         self.config = config or ApiConfig.from_context(self)
+        self.concurrency = concurrency
+        self._check_bound()
         self.data = data
         self.execution = execution
         self.environment = self._environment(dispatcher, schedules)
@@ -132,6 +135,9 @@ class Api(Construct):
             # More than the step functions' 512 MB: FastAPI's cold start and the direct APIs'
             # JSON work want more CPU, which comes with memory.
             memory_size=constants.API_MEMORY_MB,
+            # Its bound: direct calls hold a function up to 28 s each, and a burst of them must
+            # not take the concurrency the dispatcher's functions need.
+            reserved_concurrency=concurrency.reserved("api"),
         )
         # Cancelling a group ends it: its webhook is sent (JOBSCHED_WEBHOOK_FUNCTION, invoke).
         webhooks.notify_from([self.function])
@@ -309,6 +315,16 @@ class Api(Construct):
         )
         return domain
 
+    def _check_bound(self) -> None:
+        """A burst the stage's throttle lets through must fit the function's bound: API Gateway
+        answers a throttled request 429, but a request Lambda throttles 500."""
+        if self.concurrency.reserve and self.concurrency.api < self.config.throttle_burst:
+            raise ApiContextError(
+                f"{API_CONCURRENCY_KEY}={self.concurrency.api}: must be at least "
+                f"{constants.API_THROTTLE_BURST_CONTEXT_KEY}={self.config.throttle_burst}, or "
+                "a burst the stage lets through gets 5xx from Lambda's throttling"
+            )
+
     # --- default templates on deployment ---------------------------------------------------------
 
     def _seed(self) -> tuple[lambda_.Function, triggers.Trigger]:
@@ -345,6 +361,7 @@ class Api(Construct):
             },
             stage=self.stage,
             description=f"jobsched: create the missing default templates ({SEED_HANDLER})",
+            reserved_concurrency=self.concurrency.reserved("seed"),
         )
         trigger = triggers.Trigger(
             self,

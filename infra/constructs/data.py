@@ -7,11 +7,12 @@ create the same tables from them, so nothing here names a key or an index by han
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from aws_cdk import CfnOutput, RemovalPolicy
+from aws_cdk import CfnOutput
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
 from infra import constants
+from infra.constructs.execution import removal_policy
 from jobsched.adapters.dynamodb.tables import TABLES, TableSpec
 
 # Every key attribute is a string, as in `create_table_request` (a test keeps the two equal).
@@ -39,9 +40,13 @@ class Data(Construct):
         stage: str,
         specs: tuple[TableSpec, ...] = TABLES,
         environment: Mapping[str, str] | None = None,
+        deletion_protection: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
+        # Off by default: DynamoDB refuses to delete a protected table even to CloudFormation,
+        # so a failed first deploy could not roll back (docs/decisions.md, issue 13).
+        self.deletion_protection = deletion_protection and not constants.is_dev_stage(stage)
         self.environment = dict(environment or {})  # deployment settings every process reads
         self.table_prefix = constants.table_prefix(stage)
         tables = {spec.entity: self._table(spec) for spec in specs}
@@ -70,7 +75,6 @@ class Data(Construct):
         return {**self.environment, **tables}
 
     def _table(self, spec: TableSpec) -> dynamodb.Table:
-        dev = constants.is_dev_stage(self.stage)
         table = dynamodb.Table(
             self,
             constants.pascal(spec.entity),
@@ -83,10 +87,11 @@ class Data(Construct):
             ),
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             time_to_live_attribute=spec.ttl_attribute,
-            # Dev stacks come and go with their data; any other stage keeps its tables even
-            # when the stack is deleted or a change would replace them.
-            deletion_protection=not dev,
-            removal_policy=RemovalPolicy.DESTROY if dev else RemovalPolicy.RETAIN,
+            # Dev stacks come and go with their data; any other stage keeps its tables when
+            # the stack is deleted or a change would replace them (but not after a failed
+            # first create: see removal_policy).
+            deletion_protection=self.deletion_protection,
+            removal_policy=removal_policy(self.stage),
         )
         # Pinned: with a derived id, moving this construct would make CloudFormation create a
         # second table of the same name (and fail) instead of keeping the data.

@@ -4,6 +4,7 @@ sweeper on a one-minute EventBridge Scheduler schedule.
 """
 
 from collections.abc import Mapping
+from typing import Any
 
 from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
@@ -15,7 +16,8 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra import constants, nag
+from infra import checkov, constants, nag
+from infra.config import Concurrency
 from infra.constructs.data import has_indexes
 from infra.constructs.dispatch_flow import DispatchFlow
 from infra.constructs.execution import (
@@ -62,9 +64,11 @@ class Dispatcher(Construct):
         table_environment: Mapping[str, str],
         execution: Execution,
         group_width: int,
+        concurrency: Concurrency = Concurrency(),
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
+        self.concurrency = concurrency
         self.tables = tables
         self.execution = execution
         stack = Stack.of(self)
@@ -89,14 +93,22 @@ class Dispatcher(Construct):
             "JOBSCHED_GROUP_WIDTH": str(group_width),
         }
         step_role = self._role("StepRole", "dispatcher state machine steps")
+        # Each step function's own reservation: no burst elsewhere can throttle dispatch.
         self.step_functions = {
-            name: self._function(name, handler, step_role, Duration.seconds(30))
+            name: self._function(
+                name, handler, step_role, Duration.seconds(30), concurrency.reserved("step")
+            )
             for name, handler in STEP_HANDLERS.items()
         }
         sweeper_role = self._role("SweeperRole", "sweeper")
         sweeper_role.add_to_principal_policy(self._start_execution())
         self.sweeper = self._function(
-            "Sweeper", SWEEPER_HANDLER, sweeper_role, Duration.seconds(60)
+            "Sweeper",
+            SWEEPER_HANDLER,
+            sweeper_role,
+            Duration.seconds(60),
+            concurrency.reserved("sweeper"),
+            without_dead_letter_queue=checkov.SCHEDULED_WITHOUT_RETRY,
         )
         self.state_machine = self._state_machine()
         self.schedule = scheduler.Schedule(
@@ -178,7 +190,13 @@ class Dispatcher(Construct):
         )
 
     def _function(
-        self, name: str, handler: str, role: iam.Role, timeout: Duration
+        self,
+        name: str,
+        handler: str,
+        role: iam.Role,
+        timeout: Duration,
+        reserved_concurrency: int | None,
+        **options: Any,
     ) -> lambda_.Function:
         return project_function(
             self,
@@ -189,6 +207,8 @@ class Dispatcher(Construct):
             environment=self.environment,
             stage=self.stage,
             description=f"jobsched dispatcher: {handler}",
+            reserved_concurrency=reserved_concurrency,
+            **options,
         )
 
     def _scheduler_role(self) -> iam.Role:

@@ -44,7 +44,14 @@ def log_retention(stage: str) -> logs.RetentionDays:
 
 
 def removal_policy(stage: str) -> RemovalPolicy:
-    return RemovalPolicy.DESTROY if constants.is_dev_stage(stage) else RemovalPolicy.RETAIN
+    """A dev stage's resources go with the stack. Any other stage keeps them when the stack is
+    deleted or a change would remove or replace them (DeletionPolicy RetainExceptOnCreate,
+    UpdateReplacePolicy Retain), except when the deploy that created them rolls back: then
+    CloudFormation deletes them, so a failed first deploy leaves no fixed name taken and can be
+    retried."""
+    if constants.is_dev_stage(stage):
+        return RemovalPolicy.DESTROY
+    return RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
 
 
 class Execution(Construct):

@@ -22,7 +22,8 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from infra import constants, nag
+from infra import checkov, constants, nag
+from infra.config import Concurrency
 from infra.constructs.execution import removal_policy
 from infra.constructs.queues import dead_letter_alarm, dead_letter_queue
 from infra.functions import project_function
@@ -74,6 +75,7 @@ class Schedules(Construct):
         table_environment: Mapping[str, str],
         state_machine_arn: str,
         alarm_topic: sns.ITopic | None = None,
+        concurrency: Concurrency = Concurrency(),
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
@@ -134,6 +136,9 @@ class Schedules(Construct):
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
             retry_attempts=2,
             max_event_age=Duration.seconds(c.SCHEDULE_MAX_EVENT_AGE_SECONDS),
+            # Fires beyond it wait in Lambda's queue (throttled events are retried for up to
+            # the event age), rather than take the dispatcher's concurrency.
+            reserved_concurrency=concurrency.reserved("fire"),
         )
         self.scheduler_role = self._scheduler_role()
 
@@ -146,6 +151,8 @@ class Schedules(Construct):
             repair_role,
             Duration.minutes(2),
             {**base_environment, **self.environment()},
+            reserved_concurrency=concurrency.reserved("repair"),
+            without_dead_letter_queue=checkov.SCHEDULED_WITHOUT_RETRY,
         )
         self.repair_schedule = self._repair_schedule()
         self.dead_letter_alarm = self._dead_letter_alarm(alarm_topic)

@@ -17,6 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra import constants, nag
+from infra.config import Concurrency
 from infra.constructs.execution import removal_policy
 from infra.constructs.queues import dead_letter_alarm, dead_letter_queue
 from infra.functions import project_function
@@ -49,6 +50,7 @@ class Webhooks(Construct):
         stage: str,
         tables: Mapping[str, dynamodb.ITable],
         table_environment: Mapping[str, str],
+        concurrency: Concurrency = Concurrency(),
     ) -> None:
         super().__init__(scope, construct_id)
         self.stage = stage
@@ -95,6 +97,7 @@ class Webhooks(Construct):
             retry_attempts=0,
             max_event_age=MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
+            reserved_concurrency=concurrency.reserved("webhook"),
         )
         self.dead_letter_alarm = dead_letter_alarm(
             self,

@@ -259,7 +259,7 @@ def test_context_sets_throttling_the_queue_switch_and_the_sunset(custom: Synth) 
     assert variables["JOBSCHED_TABLE_PREFIX"] == constants.table_prefix("prod")
     log_group = custom.resource("AWS::Logs::LogGroup", "ApiAccessLogs")
     assert log_group["Properties"]["RetentionInDays"] == 90
-    assert log_group["DeletionPolicy"] == "Retain"
+    assert log_group["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 # --- the custom domain and the outputs --------------------------------------------------------

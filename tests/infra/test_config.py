@@ -43,6 +43,7 @@ def test_the_defaults() -> None:
         ({"history_retention_days": 0}, "history_retention_days=0"),
         ({"model_provider": "openai"}, "model_provider='openai': must be one of offline, litellm"),
         ({"model_keys_secret_arn": "my-keys"}, "must be a Secrets Manager ARN"),
+        ({"table_deletion_protection": "sometimes"}, "table_deletion_protection='sometimes'"),
     ],
 )
 def test_a_bad_value_fails_with_its_key_and_why(context: dict[str, Any], message: str) -> None:
@@ -104,12 +105,19 @@ def test_the_worker_uses_the_chosen_model_provider_and_may_read_only_its_keys(
     assert [s["Resource"] for s in secrets] == [KEYS]
 
 
-@pytest.mark.parametrize("slots", [1, 3, 10, 100])
-def test_a_groups_width_shares_the_step_functions_concurrency_among_the_slots(slots: int) -> None:
+@pytest.mark.parametrize(
+    ("slots", "step_concurrency"), [(1, None), (3, None), (10, None), (100, None), (3, 40)]
+)
+def test_a_groups_width_shares_the_step_functions_concurrency_among_the_slots(
+    slots: int, step_concurrency: int | None
+) -> None:
     """Every slot may run a group: together their Maps never exceed what one step function
-    may run at once, and each is as wide as that allows (one job at the least)."""
-    width = config(slots=slots).group_width
-    concurrency = constants.DISPATCH_STEP_CONCURRENCY
+    may run at once (its reserved concurrency), and each is as wide as that allows (one job at
+    the least)."""
+    chosen = config(slots=slots, step_concurrency=step_concurrency)
+    width = chosen.group_width
+    concurrency = chosen.step_concurrency
+    assert concurrency == (step_concurrency or max(constants.DISPATCH_STEP_CONCURRENCY, slots))
     assert width >= 1
     assert width * slots <= concurrency or width == 1
     assert (width + 1) * slots > concurrency

@@ -139,15 +139,37 @@ def test_on_demand_recoverable_and_encrypted(stage: str, request: pytest.Fixture
     )
 
 
-def test_prod_tables_are_protected_and_retained(prod: Synth) -> None:
+def test_prod_tables_are_retained_except_by_a_failed_first_create(prod: Synth) -> None:
     prod.template.all_resources(
         TABLE,
         {
-            "DeletionPolicy": "Retain",
+            # Kept when the stack is deleted, a table is removed from it or replaced; deleted
+            # only by the rollback of the deploy that created it, so a retry can create it.
+            "DeletionPolicy": "RetainExceptOnCreate",
             "UpdateReplacePolicy": "Retain",
-            "Properties": {"DeletionProtectionEnabled": True},
+            # Protection would make that rollback fail (DynamoDB refuses CloudFormation too).
+            "Properties": {"DeletionProtectionEnabled": False},
         },
     )
+
+
+def test_a_failed_first_deploy_of_prod_leaves_nothing_behind(prod: Synth) -> None:
+    """Every resource a create rollback could leave is deleted by it: a retried first deploy
+    finds none of its fixed names (tables, schedule group) taken."""
+    policies = {
+        logical_id: resource.get("DeletionPolicy", "Delete")
+        for logical_id, resource in prod.template.to_json()["Resources"].items()
+    }
+    assert set(policies.values()) <= {"Delete", "RetainExceptOnCreate"}
+    assert {policies[constants.table_logical_id(spec.entity)] for spec in TABLES} == {
+        "RetainExceptOnCreate"
+    }
+
+
+def test_deletion_protection_is_a_choice_for_an_established_stage(tmp_path: Path) -> None:
+    protected = _synth(tmp_path, {"stage": "prod", "table_deletion_protection": "true"})
+    protected.template.all_resources_properties(TABLE, {"DeletionProtectionEnabled": True})
+    assert protected.stack.config.table_deletion_protection
 
 
 def test_dev_tables_are_disposable(dev: Synth) -> None:

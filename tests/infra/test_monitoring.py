@@ -141,7 +141,7 @@ def test_email_only_when_asked(synth: Synth, prod: Synth) -> None:
 
 def test_the_key_is_kept_outside_dev(synth: Synth, prod: Synth) -> None:
     assert synth.resource("AWS::KMS::Key", KEY)["DeletionPolicy"] == "Delete"
-    assert prod.resource("AWS::KMS::Key", KEY)["DeletionPolicy"] == "Retain"
+    assert prod.resource("AWS::KMS::Key", KEY)["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 # --- the alarms -------------------------------------------------------------------------------

@@ -74,9 +74,14 @@ def test_the_schedule_group_is_named_per_stage_with_a_pinned_id(synth: Synth) ->
 def test_prod_keeps_its_group_and_dead_letters(prod: Synth) -> None:
     prod.template.has_resource(
         "AWS::Scheduler::ScheduleGroup",
-        {"Properties": {"Name": "jobsched-prod"}, "DeletionPolicy": "Retain"},
+        {
+            "Properties": {"Name": "jobsched-prod"},
+            # Kept, unless the deploy that created it rolls back (a retry must create it again).
+            "DeletionPolicy": "RetainExceptOnCreate",
+            "UpdateReplacePolicy": "Retain",
+        },
     )
-    prod.template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "Retain"})
+    prod.template.has_resource("AWS::SQS::Queue", {"DeletionPolicy": "RetainExceptOnCreate"})
 
 
 # --- the fire function and the role that invokes it --------------------------------------------

@@ -149,8 +149,11 @@ def test_the_key_is_generated_and_kept_outside_dev(synth: Synth, prod: Synth) ->
     }
     assert "SecretString" not in secret["Properties"]  # never in the template
     assert secret["DeletionPolicy"] == "Delete"
-    assert prod.resource("AWS::SecretsManager::Secret", SECRET)["DeletionPolicy"] == "Retain"
-    assert prod.resource("AWS::SQS::Queue", QUEUE)["DeletionPolicy"] == "Retain"
+    assert (
+        prod.resource("AWS::SecretsManager::Secret", SECRET)["DeletionPolicy"]
+        == "RetainExceptOnCreate"
+    )
+    assert prod.resource("AWS::SQS::Queue", QUEUE)["DeletionPolicy"] == "RetainExceptOnCreate"
 
 
 # --- who may invoke it ------------------------------------------------------------------------
