@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     direct_wait_seconds: float = Field(default=25.0, ge=0, le=3600)
     direct_max_wait_seconds: float = Field(default=28.0, ge=0, le=3600)
     direct_retry_after_seconds: int = Field(default=5, ge=1, le=3600)
+    # The wait counts from the request's arrival (API Gateway's timeEpoch), less this margin
+    # kept to read the outcome and answer, so that a cold start cannot push the answer past 30 s.
+    direct_answer_margin_seconds: float = Field(default=1.0, ge=0, le=60)
 
     # Deprecation (RFC 9745), Sunset (RFC 8594) and Link headers of every legacy response.
     legacy_deprecated_at: datetime = datetime(2026, 11, 28, tzinfo=UTC)

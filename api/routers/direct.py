@@ -3,9 +3,10 @@ Integration"). They create no job: each reserves the next slot, waits for its ou
 answers with the stories or cards it made; after the configured wait (or `Prefer: wait=N`)
 they answer 202 with Location and Retry-After pointing at the reservation to poll."""
 
+import time
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Response, status
+from fastapi import APIRouter, Body, Header, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api import problems
@@ -13,7 +14,7 @@ from api.content_schemas import CardOut, StoryOut
 from api.deps import CanWrite, IdempotencyKey, StoresDep, idempotent_responses, mark_replayed
 from jobsched.content.usecases import get_card, get_story
 from jobsched.errors import NotFoundError
-from jobsched.jobs.direct import ended, preferred_wait, run_direct
+from jobsched.jobs.direct import ended, preferred_wait, run_direct, wait_left
 from jobsched.models import QueueState, Reservation, ReservationStatus
 from jobsched.params import JsonObject
 from jobsched.ports import Stores
@@ -100,8 +101,20 @@ def _found(result: dict[str, Any], key: str) -> list[str]:
     return [str(item) for item in result.get(key, [])]
 
 
+def _since_arrival(request: Request) -> tuple[float | None, float | None]:
+    """Seconds since the request reached API Gateway (its `timeEpoch`, in the event Mangum
+    passes on) and the seconds left to the Lambda invocation; None for what is not known (off
+    Lambda no gateway cuts the request, and the wait counts from now)."""
+    event = request.scope.get("aws.event") or {}
+    arrived_ms = (event.get("requestContext") or {}).get("timeEpoch")
+    waited = time.time() - arrived_ms / 1000 if isinstance(arrived_ms, int | float) else None
+    remaining = getattr(request.scope.get("aws.context"), "get_remaining_time_in_millis", None)
+    return waited, remaining() / 1000 if callable(remaining) else None
+
+
 def _direct(
     stores: Stores,
+    request: Request,
     response: Response,
     template_id: str,
     params: dict[str, Any],
@@ -114,8 +127,16 @@ def _direct(
     )
     if applied:
         response.headers["Preference-Applied"] = f"wait={wait:g}"
+    waited, invocation_left = _since_arrival(request)
+    behind_gateway = waited is not None or invocation_left is not None
+    left = wait_left(
+        wait,
+        waited=waited or 0.0,
+        invocation_left=invocation_left,
+        margin=settings.direct_answer_margin_seconds if behind_gateway else 0.0,
+    )
     reservation, created = run_direct(
-        stores, template_id, params, wait, idempotency_key=idempotency_key
+        stores, template_id, params, left, idempotency_key=idempotency_key
     )
     if not created:  # answered as the first call would be now: 200 once ended, else 202
         mark_replayed(response)
@@ -135,6 +156,7 @@ def _direct(
 )
 def generate_story(
     stores: StoresDep,
+    request: Request,
     response: Response,
     params: Params,
     prefer: Prefer = None,
@@ -142,7 +164,7 @@ def generate_story(
 ) -> DirectOut:
     """Generate stories now: the next slot, right after the running job, ahead of the queue.
     Answers with the stories (200), or after the wait with 202 and the reservation to poll."""
-    return _direct(stores, response, STORY_TEMPLATE, params, prefer, idempotency_key)
+    return _direct(stores, request, response, STORY_TEMPLATE, params, prefer, idempotency_key)
 
 
 @router.post(
@@ -155,6 +177,7 @@ def generate_story(
 )
 def run_research(
     stores: StoresDep,
+    request: Request,
     response: Response,
     params: Params,
     prefer: Prefer = None,
@@ -162,4 +185,4 @@ def run_research(
 ) -> DirectOut:
     """Research a topic now (`{"topic": ...}`): the next slot, ahead of the queue. Answers with
     the research cards (200), or after the wait with 202 and the reservation to poll."""
-    return _direct(stores, response, RESEARCH_TEMPLATE, params, prefer, idempotency_key)
+    return _direct(stores, request, response, RESEARCH_TEMPLATE, params, prefer, idempotency_key)

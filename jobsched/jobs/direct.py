@@ -30,6 +30,23 @@ def preferred_wait(prefer: str | None, default: float, most: float) -> tuple[flo
     return min(default, most), False
 
 
+def wait_left(
+    wait: float,
+    *,
+    waited: float,
+    invocation_left: float | None,
+    margin: float,
+) -> float:
+    """How long the handler may still wait, counted from the request's arrival: the wait less
+    what `waited` already (a cold start, the gateway's hop) and the `margin` kept to read the
+    outcome and answer; never past the end of the invocation (`invocation_left`, Lambda's
+    remaining time) less the margin. Never negative: a budget already spent answers at once."""
+    left = wait - max(waited, 0.0) - margin
+    if invocation_left is not None:
+        left = min(left, invocation_left - margin)
+    return max(left, 0.0)
+
+
 def ended(reservation: Reservation) -> bool:
     return reservation.status in (ReservationStatus.COMPLETED, ReservationStatus.FAILED)
 
@@ -46,10 +63,10 @@ def run_direct(
     """Reserve the next slot and wait up to `wait_seconds` for the outcome; returns the
     reservation as it is then (ended, or still pending or running) and whether this call made
     it. A retry with the call's Idempotency-Key waits on the reservation the first made."""
+    deadline = clock() + wait_seconds  # before the reservation's writes: they take time too
     reservation, created = reserve_once(stores, template_id, params, idempotency_key)
     if ended(reservation):
         return reservation, created
-    deadline = clock() + wait_seconds
     pause = FIRST_POLL_SECONDS
     while (left := deadline - clock()) > 0:
         sleep(min(pause, left))

@@ -243,3 +243,69 @@ def test_the_entry_module_leaves_heavy_modules_off_the_cold_start() -> None:
         timeout=BOUND_SECONDS,
     )
     assert result.stdout.strip() == "[]"
+
+
+# --- the direct APIs' wait counts from the request's arrival ----------------------------------
+
+
+@pytest.fixture
+def direct_waits(stores: Stores, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The wait each direct call was given (no dispatcher runs here: each waits it out)."""
+    import api.routers.direct
+    from jobsched.jobs.direct import run_direct
+    from jobsched.jobs.seed import seed_default_templates
+
+    seed_default_templates(stores)
+    waits: list[float] = []
+
+    def spy(stores: Stores, template_id: str, params: Any, wait: float, **kw: Any) -> Any:
+        waits.append(wait)
+        return run_direct(stores, template_id, params, 0, **kw)  # answer now: the test is the wait
+
+    monkeypatch.setattr(api.routers.direct, "run_direct", spy)
+    return waits
+
+
+def direct_event(token: str, wait: int, *, arrived_seconds_ago: float) -> dict[str, Any]:
+    import time
+
+    event = http_api_event("POST", "/story/generate", token=token, body={"max_stories": 1})
+    event["headers"]["prefer"] = f"wait={wait}"
+    event["requestContext"]["timeEpoch"] = int((time.time() - arrived_seconds_ago) * 1000)
+    return event
+
+
+def test_a_direct_wait_counts_from_the_gateway_arrival_less_a_margin(
+    handler: Handler, token: str, direct_waits: list[float]
+) -> None:
+    """A cold start of 8 s leaves a `wait=20` call 20 - 8 - 1 (the margin to answer) = 11 s."""
+    status, headers, body = invoke(handler, direct_event(token, 20, arrived_seconds_ago=8))
+
+    assert status == 202, body
+    assert headers["preference-applied"] == "wait=20"  # what was asked, as RFC 7240 says
+    [wait] = direct_waits
+    assert 5 < wait <= 11  # bounded above exactly; below, generously (a slow machine)
+
+
+def test_a_spent_budget_answers_at_once(
+    handler: Handler, token: str, direct_waits: list[float]
+) -> None:
+    status, headers, body = invoke(handler, direct_event(token, 28, arrived_seconds_ago=28.5))
+
+    assert status == 202, body
+    assert headers["location"] == f"/api/v2/reservations/{body['reservation_id']}"
+    assert direct_waits == [0.0]  # API Gateway cuts at 30 s: answer where to poll, now
+
+
+def test_a_direct_wait_ends_before_the_invocation_does(
+    handler: Handler, token: str, direct_waits: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda's own remaining time bounds the wait too (its timeout is under the gateway's)."""
+    context = lambda_context()
+    context.get_remaining_time_in_millis = lambda: 4_000
+
+    response = handler(direct_event(token, 25, arrived_seconds_ago=0), context)
+
+    assert response["statusCode"] == 202
+    [wait] = direct_waits
+    assert wait <= 3.0  # 4 s left, less the 1 s margin
