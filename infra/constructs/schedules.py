@@ -36,7 +36,8 @@ SCHEDULER_SERVICE = "scheduler.amazonaws.com"
 GROUP_LOGICAL_ID = "ScheduleGroup"
 
 # What jobsched.schedules.fire.fire() does to each table, and nothing more. It never touches
-# groups (a fire's job joins none) or lock (the dispatcher claims; the fire only kicks it).
+# groups (a fire's job joins none) and only reads lock (its kick starts an execution only when
+# a slot is free: adapters/aws/kicker.py; the dispatcher claims).
 FIRE_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
     # find the schedule; record_fire sets its last_run
     "schedules": ("dynamodb:GetItem", "dynamodb:UpdateItem"),
@@ -46,6 +47,8 @@ FIRE_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "runs": ("dynamodb:GetItem", "dynamodb:PutItem"),
     # the template (cached); the enqueue transaction's check of its version
     "templates": ("dynamodb:GetItem", "dynamodb:ConditionCheckItem"),
+    # the kick's look at the slots
+    "lock": ("dynamodb:Query",),
 }
 # The overlap policy reads the schedule's newest jobs through this index of the jobs table.
 FIRE_QUERY_INDEX = ("jobs", c.BY_SCHEDULE_INDEX)

@@ -140,7 +140,8 @@ class Dispatcher:
         now = self.clock()
         self.wake_at = None
         skipped_groups: set[str] = set()
-        for entry in self.stores.queue.dispatch_head(HEAD_WINDOW):
+        head = self.stores.queue.dispatch_head(HEAD_WINDOW)
+        for entry in head:
             planned = self._plan(entry, slot, expected_holder, now, skipped_groups)
             if planned is None:
                 continue
@@ -162,9 +163,27 @@ class Dispatcher:
                 return None, stop
             if isinstance(failed.step, StartGroup):  # the group runs elsewhere already
                 skipped_groups.add(failed.step.group_id)
-        if expected_holder is not None:
-            self._commit_finishing(finishing, ReleaseSlot(slot, expected_holder))
-        return None, False
+        if expected_holder is None:
+            return None, False
+        return self._release_idle(slot, expected_holder, finishing, head, now), False
+
+    def _release_idle(
+        self, slot: str, holder: str, finishing: list[Step], head: list[QueueEntry], now: float
+    ) -> Claim | None:
+        """Nothing to take: record the end and free the slot, unless work came in meanwhile."""
+        self._commit_finishing(finishing, ReleaseSlot(slot, holder))
+        return self.claim() if self._arrived_since(head, now) else None
+
+    def _arrived_since(self, head: list[QueueEntry], now: float) -> bool:
+        """Whether work came in after `head` was read and before this slot was released. An
+        enqueue kicks only when it sees a free slot (adapters/aws/kicker.py): one that saw this
+        slot still held counts on this finish to take its work, so the head is read once more
+        after the release (strongly consistent: the enqueue committed before its slot read)."""
+        seen = {entry.job_id for entry in head}
+        return any(
+            entry.job_id not in seen and (entry.not_before is None or entry.not_before <= now)
+            for entry in self.stores.queue.dispatch_head(HEAD_WINDOW)
+        )
 
     def _ended_elsewhere(self, finishing: list[Step]) -> list[Step]:
         """The unit was ended elsewhere (a cancel, the sweeper) before this finish: nothing

@@ -152,6 +152,7 @@ def test_the_fire_function_reaches_only_what_a_fire_touches(synth: Synth) -> Non
         f"{table_arn('jobs')}/index/{c.BY_SCHEDULE_INDEX}": {"dynamodb:Query"},
         table_arn("runs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
         table_arn("templates"): {"dynamodb:GetItem", "dynamodb:ConditionCheckItem"},
+        table_arn("lock"): {"dynamodb:Query"},  # is a slot free? (then kick)
     }
     (kick,) = _access(statements, "states").items()
     assert kick[0].endswith(f":stateMachine:{constants.state_machine_name('dev')}")

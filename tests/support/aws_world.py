@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,6 +170,13 @@ def _step_variable(stack: Synthesised, name: str) -> str:
 
 @pytest.fixture
 def world(stack: Synthesised, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    with moto_world(stack, monkeypatch) as made:
+        yield made
+
+
+@contextmanager
+def moto_world(stack: Synthesised, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The world of the `world` fixture, for a benchmark too (bench/state_machine_cost.py)."""
     with mock_aws(config=MOTO_CONFIG), patched_interpreter():
         atomic_moto_requests(monkeypatch)  # the Map's iterations run in threads
         # Tasks stop at the first DescribeTasks: a run takes one poll of the .sync loop.

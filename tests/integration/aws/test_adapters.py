@@ -65,6 +65,37 @@ def test_kicks_within_a_second_start_one_execution(aws: None) -> None:
     assert _executions(arn) == ["kick-1800000000", "kick-1800000001"]
 
 
+def test_a_kick_with_every_slot_held_starts_no_execution(aws: None) -> None:
+    """The dispatcher is busy: its next finish takes the work (4 transitions and a Lambda call
+    saved per enqueue). Free again, the kick starts one."""
+    arn = _state_machine()
+    clock = Clock()
+    free = [False]
+    kicker = StepFunctionsKicker(
+        Settings(state_machine_arn=arn), clock=clock, slot_free=lambda: free[0]
+    )
+
+    kicker.kick()
+    assert _executions(arn) == []
+
+    free[0] = True
+    kicker.kick()
+    assert _executions(arn) == ["kick-1800000000"]
+
+
+def test_a_kick_that_cannot_read_the_slots_kicks(
+    aws: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unreadable() -> bool:
+        raise RuntimeError("AccessDenied")
+
+    arn = _state_machine()
+    StepFunctionsKicker(Settings(state_machine_arn=arn), clock=Clock(), slot_free=unreadable).kick()
+
+    assert _executions(arn) == ["kick-1800000000"]  # an execution with no slot ends at once
+    assert "kicking anyway" in caplog.text
+
+
 def test_a_failed_kick_is_logged_not_raised(aws: None, caplog: pytest.LogCaptureFixture) -> None:
     missing = "arn:aws:states:us-east-1:123456789012:stateMachine:missing"
     StepFunctionsKicker(Settings(state_machine_arn=missing), clock=Clock()).kick()
