@@ -19,6 +19,7 @@ from infra.constructs.dispatch_flow import HAND_OVER_ERRORS, RETRIED_ERRORS
 from jobsched.adapters.aws.ecs import PLACEMENT_ERRORS
 from jobsched.adapters.aws.overrides import WORKER_ENVIRONMENT
 from jobsched.settings import Settings
+from tests.support.dockerfile import Dockerfile
 from tests.support.synth import Synth as StackSynth
 from tests.support.synth import actions_of, as_text, with_action
 
@@ -343,6 +344,24 @@ def test_the_worker_task_definition(synth: Synth) -> None:
     assert container["LogConfiguration"]["LogDriver"] == "awslogs"
     assert options["awslogs-stream-prefix"] == "job"
     assert task_definition["Properties"]["RequiresCompatibilities"] == ["FARGATE"]
+
+
+def test_the_worker_can_write_only_the_volumes_its_image_declares(synth: Synth) -> None:
+    # A Fargate bind mount is the image user's only at a path the image declares a VOLUME (and
+    # prepares: tests/container/test_image_filesystem.py); any other writable mount would be
+    # root-owned 0755, unwritable by the worker.
+    (task_definition,) = synth.resources("AWS::ECS::TaskDefinition").values()
+    (container,) = task_definition["Properties"]["ContainerDefinitions"]
+    mounts = container["MountPoints"]
+
+    assert container["ReadonlyRootFilesystem"] is True
+    assert "User" not in container  # the image's USER, to whom its volumes belong
+    assert {m["ContainerPath"] for m in mounts if not m["ReadOnly"]} == set(
+        Dockerfile.read().volumes()
+    )
+    # Task storage only (no host path, EFS or docker volume), each volume mounted.
+    volumes = task_definition["Properties"]["Volumes"]
+    assert volumes == [{"Name": m["SourceVolume"]} for m in mounts]
 
 
 def test_the_artifacts_bucket_is_private_encrypted_and_tls_only(synth: Synth) -> None:
