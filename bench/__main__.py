@@ -1,4 +1,4 @@
-"""`python -m bench [store|ops|import|lifecycle|throughput|latency|api|crash|assets|synth]`:
+"""`python -m bench [store|ops|import|lifecycle|throughput|latency|api|crash|assets|synth|cost]`:
 run every benchmark, or the one named."""
 
 import argparse
@@ -65,6 +65,12 @@ def _synth() -> None:
     synth_time.main()
 
 
+def _cost() -> None:
+    from bench import state_machine_cost  # synthesises the app, runs it under moto
+
+    state_machine_cost.main()
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "store": _store,
     "ops": _ops,
@@ -76,6 +82,7 @@ BENCHMARKS: dict[str, Callable[[], None]] = {
     "crash": _crash,
     "assets": _assets,
     "synth": _synth,
+    "cost": _cost,
 }
 
 
