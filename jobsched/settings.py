@@ -1,5 +1,6 @@
 """One settings model, read once from the environment and cached."""
 
+import os
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Literal
@@ -30,7 +31,8 @@ class Settings(BaseSettings):
         default="us-east-1",
         validation_alias=AliasChoices("JOBSCHED_AWS_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"),
     )
-    # Honoured by every AWS client we build, so the same code talks to AWS, moto or LocalStack.
+    # Where AWS is reached, so the same code talks to AWS, moto or LocalStack; every AWS client
+    # we build is given `client_endpoint_url`.
     aws_endpoint_url: str | None = Field(
         default=None, validation_alias=AliasChoices("JOBSCHED_AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL")
     )
@@ -122,6 +124,16 @@ class Settings(BaseSettings):
     def webhooks_signed(self) -> bool:
         """A signing key is configured here, or (on AWS) the webhook Lambda has the stack's."""
         return any((self.webhook_secret, self.webhook_secret_arn, self.webhook_function))
+
+    @property
+    def client_endpoint_url(self) -> str | None:
+        """The endpoint_url our boto3 clients are given: None when it is the environment's own
+        AWS_ENDPOINT_URL. boto3 then reads it itself, so a per-service AWS_ENDPOINT_URL_<SERVICE>
+        (_DYNAMODB, _SFN, _SCHEDULER, ...) wins for its service as the SDKs document; an
+        endpoint_url passed to boto3 would override both."""
+        if self.aws_endpoint_url == os.environ.get("AWS_ENDPOINT_URL"):
+            return None
+        return self.aws_endpoint_url
 
     def table(self, entity: str) -> str:
         explicit: str | None = getattr(self, f"{entity}_table")

@@ -44,6 +44,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})  # noqa
 # moto accepts any credentials; fixed fake ones keep real ones from ever being sent to it.
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 DEFAULT_REGION = "us-east-1"
+SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"  # boto3: AWS_ENDPOINT_URL_DYNAMODB and the like
 ALL_SCOPES = [Scope.READ, Scope.WRITE, Scope.ADMIN]
 ADMIN_KEY_FILE = "admin.key"  # the data dir's own admin key, mode 0600
 JOIN_LAUNCHED_SECONDS = 5.0  # the workers were stopped already: their threads end quickly
@@ -118,6 +119,16 @@ def use_fake_credentials() -> None:
         os.environ.update(FAKE_CREDENTIALS)
         os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.setdefault("AWS_DEFAULT_REGION", DEFAULT_REGION)
+
+
+def export_endpoint(endpoint: str) -> None:
+    """Point this process's AWS_ENDPOINT_URL at the store's endpoint, so anything here (or in
+    its children) that reads the settings reaches it rather than a real account. The
+    per-service variables go: boto3 would prefer them, and this process must reach the
+    endpoint its workers are given (the executor gives them AWS_ENDPOINT_URL alone)."""
+    os.environ["AWS_ENDPOINT_URL"] = endpoint
+    for name in [n for n in os.environ if n.startswith(SERVICE_ENDPOINT_PREFIX)]:
+        del os.environ[name]
 
 
 def ensure_port_free(host: str, port: int, what: str) -> None:
@@ -218,9 +229,7 @@ class LocalRuntime:
             use_fake_credentials()
         endpoint = self.config.endpoint_url
         assert endpoint is not None
-        # Exported too, so anything in this process (or its children) that reads the
-        # settings reaches this endpoint rather than a real account.
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        export_endpoint(endpoint)
         get_settings.cache_clear()
         self.settings = settings = local_settings(self.config)
         dynamo = Dynamo(settings)

@@ -1,6 +1,6 @@
 """An AWS account in moto for the dispatcher state machine: the tables, an ECS cluster and task
 definition in the default VPC, the step Lambdas (running our handlers in-process), and the
-state machine created from the definition that infra/ synthesises."""
+state machine, created as infra/ synthesises them."""
 
 import importlib
 import json
@@ -21,7 +21,6 @@ from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.moto_api import state_manager
 
 from jobsched.adapters.dynamodb import Dynamo, build_stores
-from jobsched.adapters.dynamodb.tables import create_tables
 from jobsched.ports import Stores
 from jobsched.settings import Settings, get_settings
 from tests.support.moto_lock import atomic_moto_requests
@@ -31,7 +30,16 @@ from tests.support.waiting import BOUND_SECONDS
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-PREFIX = "sfn"
+# What create_table takes under the same names as a template's AWS::DynamoDB::Table.
+TABLE_REQUEST = (
+    "TableName",
+    "KeySchema",
+    "AttributeDefinitions",
+    "BillingMode",
+    "GlobalSecondaryIndexes",
+    "LocalSecondaryIndexes",
+    "Tags",
+)
 MOTO_CONFIG: Any = {
     "stepfunctions": {"execute_state_machine": True},
     "lambda": {"use_docker": False},
@@ -179,49 +187,77 @@ def moto_world(stack: Synthesised, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """The world of the `world` fixture, for a benchmark too (bench/state_machine_cost.py)."""
     with mock_aws(config=MOTO_CONFIG), patched_interpreter():
         atomic_moto_requests(monkeypatch)  # the Map's iterations run in threads
-        # Tasks stop at the first DescribeTasks: a run takes one poll of the .sync loop.
-        state_manager.set_transition("ecs::task", {"progression": "immediate"})
-        lambda_refs, handlers = _lambdas(stack)
-        execution_refs, cluster, task_definition = _execution_refs(stack)
-        pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
-        definition = stack.definition({**lambda_refs, **execution_refs}, pseudo)
-        _, machine = stack.one("AWS::StepFunctions::StateMachine")
-        sfn = boto3.client("stepfunctions", region_name=REGION)
-        arn = sfn.create_state_machine(
-            name=machine["Properties"]["StateMachineName"],
-            definition=json.dumps(definition),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/dispatcher",
-        )["stateMachineArn"]
+        with dispatcher_world(stack, monkeypatch) as built:
+            yield built
 
-        # What the CDK app sets on the functions, pointed at the moto resources.
-        environment = {
-            "JOBSCHED_TABLE_PREFIX": PREFIX,
-            "JOBSCHED_STATE_MACHINE_ARN": arn,
-            "JOBSCHED_CLUSTER": cluster,
-            "JOBSCHED_TASK_DEFINITION": task_definition,
-            "JOBSCHED_ARTIFACTS_BUCKET": "artifacts",
-            "JOBSCHED_LOG_GROUP": "worker-logs",
-            "JOBSCHED_GROUP_WIDTH": _step_variable(stack, "JOBSCHED_GROUP_WIDTH"),
-        }
-        for name, value in environment.items():
-            monkeypatch.setenv(name, value)
-        get_settings.cache_clear()
-        from functions import dispatch, sweeper
 
-        dispatch.steps.cache_clear()
-        sweeper.dispatcher.cache_clear()
-        settings = get_settings()
-        dynamo = Dynamo(settings)
-        create_tables(dynamo)
-        monkeypatch.setattr(LambdaSimpleBackend, "invoke", _invoke_in_process(handlers))
+def _tables(stack: Synthesised) -> Refs:
+    """The stack's tables, created as its template defines them; refs by logical id."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    refs: Refs = {}
+    for logical_id, resource in stack.of_type("AWS::DynamoDB::Table").items():
+        properties = resource["Properties"]
+        # The rest (encryption, point-in-time recovery, deletion protection) is the deployed
+        # table's care, under other names in the API; an emulator keeps neither.
+        request = {key: properties[key] for key in TABLE_REQUEST if key in properties}
+        arn = client.create_table(**request)["TableDescription"]["TableArn"]
+        if ttl := properties.get("TimeToLiveSpecification"):
+            client.update_time_to_live(
+                TableName=properties["TableName"], TimeToLiveSpecification=ttl
+            )
+        refs[logical_id] = {"Ref": properties["TableName"], "Arn": arn}
+    return refs
+
+
+@contextmanager
+def dispatcher_world(stack: Synthesised, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """The stack's tables, functions, ECS and state machine in the moto that boto3's default
+    clients reach (mock_aws in this process, or a moto server through AWS_ENDPOINT_URL), with
+    the interpreter patched (sfn_shim.py) and Lambda set not to use docker."""
+    # Tasks stop at the first DescribeTasks: a run takes one poll of the .sync loop.
+    state_manager.set_transition("ecs::task", {"progression": "immediate"})
+    table_refs = _tables(stack)
+    lambda_refs, handlers = _lambdas(stack)
+    execution_refs, cluster, task_definition = _execution_refs(stack)
+    pseudo = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT}
+    definition = stack.definition({**table_refs, **lambda_refs, **execution_refs}, pseudo)
+    _, machine = stack.one("AWS::StepFunctions::StateMachine")
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name=machine["Properties"]["StateMachineName"],
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/dispatcher",
+    )["stateMachineArn"]
+
+    # What the CDK app sets on the functions, pointed at the moto resources.
+    environment = {
+        "JOBSCHED_TABLE_PREFIX": _step_variable(stack, "JOBSCHED_TABLE_PREFIX"),
+        "JOBSCHED_STATE_MACHINE_ARN": arn,
+        "JOBSCHED_CLUSTER": cluster,
+        "JOBSCHED_TASK_DEFINITION": task_definition,
+        "JOBSCHED_ARTIFACTS_BUCKET": "artifacts",
+        "JOBSCHED_LOG_GROUP": "worker-logs",
+        "JOBSCHED_GROUP_WIDTH": _step_variable(stack, "JOBSCHED_GROUP_WIDTH"),
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    from functions import dispatch, sweeper
+
+    dispatch.steps.cache_clear()
+    sweeper.dispatcher.cache_clear()
+    settings = get_settings()
+    monkeypatch.setattr(LambdaSimpleBackend, "invoke", _invoke_in_process(handlers))
+    try:
         yield World(
             settings=settings,
-            stores=build_stores(settings, dynamo),
+            stores=build_stores(settings, Dynamo(settings)),
             sfn=sfn,
             ecs=boto3.client("ecs", region_name=REGION),
             state_machine_arn=arn,
             definition=definition,
         )
+    finally:
         state_manager.unset_transition("ecs::task")
         get_settings.cache_clear()
         dispatch.steps.cache_clear()

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from local.cli import app
-from local.runtime import LOCAL_TIMINGS, LocalConfig, local_settings
+from local.runtime import LOCAL_TIMINGS, LocalConfig, export_endpoint, local_settings
 
 
 @pytest.fixture(autouse=True)
@@ -37,6 +37,23 @@ def test_the_dynamodb_store_reaches_the_embedded_emulator_or_the_given_endpoint(
     assert embedded.embedded_emulator
     assert local_settings(given).aws_endpoint_url == "http://localhost:4566"
     assert not given.embedded_emulator
+
+
+def test_the_runtime_reaches_its_store_where_its_workers_do_whatever_the_shell_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A per-service variable would win over AWS_ENDPOINT_URL in this process's clients, but
+    the workers are given AWS_ENDPOINT_URL alone."""
+    from jobsched.adapters.dynamodb import Dynamo
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localstack:4566")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://dynalite:4567")
+    config = LocalConfig(store="dynamodb", external_endpoint="http://localstack:4566")
+    assert config.endpoint_url is not None
+
+    export_endpoint(config.endpoint_url)
+
+    assert Dynamo(local_settings(config)).client.meta.endpoint_url == "http://localstack:4566"
 
 
 def test_local_refuses_an_unknown_store() -> None:

@@ -57,3 +57,31 @@ def test_every_aws_client_of_the_app_honours_aws_endpoint_url(
     }
     for name, client in clients.items():
         assert client.meta.endpoint_url == "http://localstack:4566", name  # type: ignore[attr-defined]
+
+
+def test_a_per_service_endpoint_wins_over_aws_endpoint_url_as_boto3_documents(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """E.g. Step Functions on LocalStack and DynamoDB on moto's server (README, "LocalStack")."""
+    from jobsched.adapters.aws import StepFunctionsKicker
+    from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localstack:4566")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://moto:5000")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SCHEDULER", "http://moto:5000")
+    settings = Settings(state_machine_arn="arn:sm")
+
+    assert Dynamo(settings).client.meta.endpoint_url == "http://moto:5000"
+    assert EventBridgeScheduleSync(settings).client.meta.endpoint_url == "http://moto:5000"
+    assert StepFunctionsKicker(settings).client.meta.endpoint_url == "http://localstack:4566"
+
+
+def test_an_endpoint_given_in_code_wins_over_every_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The local runtime's and the tests' own emulator, whatever the shell says."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://localstack:4566")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://dynalite:4567")
+    settings = Settings(aws_endpoint_url="http://127.0.0.1:5566")
+
+    assert Dynamo(settings).client.meta.endpoint_url == "http://127.0.0.1:5566"

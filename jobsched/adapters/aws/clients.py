@@ -3,7 +3,8 @@ domain errors.
 
 Clients are made on first use: boto3 costs about 200 ms of cold start, and most invocations of
 a Lambda that holds these adapters never call the service (the dispatch steps rarely stop a
-task). Every client honours `AWS_ENDPOINT_URL` through the settings.
+task). Every client honours `AWS_ENDPOINT_URL`, and `AWS_ENDPOINT_URL_<SERVICE>` over it
+(`Settings.client_endpoint_url`).
 """
 
 from collections.abc import Iterator
@@ -33,7 +34,7 @@ def client_options(settings: Settings) -> dict[str, Any]:
 
     return {
         "region_name": settings.aws_region,
-        "endpoint_url": settings.aws_endpoint_url,
+        "endpoint_url": settings.client_endpoint_url,
         "config": Config(retries={"mode": "standard", "max_attempts": 5}),
     }
 

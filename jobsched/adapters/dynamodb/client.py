@@ -38,7 +38,7 @@ class Dynamo:
         return boto3.client(
             "dynamodb",
             region_name=self.settings.aws_region,
-            endpoint_url=self.settings.aws_endpoint_url,
+            endpoint_url=self.settings.client_endpoint_url,
             config=Config(retries={"mode": "standard", "max_attempts": 5}),
         )
 
