@@ -69,7 +69,8 @@ def test_work_enqueued_while_the_last_finish_looks_is_taken_by_that_finish(
     taken = dispatcher.finish(first, Outcome(exit_code=0))
 
     assert kicker.kicks == [True, False]  # the late enqueue saw the slot held: no kick
-    assert taken is not None and taken.job is not None
+    assert taken is not None
+    assert taken.job is not None
     assert taken.job.job_id == late[0]  # so the finish took it
 
 
