@@ -1,12 +1,15 @@
 """The app factory: the scheduler API under /api/v2 and /scheduler, the legacy job API (v1)
-unprefixed and under /api/v1, /health open to all."""
+unprefixed and under /api/v1, /health open to all. Each router is included once, under the
+first of its prefixes; the others are aliases resolved before routing (api.aliases)."""
 
 from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from api import docs, legacy, problems
+from api.aliases import Alias, ResolveAliases, served_segments, with_aliases
 from api.guard import RequestGuard
 from api.routers import (
     content,
@@ -22,6 +25,9 @@ from api.routers import (
 from jobsched.ports import Stores
 
 PREFIXES = ("/api/v2", "/scheduler")  # spec: Option A path versioning, and the phase-1 prefix
+SCHEDULER_MODULES = (templates, jobs, queue, runs, groups, reservations, schedules)
+# The legacy job API, the direct reads and the next-slot calls (these two not deprecated).
+LEGACY_ROUTERS = (legacy.router, content.router, direct.router)
 
 DESCRIPTION = """\
 Queue, order, schedule, observe and cancel long container jobs.
@@ -49,23 +55,45 @@ def _default_stores() -> Stores:
 
 def scheduler_router() -> APIRouter:
     router = APIRouter(responses=problems.responses(401, 403, 404, 409, 413, 422, 503))
-    for module in (templates, jobs, queue, runs, groups, reservations, schedules):
+    for module in SCHEDULER_MODULES:
         router.include_router(module.router)
     return router
+
+
+def aliases() -> tuple[Alias, ...]:
+    """Every prefix but the first of each API, served by the first's routes."""
+    v2 = served_segments(module.router for module in SCHEDULER_MODULES)
+    v1 = served_segments(LEGACY_ROUTERS)
+    return (
+        *(Alias(prefix, PREFIXES[0], v2) for prefix in PREFIXES[1:]),
+        *(Alias(prefix, legacy.PREFIXES[0], v1) for prefix in legacy.PREFIXES[1:]),
+    )
+
+
+class SchedulerApp(FastAPI):
+    """The app whose OpenAPI document lists the alias paths too, built at the first request
+    for it (not at import: the cold start) and kept."""
+
+    aliases: tuple[Alias, ...] = ()
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = with_aliases(super().openapi(), self.aliases)
+        return self.openapi_schema
 
 
 def create_app(
     stores: Stores | None = None,
     public_docs: bool | None = None,
     max_body_bytes: int | None = None,
-) -> FastAPI:
+) -> SchedulerApp:
     """`stores` is built from the settings on first use when not given (the Lambda case), as
     are `public_docs` and `max_body_bytes` (JOBSCHED_MAX_BODY_BYTES) when None.
 
     The OpenAPI document needs a read key unless docs are public (JOBSCHED_PUBLIC_DOCS, set by
     the local runtime), in which case /docs serves Swagger UI too.
     """
-    app = FastAPI(
+    app = SchedulerApp(
         title="jobsched",
         version="0.1.0",
         description=DESCRIPTION,
@@ -86,11 +114,9 @@ def create_app(
         """Liveness, without authentication; touches no store."""
         return {"status": "ok"}
 
-    router = scheduler_router()
-    for prefix in PREFIXES:
-        app.include_router(router, prefix=prefix)
-    for prefix in legacy.PREFIXES:
-        app.include_router(legacy.router, prefix=prefix)
-        app.include_router(content.router, prefix=prefix)  # the direct reads: not deprecated
-        app.include_router(direct.router, prefix=prefix)  # next-slot calls: not deprecated
+    app.include_router(scheduler_router(), prefix=PREFIXES[0])
+    for router in LEGACY_ROUTERS:
+        app.include_router(router, prefix=legacy.PREFIXES[0])
+    app.aliases = aliases()
+    app.add_middleware(ResolveAliases, aliases=app.aliases)  # outside the guard: it sees them
     return app

@@ -10,6 +10,8 @@ from functools import cache
 from fastapi.routing import APIRoute
 from starlette.types import Message, Receive, Scope, Send
 
+from api.aliases import client_path
+
 logger = logging.getLogger("jobsched.legacy")
 
 
@@ -74,7 +76,7 @@ def _log_call(scope: Scope, route: str, status: int) -> None:
             "event": "legacy_api_call",
             "method": scope.get("method"),
             "route": route,
-            "path": scope.get("path"),
+            "path": client_path(scope),  # /api/v1/... as sent, though routed as /...
             "status": status,
             "key_id": key_id,
         },

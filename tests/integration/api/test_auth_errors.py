@@ -34,7 +34,8 @@ SWEPT = (V2, V1)
 
 def api_routes() -> list[tuple[str, str]]:
     """(method, path) of every API route but /health and /docs (a 404 unless docs are
-    public), read from the app itself."""
+    public), read from the app itself: its routes, each under its canonical prefix, and their
+    paths under each alias prefix resolved to it before routing (api.aliases)."""
     app = create_app()  # builds no store until a request needs one
     try:  # FastAPI >= 0.16x keeps included routers nested; this flattens them with their prefix
         from fastapi.routing import iter_route_contexts
@@ -48,6 +49,10 @@ def api_routes() -> list[tuple[str, str]]:
         if isinstance(route, APIRoute) and path not in ("/health", "/docs")
         for method in sorted(methods or route.methods)
     ]
+    aliased = [
+        (method, alias.client_path(path)) for alias in app.aliases for method, path in routes
+    ]
+    routes += [(method, path) for method, path in aliased if path is not None]
     assert len(routes) > 40
     return routes
 
