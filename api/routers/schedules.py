@@ -22,8 +22,10 @@ from api.schemas import JobCreated, JobOut, PageOut, ScheduleOut
 from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
 from jobsched.jobs.jobs import view_job
 from jobsched.models import REQUEST_CONFIG
+from jobsched.models.instants import Instant
 from jobsched.schedules import usecases as use
 from jobsched.schedules.fire import trigger
+from jobsched.schedules.linting import lint_schedule
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
@@ -42,6 +44,22 @@ class TriggerRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
     force: bool = Field(default=False, description="run even if the overlap policy would skip")
+
+
+class LintWarningOut(BaseModel):
+    code: str = Field(
+        description="dst_skipped, dst_repeated, busy, overlap, same_minute, in_the_past, "
+        "ends_before_next_fire or never_fires"
+    )
+    message: str = Field(description="what will happen, and why")
+
+
+class LintOut(BaseModel):
+    warnings: list[LintWarningOut] = Field(description="empty when nothing is surprising")
+    fires_per_day: int | None = Field(
+        description="fires in its first day of firing (1440 at most counted); null: never again"
+    )
+    next_fire: Instant | None = None
 
 
 def _create_responses() -> dict[int | str, dict[str, Any]]:
@@ -81,6 +99,21 @@ def create_schedule(
     if not created:
         mark_replayed(response)
     return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
+
+
+@router.post("/lint", dependencies=[CanRead])
+def lint(stores: StoresDep, body: use.ScheduleCreate) -> LintOut:
+    """Check a proposed schedule as a create would (422 naming the field), then say what it
+    will do that may surprise: times skipped or repeated by daylight saving in the coming year,
+    more than 48 fires a day, fires closer than the template's p90 run (and what the overlap
+    policy does then), fires in the same minute as another schedule's, an end before the next
+    fire, an at() in the past. Writes nothing."""
+    report = lint_schedule(stores, body)
+    return LintOut(
+        warnings=[LintWarningOut(code=w.code, message=w.message) for w in report.warnings],
+        fires_per_day=report.fires_per_day,
+        next_fire=report.next_fire,
+    )
 
 
 @router.get("", dependencies=[CanRead])

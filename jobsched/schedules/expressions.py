@@ -285,6 +285,15 @@ def _names_a_time(spec: CronSpec, zone: ZoneInfo, now: datetime) -> bool:
     return next(cron_walls(spec, now.astimezone(zone).replace(tzinfo=None)), None) is not None
 
 
+def check_window(start_at: datetime | None, end_at: datetime | None) -> None:
+    """A ValidationFailedError naming start_at or end_at when the window is not one."""
+    problems = _window_problems(start_at, end_at)
+    if problems:
+        raise ValidationFailedError(
+            "; ".join(f"{p.field}: {p.message}" for p in problems), problems
+        )
+
+
 def _window_problems(start_at: datetime | None, end_at: datetime | None) -> list[FieldProblem]:
     problems = [
         FieldProblem(name, "needs a time zone, e.g. 2026-05-01T09:00:00Z")

@@ -396,6 +396,7 @@ BASES: dict[str, dict[str, Any]] = {
     "POST /queue/{job_id}/priority": {"priority": "high"},
     "POST /queue/reorder": {"job_ids": ["{job_id}"]},
     "POST /schedules": {"name": "n", "template_id": "echo", "expression": "rate(5 minutes)"},
+    "POST /schedules/lint": {"name": "n", "template_id": "echo", "expression": "rate(5 minutes)"},
     "POST /jobs/story/trigger": {"job_type": "echo"},
     "POST /jobs/research/trigger": {"job_type": "echo"},
     "POST /jobs/batch/trigger": {"jobs": [{"job_type": "echo"}]},

@@ -1,0 +1,104 @@
+"""Schedule lint (jobsched/schedules/lint.py): each warning, with a fixed now."""
+
+from datetime import UTC, datetime, timedelta
+
+from jobsched.models import OverlapPolicy
+from jobsched.schedules.expressions import parse_expression
+from jobsched.schedules.lint import LintReport, OtherFires, ScheduleDraft, lint
+
+NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+
+
+def linted(
+    expression: str,
+    timezone: str = "UTC",
+    *,
+    end_at: datetime | None = None,
+    policy: OverlapPolicy = OverlapPolicy.SKIP,
+    p90: float | None = None,
+    others: list[OtherFires] | None = None,
+) -> LintReport:
+    draft = ScheduleDraft(parse_expression(expression), timezone, None, end_at, policy)
+    return lint(draft, NOW, p90, others or [])
+
+
+def codes(report: LintReport) -> list[str]:
+    return [warning.code for warning in report.warnings]
+
+
+def test_a_plain_daily_schedule_has_nothing_to_say() -> None:
+    report = linted("cron(0 9 * * ? *)")
+
+    assert report.warnings == []
+    assert report.fires_per_day == 1
+    assert report.next_fire == datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+
+
+def test_the_coming_years_skipped_and_repeated_wall_times() -> None:
+    report = linted("cron(30 2 * * ? *)", "Europe/Berlin")
+
+    assert codes(report) == ["dst_skipped", "dst_repeated"]
+    skipped, repeated = (w.message for w in report.warnings)
+    assert "02:30 on 2027-03-28" in skipped
+    assert "02:30 happens twice on 2027-10-31" in repeated
+
+
+def test_a_fire_a_minute_says_each_change_once_and_how_busy_it_is() -> None:
+    report = linted("cron(* * * * ? *)", "Europe/Berlin")
+
+    assert codes(report) == ["dst_skipped", "dst_repeated", "busy"]
+    assert "60 times from 02:00 to 02:59 on 2027-03-28" in report.warnings[0].message
+    assert "59 more fire times" in report.warnings[1].message
+    assert report.fires_per_day == 1440
+    assert report.warnings[2].message == "fires 1440+ times a day"
+
+
+def test_rate_is_untouched_by_clock_changes() -> None:
+    assert codes(linted("rate(1 hour)", "Europe/Berlin")) == []
+
+
+def test_fires_closer_than_the_p90_run_overlap_and_the_policy_is_named() -> None:
+    report = linted("rate(10 minutes)", p90=1800, policy=OverlapPolicy.BUFFER_ONE)
+
+    assert codes(report) == ["busy", "overlap"]
+    overlap = report.warnings[1].message
+    assert "every 10 min" in overlap
+    assert "p90 run of 30 min" in overlap
+    assert "buffer_one: one job waits behind the running one" in overlap
+    assert codes(linted("rate(1 hour)", p90=1800)) == []  # runs end before the next fire
+
+
+def test_another_schedule_in_the_same_minute() -> None:
+    other = OtherFires("sch_other", "reports", [datetime(2026, 12, 5, 9, 0, 40, tzinfo=UTC)])
+
+    report = linted("cron(0 9 * * ? *)", others=[other])
+
+    assert codes(report) == ["same_minute"]
+    assert "reports (sch_other)" in report.warnings[0].message
+    assert "2026-12-05T09:00:00+00:00" in report.warnings[0].message
+
+
+def test_an_end_before_the_next_fire_and_an_at_in_the_past() -> None:
+    ended = linted("cron(0 9 * * ? *)", end_at=NOW + timedelta(hours=1))
+    past = linted("at(2026-01-01T00:00:00)")
+
+    assert (codes(ended), ended.fires_per_day, ended.next_fire) == (
+        ["ends_before_next_fire"],
+        None,
+        None,
+    )
+    assert codes(past) == ["in_the_past"]
+
+
+def test_a_start_past_the_last_year_fires_never_and_says_so() -> None:
+    draft = ScheduleDraft(
+        parse_expression("rate(1 minute)"),
+        "UTC",
+        datetime(9999, 12, 31, 23, 58, tzinfo=UTC),
+        None,
+        OverlapPolicy.SKIP,
+    )
+
+    report = lint(draft, NOW)  # no OverflowError near datetime.max
+
+    assert (codes(report), report.fires_per_day) == (["never_fires"], None)
