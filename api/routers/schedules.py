@@ -138,11 +138,19 @@ def get_schedule(
 
 
 @router.patch("/{schedule_id}", dependencies=[CanWrite])
-def update_schedule(stores: StoresDep, schedule_id: PathId, body: use.SchedulePatch) -> ScheduleOut:
+def update_schedule(
+    stores: StoresDep,
+    schedule_id: PathId,
+    body: use.SchedulePatch,
+    dry_run: Annotated[
+        bool, Query(description="check and preview (next_runs) only: nothing written")
+    ] = False,
+) -> ScheduleOut:
     """Each field named replaces the stored one (null clears start_at, end_at and
-    flexible_window_minutes); a 503 leaves the schedule as it was."""
-    schedule = use.update_schedule(stores, schedule_id, body)
-    return ScheduleOut.of(use.view(schedule, DEFAULT_NEXT_RUNS))
+    flexible_window_minutes); a 503 leaves the schedule as it was. With `dry_run` the same
+    checks run and the answer is the schedule as it would be, with its next runs."""
+    plan = use.plan_update if dry_run else use.update_schedule
+    return ScheduleOut.of(use.view(plan(stores, schedule_id, body), DEFAULT_NEXT_RUNS))
 
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CanWrite])

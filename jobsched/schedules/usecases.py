@@ -281,6 +281,16 @@ def update_schedule(
     return writes.change(stores, current, next_version(current, changes, now), writes.put)
 
 
+def plan_update(
+    stores: Stores, schedule_id: str, patch: SchedulePatch, now: datetime | None = None
+) -> Schedule:
+    """The schedule as `patch` would make it, checked as an update is; nothing written."""
+    now = now or utcnow()
+    current = find_live(stores, schedule_id)
+    changes = _patch_changes(stores, current, patch, now)
+    return next_version(current, changes, now) if changes else current
+
+
 def set_enabled(
     stores: Stores,
     schedule_id: str,

@@ -409,6 +409,31 @@ def test_a_dry_run_checks_and_previews_and_writes_nothing(api: TestClient, world
     assert_problem(bad, 422, "timezone")
 
 
+def test_an_update_dry_run_previews_the_change_and_writes_nothing(
+    api: TestClient, world: World
+) -> None:
+    created = post_schedule(api, expression="cron(0 9 * * ? *)", timezone="Europe/Paris")
+    path = f"{V2}/schedules/{created['schedule_id']}"
+    sent = world.eventbridge(created["schedule_id"])
+    assert sent is not None
+
+    response = api.patch(
+        path, params={"dry_run": "true"}, json={"expression": "cron(0 18 * * ? *)"}
+    )
+
+    assert response.status_code == 200, response.text
+    preview = response.json()
+    assert preview["expression"] == "cron(0 18 * * ? *)"
+    assert preview["version"] == created["version"] + 1  # the version the update would make
+    assert preview["next_runs"][0]["local"].endswith("T18:00:00+01:00")
+    assert api.get(path).json() == {**created, "next_runs": api.get(path).json()["next_runs"]}
+    after = world.eventbridge(created["schedule_id"])
+    assert after is not None
+    assert after["ScheduleExpression"] == sent["ScheduleExpression"]  # EventBridge untouched
+    bad = api.patch(path, params={"dry_run": "true"}, json={"timezone": "Mars/Base"})
+    assert_problem(bad, 422, "timezone")
+
+
 def test_a_schedule_as_get_returns_it_is_accepted_back(api: TestClient, world: World) -> None:
     body = schedule_body(expression="cron(0 9 * * ? *)", timezone="Europe/Paris")
     created = post_schedule(api, **body)
