@@ -26,7 +26,7 @@ import pytest
 from botocore.client import BaseClient
 
 from jobsched.adapters.aws import StepFunctionsKicker
-from jobsched.adapters.aws.wiring import slot_free
+from jobsched.dispatch.dispatcher import free_slots
 from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.ports import Stores
@@ -135,7 +135,11 @@ class Scenario:
     def __init__(self, world: World, meter: Meter, checks_slots: bool) -> None:
         self.world = world
         self.meter = meter
-        slots = (lambda: slot_free(world.stores.dispatch, world.settings)) if checks_slots else None
+        slots = (
+            (lambda: bool(free_slots(world.stores.dispatch, world.settings.slots)))
+            if checks_slots
+            else None
+        )
         self.api: Stores = world.stores.with_edges(
             kicker=StepFunctionsKicker(world.settings, slot_free=slots), tasks=world.stores.tasks
         )

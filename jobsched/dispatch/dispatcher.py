@@ -75,6 +75,13 @@ def slot_name(index: int) -> str:
     return f"{index:03d}"
 
 
+def free_slots(dispatch: DispatchStore, slots: int) -> list[str]:
+    """The configured slots no unit holds (one strongly consistent read of the slots). A held
+    slot whose lease ran out is the sweeper's to recover, not free."""
+    held = {lease.slot for lease in dispatch.slots() if lease.holder}
+    return [name for name in map(slot_name, range(slots)) if name not in held]
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -96,11 +103,7 @@ class Dispatcher:
 
     def claim(self) -> Claim | None:
         """Take a free slot and the next unit; None when every slot is busy or nothing waits."""
-        held = {s.slot for s in self.dispatch.slots() if s.holder}  # expired: the sweeper's
-        for index in range(self.config.slots):
-            slot = slot_name(index)
-            if slot in held:
-                continue
+        for slot in free_slots(self.dispatch, self.config.slots):
             claim, slot_lost = self._take_next(slot, expected_holder=None, finishing=[])
             if not slot_lost:
                 return claim

@@ -85,7 +85,7 @@ def lint(
     if overlap is not None:
         warnings.append(overlap)
     warnings += _same_minute(next_fires, others)
-    return LintReport(warnings, per_day, next_fires[0].at)
+    return LintReport(warnings, per_day, first)
 
 
 def _fires(

@@ -273,20 +273,22 @@ def _check_shown(current: Schedule, patch: SchedulePatch) -> None:
 def update_schedule(
     stores: Stores, schedule_id: str, patch: SchedulePatch, now: datetime | None = None
 ) -> Schedule:
-    now = now or utcnow()
     current = find_live(stores, schedule_id)
-    changes = _patch_changes(stores, current, patch, now)
-    if not changes:
+    planned = _planned(stores, current, patch, now or utcnow())
+    if planned is current:
         return current
-    return writes.change(stores, current, next_version(current, changes, now), writes.put)
+    return writes.change(stores, current, planned, writes.put)
 
 
 def plan_update(
     stores: Stores, schedule_id: str, patch: SchedulePatch, now: datetime | None = None
 ) -> Schedule:
     """The schedule as `patch` would make it, checked as an update is; nothing written."""
-    now = now or utcnow()
-    current = find_live(stores, schedule_id)
+    return _planned(stores, find_live(stores, schedule_id), patch, now or utcnow())
+
+
+def _planned(stores: Stores, current: Schedule, patch: SchedulePatch, now: datetime) -> Schedule:
+    """`current` itself when the patch changes nothing, else its next version."""
     changes = _patch_changes(stores, current, patch, now)
     return next_version(current, changes, now) if changes else current
 

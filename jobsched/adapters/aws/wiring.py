@@ -15,8 +15,8 @@ from jobsched.adapters.aws.state_machine import StateMachineSteps
 from jobsched.adapters.dynamodb import Dynamo, build_stores
 from jobsched.content.hook import ContentIndexer
 from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
-from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
-from jobsched.ports import DispatchStore, Stores
+from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher, free_slots
+from jobsched.ports import Stores
 from jobsched.settings import Settings
 
 
@@ -31,7 +31,9 @@ def aws_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
     tasks = EcsTaskStopper(settings)
     return (
         stores.with_edges(
-            StepFunctionsKicker(settings, slot_free=lambda: slot_free(stores.dispatch, settings)),
+            StepFunctionsKicker(
+                settings, slot_free=lambda: bool(free_slots(stores.dispatch, settings.slots))
+            ),
             tasks,
             CloudWatchLogReader(settings),
             schedule_sync=schedule_sync(settings),
@@ -59,12 +61,6 @@ def schedule_stores(settings: Settings) -> Stores:
     """The schedule fire's and the drift repair's: as aws_stores, and a leftover EventBridge
     schedule (one without a record) can always be deleted, which needs only the group."""
     return aws_stores(settings).with_schedule_sync(EventBridgeScheduleSync(settings))
-
-
-def slot_free(dispatch: DispatchStore, settings: Settings) -> bool:
-    """Whether one of the deployment's slots has no holder (one strongly consistent Query of
-    the lock table). A held slot whose lease ran out is the sweeper's, not a kick's."""
-    return sum(1 for lease in dispatch.slots() if lease.holder) < settings.slots
 
 
 def content_indexer(settings: Settings, stores: Stores) -> ContentIndexer:

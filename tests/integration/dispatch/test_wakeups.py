@@ -6,13 +6,11 @@ the finish sees the work and takes it: never neither."""
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from jobsched.adapters.aws.wiring import slot_free
-from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
+from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher, free_slots
 from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import QueueEntry
 from jobsched.models.units import Outcome
 from jobsched.ports import Stores
-from jobsched.settings import Settings
 from tests.support.dispatch import Clock
 
 
@@ -25,7 +23,7 @@ class SlotCheckingKicker:
 
     def kick(self) -> None:
         assert self.stores is not None
-        self.kicks.append(slot_free(self.stores.dispatch, Settings(slots=1)))
+        self.kicks.append(bool(free_slots(self.stores.dispatch, 1)))
 
 
 class EnqueueDuringRead:
