@@ -42,6 +42,11 @@ def unusable_reason() -> str | None:
     missing = [tool for tool in ("unshare", "mount", "chroot", "setpriv") if not shutil.which(tool)]
     if missing:
         return f"missing {', '.join(missing)}"
+    covered = [p for p in _interpreter_prefixes() if Path(p).is_relative_to("/tmp")]
+    if covered:  # the image's /tmp volume would be mounted over it
+        return (
+            f"this interpreter lives under /tmp ({covered[0]}), where the image mounts its volume"
+        )
     probe = subprocess.run(
         ["unshare", "--mount", "--propagation", "private", "true"],
         capture_output=True,
