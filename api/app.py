@@ -86,6 +86,7 @@ def create_app(
     stores: Stores | None = None,
     public_docs: bool | None = None,
     max_body_bytes: int | None = None,
+    slots: int | None = None,
 ) -> SchedulerApp:
     """`stores` is built from the settings on first use when not given (the Lambda case), as
     are `public_docs` and `max_body_bytes` (JOBSCHED_MAX_BODY_BYTES) when None.
@@ -103,6 +104,7 @@ def create_app(
     )
     app.state.public_docs = public_docs  # None: the settings decide, at the first request
     app.state.max_body_bytes = max_body_bytes
+    app.state.slots = slots  # None: JOBSCHED_SLOTS, read at the first ETA
     provider: Callable[[], Stores] = (lambda: stores) if stores is not None else _default_stores
     app.state.stores = provider
     app.include_router(docs.router)

@@ -33,6 +33,19 @@ def get_stores(request: Request) -> Stores:
 StoresDep = Annotated[Stores, Depends(get_stores)]
 
 
+def get_slots(request: Request) -> int:
+    """The dispatch slots, for ETAs: the app's own (the local runtime's), else the settings'."""
+    slots: int | None = request.app.state.slots
+    if slots is None:
+        from jobsched.settings import get_settings
+
+        slots = get_settings().slots
+    return slots
+
+
+SlotsDep = Annotated[int, Depends(get_slots)]
+
+
 def current_key(
     request: Request,
     stores: StoresDep,

@@ -2,10 +2,11 @@
 command models (jobsched.jobs.*), which already hold the field rules."""
 
 from datetime import datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from jobsched.foresight.estimates import Eta
 from jobsched.jobs.jobs import JobView
 from jobsched.models import (
     FireOutcome,
@@ -30,6 +31,39 @@ from jobsched.schedules.usecases import ScheduleView
 
 T = TypeVar("T")
 PriorityOut = Annotated[str | int, PRIORITY_SCHEMA]  # a level's name, else the int
+
+
+EtaStateOut = Literal["estimated", "running", "paused", "held", "unknown"]
+
+
+class EtaOut(BaseModel):
+    """When a unit should start and finish: the median (p50) and a late case (p90) of a replay
+    of the dispatcher over the queue, with durations drawn from recent completed runs."""
+
+    state: EtaStateOut = Field(
+        description="estimated (queued), running (started: its finish), paused (the queue is "
+        "paused: no estimate), held (starts only once released), unknown (waits on a held job "
+        "of its group)"
+    )
+    start_p50: Instant | None
+    start_p90: Instant | None
+    finish_p50: Instant | None
+    finish_p90: Instant | None
+    reason: str | None = Field(description="why there is no estimate")
+    basis: Literal["history", "pooled", "default"] | None = Field(
+        description="the durations drawn: the template's own newest completed runs, all "
+        "templates' (it has none yet), or an assumed five minutes (nothing ever completed)"
+    )
+    unread_ahead: int = Field(
+        description="jobs ahead that were counted but not read, drawn from the mix of those read"
+    )
+
+    @classmethod
+    def of(cls, eta: Eta | None) -> "EtaOut | None":
+        return None if eta is None else cls.model_validate(eta, from_attributes=True)
+
+
+ETA_DESCRIPTION = "estimated start and finish (p50, p90); null once it ended"
 
 
 class PageOut(BaseModel, Generic[T]):
@@ -109,6 +143,14 @@ class JobOut(BaseModel):
             priority=display_priority(job.priority),
             run=run,
         )
+
+
+class JobDetailOut(JobOut):
+    eta: EtaOut | None = Field(default=None, description=ETA_DESCRIPTION)
+
+    @classmethod
+    def of_eta(cls, view: JobView, eta: Eta | None) -> "JobDetailOut":
+        return cls(**JobOut.of(view).model_dump(), eta=EtaOut.of(eta))
 
 
 class JobCreated(JobOut):
@@ -197,23 +239,27 @@ class QueueItemOut(BaseModel):
     group_id: str | None
     schedule_id: str | None
     created_at: Instant
+    eta: EtaOut | None = Field(default=None, description=ETA_DESCRIPTION)
 
     @classmethod
-    def of(cls, position: int, entry: QueueEntry) -> "QueueItemOut":
-        return cls(position=position, **entry.model_dump(mode="json", include=QUEUE_ITEM_FIELDS))
+    def of(cls, position: int, entry: QueueEntry, eta: Eta | None = None) -> "QueueItemOut":
+        shown = entry.model_dump(mode="json", include=QUEUE_ITEM_FIELDS)
+        return cls(position=position, **shown, eta=EtaOut.of(eta))
 
 
 class QueuedReservationOut(BaseModel):
     reservation_id: str
     template_id: str
     created_at: Instant
+    eta: EtaOut | None = Field(default=None, description=ETA_DESCRIPTION)
 
     @classmethod
-    def of(cls, entry: QueueEntry) -> "QueuedReservationOut":
+    def of(cls, entry: QueueEntry, eta: Eta | None = None) -> "QueuedReservationOut":
         return cls(
             reservation_id=entry.job_id,
             template_id=entry.template_id,
             created_at=entry.created_at,
+            eta=EtaOut.of(eta),
         )
 
 
@@ -241,9 +287,12 @@ class ReservationOut(BaseModel):
     started_at: Instant | None
     finished_at: Instant | None
 
+    eta: EtaOut | None = Field(default=None, description=ETA_DESCRIPTION)
+
     @classmethod
-    def of(cls, reservation: Reservation) -> "ReservationOut":
-        return cls.model_validate(reservation.model_dump(include=set(cls.model_fields)))
+    def of(cls, reservation: Reservation, eta: Eta | None = None) -> "ReservationOut":
+        shown = reservation.model_dump(include=set(cls.model_fields) - {"eta"})
+        return cls.model_validate({**shown, "eta": EtaOut.of(eta)})
 
 
 class RunLogsOut(BaseModel):

@@ -379,7 +379,8 @@ class LocalRuntime:
 
         from api.app import create_app  # lazy: the core must not import the HTTP edge
 
-        app = create_app(stores=self.stores, public_docs=True)
+        slots = self.settings.slots if self.settings else None
+        app = create_app(stores=self.stores, public_docs=True, slots=slots)
         config = uvicorn.Config(app, host=self.config.host, port=self.config.port)
         self._server = uvicorn.Server(config)
         self._server.run()

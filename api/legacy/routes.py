@@ -15,6 +15,7 @@ from api.deps import (
     IdFilter,
     Limit,
     PathId,
+    SlotsDep,
     StoresDep,
     idempotent_responses,
     mark_replayed,
@@ -31,9 +32,11 @@ from api.legacy.schemas import (
     TriggerBody,
     pick_template,
 )
+from api.schemas import EtaOut
 from jobsched.content.usecases import dedup_check
 from jobsched.dispatch.reconcile import monitor
 from jobsched.errors import ConflictError
+from jobsched.foresight.estimates import job_eta
 from jobsched.jobs import legacy as use
 from jobsched.jobs.jobs import cancel_job, get_job, view_job
 
@@ -169,8 +172,10 @@ def monitor_all(stores: StoresDep) -> MonitorOut:
 
 
 @router.get("/{job_id}", dependencies=[CanRead])
-def get_legacy_job(stores: StoresDep, job_id: PathId) -> LegacyJobOut:
-    return LegacyJobOut.of(get_job(stores, job_id))
+def get_legacy_job(stores: StoresDep, slots: SlotsDep, job_id: PathId) -> LegacyJobOut:
+    view = get_job(stores, job_id)
+    eta = EtaOut.of(job_eta(stores, slots, view.job, view.run))
+    return LegacyJobOut.of(view).model_copy(update={"eta": eta})
 
 
 @router.post("/{job_id}/monitor", dependencies=[CanWrite])

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from api.content_schemas import DuplicateItemOut
+from api.schemas import EtaOut
 from jobsched.constants import MAX_GROUP_JOBS
 from jobsched.dispatch.reconcile import MonitorReport
 from jobsched.errors import ValidationFailedError
@@ -114,6 +115,11 @@ class LegacyJobOut(BaseModel):
     outside_queue: bool = Field(description="started at once beside the queue (USE_SCHEDULER off)")
     template_version: int | None = Field(
         description="the version of its template the job runs with (null: saved before versions)"
+    )
+    eta: EtaOut | None = Field(
+        default=None,
+        description="GET /jobs/{job_id} only: estimated start and finish (p50, p90) while it "
+        "waits or runs",
     )
 
     @classmethod

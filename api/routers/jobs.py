@@ -11,12 +11,14 @@ from api.deps import (
     IdFilter,
     Limit,
     PathId,
+    SlotsDep,
     StoresDep,
     idempotent_responses,
     mark_replayed,
 )
-from api.schemas import JobCreated, JobOut, PageOut, RunOut
+from api.schemas import JobCreated, JobDetailOut, JobOut, PageOut, RunOut
 from jobsched.errors import ValidationFailedError
+from jobsched.foresight.estimates import job_eta
 from jobsched.jobs import jobs as use
 from jobsched.jobs.runs import runs_of_job
 from jobsched.models import JobStatus
@@ -63,8 +65,10 @@ def list_jobs(
 
 
 @router.get("/{job_id}", dependencies=[CanRead])
-def get_job(stores: StoresDep, job_id: PathId) -> JobOut:
-    return JobOut.of(use.get_job(stores, job_id))
+def get_job(stores: StoresDep, slots: SlotsDep, job_id: PathId) -> JobDetailOut:
+    """The job, its latest run, and its ETA while it waits or runs."""
+    view = use.get_job(stores, job_id)
+    return JobDetailOut.of_eta(view, job_eta(stores, slots, view.job, view.run))
 
 
 @router.post("/{job_id}/cancel", dependencies=[CanWrite])

@@ -3,7 +3,17 @@
 from fastapi import APIRouter
 from pydantic import Field
 
-from api.deps import DEFAULT_LIMIT, AdminKey, CanRead, CanWrite, Cursor, Limit, PathId, StoresDep
+from api.deps import (
+    DEFAULT_LIMIT,
+    AdminKey,
+    CanRead,
+    CanWrite,
+    Cursor,
+    Limit,
+    PathId,
+    SlotsDep,
+    StoresDep,
+)
 from api.schemas import (
     JobOut,
     PageOut,
@@ -13,6 +23,7 @@ from api.schemas import (
     QueueStateOut,
     QueueStatsOut,
 )
+from jobsched.foresight.estimates import queue_etas
 from jobsched.jobs import queue as use
 from jobsched.jobs.jobs import get_job
 from jobsched.ports import Stores
@@ -32,18 +43,23 @@ class MovedJobOut(JobOut):
 
 
 @router.get("", dependencies=[CanRead])
-def view_queue(stores: StoresDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> QueueOut:
-    """Queued jobs in dispatch order: priority, then position. The first page also lists the
-    pending next-slot reservations, which run before every queued job."""
+def view_queue(
+    stores: StoresDep, slots: SlotsDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> QueueOut:
+    """Queued jobs in dispatch order: priority, then position, each with its ETA. The first
+    page also lists the pending next-slot reservations, which run before every queued job."""
     entries, next_cursor, state = use.view_queue(stores, limit, cursor)
-    items = [QueueItemOut.of(position, entry) for position, entry in entries]
+    etas = queue_etas(stores, slots, entries)
+    items = [
+        QueueItemOut.of(position, entry, etas.get(entry.job_id)) for position, entry in entries
+    ]
     reservations = stores.queue.reservations() if cursor is None else []
     return QueueOut(
         items=items,
         next_cursor=next_cursor,
         paused=state.paused,
         state=QueueStateOut.model_validate(state.model_dump()),
-        reservations=[QueuedReservationOut.of(entry) for entry in reservations],
+        reservations=[QueuedReservationOut.of(r, etas.get(r.job_id)) for r in reservations],
     )
 
 

@@ -5,9 +5,10 @@ Creating one over HTTP comes with the direct endpoints; here a client reads what
 
 from fastapi import APIRouter
 
-from api.deps import CanRead, Cursor, LogLimit, PathId, StoresDep
+from api.deps import CanRead, Cursor, LogLimit, PathId, SlotsDep, StoresDep
 from api.schemas import ReservationOut, RunLogsOut
 from jobsched.constants import DEFAULT_LOG_LINES
+from jobsched.foresight.estimates import reservation_eta
 from jobsched.jobs.reservations import get_reservation
 from jobsched.jobs.runs import reservation_logs
 
@@ -15,9 +16,11 @@ router = APIRouter(prefix="/reservations", tags=["reservations"])
 
 
 @router.get("/{reservation_id}", dependencies=[CanRead])
-def read_reservation(stores: StoresDep, reservation_id: PathId) -> ReservationOut:
-    """Status (pending, running, completed, failed), result, artifacts, log path and times."""
-    return ReservationOut.of(get_reservation(stores, reservation_id))
+def read_reservation(stores: StoresDep, slots: SlotsDep, reservation_id: PathId) -> ReservationOut:
+    """Status (pending, running, completed, failed), result, artifacts, log path, times, and
+    the ETA while it waits or runs."""
+    reservation = get_reservation(stores, reservation_id)
+    return ReservationOut.of(reservation, reservation_eta(stores, slots, reservation))
 
 
 @router.get("/{reservation_id}/logs", dependencies=[CanRead])

@@ -52,6 +52,14 @@ def test_each_route_is_built_once_under_its_canonical_prefix() -> None:
     assert "/jobs/{job_id}" in paths
 
 
+def without_etas(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: without_etas(v) for k, v in value.items() if k != "eta"}
+    if isinstance(value, list):
+        return [without_etas(v) for v in value]
+    return value
+
+
 @pytest.mark.parametrize(("canonical", "alias"), SAME_ROUTE)
 def test_an_alias_reaches_the_handler_of_its_canonical_path(
     client: TestClient, stores: Stores, handlers: list[object], canonical: str, alias: str
@@ -63,7 +71,9 @@ def test_an_alias_reaches_the_handler_of_its_canonical_path(
     answers = [client.get(path.format(job_id=job_id)) for path in (canonical, alias)]
 
     assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
-    assert answers[0].json() == answers[1].json()
+    # The same answer, apart from ETAs: times counted from each request's own now.
+    shown = [without_etas(a.json()) for a in answers]
+    assert shown[0] == shown[1]
     assert len(handlers) == 2
     assert handlers[0] is handlers[1]
 

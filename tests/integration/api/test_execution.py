@@ -131,7 +131,9 @@ def test_a_reservation_is_readable_with_its_status(
         "created_at",
         "started_at",
         "finished_at",
+        "eta",
     }
+    assert body["eta"]["state"] == "estimated"
     assert_problem(api.get(f"{V2}/reservations/rsv_missing"), 404)
 
 

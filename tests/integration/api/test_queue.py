@@ -86,6 +86,7 @@ def test_order_is_priority_then_fifo(client: TestClient, echo_template: str) -> 
         "group_id",
         "schedule_id",
         "created_at",
+        "eta",
     }
     for item in page["items"]:
         job = client.get(f"{V2}/jobs/{item['job_id']}").json()

@@ -1,0 +1,1 @@
+"""Queue foresight: when each unit will start and finish, and what a change would do."""

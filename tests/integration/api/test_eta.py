@@ -1,0 +1,167 @@
+"""ETAs (issue 14, point 1) in GET /queue, GET /jobs/{id} (v2, /scheduler and legacy) and
+GET /reservations/{id}, from the templates' recent completed runs."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
+from jobsched.ids import new_id
+from jobsched.jobs.reservations import reserve
+from jobsched.models import JobRun, RunStatus, utcnow
+from jobsched.ports import Stores
+from tests.support.api import V2, post_job, post_template, queue
+
+MINUTE = 60.0
+SLACK = 20.0  # seconds between the test's now and the request's, on a slow machine
+
+
+@pytest.fixture
+def timed(stores: Stores, client: TestClient) -> str:
+    """A template whose ten newest completed runs each took a minute."""
+    post_template(client, "timed")
+    for _ in range(10):
+        finished = utcnow() - timedelta(hours=1)
+        stores.runs.put(
+            JobRun(
+                run_id=new_id("run"),
+                job_id=new_id("job"),
+                template_id="timed",
+                status=RunStatus.COMPLETED,
+                started_at=finished - timedelta(seconds=MINUTE),
+                finished_at=finished,
+            )
+        )
+    return "timed"
+
+
+def seconds_from_now(value: str) -> float:
+    return (datetime.fromisoformat(value) - utcnow()).total_seconds()
+
+
+def assert_near(value: str | None, seconds: float) -> None:
+    assert value is not None
+    assert seconds - SLACK <= seconds_from_now(value) <= seconds + SLACK
+
+
+def test_each_queued_job_starts_after_the_work_ahead_of_it(client: TestClient, timed: str) -> None:
+    ids = [post_job(client, timed)["job_id"] for _ in range(3)]
+
+    items = queue(client)["items"]
+
+    assert [item["job_id"] for item in items] == ids
+    for index, item in enumerate(items):
+        eta = item["eta"]
+        assert eta["state"] == "estimated"
+        assert eta["basis"] == "history"
+        assert eta["unread_ahead"] == 0
+        assert_near(eta["start_p50"], index * MINUTE)
+        assert_near(eta["finish_p90"], (index + 1) * MINUTE)
+
+
+def test_a_later_page_counts_the_jobs_ahead_without_reading_them(
+    client: TestClient, timed: str
+) -> None:
+    for _ in range(3):
+        post_job(client, timed)
+    first = queue(client, limit=2)
+
+    second = queue(client, limit=2, cursor=first["next_cursor"])
+
+    [item] = second["items"]
+    assert item["eta"]["unread_ahead"] == 2
+    assert_near(item["eta"]["start_p50"], 2 * MINUTE)
+
+
+def test_a_template_without_history_draws_from_all_templates(
+    client: TestClient, timed: str
+) -> None:
+    post_template(client, "fresh")
+    post_job(client, timed)
+    fresh = post_job(client, "fresh")["job_id"]
+
+    eta = client.get(f"{V2}/jobs/{fresh}").json()["eta"]
+
+    assert eta["basis"] == "pooled"
+    assert_near(eta["start_p50"], MINUTE)
+
+
+def test_with_no_history_at_all_an_assumed_duration_is_said(client: TestClient) -> None:
+    post_template(client, "fresh")
+    post_job(client, "fresh")
+    second = post_job(client, "fresh")["job_id"]
+
+    eta = client.get(f"{V2}/jobs/{second}").json()["eta"]
+
+    assert eta["basis"] == "default"
+    assert_near(eta["start_p50"], 300.0)
+
+
+@pytest.mark.parametrize("prefix", [V2, "/scheduler", ""])
+def test_a_jobs_eta_is_in_its_status_on_every_prefix(
+    client: TestClient, timed: str, prefix: str
+) -> None:
+    for _ in range(2):
+        post_job(client, timed)
+    third = post_job(client, timed)["job_id"]
+
+    answer = client.get(f"{prefix}/jobs/{third}")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["eta"]["state"] == "estimated"
+    assert_near(answer.json()["eta"]["start_p50"], 2 * MINUTE)
+
+
+def test_a_paused_queue_gives_no_eta_and_says_why(client: TestClient, timed: str) -> None:
+    job_id = post_job(client, timed)["job_id"]
+    assert client.post(f"{V2}/queue/pause", json={"note": "provider outage"}).status_code == 200
+
+    [item] = queue(client)["items"]
+    single = client.get(f"{V2}/jobs/{job_id}").json()["eta"]
+
+    for eta in (item["eta"], single):
+        assert eta["state"] == "paused"
+        assert eta["start_p50"] is None
+        assert eta["reason"] == "the queue is paused: provider outage"
+
+
+def test_a_running_job_shows_its_finish_and_delays_the_queue(
+    client: TestClient, stores: Stores, timed: str
+) -> None:
+    running = post_job(client, timed)["job_id"]
+    waiting = post_job(client, timed)["job_id"]
+    claim = Dispatcher(stores, stores.dispatch, DispatchConfig(slots=1)).claim()
+    assert claim is not None
+
+    now_running = client.get(f"{V2}/jobs/{running}").json()["eta"]
+    queued = client.get(f"{V2}/jobs/{waiting}").json()["eta"]
+
+    assert now_running["state"] == "running"
+    assert_near(now_running["finish_p50"], MINUTE)
+    assert_near(queued["start_p50"], MINUTE)
+
+
+def test_a_finished_job_has_no_eta(client: TestClient, stores: Stores, timed: str) -> None:
+    job_id = post_job(client, timed)["job_id"]
+    client.post(f"{V2}/jobs/{job_id}/cancel")
+
+    assert client.get(f"{V2}/jobs/{job_id}").json()["eta"] is None
+
+
+def test_reservations_go_first_and_have_their_own_eta(
+    client: TestClient, stores: Stores, timed: str
+) -> None:
+    job_id = post_job(client, timed)["job_id"]
+    reservation = reserve(stores, timed, {})
+
+    page: dict[str, Any] = queue(client)
+    own = client.get(f"{V2}/reservations/{reservation.reservation_id}").json()["eta"]
+
+    [shown] = page["reservations"]
+    assert_near(shown["eta"]["start_p50"], 0.0)
+    assert_near(own["start_p50"], 0.0)
+    [item] = page["items"]
+    assert item["job_id"] == job_id
+    assert_near(item["eta"]["start_p50"], MINUTE)  # behind the reservation
