@@ -1,4 +1,4 @@
-"""`python -m bench [store|ops|import|lifecycle|throughput|latency|api|crash|assets|synth|cost]`:
+"""`python -m bench [store|ops|import|lifecycle|throughput|latency|api|crash|assets|synth|cost|eta]`:
 run every benchmark, or the one named."""
 
 import argparse
@@ -71,6 +71,12 @@ def _cost() -> None:
     state_machine_cost.main()
 
 
+def _eta() -> None:
+    from bench import eta_calibration
+
+    eta_calibration.main()
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "store": _store,
     "ops": _ops,
@@ -83,6 +89,7 @@ BENCHMARKS: dict[str, Callable[[], None]] = {
     "assets": _assets,
     "synth": _synth,
     "cost": _cost,
+    "eta": _eta,
 }
 
 

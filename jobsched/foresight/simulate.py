@@ -33,6 +33,11 @@ class Durations:
     def draw(self, rng: random.Random) -> float:
         return rng.choice(self.samples)
 
+    def replica(self, rng: random.Random) -> "Durations":
+        """The history resampled (a bootstrap): each trial draws from its own replica, so the
+        estimates widen by what fifty runs cannot say of the next ones."""
+        return Durations(tuple(rng.choices(self.samples, k=len(self.samples))), self.basis)
+
     def remaining(self, rng: random.Random, elapsed: float) -> float:
         """What is left of a run that has lasted `elapsed`: a duration drawn among the runs that
         lasted longer. A run past all of its history is taken to be near its end: a tenth of its
@@ -102,7 +107,9 @@ class Estimate:
 
 @dataclass
 class _Trial:
+    rng: random.Random
     slots: list[float]  # a heap of the times each slot frees up
+    replicas: dict[int, Durations] = field(default_factory=dict)
     key_ends: dict[str, list[float]] = field(default_factory=dict)
     sequence_ready: dict[str, float] = field(default_factory=dict)
     starts: dict[str, float] = field(default_factory=dict)
@@ -118,6 +125,13 @@ class _Trial:
                 if len(ends) >= key.limit:
                     at, moved = ends[len(ends) - key.limit], True
         return at
+
+    def durations(self, durations: Durations) -> Durations:
+        """This trial's replica of `durations` (by identity: one per distribution)."""
+        replica = self.replicas.get(id(durations))
+        if replica is None:
+            replica = self.replicas[id(durations)] = durations.replica(self.rng)
+        return replica
 
     def hold_keys(self, keys: Sequence[Key], until: float) -> None:
         for key in keys:
@@ -160,9 +174,9 @@ def _replay(
 
 
 def _start(slots: int, running: Sequence[RunningUnit], rng: random.Random) -> _Trial:
-    trial = _Trial(slots=[])
+    trial = _Trial(rng, slots=[])
     for unit in running:
-        end = unit.durations.remaining(rng, unit.elapsed)
+        end = trial.durations(unit.durations).remaining(rng, unit.elapsed)
         trial.slots.append(end)
         trial.starts[unit.unit_id] = -unit.elapsed
         trial.finishes[unit.unit_id] = end
@@ -186,7 +200,7 @@ def _dispatch(trial: _Trial, waiting: Sequence[WaitingUnit], rng: random.Random)
             heapq.heappush(trial.slots, wake)
             continue
         pending.remove(chosen)
-        end = free + max(part.draw(rng) for part in chosen.parts)
+        end = free + max(trial.durations(part).draw(rng) for part in chosen.parts)
         trial.starts[chosen.unit_id] = free
         trial.finishes[chosen.unit_id] = end
         trial.hold_keys(chosen.keys, end)
@@ -215,10 +229,11 @@ def _pass_ahead(trial: _Trial, ahead: Ahead, rng: random.Random) -> None:
     if ahead.count <= DIRECT_DRAWS:
         for _ in range(ahead.count):
             free = heapq.heappop(trial.slots)
-            heapq.heappush(trial.slots, free + ahead.durations.draw(rng))
+            heapq.heappush(trial.slots, free + trial.durations(ahead.durations).draw(rng))
         return
-    mean = ahead.count * ahead.durations.mean
-    spread = math.sqrt(ahead.count) * ahead.durations.stdev
+    replica = trial.durations(ahead.durations)
+    mean = ahead.count * replica.mean
+    spread = math.sqrt(ahead.count) * replica.stdev
     share = max(0.0, rng.gauss(mean, spread)) / len(trial.slots)
     trial.slots = [free + share for free in trial.slots]
     heapq.heapify(trial.slots)
