@@ -45,7 +45,8 @@ def test_a_held_job_keeps_its_place_and_is_passed_over(
     view = get_job(wired, first)
     assert view.queue_position == 1
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     assert claim.job.job_id == second
     assert wired.jobs.get(first).status == JobStatus.HELD
 
@@ -62,7 +63,8 @@ def test_a_released_job_is_claimed_at_the_place_it_kept(
     assert edges.kicks == kicks + 1  # a free slot takes it
     assert _listed(wired) == [(first, False), (second, False)]
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     assert claim.job.job_id == first
 
 
@@ -74,7 +76,8 @@ def test_more_held_jobs_than_the_claim_reads_do_not_starve_the_queue(
     for job_id in held:
         hold_job(wired, job_id, None, ALICE)
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     assert claim.job.job_id == waiting
     assert get_job(wired, waiting).job.status == JobStatus.RUNNING
     assert [job_id for job_id, _ in _listed(wired)] == held
@@ -126,16 +129,16 @@ def test_a_hold_racing_a_claim_has_exactly_one_winner(wired: Stores, template: s
         [job_id] = _enqueue(wired, template, 1)
         barrier = threading.Barrier(2)
 
-        def claim() -> bool:
+        def claim(barrier: threading.Barrier = barrier) -> bool:
             barrier.wait()
             # A slot a turn: a job claimed in an earlier turn keeps its own.
             config = DispatchConfig(slots=4)
             return Dispatcher(wired, wired.dispatch, config).claim() is not None
 
-        def hold() -> bool:
+        def hold(barrier: threading.Barrier = barrier, job_id: str = job_id) -> bool:
             barrier.wait()
             try:
-                hold_job(wired, job_id, None, ALICE)  # noqa: B023 - called in this loop turn
+                hold_job(wired, job_id, None, ALICE)
             except ConflictError:
                 return False
             return True
