@@ -108,6 +108,7 @@ CanRead = Depends(requires(Scope.READ))
 CanWrite = Depends(requires(Scope.WRITE))
 CanAdmin = Depends(requires(Scope.ADMIN))
 AdminKey = Annotated[ApiKey, CanAdmin]
+WriteKey = Annotated[ApiKey, CanWrite]  # a write that records who made it (a hold)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]
 LogLimit = Annotated[int, Query(ge=1, le=MAX_LOG_LINES, description="lines to return at most")]

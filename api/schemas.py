@@ -99,6 +99,13 @@ class RunOut(RunSummary):
         return cls.model_validate(run.model_dump())
 
 
+class HoldOut(BaseModel):
+    note: str | None = Field(description="why it is held, as the holder said")
+    held_by: str | None = Field(description="the id of the API key that held it")
+    held_by_name: str | None = Field(description="that key's name")
+    held_at: Instant
+
+
 class JobOut(BaseModel):
     job_id: str
     template_id: str
@@ -110,7 +117,12 @@ class JobOut(BaseModel):
     group_id: str | None
     params: dict[str, Any]
     status: JobStatus
-    queue_position: int | None = Field(description="1-based place in the queue while queued")
+    queue_position: int | None = Field(
+        description="1-based place in the queue while queued or held (a held job keeps it)"
+    )
+    hold: HoldOut | None = Field(
+        default=None, description="set while held: passed over by dispatch until released"
+    )
     priority: PriorityOut
     attempt: int
     created_at: Instant
@@ -140,6 +152,7 @@ class JobOut(BaseModel):
             ),
             template_name=view.template_name,
             queue_position=view.queue_position,
+            hold=HoldOut.model_validate(job.hold.model_dump()) if job.hold else None,
             priority=display_priority(job.priority),
             run=run,
         )
@@ -239,12 +252,20 @@ class QueueItemOut(BaseModel):
     group_id: str | None
     schedule_id: str | None
     created_at: Instant
+    held: bool = Field(default=False, description="held: keeps this place, passed over")
+    hold: HoldOut | None = None
     eta: EtaOut | None = Field(default=None, description=ETA_DESCRIPTION)
 
     @classmethod
     def of(cls, position: int, entry: QueueEntry, eta: Eta | None = None) -> "QueueItemOut":
-        shown = entry.model_dump(mode="json", include=QUEUE_ITEM_FIELDS)
-        return cls(position=position, **shown, eta=EtaOut.of(eta))
+        hold = HoldOut.model_validate(entry.hold.model_dump()) if entry.hold else None
+        return cls(
+            position=position,
+            **entry.model_dump(mode="json", include=QUEUE_ITEM_FIELDS),
+            held=hold is not None,
+            hold=hold,
+            eta=EtaOut.of(eta),
+        )
 
 
 class QueuedReservationOut(BaseModel):

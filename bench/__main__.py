@@ -1,5 +1,5 @@
-"""`python -m bench [store|ops|import|lifecycle|throughput|latency|api|crash|assets|synth|cost|eta]`:
-run every benchmark, or the one named."""
+"""`python -m bench [NAME]`: run every benchmark, or the one named (store, ops, import,
+lifecycle, throughput, latency, api, crash, assets, synth, cost, eta)."""
 
 import argparse
 from collections.abc import Callable

@@ -39,6 +39,8 @@ JOB_PK_PREFIX: Final = "JOB#"
 JOB_SK: Final = "JOB"
 QUEUE_PK: Final = "QUEUE"
 QUEUE_SK_PREFIX: Final = "JOB#"
+# A held job's place: its own partition, so the queue's (what the dispatcher reads) holds none.
+QUEUE_HELD_PK: Final = "QUEUE#HELD"
 IDEMPOTENCY_PK_PREFIX: Final = "IDEMPOTENCY#"
 IDEMPOTENCY_SK: Final = "IDEMPOTENCY"
 

@@ -7,7 +7,9 @@ from jobsched.errors import ConflictError
 from jobsched.models import GroupStatus, JobStatus, RunStatus, Status
 
 JOB: dict[JobStatus, frozenset[JobStatus]] = {
-    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.HELD}),
+    # A held job keeps its place: release puts it back as it was; it never starts while held.
+    JobStatus.HELD: frozenset({JobStatus.QUEUED, JobStatus.CANCELLED}),
     # A failed attempt with retries left goes back to the queue.
     JobStatus.RUNNING: frozenset({JobStatus.FINISHED, JobStatus.CANCELLED, JobStatus.QUEUED}),
     JobStatus.FINISHED: frozenset(),
@@ -49,3 +51,11 @@ def check_move(table: dict[S, frozenset[S]], what: str, current: S, target: S) -
 def sources(table: dict[S, frozenset[S]], target: S) -> frozenset[S]:
     """The statuses from which `target` may be reached (what a conditional write allows)."""
     return frozenset(status for status, targets in table.items() if target in targets)
+
+
+def hold_conflict(job_id: str, status: str, holding: bool) -> ConflictError:
+    """A hold of a job that is not queued, or a release of one that is not held (409): the
+    stores say it in the same words whichever of them refused."""
+    if holding:
+        return ConflictError(f"job {job_id!r} is {status}; only a queued job can be held")
+    return ConflictError(f"job {job_id!r} is {status}; only a held job can be released")

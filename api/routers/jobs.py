@@ -13,12 +13,14 @@ from api.deps import (
     PathId,
     SlotsDep,
     StoresDep,
+    WriteKey,
     idempotent_responses,
     mark_replayed,
 )
 from api.schemas import JobCreated, JobDetailOut, JobOut, PageOut, RunOut
 from jobsched.errors import ValidationFailedError
 from jobsched.foresight.estimates import job_eta
+from jobsched.jobs import holds
 from jobsched.jobs import jobs as use
 from jobsched.jobs.runs import runs_of_job
 from jobsched.models import JobStatus
@@ -76,6 +78,27 @@ def cancel_job(stores: StoresDep, job_id: PathId) -> JobOut:
     """A queued job is cancelled and leaves the queue; a running one is cancelled and its task
     stopped (its run fails with error "cancelled"); a finished one is 409."""
     job = use.cancel_job(stores, job_id)
+    return JobOut.of(use.view_job(stores, job))
+
+
+@router.post("/{job_id}/hold")
+def hold_job(
+    stores: StoresDep, job_id: PathId, key: WriteKey, body: holds.HoldRequest | None = None
+) -> JobOut:
+    """A queued job becomes `held`: it keeps its place in the queue (listed there, and it can
+    be moved) and dispatch passes over it until it is released. The optional `note` and the
+    holding key are shown in `hold`. A job that is not queued (held already, running, ended)
+    is 409; a job of a parallel group is held with its group."""
+    by = holds.Holder(key.key_id, key.name)
+    job = holds.hold_job(stores, job_id, body.note if body else None, by)
+    return JobOut.of(use.view_job(stores, job))
+
+
+@router.post("/{job_id}/release", dependencies=[CanWrite])
+def release_job(stores: StoresDep, job_id: PathId) -> JobOut:
+    """A held job is queued again at the place it kept, and dispatch is woken. A job that is
+    not held is 409."""
+    job = holds.release_job(stores, job_id)
     return JobOut.of(use.view_job(stores, job))
 
 

@@ -22,6 +22,7 @@ from jobsched.foresight.simulate import (
 )
 from jobsched.models import (
     GroupMode,
+    Hold,
     Job,
     JobRun,
     JobStatus,
@@ -65,6 +66,7 @@ class Unit:
     waiting: WaitingUnit
     ids: tuple[str, ...]
     basis: str
+    hold: Hold | None = None
 
 
 @dataclass
@@ -159,9 +161,20 @@ def _paused(state: QueueState) -> str:
     return "the queue is paused" + (f": {state.note}" if state.note else "")
 
 
+def held_eta(hold: Hold | None) -> Eta:
+    """A held job's: no start until it is released; the reason says who held it and why."""
+    reason = "held: it starts only once released"
+    if hold is not None and (hold.held_by_name or hold.held_by):
+        reason += f" (held by {hold.held_by_name or hold.held_by}"
+        reason += f": {hold.note})" if hold.note else ")"
+    elif hold is not None and hold.note:
+        reason += f" ({hold.note})"
+    return Eta(EtaState.HELD, reason=reason)
+
+
 def _eta_of(context: Context, unit: Unit, estimated: Estimate, unread: int) -> Eta:
     if unit.waiting.held:
-        return Eta(EtaState.HELD, reason="held: it starts only once released")
+        return held_eta(unit.hold)
     if estimated.start_p50 is None:
         reason = "it waits behind a held job of its group"
         return Eta(EtaState.UNKNOWN, reason=reason)
@@ -198,7 +211,8 @@ def _units(context: Context, entries: Sequence[QueueEntry]) -> list[Unit]:
             continue
         if parallel and entry.group_id:
             groups[entry.group_id] = len(units)
-        units.append(Unit(_waiting(context, entry, durations), (entry.job_id,), durations.basis))
+        waiting = _waiting(context, entry, durations)
+        units.append(Unit(waiting, (entry.job_id,), durations.basis, entry.hold))
     return units
 
 
@@ -211,6 +225,7 @@ def _waiting(context: Context, entry: QueueEntry, durations: Durations) -> Waiti
         parts=(durations,),
         not_before=backoff,
         sequence=entry.group_id if sequential else None,
+        held=entry.hold is not None,
     )
 
 
@@ -263,6 +278,8 @@ def job_eta(stores: Stores, slots: int, job: Job, run: JobRun | None) -> Eta | N
     """A job's ETA while it waits or runs; None once it ended."""
     if job.status == JobStatus.RUNNING and run is not None:
         return running_eta(stores, run.run_id, run.template_id, run.started_at)
+    if job.status == JobStatus.HELD:
+        return held_eta(job.hold)
     if job.status != JobStatus.QUEUED:
         return None
     entry = stores.dispatch.entry(job.job_id)

@@ -33,6 +33,8 @@ from jobsched.ports import IdempotencyClaim, JobFilter, NewJobs, Page, Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput, display_priority
 from jobsched.ranks import QueueRank, band_of, priority_of_band
 
+WAITING = frozenset({JobStatus.QUEUED, JobStatus.HELD})  # what has a place in the queue
+
 
 class JobCreate(BaseModel):
     model_config = REQUEST_CONFIG
@@ -179,7 +181,7 @@ def view_jobs(
                 names[job.template_id] = stores.templates.get_cached(job.template_id).name
             except NotFoundError:
                 names[job.template_id] = job.template_id
-    queued = [job for job in jobs if job.status == JobStatus.QUEUED and job.rank]
+    queued = [job for job in jobs if job.status in WAITING and job.rank]
     ranks = [QueueRank.parse(job.rank) for job in queued if job.rank]
     positions = (
         dict(zip((job.job_id for job in queued), stores.queue.positions_of(ranks), strict=True))
@@ -209,8 +211,8 @@ def list_jobs(
 
 
 def cancel_job(stores: Stores, job_id: str) -> Job:
-    """queued -> cancelled; running -> cancelled with its run failed ("cancelled") and its task
-    stopped. A finished or cancelled job is a conflict."""
+    """queued or held -> cancelled; running -> cancelled with its run failed ("cancelled") and
+    its task stopped. A finished or cancelled job is a conflict."""
     try:
         return stores.jobs.cancel(job_id)
     except ConflictError as exc:

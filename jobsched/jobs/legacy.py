@@ -49,7 +49,7 @@ LEGACY_PRIORITY = LEVEL_VALUES[PriorityLevel.IMMEDIATE]  # the old API started j
 
 
 class LegacyStatus(StrEnum):
-    CREATED = "created"  # accepted, not yet eligible for dispatch (a retry in its backoff)
+    CREATED = "created"  # accepted, not yet eligible for dispatch (a retry's backoff, a hold)
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -71,10 +71,13 @@ JOB_STATUS_OF: dict[LegacyStatus, JobStatus] = {
 def legacy_status(job: Job, run: JobRun | None, now: datetime | None = None) -> LegacyStatus:
     """The legacy status of a job: the job's own status, and for a finished job its latest run.
 
-    queued + a retry's not_before still ahead -> created; queued -> queued; running -> running;
+    queued + a retry's not_before still ahead -> created; held -> created (not started, and not
+    to start until released); queued -> queued; running -> running;
     finished + run completed -> succeeded; finished otherwise (failed, or no run) -> failed;
     cancelled -> cancelled.
     """
+    if job.status == JobStatus.HELD:
+        return LegacyStatus.CREATED
     if job.status == JobStatus.QUEUED:
         if job.not_before is not None and job.not_before > (now or utcnow()):
             return LegacyStatus.CREATED

@@ -29,6 +29,7 @@ class Status(StrEnum):
 
 class JobStatus(Status):
     QUEUED = "queued"
+    HELD = "held"  # queued, keeping its place, passed over until released
     RUNNING = "running"
     FINISHED = "finished"
     CANCELLED = "cancelled"
@@ -114,6 +115,15 @@ class RetryPolicy(Entity):
     backoff_multiplier: Annotated[float, Strict()] = Field(default=2.0, ge=1, le=10)
 
 
+class Hold(Entity):
+    """Why a job is held, and by whom (an API key's id and name, never its secret)."""
+
+    note: str | None = None
+    held_by: str | None = None
+    held_by_name: str | None = None
+    held_at: datetime = Field(default_factory=utcnow)
+
+
 class JobTemplate(Entity):
     template_id: str
     name: str
@@ -142,7 +152,8 @@ class Job(Entity):
     params: dict[str, Any] = Field(default_factory=dict)
     priority: PriorityValue = DEFAULT_PRIORITY
     status: JobStatus = JobStatus.QUEUED
-    rank: str | None = None  # set while QUEUED; the queue order key (see ranks.py)
+    rank: str | None = None  # set while QUEUED or HELD; the queue order key (see ranks.py)
+    hold: Hold | None = None  # set while HELD
     group_mode: GroupMode | None = None
     group_index: int | None = None  # its place in the group's job_ids
     attempt: int = 0
@@ -304,6 +315,7 @@ class QueueEntry(Entity):
     params: dict[str, Any] = Field(default_factory=dict)  # what the executor needs, read once
     attempt: int = 0
     not_before: float | None = None  # epoch seconds: a retry waits until then
+    hold: Hold | None = None  # held: listed at its place, passed over by the dispatcher
     created_at: datetime
 
     @classmethod

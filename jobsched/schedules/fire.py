@@ -39,7 +39,7 @@ from jobsched.schedules.usecases import find_live
 
 logger = logging.getLogger(__name__)
 
-ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.RUNNING})
+ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.HELD, JobStatus.RUNNING})  # held will run
 
 
 class FireResult(StrEnum):

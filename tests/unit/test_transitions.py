@@ -8,7 +8,7 @@ from jobsched.models import GroupStatus, JobStatus, RunStatus
 
 
 def test_a_queued_job_can_start_or_be_cancelled() -> None:
-    assert t.JOB[JobStatus.QUEUED] == {JobStatus.RUNNING, JobStatus.CANCELLED}
+    assert t.JOB[JobStatus.QUEUED] == {JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.HELD}
 
 
 @pytest.mark.parametrize("ended", [JobStatus.FINISHED, JobStatus.CANCELLED])
@@ -18,7 +18,11 @@ def test_an_ended_job_never_moves_again(ended: JobStatus) -> None:
 
 
 def test_only_queued_and_running_jobs_can_be_cancelled() -> None:
-    assert t.sources(t.JOB, JobStatus.CANCELLED) == {JobStatus.QUEUED, JobStatus.RUNNING}
+    assert t.sources(t.JOB, JobStatus.CANCELLED) == {
+        JobStatus.QUEUED,
+        JobStatus.HELD,
+        JobStatus.RUNNING,
+    }
     assert t.sources(t.JOB, JobStatus.RUNNING) == {JobStatus.QUEUED}
 
 
@@ -42,3 +46,13 @@ def test_every_status_has_a_row() -> None:
     assert set(t.JOB) == set(JobStatus)
     assert set(t.RUN) == set(RunStatus)
     assert set(t.GROUP) == set(GroupStatus)
+
+
+def test_a_held_job_is_released_or_cancelled_never_started() -> None:
+    assert t.JOB[JobStatus.HELD] == {JobStatus.QUEUED, JobStatus.CANCELLED}
+    assert not t.can_move(t.JOB, JobStatus.HELD, JobStatus.RUNNING)
+
+
+def test_hold_conflicts_name_the_status_and_the_rule() -> None:
+    assert "only a queued job can be held" in str(t.hold_conflict("j", "running", True))
+    assert "only a held job can be released" in str(t.hold_conflict("j", "queued", False))

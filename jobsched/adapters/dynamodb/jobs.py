@@ -5,6 +5,8 @@ Item layout (pk / sk):
 - `QUEUE` / `JOB#<id>`: its place in the queue while QUEUED, with `rank` (see ranks.py), read
   in order through the local index `by_rank`, which, unlike a global index, can be read
   strongly consistently;
+- `QUEUE#HELD` / `JOB#<id>`: its place while HELD, the same item moved out of the partition
+  the dispatcher reads (so held jobs never fill its window), read in the same index;
 - `IDEMPOTENCY#<key>` / `IDEMPOTENCY`: which resource a key created (idempotency.py).
 """
 
@@ -27,9 +29,10 @@ from jobsched.errors import (
     NotFoundError,
     TemplateChangedError,
 )
-from jobsched.models import Job, JobStatus, QueueEntry, utcnow
+from jobsched.models import Hold, Job, JobStatus, QueueEntry, utcnow
 from jobsched.ports import IdempotencyRecord, JobFilter, NewJobs, Page
 from jobsched.ranks import QueueRank
+from jobsched.transitions import hold_conflict
 
 KIND = "JOB"
 
@@ -40,6 +43,15 @@ def job_key(job_id: str) -> dict[str, Any]:
 
 def queue_key(job_id: str) -> dict[str, Any]:
     return {"pk": {"S": c.QUEUE_PK}, "sk": {"S": c.QUEUE_SK_PREFIX + job_id}}
+
+
+def held_key(job_id: str) -> dict[str, Any]:
+    return {"pk": {"S": c.QUEUE_HELD_PK}, "sk": {"S": c.QUEUE_SK_PREFIX + job_id}}
+
+
+def place_key(job_id: str, status: JobStatus) -> dict[str, Any]:
+    """Where a waiting job's place is: the queue's partition, or the held one."""
+    return held_key(job_id) if status == JobStatus.HELD else queue_key(job_id)
 
 
 def job_item(job: Job) -> dict[str, Any]:
@@ -61,6 +73,10 @@ def entry_item(entry: QueueEntry) -> dict[str, Any]:
 def entry_of(item: dict[str, Any]) -> QueueEntry:
     # The top-level rank is the one the queue sorts by (the map's copy is set beside it).
     return decode(QueueEntry, {**item["entry"]["M"], "rank": item["rank"]})
+
+
+class _PlaceMovedError(Exception):
+    """The place read was moved (or left) before the transaction that moves it committed."""
 
 
 class DynamoJobStore:
@@ -169,10 +185,32 @@ class DynamoJobStore:
             raise ConflictError("the jobs could not be written; retry") from exc
 
     def cancel(self, job_id: str) -> Job:
-        """QUEUED -> CANCELLED in one transaction with the removal of its queue place.
+        """QUEUED (or HELD) -> CANCELLED in one transaction with the removal of its queue place.
 
-        The condition on status makes this race safely with a claim (QUEUED -> RUNNING).
+        The condition on status makes this race safely with a claim (QUEUED -> RUNNING). A held
+        job's place is in the other partition: that is a second try, as one transaction names
+        its items' keys, and the status each try expects is its condition.
         """
+        try:
+            return self._cancel(job_id, JobStatus.QUEUED)
+        except ConflictError:
+            if self._status_of(job_id) != JobStatus.HELD:
+                raise
+        return self._cancel(job_id, JobStatus.HELD)
+
+    def _status_of(self, job_id: str) -> JobStatus | None:
+        with store_errors():
+            response = self.dynamo.client.get_item(
+                TableName=self.table,
+                Key=job_key(job_id),
+                ConsistentRead=True,
+                ProjectionExpression="#status",
+                ExpressionAttributeNames={"#status": "status"},
+            )
+        item = response.get("Item")
+        return JobStatus(item["status"]["S"]) if item else None
+
+    def _cancel(self, job_id: str, expected: JobStatus) -> Job:
         now = utcnow()
         try:
             with store_errors():
@@ -183,12 +221,16 @@ class DynamoJobStore:
                                 "TableName": self.table,
                                 "Key": job_key(job_id),
                                 "UpdateExpression": "SET #status = :cancelled, updated_at = :now, "
-                                "finished_at = :now REMOVE #rank",
-                                "ConditionExpression": "#status = :queued",
-                                "ExpressionAttributeNames": {"#status": "status", "#rank": "rank"},
+                                "finished_at = :now REMOVE #rank, #hold",
+                                "ConditionExpression": "#status = :expected",
+                                "ExpressionAttributeNames": {
+                                    "#status": "status",
+                                    "#rank": "rank",
+                                    "#hold": "hold",
+                                },
                                 "ExpressionAttributeValues": {
                                     ":cancelled": {"S": JobStatus.CANCELLED},
-                                    ":queued": {"S": JobStatus.QUEUED},
+                                    ":expected": {"S": expected},
                                     ":now": serialize(now.isoformat()),
                                 },
                                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -197,7 +239,7 @@ class DynamoJobStore:
                         {
                             "Delete": {
                                 "TableName": self.table,
-                                "Key": queue_key(job_id),
+                                "Key": place_key(job_id, expected),
                                 "ConditionExpression": "attribute_exists(pk)",
                             }
                         },
@@ -215,6 +257,95 @@ class DynamoJobStore:
             ) from exc
         return self.get(job_id)
 
+    def hold(self, job_id: str, hold: Hold) -> Job:
+        """QUEUED -> HELD: the queue place moves to the held partition with its rank."""
+        return self._move_place(job_id, JobStatus.QUEUED, hold)
+
+    def release(self, job_id: str) -> Job:
+        """HELD -> QUEUED: the place moves back to the queue's partition, rank unchanged."""
+        return self._move_place(job_id, JobStatus.HELD, None)
+
+    def _move_place(self, job_id: str, expected: JobStatus, hold: Hold | None) -> Job:
+        """One transaction moves the job's status and its place together. A transaction cannot
+        copy an item, so the place is read first; the delete's condition on the rank read (a
+        move changes it) and the job's on its status make the write fail rather than copy a
+        stale place; a place moved meanwhile is read again."""
+        for _ in range(3):
+            with store_errors():
+                response = self.dynamo.client.get_item(
+                    TableName=self.table, Key=place_key(job_id, expected), ConsistentRead=True
+                )
+            item = response.get("Item")
+            if item is None:
+                status = self._status_of(job_id)
+                if status is None:
+                    raise NotFoundError(f"no job {job_id!r}")
+                raise hold_conflict(job_id, status, hold is not None)
+            entry = entry_of(item).model_copy(update={"hold": hold})
+            try:
+                self._commit_move(job_id, expected, entry, dict(item["rank"]))
+            except _PlaceMovedError:
+                continue
+            return self.get(job_id)
+        raise ConflictError(f"job {job_id!r} keeps moving in the queue; retry")
+
+    def _commit_move(
+        self, job_id: str, expected: JobStatus, entry: QueueEntry, rank: dict[str, Any]
+    ) -> None:
+        target = JobStatus.HELD if entry.hold else JobStatus.QUEUED
+        values: dict[str, Any] = {
+            ":expected": {"S": expected},
+            ":target": {"S": target},
+            ":now": serialize(utcnow().isoformat()),
+        }
+        if entry.hold:
+            values[":hold"] = serialize(entry.hold.model_dump(mode="json", exclude_none=True))
+        update = "SET #status = :target, updated_at = :now " + (
+            ", #hold = :hold" if entry.hold else "REMOVE #hold"
+        )
+        try:
+            with store_errors():
+                self.dynamo.client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Update": {
+                                "TableName": self.table,
+                                "Key": job_key(job_id),
+                                "UpdateExpression": update,
+                                "ConditionExpression": "#status = :expected",
+                                "ExpressionAttributeNames": {"#status": "status", "#hold": "hold"},
+                                "ExpressionAttributeValues": values,
+                                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                            }
+                        },
+                        {
+                            "Delete": {
+                                "TableName": self.table,
+                                "Key": place_key(job_id, expected),
+                                "ConditionExpression": "#rank = :rank",
+                                "ExpressionAttributeNames": {"#rank": "rank"},
+                                "ExpressionAttributeValues": {":rank": rank},
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": self.table,
+                                "Item": {**entry_item(entry), **place_key(job_id, target)},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                    ]
+                )
+        except Exception as exc:
+            if not is_condition_failure(exc):
+                raise
+            codes = cancellation_codes(exc)
+            current = self._old_item(exc)
+            if codes[0] == "ConditionalCheckFailed" and current is not None:
+                status = str(deserialize_map(current).get("status"))
+                raise hold_conflict(job_id, status, entry.hold is not None) from exc
+            raise _PlaceMovedError from exc
+
     @staticmethod
     def _old_item(exc: Exception) -> dict[str, Any] | None:
         reasons = getattr(exc, "response", {}).get("CancellationReasons") or [{}]
@@ -226,12 +357,16 @@ class DynamoJobStore:
         actions: list[dict[str, Any]] = []
         now = serialize(utcnow().isoformat())
         for rank in ranks:
+            # A held job's place is in the held partition: the status read picks the key, and
+            # is the job's condition, so a job that changed meanwhile fails the whole write.
+            held = self._status_of(rank.job_id) == JobStatus.HELD
+            waiting = JobStatus.HELD if held else JobStatus.QUEUED
             values = {":rank": {"S": rank.key}, ":priority": serialize(rank.priority)}
             actions.append(
                 {
                     "Update": {
                         "TableName": self.table,
-                        "Key": queue_key(rank.job_id),
+                        "Key": place_key(rank.job_id, waiting),
                         "UpdateExpression": "SET #rank = :rank, entry.#rank = :rank, "
                         "entry.priority = :priority",
                         "ConditionExpression": "attribute_exists(pk)",
@@ -247,11 +382,11 @@ class DynamoJobStore:
                         "Key": job_key(rank.job_id),
                         "UpdateExpression": "SET #rank = :rank, priority = :priority, "
                         "updated_at = :now",
-                        "ConditionExpression": "#status = :queued",
+                        "ConditionExpression": "#status = :waiting",
                         "ExpressionAttributeNames": {"#rank": "rank", "#status": "status"},
                         "ExpressionAttributeValues": {
                             **values,
-                            ":queued": {"S": JobStatus.QUEUED},
+                            ":waiting": {"S": waiting},
                             ":now": now,
                         },
                     }

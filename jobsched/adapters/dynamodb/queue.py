@@ -4,47 +4,87 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from jobsched import constants as c
+from jobsched.adapters.cursors import decode_cursor, encode_cursor, foreign_cursor
 from jobsched.adapters.dynamodb.client import Dynamo, store_errors
 from jobsched.adapters.dynamodb.codec import decode, encode
-from jobsched.adapters.dynamodb.jobs import entry_of, queue_key
-from jobsched.adapters.dynamodb.pagination import Query, count, read_page
+from jobsched.adapters.dynamodb.jobs import entry_of, held_key, queue_key
+from jobsched.adapters.dynamodb.pagination import count
 from jobsched.models import QueueEntry, QueueState
 from jobsched.ports import Direction, QueuePage
 from jobsched.ranks import JOBS_START, QueueRank
 
+ENTRIES_PAGE = 500
+LIST_NAME = "queue.rank"  # in the cursor: the list that issued it
 STATE_KEY = {"pk": {"S": c.QUEUE_STATE_PK}, "sk": {"S": c.QUEUE_STATE_SK}}
 
 
 class DynamoQueueStore:
+    """Queued jobs sit in the `QUEUE` partition, which is what the dispatcher reads; held jobs
+    sit in `QUEUE#HELD` with the rank they keep (jobs.py). Every read of the queue's order but
+    the dispatcher's merges the two, so a held job is listed, counted and moved at its place."""
+
     def __init__(self, dynamo: Dynamo) -> None:
         self.dynamo = dynamo
         self.table = dynamo.table("jobs")
         self.lock_table = dynamo.table("lock")
 
-    def _query(
-        self, condition: str, values: dict[str, Any], limit: int, **params: Any
-    ) -> list[QueueRank]:
-        """Up to `limit` ranks. DynamoDB ends a page at 1 MB read, so keep reading until the
-        limit or the end: a short page is not the end of the queue."""
-        ranks: list[QueueRank] = []
-        while len(ranks) < limit:
+    def _read(
+        self,
+        partition: str,
+        condition: str,
+        values: dict[str, Any],
+        limit: int,
+        ranks_only: bool = True,
+        **params: Any,
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` items of one partition in rank order. DynamoDB ends a page at 1 MB
+        read, so keep reading until the limit or the end: a short page is not the end."""
+        items: list[dict[str, Any]] = []
+        if ranks_only:
+            params["ProjectionExpression"] = "#rank"
+        while len(items) < limit:
             with store_errors():
                 response = self.dynamo.client.query(
                     TableName=self.table,
                     IndexName=c.QUEUE_RANK_INDEX,
                     KeyConditionExpression=f"pk = :queue{condition}",
-                    ExpressionAttributeValues={":queue": {"S": c.QUEUE_PK}, **values},
+                    ExpressionAttributeValues={":queue": {"S": partition}, **values},
                     ExpressionAttributeNames={"#rank": "rank"},
-                    ProjectionExpression="#rank",
                     ConsistentRead=True,
-                    Limit=limit - len(ranks),
+                    Limit=limit - len(items),
                     **params,
                 )
-            ranks += [QueueRank.parse(item["rank"]["S"]) for item in response.get("Items", [])]
+            items += response.get("Items", [])
             if "LastEvaluatedKey" not in response:
                 break
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return ranks
+        return items
+
+    def _merged(
+        self,
+        condition: str,
+        values: dict[str, Any],
+        limit: int,
+        ranks_only: bool = True,
+        **params: Any,
+    ) -> list[dict[str, Any]]:
+        """The first `limit` items of the queued and the held partitions together, in rank
+        order (descending with ScanIndexForward=False)."""
+        both = [
+            *self._read(c.QUEUE_PK, condition, values, limit, ranks_only, **params),
+            *self._read(c.QUEUE_HELD_PK, condition, values, limit, ranks_only, **params),
+        ]
+        descending = params.get("ScanIndexForward") is False
+        both.sort(key=lambda item: str(item["rank"]["S"]), reverse=descending)
+        return both[:limit]
+
+    def _query(
+        self, condition: str, values: dict[str, Any], limit: int, **params: Any
+    ) -> list[QueueRank]:
+        return [
+            QueueRank.parse(item["rank"]["S"])
+            for item in self._merged(condition, values, limit, **params)
+        ]
 
     def last_in_band(self, band: str) -> QueueRank | None:
         found = self._query(
@@ -60,11 +100,12 @@ class DynamoQueueStore:
         return found[0] if found else None
 
     def head(self, limit: int) -> list[QueueRank]:
-        """The first jobs (pending reservations, ahead of them, are not counted)."""
+        """The first jobs, held ones at their places (pending reservations are not counted)."""
         return self._query(" AND #rank >= :jobs", {":jobs": {"S": JOBS_START}}, limit)
 
     def dispatch_head(self, limit: int) -> list[QueueEntry]:
-        """The first units to dispatch, reservations first, with what the dispatcher needs."""
+        """The first units to dispatch, reservations first, with what the dispatcher needs.
+        Held jobs are in their own partition: they cost this read nothing."""
         with store_errors():
             response = self.dynamo.client.query(
                 TableName=self.table,
@@ -103,27 +144,34 @@ class DynamoQueueStore:
         return found[0]
 
     def rank_of(self, job_id: str) -> QueueRank | None:
-        with store_errors():
-            response = self.dynamo.client.get_item(
-                TableName=self.table, Key=queue_key(job_id), ConsistentRead=True
-            )
-        item = response.get("Item")
-        return QueueRank.parse(item["rank"]["S"]) if item else None
+        for key in (queue_key(job_id), held_key(job_id)):
+            with store_errors():
+                response = self.dynamo.client.get_item(
+                    TableName=self.table, Key=key, ConsistentRead=True
+                )
+            item = response.get("Item")
+            if item:
+                return QueueRank.parse(item["rank"]["S"])
+        return None
 
     def position_of(self, rank: QueueRank) -> int:
-        """1-based: the queued jobs up to this rank, itself included (BETWEEN is inclusive)."""
-        return count(
-            self.dynamo,
-            TableName=self.table,
-            IndexName=c.QUEUE_RANK_INDEX,
-            KeyConditionExpression="pk = :queue AND #rank BETWEEN :jobs AND :rank",
-            ExpressionAttributeNames={"#rank": "rank"},
-            ExpressionAttributeValues={
-                ":queue": {"S": c.QUEUE_PK},
-                ":jobs": {"S": JOBS_START},
-                ":rank": {"S": rank.key},
-            },
-            ConsistentRead=True,
+        """1-based: the jobs up to this rank, held ones too, itself included (BETWEEN is
+        inclusive)."""
+        return sum(
+            count(
+                self.dynamo,
+                TableName=self.table,
+                IndexName=c.QUEUE_RANK_INDEX,
+                KeyConditionExpression="pk = :queue AND #rank BETWEEN :jobs AND :rank",
+                ExpressionAttributeNames={"#rank": "rank"},
+                ExpressionAttributeValues={
+                    ":queue": {"S": partition},
+                    ":jobs": {"S": JOBS_START},
+                    ":rank": {"S": rank.key},
+                },
+                ConsistentRead=True,
+            )
+            for partition in (c.QUEUE_PK, c.QUEUE_HELD_PK)
         )
 
     def positions_of(self, ranks: Sequence[QueueRank]) -> list[int]:
@@ -131,26 +179,28 @@ class DynamoQueueStore:
         BETWEEN includes both ends), so no stretch between two ranks is counted alone."""
         return [self.position_of(rank) for rank in ranks]
 
-    def _page_query(self) -> Query:
-        return Query(
-            table=self.table,
-            index=c.QUEUE_RANK_INDEX,
-            key_condition="pk = :queue AND #rank >= :jobs",
-            names={"#rank": "rank"},
-            values={":queue": {"S": c.QUEUE_PK}, ":jobs": {"S": JOBS_START}},
-            key_attributes=("pk", "sk", "rank"),
-            consistent=True,
-        )
-
     def page(self, limit: int, cursor: str | None) -> QueuePage:
-        items, next_cursor, offset = read_page(self.dynamo, self._page_query(), limit, cursor)
-        return [(offset + i + 1, entry_of(item)) for i, item in enumerate(items)], next_cursor
+        """The jobs in order, held ones at their places; the cursor holds the last rank
+        returned and its position (the SQLite twin's shape)."""
+        key, offset = decode_cursor(cursor, list)
+        condition, after = " AND #rank >= :after", JOBS_START
+        if key is not None:
+            if len(key) != 2 or key[1] != LIST_NAME or not isinstance(key[0], str):
+                raise foreign_cursor()
+            condition, after = " AND #rank > :after", max(key[0], JOBS_START)
+        items = self._merged(condition, {":after": {"S": after}}, limit + 1, ranks_only=False)
+        page = items[:limit]
+        listed = [(offset + i + 1, entry_of(item)) for i, item in enumerate(page)]
+        next_cursor = None
+        if len(items) > limit and page:
+            next_cursor = encode_cursor([page[-1]["rank"]["S"], LIST_NAME], offset + len(page))
+        return listed, next_cursor
 
     def entries(self) -> Iterator[QueueEntry]:
         cursor: str | None = None
         while True:
-            items, cursor, _ = read_page(self.dynamo, self._page_query(), 500, cursor)
-            yield from (entry_of(item) for item in items)
+            items, cursor = self.page(ENTRIES_PAGE, cursor)
+            yield from (entry for _, entry in items)
             if cursor is None:
                 return
 

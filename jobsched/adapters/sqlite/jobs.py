@@ -23,9 +23,10 @@ from jobsched.errors import (
     NotFoundError,
     TemplateChangedError,
 )
-from jobsched.models import GroupStatus, Job, JobStatus, QueueEntry, utcnow
+from jobsched.models import GroupStatus, Hold, Job, JobStatus, QueueEntry, utcnow
 from jobsched.ports import IdempotencyClaim, IdempotencyRecord, JobFilter, NewJobs, Page
 from jobsched.ranks import QueueRank
+from jobsched.transitions import hold_conflict
 
 M = TypeVar("M", bound=BaseModel)
 JOBS = Listing(table="jobs", id_column="job_id", sort_column="created_key")
@@ -58,8 +59,8 @@ def put_job(conn: sqlite3.Connection, job: Job) -> None:
 
 def put_entry(conn: sqlite3.Connection, entry: QueueEntry) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO queue (unit_id, rank, doc) VALUES (?, ?, ?)",
-        (entry.job_id, entry.rank, dump(entry)),
+        "INSERT OR REPLACE INTO queue (unit_id, rank, doc, held) VALUES (?, ?, ?, ?)",
+        (entry.job_id, entry.rank, dump(entry), int(entry.hold is not None)),
     )
 
 
@@ -112,6 +113,9 @@ def _template_unchanged(conn: sqlite3.Connection, template_id: str, version: int
     """dynamodb/templates.py unchanged_check: the version read, and it takes new jobs."""
     template = find_template(conn, template_id)
     return template is not None and not template.archived and template.version == version
+
+
+WAITING = frozenset({JobStatus.QUEUED, JobStatus.HELD})  # what has a queue place
 
 
 class SqliteJobStore:
@@ -180,7 +184,7 @@ class SqliteJobStore:
             job = find_job(conn, job_id)
             if job is None:
                 raise NotFoundError(f"no job {job_id!r}")
-            if job.status != JobStatus.QUEUED:
+            if job.status not in WAITING:
                 raise ConflictError(
                     f"job {job_id!r} is {job.status.value}; only a queued job can be cancelled"
                 )
@@ -188,7 +192,12 @@ class SqliteJobStore:
                 # DynamoDB's delete of the missing place fails with no old item: "not found".
                 raise NotFoundError(f"no job {job_id!r}")
             cancelled = changed(
-                job, status=JobStatus.CANCELLED, updated_at=now, finished_at=now, rank=None
+                job,
+                status=JobStatus.CANCELLED,
+                updated_at=now,
+                finished_at=now,
+                rank=None,
+                hold=None,
             )
             put_job(conn, cancelled)
         return cancelled
@@ -200,12 +209,37 @@ class SqliteJobStore:
             for rank in ranks:
                 entry = find_entry(conn, rank.job_id)
                 job = find_job(conn, rank.job_id)
-                if entry is None or job is None or job.status != JobStatus.QUEUED:
+                if entry is None or job is None or job.status not in WAITING:
                     raise ConflictError(
                         "a job left the queue meanwhile (it started or was cancelled)"
                     )
                 put_entry(conn, changed(entry, rank=rank.key, priority=rank.priority))
                 put_job(conn, changed(job, rank=rank.key, priority=rank.priority, updated_at=now))
+
+    def hold(self, job_id: str, hold: Hold) -> Job:
+        """QUEUED -> HELD: the job keeps its queue row (its place) with the row's held flag set,
+        in one transaction, so it races a claim safely (the claim needs QUEUED)."""
+        return self._set_hold(job_id, JobStatus.QUEUED, hold)
+
+    def release(self, job_id: str) -> Job:
+        """HELD -> QUEUED at the place it kept."""
+        return self._set_hold(job_id, JobStatus.HELD, None)
+
+    def _set_hold(self, job_id: str, expected: JobStatus, hold: Hold | None) -> Job:
+        target = JobStatus.HELD if hold else JobStatus.QUEUED
+        with self.db.write("hold_job" if hold else "release_job") as conn:
+            job = find_job(conn, job_id)
+            if job is None:
+                raise NotFoundError(f"no job {job_id!r}")
+            if job.status != expected:
+                raise hold_conflict(job_id, job.status, hold is not None)
+            entry = find_entry(conn, job_id)
+            if entry is None:  # as DynamoDB's read of the missing place: "not found"
+                raise NotFoundError(f"no job {job_id!r}")
+            put_entry(conn, changed(entry, hold=hold))
+            updated = changed(job, status=target, hold=hold, updated_at=utcnow())
+            put_job(conn, updated)
+        return updated
 
     def count(self, status: JobStatus) -> int:
         with self.db.read("count_jobs") as conn:

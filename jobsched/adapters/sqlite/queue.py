@@ -65,7 +65,10 @@ class SqliteQueueStore:
         """The first units to dispatch, reservations first, with what the dispatcher needs."""
         with self.db.read("dispatch_head") as conn:
             rows = conn.execute(
-                "SELECT doc FROM queue WHERE rank >= ? ORDER BY rank LIMIT ?", (QUEUE_START, limit)
+                # The partial index holds no held row: held jobs cost this read nothing.
+                "SELECT doc FROM queue INDEXED BY queue_dispatch "
+                "WHERE rank >= ? AND held = 0 ORDER BY rank LIMIT ?",
+                (QUEUE_START, limit),
             ).fetchall()
         return [load(QueueEntry, row["doc"]) for row in rows]
 

@@ -9,7 +9,7 @@ import sqlite3
 
 from jobsched.adapters.sqlite.db import Database
 
-VERSION = 1
+VERSION = 2  # 2: queue.held (issue 14, point 4); a version-1 file gains it on open
 
 DDL = """
 CREATE TABLE IF NOT EXISTS templates (
@@ -43,10 +43,12 @@ CREATE INDEX IF NOT EXISTS jobs_by_schedule ON jobs (schedule_id, created_key, j
 CREATE INDEX IF NOT EXISTS jobs_by_group ON jobs (group_id, created_key, job_id);
 
 -- A unit's place while it waits (a queued job, a pending reservation), in dispatch order.
+-- held = 1: a held job, listed at its place (the dispatcher reads `queue_dispatch` only).
 CREATE TABLE IF NOT EXISTS queue (
     unit_id TEXT PRIMARY KEY,
     rank TEXT NOT NULL UNIQUE,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    held INTEGER NOT NULL DEFAULT 0
 );
 
 -- job_id: the id of what the key created (a job, group, reservation or schedule). The name is
@@ -151,7 +153,17 @@ def create_schema(db: Database) -> None:
         for statement in DDL.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        _add_held(conn)
         conn.execute(f"PRAGMA user_version = {VERSION}")
+
+
+def _add_held(conn: sqlite3.Connection) -> None:
+    """Version 2: the queue's held flag, and the index of what can be dispatched, which holds
+    no held row, so the dispatcher's read costs the rows it returns however many are held."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(queue)")}
+    if "held" not in columns:
+        conn.execute("ALTER TABLE queue ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
+    conn.execute("CREATE INDEX IF NOT EXISTS queue_dispatch ON queue (rank) WHERE held = 0")
 
 
 def table_counts(conn: sqlite3.Connection) -> dict[str, int]:

@@ -165,3 +165,19 @@ def test_reservations_go_first_and_have_their_own_eta(
     [item] = page["items"]
     assert item["job_id"] == job_id
     assert_near(item["eta"]["start_p50"], MINUTE)  # behind the reservation
+
+
+def test_a_held_job_says_held_and_the_next_one_goes_first(client: TestClient, timed: str) -> None:
+    held = post_job(client, timed)["job_id"]
+    after = post_job(client, timed)["job_id"]
+    answer = client.post(f"{V2}/jobs/{held}/hold", json={"note": "prompt under review"})
+    assert answer.status_code == 200, answer.text
+
+    items = {item["job_id"]: item["eta"] for item in queue(client)["items"]}
+    single = client.get(f"{V2}/jobs/{held}").json()["eta"]
+
+    for eta in (items[held], single):
+        assert eta["state"] == "held"
+        assert eta["start_p50"] is None
+        assert "prompt under review" in eta["reason"]
+    assert_near(items[after]["start_p50"], 0.0)

@@ -86,6 +86,8 @@ def test_order_is_priority_then_fifo(client: TestClient, echo_template: str) -> 
         "group_id",
         "schedule_id",
         "created_at",
+        "held",
+        "hold",
         "eta",
     }
     for item in page["items"]:
@@ -357,7 +359,13 @@ def test_stats(client: TestClient, dynamo: Dynamo, echo_template: str) -> None:
 
     assert response.status_code == 200
     stats = response.json()
-    assert stats["counts_by_status"] == {"queued": 3, "running": 1, "finished": 1, "cancelled": 1}
+    assert stats["counts_by_status"] == {
+        "queued": 3,
+        "running": 1,
+        "finished": 1,
+        "cancelled": 1,
+        "held": 0,
+    }
     assert stats["queued_by_template"] == {"echo": 2, "other": 1}
     assert stats["queued"] == 3
     assert datetime.fromisoformat(stats["oldest_queued_at"]) == datetime.fromisoformat(
@@ -371,7 +379,7 @@ def test_stats(client: TestClient, dynamo: Dynamo, echo_template: str) -> None:
 def test_stats_of_an_empty_queue(reader: TestClient) -> None:
     stats = reader.get(f"{V2}/queue/stats").json()
     assert stats == {
-        "counts_by_status": {"queued": 0, "running": 0, "finished": 0, "cancelled": 0},
+        "counts_by_status": {"queued": 0, "running": 0, "finished": 0, "cancelled": 0, "held": 0},
         "queued_by_template": {},
         "queued": 0,
         "oldest_queued_at": None,

@@ -215,6 +215,8 @@ QUEUE_TABLE = re.compile(r"\bqueue\b(?!_)")
 
 def _rank_index(conn: sqlite3.Connection) -> str:
     for index in conn.execute("PRAGMA index_list(queue)").fetchall():
+        if index["partial"]:
+            continue  # queue_dispatch: the dispatcher's, holding no held row
         columns = [row["name"] for row in conn.execute(f"PRAGMA index_info({index['name']})")]
         if columns == ["rank"]:
             return str(index["name"])
@@ -269,5 +271,7 @@ def test_position_claim_and_move_read_the_queue_through_its_indexes(
             assert re.search(r"USING (COVERING )?INDEX", line), (sql, plan)
         if "count(" in sql:
             assert f"USING COVERING INDEX {rank_index}" in lines[0], (sql, plan)
+        elif "held = 0" in sql:
+            assert "queue_dispatch" in lines[0], (sql, plan)
         elif "ORDER BY rank" in sql:
             assert rank_index in lines[0], (sql, plan)
