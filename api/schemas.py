@@ -268,6 +268,24 @@ class QueueItemOut(BaseModel):
         )
 
 
+class PreviewItemOut(BaseModel):
+    job_id: str = Field(description='a queued job, or "new" for a proposed new job')
+    template_id: str
+    priority: PriorityOut
+    position: int | None = Field(description="its place after the change (null: it leaves)")
+    position_now: int | None = Field(description="its place today (null: not queued today)")
+    eta: EtaOut | None = Field(description="its ETA after the change")
+    eta_now: EtaOut | None = Field(description="its ETA today")
+    affected: bool = Field(description="the change moves it or changes its ETA")
+
+
+class PreviewOut(BaseModel):
+    items: list[PreviewItemOut] = Field(
+        description="the queue's first places after the change, then any job it removes"
+    )
+    affected: list[str] = Field(description="the jobs whose place or ETA the change alters")
+
+
 class QueuedReservationOut(BaseModel):
     reservation_id: str
     template_id: str

@@ -15,8 +15,11 @@ from api.deps import (
     StoresDep,
 )
 from api.schemas import (
+    EtaOut,
     JobOut,
     PageOut,
+    PreviewItemOut,
+    PreviewOut,
     QueuedReservationOut,
     QueueItemOut,
     QueueOut,
@@ -24,9 +27,11 @@ from api.schemas import (
     QueueStatsOut,
 )
 from jobsched.foresight.estimates import queue_etas
+from jobsched.foresight.preview import PreviewRequest, preview
 from jobsched.jobs import queue as use
 from jobsched.jobs.jobs import get_job
 from jobsched.ports import Stores
+from jobsched.priority import display_priority
 
 router = APIRouter(prefix="/queue", tags=["queue"])
 
@@ -61,6 +66,30 @@ def view_queue(
         state=QueueStateOut.model_validate(state.model_dump()),
         reservations=[QueuedReservationOut.of(r, etas.get(r.job_id)) for r in reservations],
     )
+
+
+@router.post("/preview", dependencies=[CanRead])
+def preview_change(stores: StoresDep, slots: SlotsDep, body: PreviewRequest) -> PreviewOut:
+    """What one change would do, writing nothing: `move`, `priority`, `reorder` (the bodies of
+    those operations, with `job_id`), `new_job` (a job's create body), `cancel` or `hold`
+    ({"job_id"}). Answers the queue's first 100 places after the change, each with its place
+    and ETA after and today, and which jobs the change affects. Refused as the change itself
+    would be (404 unknown job, 409 not queued, 422 bad input)."""
+    rows = preview(stores, slots, body)
+    items = [
+        PreviewItemOut(
+            job_id=row.job_id,
+            template_id=row.entry.template_id,
+            priority=display_priority(row.entry.priority),
+            position=row.position,
+            position_now=row.position_now,
+            eta=EtaOut.of(row.eta),
+            eta_now=EtaOut.of(row.eta_now),
+            affected=row.affected,
+        )
+        for row in rows
+    ]
+    return PreviewOut(items=items, affected=[row.job_id for row in rows if row.affected])
 
 
 @router.get("/stats", dependencies=[CanRead])

@@ -8,6 +8,7 @@ have room). The quantiles over the trials are the estimates. Trials are seeded, 
 queue gets the same answer.
 """
 
+import hashlib
 import heapq
 import math
 import random
@@ -30,22 +31,23 @@ class Durations:
         if not self.samples:
             raise ValueError("a duration distribution needs at least one sample")
 
-    def draw(self, rng: random.Random) -> float:
-        return rng.choice(self.samples)
+    def draw(self, u: float) -> float:
+        """The sample at `u` (uniform in [0, 1))."""
+        return self.samples[min(len(self.samples) - 1, int(u * len(self.samples)))]
 
     def replica(self, rng: random.Random) -> "Durations":
         """The history resampled (a bootstrap): each trial draws from its own replica, so the
         estimates widen by what fifty runs cannot say of the next ones."""
         return Durations(tuple(rng.choices(self.samples, k=len(self.samples))), self.basis)
 
-    def remaining(self, rng: random.Random, elapsed: float) -> float:
+    def remaining(self, u: float, elapsed: float) -> float:
         """What is left of a run that has lasted `elapsed`: a duration drawn among the runs that
         lasted longer. A run past all of its history is taken to be near its end: a tenth of its
         elapsed time, at most (a long run's own age is the only evidence left)."""
         longer = [d for d in self.samples if d > elapsed]
         if longer:
-            return rng.choice(longer) - elapsed
-        return rng.uniform(0.0, 0.1) * elapsed
+            return longer[min(len(longer) - 1, int(u * len(longer)))] - elapsed
+        return 0.1 * u * elapsed
 
     @property
     def mean(self) -> float:
@@ -107,7 +109,12 @@ class Estimate:
 
 @dataclass
 class _Trial:
-    rng: random.Random
+    """One replay. Each unit's draw is keyed by the trial and the unit's id, not by the order of
+    draws, so two orders of the same queue (a preview's now and after) draw the same duration
+    for the same job: what differs between their ETAs is the change."""
+
+    seed: int
+    index: int
     slots: list[float]  # a heap of the times each slot frees up
     replicas: dict[int, Durations] = field(default_factory=dict)
     key_ends: dict[str, list[float]] = field(default_factory=dict)
@@ -128,10 +135,20 @@ class _Trial:
 
     def durations(self, durations: Durations) -> Durations:
         """This trial's replica of `durations` (by identity: one per distribution)."""
-        replica = self.replicas.get(id(durations))
+        key = hash(durations.samples)  # floats hash alike in every process
+        replica = self.replicas.get(key)
         if replica is None:
-            replica = self.replicas[id(durations)] = durations.replica(self.rng)
+            rng = random.Random(self._hashed(f"replica:{key}"))  # noqa: S311 (not a secret)
+            replica = self.replicas[key] = durations.replica(rng)
         return replica
+
+    def u(self, key: str) -> float:
+        """A uniform draw in [0, 1) for `key` in this trial."""
+        return self._hashed(key) / 2**64
+
+    def _hashed(self, key: str) -> int:
+        digest = hashlib.blake2b(f"{self.seed}:{self.index}:{key}".encode(), digest_size=8)
+        return int.from_bytes(digest.digest(), "big")
 
     def hold_keys(self, keys: Sequence[Key], until: float) -> None:
         for key in keys:
@@ -151,32 +168,30 @@ def estimate(
     """Estimates for every running and waiting unit, by unit id. `waiting` is the queue in
     dispatch order, in segments: units read, or a count of jobs between them not read (each
     segment is dispatched before the next; within one, a blocked unit is passed over)."""
-    rng = random.Random(seed)  # noqa: S311 (a replay, not a secret)
-    results = [_replay(slots, running, waiting, rng) for _ in range(trials)]
+    results = [_replay(_Trial(seed, index, []), slots, running, waiting) for index in range(trials)]
     ids = [unit.unit_id for unit in running]
     ids += [unit.unit_id for part in waiting if not isinstance(part, Ahead) for unit in part]
     return {unit_id: _quantiles(results, unit_id) for unit_id in ids}
 
 
 def _replay(
-    slots: int, running: Sequence[RunningUnit], waiting: Sequence[Segment], rng: random.Random
+    trial: _Trial, slots: int, running: Sequence[RunningUnit], waiting: Sequence[Segment]
 ) -> _Trial:
-    trial = _start(slots, running, rng)
+    _start(trial, slots, running)
     for segment in waiting:
         if not trial.slots:
             break
         if isinstance(segment, Ahead):
             if segment.count:
-                _pass_ahead(trial, segment, rng)
+                _pass_ahead(trial, segment)
         else:
-            _dispatch(trial, segment, rng)
+            _dispatch(trial, segment)
     return trial
 
 
-def _start(slots: int, running: Sequence[RunningUnit], rng: random.Random) -> _Trial:
-    trial = _Trial(rng, slots=[])
+def _start(trial: _Trial, slots: int, running: Sequence[RunningUnit]) -> None:
     for unit in running:
-        end = trial.durations(unit.durations).remaining(rng, unit.elapsed)
+        end = trial.durations(unit.durations).remaining(trial.u(unit.unit_id), unit.elapsed)
         trial.slots.append(end)
         trial.starts[unit.unit_id] = -unit.elapsed
         trial.finishes[unit.unit_id] = end
@@ -185,10 +200,9 @@ def _start(slots: int, running: Sequence[RunningUnit], rng: random.Random) -> _T
             trial.sequence_ready[unit.group_id] = end
     trial.slots += [0.0] * max(0, slots - len(trial.slots))
     heapq.heapify(trial.slots)
-    return trial
 
 
-def _dispatch(trial: _Trial, waiting: Sequence[WaitingUnit], rng: random.Random) -> None:
+def _dispatch(trial: _Trial, waiting: Sequence[WaitingUnit]) -> None:
     pending = _unheld(waiting)
     while pending:
         free = heapq.heappop(trial.slots)
@@ -200,7 +214,10 @@ def _dispatch(trial: _Trial, waiting: Sequence[WaitingUnit], rng: random.Random)
             heapq.heappush(trial.slots, wake)
             continue
         pending.remove(chosen)
-        end = free + max(trial.durations(part).draw(rng) for part in chosen.parts)
+        end = free + max(
+            trial.durations(part).draw(trial.u(f"{chosen.unit_id}:{index}"))
+            for index, part in enumerate(chosen.parts)
+        )
         trial.starts[chosen.unit_id] = free
         trial.finishes[chosen.unit_id] = end
         trial.hold_keys(chosen.keys, end)
@@ -223,18 +240,21 @@ def _unheld(waiting: Sequence[WaitingUnit]) -> list[WaitingUnit]:
     return pending
 
 
-def _pass_ahead(trial: _Trial, ahead: Ahead, rng: random.Random) -> None:
+def _pass_ahead(trial: _Trial, ahead: Ahead) -> None:
     """Run the unread jobs ahead through the slots: one by one when few, else their total work
     drawn at once (a sum of many durations is near normal) and spread over the slots."""
     if ahead.count <= DIRECT_DRAWS:
-        for _ in range(ahead.count):
+        for index in range(ahead.count):
             free = heapq.heappop(trial.slots)
-            heapq.heappush(trial.slots, free + trial.durations(ahead.durations).draw(rng))
+            draw = trial.durations(ahead.durations).draw(trial.u(f"ahead:{index}"))
+            heapq.heappush(trial.slots, free + draw)
         return
     replica = trial.durations(ahead.durations)
     mean = ahead.count * replica.mean
     spread = math.sqrt(ahead.count) * replica.stdev
-    share = max(0.0, rng.gauss(mean, spread)) / len(trial.slots)
+    normal = statistics.NormalDist(mean, spread) if spread > 0 else None
+    total = normal.inv_cdf(min(max(trial.u("ahead"), 1e-9), 1 - 1e-9)) if normal else mean
+    share = max(0.0, total) / len(trial.slots)
     trial.slots = [free + share for free in trial.slots]
     heapq.heapify(trial.slots)
 

@@ -111,6 +111,14 @@ def enqueue(
     raise ConflictError(f"template {request.template_id!r} keeps changing; retry")
 
 
+def planned_job(stores: Stores, request: JobCreate) -> Job:
+    """The job `request` would create (its params checked, its place chosen), unwritten: what
+    a preview of a new job shows."""
+    if request.group_id:
+        raise ValidationFailedError.on("group_id", "a preview places a job of its own")
+    return _new_job(stores, request, template_for_new_jobs(stores, request.template_id))
+
+
 def _new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
     params = merge_params(template, request.params)
     job_id = new_id("job")

@@ -91,6 +91,14 @@ def move_job(stores: Stores, job_id: str, request: MoveRequest) -> QueueRank:
 
 def place_job(stores: Stores, job_id: str, request: MoveRequest) -> Placement:
     """move_job, saying where the job was too."""
+    placement = plan_placement(stores, job_id, request)
+    if placement.after != placement.before:
+        stores.jobs.rerank([placement.after])
+    return placement
+
+
+def plan_placement(stores: Stores, job_id: str, request: MoveRequest) -> Placement:
+    """Where a move would put the job, writing nothing (a move, and its preview)."""
     how = require_one_of(position=request.position, before=request.before, after=request.after)
     if job_id in (request.before, request.after):
         raise ValidationFailedError.on(how, "a job cannot be placed relative to itself")
@@ -104,8 +112,6 @@ def place_job(stores: Stores, job_id: str, request: MoveRequest) -> Placement:
     else:
         assert request.after is not None
         new_rank = after_job(stores.queue, rank.band, queued_rank(stores, request.after), job_id)
-    if new_rank != rank:
-        stores.jobs.rerank([new_rank])
     return Placement(rank, new_rank)
 
 
@@ -125,6 +131,15 @@ def reorder(stores: Stores, job_ids: list[str]) -> list[Placement]:
 
     A job that lands in a place of another priority band takes that band's priority.
     """
+    placements = plan_reorder(stores, job_ids)
+    changed = [p.after for p in placements if p.after != p.before]
+    if changed:
+        stores.jobs.rerank(changed)
+    return placements
+
+
+def plan_reorder(stores: Stores, job_ids: list[str]) -> list[Placement]:
+    """The places a reorder would give, writing nothing (a reorder, and its preview)."""
     if len(set(job_ids)) != len(job_ids):
         raise ValidationFailedError.on("job_ids", "lists a job more than once")
     places = sorted(queued_rank(stores, job_id) for job_id in job_ids)
@@ -132,9 +147,6 @@ def reorder(stores: Stores, job_ids: list[str]) -> list[Placement]:
         QueueRank(place.band, place.frac, job_id)
         for place, job_id in zip(places, job_ids, strict=True)
     ]
-    changed = [new for new, old in zip(new_ranks, places, strict=True) if new != old]
-    if changed:
-        stores.jobs.rerank(changed)
     held = {place.job_id: place for place in places}
     return [Placement(held[rank.job_id], rank) for rank in new_ranks]
 

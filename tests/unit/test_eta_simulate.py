@@ -124,3 +124,17 @@ def test_the_same_queue_gets_the_same_answer() -> None:
 def test_a_distribution_needs_a_sample() -> None:
     with pytest.raises(ValueError, match="at least one sample"):
         Durations((), "history")
+
+
+def test_a_swap_changes_the_estimates_of_the_swapped_jobs_only() -> None:
+    spread = Durations(tuple(float(d) for d in range(1, 60)), "history")
+    order = [job(name, spread) for name in ("a", "b", "c", "d")]
+    swapped = [order[1], order[0], *order[2:]]
+
+    now, after = estimate(1, [], [order]), estimate(1, [], [swapped])
+
+    assert now["c"] == after["c"]  # the same work ahead, drawn the same: the same estimate
+    assert now["d"] == after["d"]
+    assert now["a"].start_p50 == 0.0
+    assert after["b"].start_p50 == 0.0
+    assert after["a"] != now["a"]
