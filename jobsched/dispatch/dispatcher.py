@@ -153,7 +153,7 @@ class Dispatcher:
         now = self.clock()
         self.wake_at = None
         skipped_groups: set[str] = set()
-        full: list[set[str]] = []  # counters of keys that failed: one of each set is full
+        full: list[dict[str, int]] = []  # keys (counter: limit) that failed: one of each is full
         head = self.stores.queue.dispatch_head(HEAD_WINDOW)
         for entry in head:
             if _blocked(entry, full):  # it would fail as the entry before it did: no write
@@ -180,7 +180,7 @@ class Dispatcher:
             if isinstance(failed.step, StartGroup):  # the group runs elsewhere already
                 skipped_groups.add(failed.step.group_id)
             elif isinstance(failed.step, AcquireKeys):  # passed over; it keeps its place
-                full.append({key.counter for key in failed.step.keys})
+                full.append({key.counter: key.limit for key in failed.step.keys})
         if expected_holder is None:
             return None, False
         return self._release_idle(slot, expected_holder, finishing, head, now), False
@@ -580,11 +580,15 @@ def _shared_items(finishing: Sequence[Step], steps: Sequence[Step]) -> bool:
     )
 
 
-def _blocked(entry: QueueEntry, full: list[set[str]]) -> bool:
-    """Whether the entry holds every key of a set that failed this pass, so it must fail too
-    (one key of that set is full), until a finish frees it."""
-    counters = {key.counter for key in entry.concurrency_keys}
-    return any(failed <= counters for failed in full)
+def _blocked(entry: QueueEntry, full: list[dict[str, int]]) -> bool:
+    """Whether the entry holds every key of a set that failed this pass, at no higher limit,
+    so it must fail too (one key of that set is full) until a finish frees it. A job of
+    another template version may allow more on the same counter."""
+    limits = {key.counter: key.limit for key in entry.concurrency_keys}
+    return any(
+        all(counter in limits and limits[counter] <= limit for counter, limit in failed.items())
+        for failed in full
+    )
 
 
 def _counters_of(steps: Sequence[Step]) -> set[str]:
