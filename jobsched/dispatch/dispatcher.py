@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from jobsched.dispatch import retry
@@ -132,9 +132,16 @@ class Dispatcher:
         return next_claim
 
     def _wake_for_keys(self, finishing: Sequence[Step], next_claim: Claim | None) -> None:
-        """A freed key may let in a unit that another, idle, slot passed over: when this slot
-        went to other work (or was released idle), wake the dispatcher to fill the others."""
-        if self.config.slots > 1 and any(isinstance(step, ReleaseKeys) for step in finishing):
+        """A freed key may let in a unit that an idle slot passed over. When this slot's next
+        unit took the freed place (the usual case: the next job of the same key), nothing is
+        left to wake; else wake the dispatcher, whose other slots take it (the kick reads the
+        slots first on AWS, and starts nothing when none is free)."""
+        if self.config.slots == 1:
+            return
+        released = _counters_of([step for step in finishing if isinstance(step, ReleaseKeys)])
+        job = next_claim.job if next_claim else None
+        taken = {key.counter for key in job.concurrency_keys} if job else set()
+        if released - taken:
             self.stores.kicker.kick()
 
     def _note_retries(self, finishing: Sequence[Step]) -> None:
@@ -152,13 +159,12 @@ class Dispatcher:
         """(claim, slot_lost). Tries the queue's first eligible units in order."""
         now = self.clock()
         self.wake_at = None
-        skipped_groups: set[str] = set()
-        full: list[dict[str, int]] = []  # keys (counter: limit) that failed: one of each is full
+        passed = _PassedOver()
         head = self.stores.queue.dispatch_head(HEAD_WINDOW)
         for entry in head:
-            if _blocked(entry, full):  # it would fail as the entry before it did: no write
+            if passed.blocked(entry):  # it would fail as the entry before it did: no write
                 continue
-            planned = self._plan(entry, slot, expected_holder, now, skipped_groups)
+            planned = self._plan(entry, slot, expected_holder, now, passed.groups)
             if planned is None:
                 continue
             steps, claim = planned
@@ -177,10 +183,7 @@ class Dispatcher:
             stop = self._after_failure(failed.step, slot, expected_holder, finishing)
             if stop is not None:
                 return None, stop
-            if isinstance(failed.step, StartGroup):  # the group runs elsewhere already
-                skipped_groups.add(failed.step.group_id)
-            elif isinstance(failed.step, AcquireKeys):  # passed over; it keeps its place
-                full.append({key.counter: key.limit for key in failed.step.keys})
+            passed.note(failed.step)
         if expected_holder is None:
             return None, False
         return self._release_idle(slot, expected_holder, finishing, head, now), False
@@ -580,15 +583,28 @@ def _shared_items(finishing: Sequence[Step], steps: Sequence[Step]) -> bool:
     )
 
 
-def _blocked(entry: QueueEntry, full: list[dict[str, int]]) -> bool:
-    """Whether the entry holds every key of a set that failed this pass, at no higher limit,
-    so it must fail too (one key of that set is full) until a finish frees it. A job of
-    another template version may allow more on the same counter."""
-    limits = {key.counter: key.limit for key in entry.concurrency_keys}
-    return any(
-        all(counter in limits and limits[counter] <= limit for counter, limit in failed.items())
-        for failed in full
-    )
+@dataclass
+class _PassedOver:
+    """What one pass over the head learnt from failed steps, to pass over later entries."""
+
+    groups: set[str] = field(default_factory=set)  # parallel groups running elsewhere already
+    full: list[dict[str, int]] = field(default_factory=list)  # failed keys: counter -> limit
+
+    def note(self, step: Step) -> None:
+        if isinstance(step, StartGroup):
+            self.groups.add(step.group_id)
+        elif isinstance(step, AcquireKeys):  # passed over; the job keeps its place
+            self.full.append({key.counter: key.limit for key in step.keys})
+
+    def blocked(self, entry: QueueEntry) -> bool:
+        """Whether the entry holds every key of a set that failed, at no higher limit, so it
+        must fail too (one key of that set is full). A job of another template version may
+        allow more on the same counter."""
+        limits = {key.counter: key.limit for key in entry.concurrency_keys}
+        return any(
+            all(counter in limits and limits[counter] <= limit for counter, limit in keys.items())
+            for keys in self.full
+        )
 
 
 def _counters_of(steps: Sequence[Step]) -> set[str]:

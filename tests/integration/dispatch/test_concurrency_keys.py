@@ -93,8 +93,31 @@ def test_a_finish_that_frees_the_key_runs_the_job_it_held_back(
     assert first is not None
     after = dispatcher.finish(first, Outcome(exit_code=0))
     assert _job_of(after) == b
-    assert edges.kicks > kicks  # the other slots are woken to take what the key let in
+    assert edges.kicks == kicks  # b took the freed place in a's slot: nothing to wake
     assert wired.jobs.get(a).status == JobStatus.FINISHED
+
+
+def test_a_freed_key_whose_slot_goes_to_other_work_wakes_the_idle_slot(
+    wired: Stores, clock: Clock, edges: Edges
+) -> None:
+    """Three slots: a (acme) and c (globex) run, b (acme) waits with the third slot idle; x,
+    urgent, arrives unclaimed (its kick lost). a's handover takes x; b, let in by a's freed
+    key, must not wait for a sweep: the finish kicks, and the idle slot takes b."""
+    _keyed(wired)
+    a, b, c = _job(wired, "acme"), _job(wired, "acme"), _job(wired, "globex")
+    dispatcher = _slots(wired, clock, 3)
+    first = dispatcher.claim()
+    assert [_job_of(first), _job_of(dispatcher.claim())] == [a, c]
+    assert dispatcher.claim() is None
+    x = enqueue(
+        wired, JobCreate(template_id=KEYED, params={"customer": "initech"}, priority="high")
+    )[0].job_id
+    kicks = edges.kicks
+
+    assert first is not None
+    assert _job_of(dispatcher.finish(first, Outcome(exit_code=0))) == x
+    assert edges.kicks == kicks + 1
+    assert _job_of(dispatcher.claim()) == b  # what the kick does
 
 
 def test_a_retried_job_frees_its_key_while_it_waits(wired: Stores, clock: Clock) -> None:
