@@ -10,6 +10,7 @@ from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.dispatch.sweeper import sweep
 from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
+from jobsched.jobs.queue import set_priority
 from jobsched.jobs.templates import TemplatePatch, update_template
 from jobsched.models import GroupMode, JobStatus, JobTemplate, RetryPolicy, RunStatus
 from jobsched.models.concurrency import ConcurrencyLimit
@@ -64,6 +65,8 @@ def test_a_claim_passes_over_a_full_key_and_the_job_keeps_its_place(
     assert dispatcher.claim() is None  # a slot is free, but b must wait for a
     assert wired.jobs.get(b).status == JobStatus.QUEUED
     assert [entry.job_id for entry in wired.queue.dispatch_head(10)] == [b]
+    set_priority(wired, b, 90)  # a new place keeps the job's keys
+    assert dispatcher.claim() is None
 
 
 def test_a_job_without_the_param_is_not_limited(wired: Stores, clock: Clock) -> None:
