@@ -24,6 +24,7 @@ from jobsched.models import (
     ReservationStatus,
     RunStatus,
 )
+from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.models.instants import Instant
 from jobsched.priority import PRIORITY_SCHEMA, display_priority
 from jobsched.schedules.expressions import FireTime
@@ -129,6 +130,11 @@ class JobOut(BaseModel):
     updated_at: Instant
     finished_at: Instant | None
     run: RunSummary | None = Field(description="the latest run, if the job has started")
+    concurrency_keys: list[KeyHold] = Field(
+        default_factory=list,
+        description="the concurrency keys it is held to (its template version's, resolved from "
+        "its params when it was queued): it runs while each key's counter has a free place",
+    )
 
     @classmethod
     def of(cls, view: JobView) -> "JobOut":
@@ -144,6 +150,7 @@ class JobOut(BaseModel):
                     "group_id",
                     "params",
                     "status",
+                    "concurrency_keys",
                     "attempt",
                     "created_at",
                     "updated_at",
@@ -185,6 +192,9 @@ class TemplateFields(BaseModel):
     memory: int
     timeout_seconds: int
     retry: dict[str, Any]
+    concurrency: list[ConcurrencyLimit] = Field(
+        default_factory=list, description="at most `limit` of its units per key value at once"
+    )
     version: int
 
 

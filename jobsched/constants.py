@@ -47,6 +47,8 @@ IDEMPOTENCY_SK: Final = "IDEMPOTENCY"
 # Item layout of the lock table (composite key pk/sk).
 QUEUE_STATE_PK: Final = "QUEUE"
 QUEUE_STATE_SK: Final = "STATE"
+CONCURRENCY_PK_PREFIX: Final = "CONCURRENCY#"  # + a counter id: the run ids holding a key value
+CONCURRENCY_SK: Final = "CONCURRENCY"
 
 # Index names.
 QUEUE_RANK_INDEX: Final = "by_rank"  # LSI: strongly consistent reads of the queue order

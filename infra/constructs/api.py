@@ -59,7 +59,8 @@ API_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "runs": (_GET, _QUERY, _PUT, _UPDATE),
     # groups created with their jobs, counted and ended; listed by kind
     "groups": (_GET, _QUERY, _PUT, _UPDATE),
-    # slots, the queue state and the direct APIs' reservations; claims check the slots
+    # slots, the queue state and the direct APIs' reservations; claims check the slots; a cancel
+    # frees a running job's concurrency keys (an update of their counter items)
     "lock": (_GET, _QUERY, _PUT, _UPDATE, _CHECK),
     # created, listed, replaced by version (each version kept as an item of its own), archived
     # and restored (never deleted); an enqueue checks the version it read

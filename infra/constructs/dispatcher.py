@@ -93,6 +93,9 @@ class Dispatcher(Construct):
             "JOBSCHED_GROUP_WIDTH": str(group_width),
         }
         step_role = self._role("StepRole", "dispatcher state machine steps")
+        # A finish that frees a concurrency key wakes the dispatcher for the slots its
+        # handover does not fill (Dispatcher._wake_for_keys).
+        step_role.add_to_principal_policy(self._start_execution())
         # Each step function's own reservation: no burst elsewhere can throttle dispatch.
         self.step_functions = {
             name: self._function(

@@ -10,10 +10,11 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from jobsched.dispatch import retry
+from jobsched.dispatch.concurrency import release_of
 from jobsched.dispatch.template_version import template_of
 from jobsched.errors import ConflictError, NotFoundError
 from jobsched.ids import new_id
@@ -32,6 +33,7 @@ from jobsched.models import (
     utcnow,
 )
 from jobsched.models.steps import (
+    AcquireKeys,
     CheckNotPaused,
     CheckSlotHolder,
     CountGroupJob,
@@ -40,6 +42,7 @@ from jobsched.models.steps import (
     EndReservation,
     EndRun,
     GroupTurn,
+    ReleaseKeys,
     ReleaseSlot,
     RequeueJob,
     StartGroup,
@@ -125,7 +128,21 @@ class Dispatcher:
         next_claim, _ = self._take_next(claim.slot, claim.holder, finishing)
         groups_ended(self.stores, finishing)
         self._note_retries(finishing)
+        self._wake_for_keys(finishing, next_claim)
         return next_claim
+
+    def _wake_for_keys(self, finishing: Sequence[Step], next_claim: Claim | None) -> None:
+        """A freed key may let in a unit that an idle slot passed over. When this slot's next
+        unit took the freed place (the usual case: the next job of the same key), nothing is
+        left to wake; else wake the dispatcher, whose other slots take it (the kick reads the
+        slots first on AWS, and starts nothing when none is free)."""
+        if self.config.slots == 1:
+            return
+        released = _counters_of([step for step in finishing if isinstance(step, ReleaseKeys)])
+        job = next_claim.job if next_claim else None
+        taken = {key.counter for key in job.concurrency_keys} if job else set()
+        if released - taken:
+            self.stores.kicker.kick()
 
     def _note_retries(self, finishing: Sequence[Step]) -> None:
         """The head read before this finish could not see the retry it queued: wake for it."""
@@ -142,14 +159,16 @@ class Dispatcher:
         """(claim, slot_lost). Tries the queue's first eligible units in order."""
         now = self.clock()
         self.wake_at = None
-        skipped_groups: set[str] = set()
+        passed = _PassedOver()
         head = self.stores.queue.dispatch_head(HEAD_WINDOW)
         for entry in head:
-            planned = self._plan(entry, slot, expected_holder, now, skipped_groups)
+            if passed.blocked(entry):  # it would fail as the entry before it did: no write
+                continue
+            planned = self._plan(entry, slot, expected_holder, now, passed.groups)
             if planned is None:
                 continue
             steps, claim = planned
-            if finishing and _groups_of(finishing) & _groups_of(steps):
+            if finishing and _shared_items(finishing, steps):
                 # One transaction cannot touch an item twice: record the end first.
                 self._commit_finishing(finishing, None)
                 finishing = []
@@ -164,8 +183,7 @@ class Dispatcher:
             stop = self._after_failure(failed.step, slot, expected_holder, finishing)
             if stop is not None:
                 return None, stop
-            if isinstance(failed.step, StartGroup):  # the group runs elsewhere already
-                skipped_groups.add(failed.step.group_id)
+            passed.note(failed.step)
         if expected_holder is None:
             return None, False
         return self._release_idle(slot, expected_holder, finishing, head, now), False
@@ -294,6 +312,8 @@ class Dispatcher:
         run = _new_run(entry, slot)
         steps = [*self._take(slot, run.run_id, UnitKind.JOB, lease, expected)]
         steps.append(StartJob(entry, run))
+        if entry.concurrency_keys:  # a job with no keys claims as it always did
+            steps.append(AcquireKeys(run.run_id, tuple(entry.concurrency_keys)))
         if entry.group_mode == GroupMode.SEQUENTIAL and entry.group_id:
             steps.append(GroupTurn(entry.group_id, entry.group_index or 0, run.started_at))
         claim = Claim(
@@ -412,6 +432,7 @@ class Dispatcher:
         assert claim.job is not None
         now = utcnow()
         steps: list[Step] = [EndRun.of(claim.run.run_id, outcome, now)]
+        steps += release_of(claim.run.run_id, claim.job.concurrency_keys)  # ended or requeued
         template = claim.template
         if retry_allowed and outcome.was_interrupted:
             # Not the job's failure: the next attempt has this one's number, and no backoff.
@@ -482,6 +503,7 @@ def end_running_job(
     now = utcnow()
     steps: list[Step] = [
         EndRun.of(job.last_run_id, outcome, now),
+        *release_of(job.last_run_id, job.concurrency_keys),
         EndJob(job.job_id, job.last_run_id, now, job_status),
     ]
     if job.group_id:
@@ -554,6 +576,47 @@ def sequential_steps(group: JobGroup, job: Job, succeeded: bool) -> list[Step]:
     return steps
 
 
+def _shared_items(finishing: Sequence[Step], steps: Sequence[Step]) -> bool:
+    """Whether the finish and the next claim touch one item (a group, a key's counter)."""
+    return bool(
+        _groups_of(finishing) & _groups_of(steps) or _counters_of(finishing) & _counters_of(steps)
+    )
+
+
+@dataclass
+class _PassedOver:
+    """What one pass over the head learnt from failed steps, to pass over later entries."""
+
+    groups: set[str] = field(default_factory=set)  # parallel groups running elsewhere already
+    full: list[dict[str, int]] = field(default_factory=list)  # failed keys: counter -> limit
+
+    def note(self, step: Step) -> None:
+        if isinstance(step, StartGroup):
+            self.groups.add(step.group_id)
+        elif isinstance(step, AcquireKeys):  # passed over; the job keeps its place
+            self.full.append({key.counter: key.limit for key in step.keys})
+
+    def blocked(self, entry: QueueEntry) -> bool:
+        """Whether the entry holds every key of a set that failed, at no higher limit, so it
+        must fail too (one key of that set is full). A job of another template version may
+        allow more on the same counter."""
+        limits = {key.counter: key.limit for key in entry.concurrency_keys}
+        return any(
+            all(counter in limits and limits[counter] <= limit for counter, limit in keys.items())
+            for keys in self.full
+        )
+
+
+def _counters_of(steps: Sequence[Step]) -> set[str]:
+    counters: set[str] = set()
+    for step in steps:
+        if isinstance(step, ReleaseKeys):
+            counters.update(step.counters)
+        elif isinstance(step, AcquireKeys):
+            counters.update(key.counter for key in step.keys)
+    return counters
+
+
 def _groups_of(steps: Sequence[Step]) -> set[str]:
     groups = set()
     for step in steps:
@@ -593,6 +656,7 @@ def _running_job(entry: QueueEntry, run: JobRun) -> Job:
         params=entry.params,
         priority=entry.priority,
         status=JobStatus.RUNNING,
+        concurrency_keys=entry.concurrency_keys,
         rank=entry.rank,
         attempt=run.attempt,
         last_run_id=run.run_id,

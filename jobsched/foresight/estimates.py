@@ -15,6 +15,7 @@ from jobsched.foresight.simulate import (
     Ahead,
     Durations,
     Estimate,
+    Key,
     RunningUnit,
     Segment,
     WaitingUnit,
@@ -135,7 +136,8 @@ def estimate_order(
     state = context.stores.queue.state()
     if state.paused:
         return _each_job(units, lambda _: Eta(EtaState.PAUSED, reason=_paused(state)))
-    estimates = estimate(context.slots, running_units(context), segments)
+    keyed = any(unit.waiting.keys for unit in units)
+    estimates = estimate(context.slots, running_units(context, keyed), segments)
     return _each_job(
         units, lambda unit: _eta_of(context, unit, estimates[unit.waiting.unit_id], unread)
     )
@@ -226,6 +228,7 @@ def _waiting(context: Context, entry: QueueEntry, durations: Durations) -> Waiti
         not_before=backoff,
         sequence=entry.group_id if sequential else None,
         held=entry.hold is not None,
+        keys=tuple(Key(key.counter, key.limit) for key in entry.concurrency_keys),
     )
 
 
@@ -241,18 +244,21 @@ def _mix(context: Context, entries: Sequence[QueueEntry]) -> Durations:
     return Durations(tuple(sorted(samples)), "pooled")
 
 
-def running_units(context: Context) -> list[RunningUnit]:
+def running_units(context: Context, keyed: bool = False) -> list[RunningUnit]:
     """What holds the slots now, each with how long it has run (one read of the slots, one
-    of each holder)."""
-    units = [_slot_unit(context, lease) for lease in context.stores.dispatch.slots()]
+    of each holder; and, when a waiting job has concurrency keys, one of each running job for
+    the keys it holds)."""
+    leases = context.stores.dispatch.slots()
+    units = [_slot_unit(context, lease, keyed) for lease in leases]
     return [unit for unit in units if unit is not None]
 
 
-def _slot_unit(context: Context, lease: SlotLease) -> RunningUnit | None:
+def _slot_unit(context: Context, lease: SlotLease, keyed: bool) -> RunningUnit | None:
     if not lease.holder:
         return None
     stores = context.stores
     group_id: str | None = None
+    keys: tuple[Key, ...] = ()
     if lease.kind == UnitKind.RESERVATION:
         reservation = stores.dispatch.reservation(lease.holder)
         template_id, started_at = reservation.template_id, reservation.started_at
@@ -265,11 +271,15 @@ def _slot_unit(context: Context, lease: SlotLease) -> RunningUnit | None:
     else:
         run = stores.runs.get(lease.holder)
         template_id, started_at, group_id = run.template_id, run.started_at, run.group_id
+        if keyed:
+            held = context.stores.jobs.get(run.job_id).concurrency_keys
+            keys = tuple(Key(key.counter, key.limit) for key in held)
     started = (started_at or lease.taken_at or datetime.fromtimestamp(context.now, UTC)).timestamp()
     return RunningUnit(
         lease.holder,
         max(0.0, context.now - started),
         context.stats.of(template_id),
+        keys=keys,
         group_id=group_id,
     )
 

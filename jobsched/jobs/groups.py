@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from jobsched import transitions
 from jobsched.constants import MAX_GROUP_JOBS
+from jobsched.dispatch.concurrency import concurrency_keys
 from jobsched.errors import ConflictError, IdempotencyKeyTakenError, TemplateChangedError
 from jobsched.ids import new_id
 from jobsched.jobs.idempotency import Operation, earlier, request_hash
@@ -113,6 +114,11 @@ def _new_group(
             params=job_params,
             priority=request.priority,
             rank=rank.key,
+            # A parallel group's jobs run under its one slot (max_parallel bounds them), so
+            # keys hold only where each job is claimed on its own: sequential groups.
+            concurrency_keys=concurrency_keys(templates[spec.template_id], job_params)
+            if request.mode == GroupMode.SEQUENTIAL
+            else [],
         )
         for index, (rank, spec, job_params) in enumerate(
             zip(ranks, request.jobs, params, strict=True)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION
+from jobsched.dispatch.concurrency import concurrency_keys
 from jobsched.dispatch.dispatcher import cancel_running
 from jobsched.errors import (
     ConflictError,
@@ -138,6 +139,7 @@ def _new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
         params=params,
         priority=rank.priority,
         rank=rank.key,
+        concurrency_keys=concurrency_keys(template, params),
     )
 
 

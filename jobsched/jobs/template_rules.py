@@ -1,6 +1,7 @@
 """What a template must hold to be saved: anything else would make every one of its jobs fail
 later (at RunTask, in the worker, or at enqueue) instead of the template's author now."""
 
+from jobsched.dispatch.concurrency import check_concurrency
 from jobsched.errors import FieldProblem, ValidationFailedError
 from jobsched.models import JobTemplate
 from jobsched.params import check_defaults, check_schema, check_size
@@ -58,3 +59,4 @@ def check_template(template: JobTemplate) -> None:
     check_schema(template.params_schema)
     check_size(template.default_params, "default_params")
     check_defaults(template.params_schema, template.default_params)
+    check_concurrency(template)

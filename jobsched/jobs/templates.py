@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from jobsched.errors import ConflictError, ValidationFailedError, stale_version
 from jobsched.jobs.template_rules import check_template
 from jobsched.models import REQUEST_CONFIG, JobTemplate, RetryPolicy, utcnow
+from jobsched.models.concurrency import MAX_KEYS, ConcurrencyLimit
 from jobsched.models.instants import TimeFromJson
 from jobsched.params import JsonObject
 from jobsched.ports import Page, Stores
@@ -14,6 +15,12 @@ from jobsched.ports import Page, Stores
 TEMPLATE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 
+CONCURRENCY_DOC = (
+    "Concurrency keys: units with the same key value run at most `limit` at once, across all "
+    "slots. Each key at most once; a `params.<name>` key must name a param declared in "
+    "params_schema.properties or default_params. A job keeps the limits of the version it was "
+    "queued with. [] on PATCH removes them."
+)
 SERVER_SET = {"version", "archived", "created_at", "updated_at"}  # shown by GET, never applied
 READ_ONLY = {"template_id", *SERVER_SET}  # on PATCH, the path names the template
 
@@ -51,6 +58,9 @@ class TemplateCreate(ReadOnlyFields):
     memory: int = Field(default=2048, ge=512, le=122880)
     timeout_seconds: int = Field(default=3600, ge=1, le=7 * 86400)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    concurrency: list[ConcurrencyLimit] = Field(
+        default_factory=list, max_length=MAX_KEYS, description=CONCURRENCY_DOC
+    )
 
 
 class TemplatePatch(ReadOnlyFields):
@@ -66,6 +76,9 @@ class TemplatePatch(ReadOnlyFields):
     memory: int | None = Field(default=None, ge=512, le=122880)
     timeout_seconds: int | None = Field(default=None, ge=1, le=7 * 86400)
     retry: RetryPolicy | None = None
+    concurrency: list[ConcurrencyLimit] | None = Field(
+        default=None, max_length=MAX_KEYS, description=CONCURRENCY_DOC
+    )
 
 
 def create_template(stores: Stores, request: TemplateCreate) -> JobTemplate:

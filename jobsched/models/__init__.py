@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict
 from pydantic.config import JsonValue
 
+from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.priority import DEFAULT_PRIORITY, PriorityValue
 from jobsched.ranks import QueueRank
 
@@ -135,6 +136,7 @@ class JobTemplate(Entity):
     memory: int = 2048
     timeout_seconds: int = 3600
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    concurrency: list[ConcurrencyLimit] = Field(default_factory=list)
     version: int = 1
     archived: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -161,6 +163,9 @@ class Job(Entity):
     not_before: datetime | None = None
     # Started at once beside the queue, holding no slot (the legacy USE_SCHEDULER=false path).
     outside_queue: bool = False
+    # Resolved at enqueue from its template version's limits: the claim and every ender of its
+    # run need no template read (jobsched/dispatch/concurrency.py).
+    concurrency_keys: list[KeyHold] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
@@ -316,6 +321,7 @@ class QueueEntry(Entity):
     attempt: int = 0
     not_before: float | None = None  # epoch seconds: a retry waits until then
     hold: Hold | None = None  # held: listed at its place, passed over by the dispatcher
+    concurrency_keys: list[KeyHold] = Field(default_factory=list)  # the job's, for the claim
     created_at: datetime
 
     @classmethod
@@ -334,6 +340,7 @@ class QueueEntry(Entity):
             params=job.params,
             attempt=job.attempt,
             not_before=not_before,
+            concurrency_keys=job.concurrency_keys,
             created_at=job.created_at,
         )
 

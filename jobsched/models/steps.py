@@ -19,6 +19,7 @@ from jobsched.models import (
     RunStatus,
     UnitKind,
 )
+from jobsched.models.concurrency import KeyHold
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import Outcome
 from jobsched.ranks import QueueRank
@@ -63,6 +64,25 @@ class StartJob:
 
     entry: QueueEntry
     run: JobRun
+
+
+@dataclass(frozen=True)
+class AcquireKeys:
+    """The run holds a place under each of its job's concurrency keys. Condition: each key's
+    counter has fewer than its limit holders. The counters of one job are distinct items (a
+    counter names its key), so a transaction touches each once."""
+
+    run_id: str
+    keys: tuple[KeyHold, ...]
+
+
+@dataclass(frozen=True)
+class ReleaseKeys:
+    """The run's places under `counters` are freed. No condition: the counters hold run ids,
+    so a release retried, or by two enders racing, frees the place once."""
+
+    run_id: str
+    counters: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -199,6 +219,8 @@ Step = (
     | CheckSlotHolder
     | CheckNotPaused
     | StartJob
+    | AcquireKeys
+    | ReleaseKeys
     | StartOutsideQueue
     | RecordIdempotencyKey
     | CreateGroup

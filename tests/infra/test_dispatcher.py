@@ -248,7 +248,12 @@ def test_step_lambdas_reach_only_their_tables_and_the_clusters_tasks(synth: Synt
     }
     (stop,) = with_action(statements, "ecs:StopTask")
     assert ":task/" in json.dumps(stop["Resource"])
-    assert not with_action(statements, "states:StartExecution")
+    # a finish that frees a concurrency key kicks the dispatcher: this state machine only
+    (kick,) = with_action(statements, "states:StartExecution")
+    assert actions_of(kick) == {"states:StartExecution"}
+    assert json.dumps(kick["Resource"]).endswith(
+        f':stateMachine:{constants.state_machine_name("dev")}"]]}}'
+    )
 
 
 def test_the_state_machine_runs_the_worker_and_restarts_only_itself(synth: Synth) -> None:

@@ -1,8 +1,10 @@
 """Slots, reservations and the atomic commit of dispatch steps.
 
 Lock table items (pk / sk): `SLOT` / `<nnn>` one per slot; `QUEUE` / `STATE` the pause flag;
-`RESERVATION#<id>` / `RESERVATION` a reservation. Each step becomes one to three transaction
-items; a cancelled transaction's reasons name the item, and so the step, that failed.
+`RESERVATION#<id>` / `RESERVATION` a reservation; `CONCURRENCY#<counter>` / `CONCURRENCY` a
+concurrency key's counter, its `holders` a string set of run ids. Each step becomes one to
+three transaction items (AcquireKeys and ReleaseKeys one per key); a cancelled transaction's
+reasons name the item, and so the step, that failed.
 """
 
 import json
@@ -60,6 +62,10 @@ def slot_key(slot: str) -> Item:
     return {"pk": {"S": SLOT_PK}, "sk": {"S": slot}}
 
 
+def counter_key(counter: str) -> Item:
+    return {"pk": {"S": c.CONCURRENCY_PK_PREFIX + counter}, "sk": {"S": c.CONCURRENCY_SK}}
+
+
 def reservation_key(reservation_id: str) -> Item:
     return {"pk": {"S": RESERVATION_PK_PREFIX + reservation_id}, "sk": {"S": RESERVATION_SK}}
 
@@ -105,6 +111,8 @@ class DynamoDispatchStore:
             s.CheckSlotHolder: self._check_slot_holder,
             s.CheckNotPaused: self._check_not_paused,
             s.StartJob: self._start_job,
+            s.AcquireKeys: self._acquire_keys,
+            s.ReleaseKeys: self._release_keys,
             s.StartOutsideQueue: self._start_outside_queue,
             s.RecordIdempotencyKey: lambda step: [claim_put(self.jobs, step.claim)],
             s.CreateGroup: self._create_group,
@@ -338,6 +346,26 @@ class DynamoDispatchStore:
                     "ConditionExpression": "attribute_not_exists(run_id)",
                 }
             },
+        ]
+
+    def _acquire_keys(self, step: s.AcquireKeys) -> list[Item]:
+        """One update per counter: the run joins its holders while they are fewer than the
+        limit (an emptied set is removed by DynamoDB, hence attribute_not_exists)."""
+        return [
+            _update(
+                self.lock,
+                counter_key(key.counter),
+                "ADD holders :run",
+                {":run": {step.run_id}, ":limit": key.limit},
+                "attribute_not_exists(holders) OR size(holders) < :limit",
+            )
+            for key in step.keys
+        ]
+
+    def _release_keys(self, step: s.ReleaseKeys) -> list[Item]:
+        return [
+            _update(self.lock, counter_key(counter), "DELETE holders :run", {":run": {step.run_id}})
+            for counter in step.counters
         ]
 
     def _start_outside_queue(self, step: s.StartOutsideQueue) -> list[Item]:

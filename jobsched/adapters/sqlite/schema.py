@@ -3,13 +3,15 @@ entity by the adapter on every write (keys, what lists are sorted and filtered b
 conditions test) and indexed where a read needs them, so no read scans a table.
 
 `user_version` records the schema's version; a newer file is refused rather than misread.
+A file of an older version is brought up to date by running the DDL again (every statement is
+IF NOT EXISTS; `_add_held` adds the column): version 2 added `queue.held` and `key_holders`.
 """
 
 import sqlite3
 
 from jobsched.adapters.sqlite.db import Database
 
-VERSION = 2  # 2: queue.held (issue 14, point 4); a version-1 file gains it on open
+VERSION = 2  # 2: queue.held and key_holders (issue 14); a version-1 file gains both on open
 
 DDL = """
 CREATE TABLE IF NOT EXISTS templates (
@@ -114,6 +116,13 @@ CREATE TABLE IF NOT EXISTS slots (
 CREATE TABLE IF NOT EXISTS queue_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     doc TEXT NOT NULL
+);
+
+-- Concurrency keys: the runs holding a place under each key value (adapters/sqlite/concurrency.py).
+CREATE TABLE IF NOT EXISTS key_holders (
+    counter TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    PRIMARY KEY (counter, run_id)
 );
 
 CREATE TABLE IF NOT EXISTS reservations (

@@ -13,6 +13,7 @@ from functools import partial
 from typing import Any
 
 from jobsched.adapters.sqlite.codec import dump, load
+from jobsched.adapters.sqlite.concurrency import acquire_keys, release_keys
 from jobsched.adapters.sqlite.groups import find_group, put_group
 from jobsched.adapters.sqlite.jobs import (
     changed,
@@ -294,6 +295,8 @@ def appliers(settings: Settings) -> dict[type, Applier]:
         s.CheckSlotHolder: check_slot_holder,
         s.CheckNotPaused: check_not_paused,
         s.StartJob: partial(start_job, settings=settings),
+        s.AcquireKeys: acquire_keys,
+        s.ReleaseKeys: release_keys,
         s.StartOutsideQueue: partial(start_outside_queue, settings=settings),
         s.RecordIdempotencyKey: lambda conn, step: record_key(conn, step.claim),
         s.CreateGroup: create_group,

@@ -181,3 +181,23 @@ def test_a_held_job_says_held_and_the_next_one_goes_first(client: TestClient, ti
         assert eta["start_p50"] is None
         assert "prompt under review" in eta["reason"]
     assert_near(items[after]["start_p50"], 0.0)
+
+
+def test_a_full_concurrency_key_holds_a_job_back_while_another_slot_runs_others(
+    client: TestClient, stores: Stores, timed: str
+) -> None:
+    from api.app import create_app
+
+    two_slots = TestClient(create_app(stores, slots=2), raise_server_exceptions=False)
+    two_slots.headers["Authorization"] = client.headers["Authorization"]
+    limit = {"concurrency": [{"key": "template", "limit": 1}]}
+    assert client.patch(f"{V2}/templates/{timed}", json=limit).status_code == 200
+    first, second = (post_job(client, timed)["job_id"] for _ in range(2))
+    post_template(client, "other")
+    other = post_job(client, "other")["job_id"]
+
+    items = {item["job_id"]: item["eta"] for item in queue(two_slots)["items"]}
+
+    assert_near(items[first]["start_p50"], 0.0)
+    assert_near(items[second]["start_p50"], MINUTE)  # its key is full until the first ends
+    assert_near(items[other]["start_p50"], 0.0)  # the second slot runs it meanwhile

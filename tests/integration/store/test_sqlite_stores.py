@@ -164,6 +164,21 @@ def test_this_processs_writers_wait_their_turn_and_never_see_the_database_busy(
         assert conn.execute("SELECT count(*) FROM beats").fetchone()[0] == 8 * 50
 
 
+def test_a_version_1_file_gains_the_concurrency_keys_table(sqlite_db: Database) -> None:
+    """A database written before concurrency keys (version 1) keeps its rows and is brought to
+    the current version when opened."""
+    with sqlite_db.write() as conn:
+        conn.execute("DROP TABLE key_holders")
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("INSERT INTO queue_state (id, doc) VALUES (1, '{\"paused\": true}')")
+
+    create_schema(sqlite_db)
+    with sqlite_db.read() as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION == 2
+        assert conn.execute("SELECT count(*) FROM key_holders").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM queue_state").fetchone()[0] == 1
+
+
 def test_a_file_of_a_newer_schema_is_refused_and_left_alone(sqlite_db: Database) -> None:
     with sqlite_db.write() as conn:
         conn.execute(f"PRAGMA user_version = {VERSION + 1}")
