@@ -33,6 +33,7 @@ def schedule(stores: Stores) -> Schedule:
         name="every minute",
         template_id="tick",
         expression="cron(* * * * ? *)",
+        created_at=MINUTE - timedelta(seconds=30),  # nothing missed before the ticker starts
     )
     stores.schedules.create(every_minute)
     return every_minute
