@@ -85,7 +85,12 @@ def test_the_handler_repairs_drift_with_the_configured_group_and_target(records:
 
     report = functions.schedule_repair.handler({}, None)
 
-    assert report == {"applied": ["sch_unapplied"], "deleted": ["sch_deleting"], "failed": []}
+    assert report == {
+        "applied": ["sch_unapplied"],
+        "deleted": ["sch_deleting"],
+        "failed": [],
+        "caught_up": {"fired": 0, "skipped": 0, "failed": []},  # none has missed a time
+    }
     applied = _eventbridge("sch_unapplied")
     assert applied is not None
     target = applied["Target"]
