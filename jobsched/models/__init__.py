@@ -75,7 +75,7 @@ class OverlapPolicy(StrEnum):
 
 
 class CatchUpPolicy(StrEnum):
-    """What happens to a schedule's fire times that passed unfired (catch_up.py)."""
+    """What happens to a schedule's fire times that passed unfired."""
 
     NONE = "none"  # recorded as skipped, never run late
     LATEST = "latest"  # the newest missed time within the window runs once

@@ -1,16 +1,20 @@
 """Catch-up on both stores (jobsched.schedules.catch_up): missed times run through the fire use
 case under each policy and the overlap policy, the others recorded as skipped runs with the
 reason, the mark moved on; a pass repeated (or two racing from one read) changes nothing; a
-time EventBridge never delivered, between two it did, is found; both stores keep the fields."""
+time EventBridge never delivered, between two it did, is found; both stores keep the fields;
+the API takes, shows and checks them (v2 and /scheduler)."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from jobsched.models import CatchUpPolicy, FireOutcome, OverlapPolicy, RunStatus, Schedule
 from jobsched.ports import JobFilter, RunFilter, Stores
 from jobsched.schedules.catch_up import catch_up, catch_up_all
 from jobsched.schedules.fire import FireResult, fire, fire_key
+from tests.support.api import V2, assert_problem
+from tests.support.eventbridge import fields_of
 
 NOON = datetime(2027, 1, 4, 12, 0, tzinfo=UTC)
 NOW = NOON + timedelta(seconds=30)
@@ -197,3 +201,61 @@ def test_the_fields_round_trip_and_the_mark_only_moves_forward(
     stores.schedules.replace(changed, expected_version=1)
     assert stores.schedules.get("sch_missed").fired_through == later
     stores.schedules.advance_fired_through("sch_gone", later)  # no record: no error
+
+
+# --- the API -----------------------------------------------------------------------------------
+
+
+def _body(**fields: object) -> dict[str, object]:
+    return {"name": "n", "template_id": "echo", "expression": "cron(0 3 * * ? *)", **fields}
+
+
+def test_the_api_takes_shows_and_changes_the_catch_up_fields(
+    client: TestClient, echo_template: str
+) -> None:
+    default = client.post(f"{V2}/schedules", json=_body())
+    assert default.status_code == 201, default.text
+    assert (default.json()["catch_up"], default.json()["catch_up_window_minutes"]) == (
+        "latest",
+        1440,
+    )
+    assert "fired_through" not in default.json()
+
+    created = client.post(
+        "/scheduler/schedules", json=_body(catch_up="all", catch_up_window_minutes=90)
+    )
+    assert created.status_code == 201, created.text
+    schedule_id = created.json()["schedule_id"]
+    shown = client.get(f"{V2}/schedules/{schedule_id}").json()
+    assert (shown["catch_up"], shown["catch_up_window_minutes"]) == ("all", 90)
+
+    patched = client.patch(f"/scheduler/schedules/{schedule_id}", json={"catch_up": "none"})
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["catch_up"], patched.json()["catch_up_window_minutes"]) == ("none", 90)
+    # The GET's body sent back changes nothing.
+    again = client.patch(f"{V2}/schedules/{schedule_id}", json=patched.json())
+    assert again.status_code == 200, again.text
+    assert again.json()["version"] == patched.json()["version"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"catch_up": "some"}, "catch_up"),
+        ({"catch_up": None}, "catch_up"),
+        ({"catch_up_window_minutes": 0}, "catch_up_window_minutes"),
+        ({"catch_up_window_minutes": 10081}, "catch_up_window_minutes"),
+        ({"catch_up_window_minutes": "60"}, "catch_up_window_minutes"),
+    ],
+)
+def test_bad_catch_up_fields_are_422_naming_the_field(
+    client: TestClient, echo_template: str, fields: dict[str, object], field: str
+) -> None:
+    response = client.post(f"{V2}/schedules", json=_body(**fields))
+    assert_problem(response, 422)
+    assert field in fields_of(response), response.json()
+
+    created = client.post(f"{V2}/schedules", json=_body()).json()
+    patch = client.patch(f"/scheduler/schedules/{created['schedule_id']}", json=fields)
+    assert_problem(patch, 422)
+    assert field in fields_of(patch), patch.json()
