@@ -13,7 +13,9 @@ TICK = timedelta(microseconds=1)
 
 def missed_since(schedule: Schedule) -> datetime:
     """The instant after which a fire time not handled is missed: `fired_through`; for a
-    record older than that field, its last timed fire; else its creation or start_at."""
+    record older than that field, its last timed fire; else the latest of its creation, its
+    start_at and a manual trigger (which hides the last timed fire of an older record: the
+    times before it cannot be told apart from fired ones, whose keys expire after a day)."""
     if schedule.fired_through is not None:
         return schedule.fired_through
     if schedule.last_run is not None and schedule.last_run.scheduled_time is not None:
@@ -21,6 +23,8 @@ def missed_since(schedule: Schedule) -> datetime:
     begin = schedule.created_at
     if schedule.start_at is not None and schedule.start_at > begin:
         begin = schedule.start_at
+    if schedule.last_run is not None and schedule.last_run.fired_at > begin:
+        return schedule.last_run.fired_at
     return begin - TICK  # a time at the very creation (a rate's first) is one of them
 
 

@@ -130,7 +130,7 @@ def test_a_long_outage_records_a_bounded_number_of_runs() -> None:
 def test_missing_begins_at_the_mark_else_the_last_timed_fire_else_the_creation() -> None:
     marked = every_minute(CatchUpPolicy.LATEST, minute(3))
     assert missed_since(marked) == minute(3)
-    manual_last = LastRun(fired_at=NOW, outcome=FireOutcome.ENQUEUED, manual=True)
+    manual_last = LastRun(fired_at=minute(9), outcome=FireOutcome.ENQUEUED, manual=True)
     older = every_minute(CatchUpPolicy.LATEST, None).model_copy(
         update={
             "last_run": LastRun(
@@ -139,8 +139,10 @@ def test_missing_begins_at_the_mark_else_the_last_timed_fire_else_the_creation()
         }
     )
     assert missed_since(older) == minute(7)  # a record from before the mark existed
-    never = every_minute(CatchUpPolicy.LATEST, None, last_run=manual_last)
+    never = every_minute(CatchUpPolicy.LATEST, None)
     assert missed_since(never) == never.created_at - timedelta(microseconds=1)
+    triggered = every_minute(CatchUpPolicy.LATEST, None, last_run=manual_last)
+    assert missed_since(triggered) == minute(9)  # an older record's last timed fire is hidden
     later_start = every_minute(CatchUpPolicy.LATEST, None, start_at=minute(2))
     assert missed_since(later_start) == minute(2) - timedelta(microseconds=1)
 
