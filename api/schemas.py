@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from jobsched.foresight.estimates import Eta
 from jobsched.jobs.jobs import JobView
 from jobsched.models import (
+    CatchUpPolicy,
     FireOutcome,
     GroupMode,
     GroupStatus,
@@ -414,6 +415,8 @@ class ScheduleOut(BaseModel):
     enabled: bool
     disabled_note: str | None
     overlap_policy: OverlapPolicy
+    catch_up: CatchUpPolicy = Field(description="what runs of missed fire times")
+    catch_up_window_minutes: int = Field(description="missed times older than this never run")
     next_runs: list[FireTimeOut] = Field(description="the next fire times; none when disabled")
     last_run: LastRunOut | None
     sync_pending: bool = Field(
@@ -428,7 +431,7 @@ class ScheduleOut(BaseModel):
         schedule = view.schedule
         return cls(
             **schedule.model_dump(
-                exclude={"priority", "last_run", "pending_sync"},
+                exclude={"priority", "last_run", "pending_sync", "fired_through"},
             ),
             priority=display_priority(schedule.priority),
             next_runs=[FireTimeOut.of(fire) for fire in view.next_runs],

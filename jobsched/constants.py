@@ -28,6 +28,16 @@ SYNC_REPAIR_AFTER_SECONDS: Final = 60  # a pending sync older than this was aban
 SCHEDULE_MAX_EVENT_AGE_SECONDS: Final = 3600
 SCHEDULE_MAX_RETRY_ATTEMPTS: Final = 10
 SCHEDULE_KEY_PREFIX: Final = "schedule:"  # Idempotency-Key of a fire: schedule:<id>:<time>
+# Catch-up of missed fires (jobsched/schedules/catch_up.py).
+DEFAULT_CATCH_UP_WINDOW_MINUTES: Final = 1440  # a day: yesterday's missed fire, not last week's
+MAX_CATCH_UP_WINDOW_MINUTES: Final = 7 * 1440  # bounds the times one pass enumerates (10,080)
+DEFAULT_CATCH_UP_MAX_FIRES: Final = 10  # the most missed fires `all` starts in one pass
+CATCH_UP_SKIP_RECORDS: Final = 100  # missed fires recorded one by one; one summary run the rest
+# On AWS EventBridge fires on time (or retries, or fires within the flexible window): the
+# repair catches up only times this much older than that, so it does not race the delivery.
+CATCH_UP_GRACE_SECONDS: Final = 300
+# The local ticker fires a time this recent itself, as on time.
+LOCAL_CATCH_UP_GRACE_SECONDS: Final = 5
 
 # Priority levels: named levels map to these ints; `immediate` ranks above every int.
 PRIORITY_MIN: Final = 0

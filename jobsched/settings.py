@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobsched.constants import DEFAULT_CATCH_UP_MAX_FIRES
+
 
 class Settings(BaseSettings):
     """Configuration of every process (API, Lambdas, local runtime, CLI).
@@ -65,6 +67,9 @@ class Settings(BaseSettings):
     schedule_target_arn: str | None = None
     schedule_role_arn: str | None = None
     schedule_dlq_arn: str | None = None
+    # The most missed fires a schedule with catch_up "all" starts in one catch-up pass (local
+    # ticker and AWS repair alike); the older ones are recorded as skipped runs.
+    catch_up_max_fires: int = Field(default=DEFAULT_CATCH_UP_MAX_FIRES, ge=1, le=1000)
 
     # The legacy job API (/jobs/*, /api/v1/jobs/*). On, legacy triggers create scheduler jobs
     # at priority `immediate` (spec "Coexistence Strategy", phase 2). Off, the old behaviour:

@@ -290,7 +290,7 @@ class LocalRuntime:
         from local.exec.ticker import LocalTicker
 
         # The ticker fires schedules from our table; schedule changes wake it to plan again.
-        self._ticker = LocalTicker()
+        self._ticker = LocalTicker(max_fires=settings.catch_up_max_fires)
         wired = wired.with_schedule_sync(self._ticker)
         self._ticker.start(wired)
         # USE_SCHEDULER=false: legacy triggers start workers at once, beside the slot threads.

@@ -53,9 +53,11 @@ FIRE_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
 # The overlap policy reads the schedule's newest jobs through this index of the jobs table.
 FIRE_QUERY_INDEX = ("jobs", c.BY_SCHEDULE_INDEX)
 # repair_drift: finds marked records (a query of the kind index), clears a marker, finishes a
-# delete.
+# delete. catch_up_all then lists the schedules (the same index) and fires or skips their missed
+# times as a fire does.
 REPAIR_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
-    "schedules": ("dynamodb:UpdateItem", "dynamodb:DeleteItem"),
+    **FIRE_TABLE_ACTIONS,
+    "schedules": ("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"),
 }
 REPAIR_QUERY_INDEX = ("schedules", c.BY_KIND_INDEX)
 # What creating and changing the group's schedules takes (jobsched/adapters/aws/scheduler.py).
@@ -147,13 +149,21 @@ class Schedules(Construct):
 
         repair_role = self._function_role("RepairRole", "schedule drift repair")
         self._grant_tables(repair_role, REPAIR_TABLE_ACTIONS, REPAIR_QUERY_INDEX)
+        self._grant_tables(repair_role, {}, FIRE_QUERY_INDEX)  # catch-up's overlap policy
+        repair_role.add_to_principal_policy(  # a catch-up fire's kick, as a fire's
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=[state_machine_arn])
+        )
         self.grant_manage_schedules(repair_role)
         self.repair_function = self._function(
             "Repair",
             REPAIR_HANDLER,
             repair_role,
             Duration.minutes(2),
-            {**base_environment, **self.environment()},
+            {
+                **base_environment,
+                **self.environment(),
+                "JOBSCHED_STATE_MACHINE_ARN": state_machine_arn,
+            },
             reserved_concurrency=concurrency.reserved("repair"),
             without_dead_letter_queue=checkov.SCHEDULED_WITHOUT_RETRY,
         )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, Strict
 from pydantic.config import JsonValue
 
+from jobsched.constants import DEFAULT_CATCH_UP_WINDOW_MINUTES
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.priority import DEFAULT_PRIORITY, PriorityValue
 from jobsched.ranks import QueueRank
@@ -73,6 +74,14 @@ class OverlapPolicy(StrEnum):
     SKIP = "skip"
     ALLOW = "allow"
     BUFFER_ONE = "buffer_one"
+
+
+class CatchUpPolicy(StrEnum):
+    """What happens to a schedule's fire times that passed unfired."""
+
+    NONE = "none"  # recorded as skipped, never run late
+    LATEST = "latest"  # the newest missed time within the window runs once
+    ALL = "all"  # every missed time within the window runs, up to the bound
 
 
 class UnitKind(StrEnum):
@@ -273,7 +282,12 @@ class Schedule(Entity):
     enabled: bool = True
     disabled_note: str | None = None
     overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
+    catch_up: CatchUpPolicy = CatchUpPolicy.LATEST
+    catch_up_window_minutes: int = DEFAULT_CATCH_UP_WINDOW_MINUTES
     last_run: LastRun | None = None
+    # The latest scheduled time handled (fired, skipped or caught up); only moves forward.
+    # Like last_run, written by its own update (advance_fired_through), never by a versioned one.
+    fired_through: datetime | None = None
     pending_sync: PendingSync | None = None
     version: int = 1  # every write but a fire's last_run is conditional on it
     created_at: datetime = Field(default_factory=utcnow)

@@ -191,7 +191,8 @@ class ScheduleStore(Protocol):
         self, template_id: str | None, limit: int, cursor: str | None
     ) -> Page[Schedule]: ...
     def replace(self, schedule: Schedule, expected_version: int) -> None:
-        """Write every field but last_run (a fire's, kept as it is) over `expected_version`."""
+        """Write every field but last_run and fired_through (a fire's, kept as they are) over
+        `expected_version`."""
         ...
 
     def clear_pending(self, schedule_id: str, version: int) -> bool:
@@ -207,6 +208,11 @@ class ScheduleStore(Protocol):
 
     def record_fire(self, schedule_id: str, last_run: LastRun) -> None:
         """Set last_run, whatever the version; a deleted schedule is not an error."""
+        ...
+
+    def advance_fired_through(self, schedule_id: str, through: datetime) -> None:
+        """Set fired_through to `through` unless it holds a later time already, whatever the
+        version; a deleted schedule is not an error."""
         ...
 
     def pending(self) -> list[Schedule]:

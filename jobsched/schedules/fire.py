@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import islice
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -35,11 +36,13 @@ from jobsched.models import (
     utcnow,
 )
 from jobsched.ports import JobFilter, Stores
+from jobsched.schedules.missed import TICK, fire_times, missed_since
 from jobsched.schedules.usecases import find_live
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = frozenset({JobStatus.QUEUED, JobStatus.HELD, JobStatus.RUNNING})  # held will run
+_GAP_LOOKUPS = 20  # times before a fire checked for being handled; more: catch-up's to mend
 
 
 class FireResult(StrEnum):
@@ -108,6 +111,7 @@ def fire(
             reason=fired.reason,
         ),
     )
+    _advance_mark(stores, schedule, scheduled_time.astimezone(UTC))
     logger.info(
         "schedule %s fired for %s: %s %s",
         schedule_id,
@@ -117,6 +121,24 @@ def fire(
         extra={"schedule_id": schedule_id, "result": fired.result.value, "job_id": fired.job_id},
     )
     return fired
+
+
+def _advance_mark(stores: Stores, schedule: Schedule, scheduled_time: datetime) -> None:
+    """Move `fired_through` to this time if every time before it is handled too: a time in
+    between that is not (EventBridge never delivered it) keeps the mark for catch-up to find.
+    Normally there is none, and no read; right after a catch-up, the few times EventBridge
+    fired during its grace are looked up once."""
+    between = list(
+        islice(
+            fire_times(schedule, missed_since(schedule), scheduled_time - TICK), _GAP_LOOKUPS + 1
+        )
+    )
+    if len(between) > _GAP_LOOKUPS:
+        return
+    for time in between:
+        if _earlier(stores, schedule.schedule_id, fire_key(schedule.schedule_id, time)) is None:
+            return
+    stores.schedules.advance_fired_through(schedule.schedule_id, scheduled_time)
 
 
 def _leftover(stores: Stores, schedule_id: str) -> Fired:
@@ -152,6 +174,18 @@ def _earlier(stores: Stores, schedule_id: str, key: str) -> Fired | None:
     except NotFoundError:
         return None
     return Fired(FireResult.DUPLICATE, schedule_id, run_id=run_id)
+
+
+def skip_missed(
+    stores: Stores, schedule: Schedule, scheduled_time: datetime, reason: str, now: datetime
+) -> Fired:
+    """Record a time that catch-up does not run as a SKIPPED run, keyed like a fire's skip, so a
+    repeat (or a late delivery of that time) finds it; a time fired already is left as it is."""
+    key = fire_key(schedule.schedule_id, scheduled_time)
+    earlier = _earlier(stores, schedule.schedule_id, key)
+    if earlier is not None:
+        return earlier
+    return _skip(stores, schedule, key, now, reason)
 
 
 def _decide_and_act(stores: Stores, schedule: Schedule, key: str, now: datetime) -> Fired:

@@ -9,7 +9,11 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from jobsched.constants import MAX_FLEXIBLE_WINDOW_MINUTES
+from jobsched.constants import (
+    DEFAULT_CATCH_UP_WINDOW_MINUTES,
+    MAX_CATCH_UP_WINDOW_MINUTES,
+    MAX_FLEXIBLE_WINDOW_MINUTES,
+)
 from jobsched.errors import (
     ConflictError,
     IdempotencyKeyTakenError,
@@ -20,7 +24,15 @@ from jobsched.errors import (
 from jobsched.ids import new_id
 from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.jobs import template_for_new_jobs
-from jobsched.models import REQUEST_CONFIG, FromJson, OverlapPolicy, Schedule, SyncAction, utcnow
+from jobsched.models import (
+    REQUEST_CONFIG,
+    CatchUpPolicy,
+    FromJson,
+    OverlapPolicy,
+    Schedule,
+    SyncAction,
+    utcnow,
+)
 from jobsched.models.instants import TimeFromJson
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import IdempotencyClaim, Stores
@@ -58,11 +70,39 @@ Window = Annotated[
         description="EventBridge may fire up to this many minutes after each time",
     ),
 ]
+CatchUp = Annotated[
+    CatchUpPolicy,
+    FromJson,
+    Field(
+        description="what runs of the fire times missed (runtime stopped, schedule disabled, "
+        "EventBridge undelivered): none, latest (the newest one within the window, once) or "
+        "all within the window (at most JOBSCHED_CATCH_UP_MAX_FIRES, 10 by default, the "
+        "newest); every missed time not run is recorded as a skipped run with the reason"
+    ),
+]
+CatchUpWindow = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MAX_CATCH_UP_WINDOW_MINUTES,
+        description="missed times older than this many minutes are never run late",
+    ),
+]
 Note = Annotated[str, Field(max_length=500, description="why the schedule is disabled")]
 # A change to any of these is validated with the others, as a whole.
 TIMING_FIELDS = frozenset({"expression", "timezone", "start_at", "end_at"})
 NOT_NULLABLE = frozenset(
-    {"name", "template_id", "params", "priority", "expression", "timezone", "overlap_policy"}
+    {
+        "name",
+        "template_id",
+        "params",
+        "priority",
+        "expression",
+        "timezone",
+        "overlap_policy",
+        "catch_up",
+        "catch_up_window_minutes",
+    }
 )
 
 
@@ -104,6 +144,8 @@ class ScheduleCreate(ShownFields):
     enabled: bool = True
     disabled_note: Note | None = None
     overlap_policy: Annotated[OverlapPolicy, FromJson] = OverlapPolicy.SKIP
+    catch_up: CatchUp = CatchUpPolicy.LATEST
+    catch_up_window_minutes: CatchUpWindow = DEFAULT_CATCH_UP_WINDOW_MINUTES
 
 
 class SchedulePatch(ShownFields):
@@ -126,6 +168,8 @@ class SchedulePatch(ShownFields):
     end_at: TimeFromJson | None = None
     flexible_window_minutes: Window | None = None
     overlap_policy: Annotated[OverlapPolicy, FromJson] | None = None
+    catch_up: CatchUp | None = None
+    catch_up_window_minutes: CatchUpWindow | None = None
 
 
 @dataclass(frozen=True)
@@ -273,11 +317,16 @@ def _check_shown(current: Schedule, patch: SchedulePatch) -> None:
 def update_schedule(
     stores: Stores, schedule_id: str, patch: SchedulePatch, now: datetime | None = None
 ) -> Schedule:
+    now = now or utcnow()
     current = find_live(stores, schedule_id)
-    planned = _planned(stores, current, patch, now or utcnow())
+    planned = _planned(stores, current, patch, now)
     if planned is current:
         return current
-    return writes.change(stores, current, planned, writes.put)
+    changed = writes.change(stores, current, planned, writes.put)
+    if any(getattr(planned, name) != getattr(current, name) for name in TIMING_FIELDS):
+        # The old timing's times are not the new one's missed times: catch-up starts here.
+        stores.schedules.advance_fired_through(schedule_id, now)
+    return changed
 
 
 def plan_update(

@@ -4,25 +4,29 @@ the same fire use case as EventBridge Scheduler's target on AWS.
 It is also the runtime's ScheduleSync: creating, changing or deleting a schedule wakes it to plan
 again. Between fires it sleeps; it reads the schedules only to plan, never to poll.
 
-A time is fired once: the ticker plans each schedule from the later of its start and the
-schedule's last fired time, and a fire is idempotent per (schedule, scheduled time) anyway. A
-time missed while the runtime was down is not fired late (EventBridge Scheduler does not catch
-up either); the next one is.
+A time is fired once: a fire is idempotent per (schedule, scheduled time), and the ticker plans
+each schedule from the latest time handled (`fired_through`). Times missed while the runtime was
+down or the schedule disabled, or passed while a fire was late, are caught up under the
+schedule's catch-up policy (jobsched.schedules.catch_up) when the ticker plans (at its start and
+after every change) and after each fire; a time due in the last few seconds is fired as on time.
 """
 
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from jobsched.constants import DEFAULT_CATCH_UP_MAX_FIRES, LOCAL_CATCH_UP_GRACE_SECONDS
 from jobsched.models import Schedule
 from jobsched.ports import Stores
+from jobsched.schedules.catch_up import catch_up
 from jobsched.schedules.fire import fire
 from jobsched.schedules.usecases import upcoming
 
 logger = logging.getLogger(__name__)
 
 ERROR_PAUSE_SECONDS = 5.0
+GRACE = timedelta(seconds=LOCAL_CATCH_UP_GRACE_SECONDS)
 
 
 def _utc(seconds: float) -> datetime:
@@ -30,15 +34,19 @@ def _utc(seconds: float) -> datetime:
 
 
 class LocalTicker:
-    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] | None = None,
+        max_fires: int = DEFAULT_CATCH_UP_MAX_FIRES,
+    ) -> None:
         import time
 
         self.clock = clock or time.time
+        self.max_fires = max_fires  # the catch-up bound of `all`
         self._cond = threading.Condition()
         self._changed = True
         self._stopping = False
         self._thread: threading.Thread | None = None
-        self._since = _utc(self.clock())  # nothing before the runtime started is fired late
         self.fired: list[tuple[str, datetime]] = []  # what this ticker fired, for operators
 
     # --- ScheduleSync: every change means "plan again" --------------------------------------
@@ -104,26 +112,41 @@ class LocalTicker:
                 self._cond.wait(timeout=seconds)
 
     def plan(self, stores: Stores) -> dict[str, datetime]:
-        """The next fire time of every enabled schedule."""
+        """Catch up every enabled schedule, then the next fire time of each."""
         plan: dict[str, datetime] = {}
         cursor: str | None = None
         while True:
             page = stores.schedules.list_page(None, 200, cursor)
             for schedule in page.items:
-                following = self._next(schedule, self._after(schedule))
+                following = self._next(self._caught_up(stores, schedule))
                 if following is not None:
                     plan[schedule.schedule_id] = following
             cursor = page.next_cursor
             if cursor is None:
                 return plan
 
-    def _after(self, schedule: Schedule) -> datetime:
-        last = schedule.last_run.scheduled_time if schedule.last_run else None
-        return max(self._since, last) if last else self._since
+    def _caught_up(self, stores: Stores, schedule: Schedule) -> Schedule:
+        """The schedule once its times missed up to a few seconds ago are handled."""
+        now = _utc(self.clock())
+        done = catch_up(stores, schedule, now, now - GRACE, self.max_fires)
+        for due, fired in done.fired:
+            self.fired.append((schedule.schedule_id, due))
+            logger.info(
+                "schedule %s caught up %s: %s", schedule.schedule_id, due, fired.result.value
+            )
+        if not (done.fired or done.skipped):
+            return schedule
+        return stores.schedules.find(schedule.schedule_id) or schedule
 
-    @staticmethod
-    def _next(schedule: Schedule, after: datetime) -> datetime | None:
-        """The same next time GET /schedules/{id} shows (a rate counts from its creation)."""
+    def _next(self, schedule: Schedule) -> datetime | None:
+        """The same next time GET /schedules/{id} shows (a rate counts from its creation),
+        after what catch-up handled: nothing older than the grace is fired here."""
+        after = _utc(self.clock()) - GRACE
+        through = schedule.fired_through
+        if through is None and schedule.last_run is not None:
+            through = schedule.last_run.scheduled_time
+        if through is not None and through > after:
+            after = through
         times = upcoming(schedule, 1, after)
         return times[0].at if times else None
 
@@ -136,8 +159,8 @@ class LocalTicker:
             self.fired.append((schedule_id, due))
             logger.info("schedule %s at %s: %s", schedule_id, due.isoformat(), fired.result.value)
             schedule = stores.schedules.find(schedule_id)
-            # From now on, not from `due`: times passed while this fire was late are not fired.
-            following = self._next(schedule, max(due, now)) if schedule else None
+            # Times passed while this fire was late are caught up under the policy.
+            following = self._next(self._caught_up(stores, schedule)) if schedule else None
             if following is None:
                 del plan[schedule_id]
             else:

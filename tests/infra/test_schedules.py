@@ -231,10 +231,16 @@ def test_the_repair_runs_every_five_minutes(synth: Synth) -> None:
 
 
 def test_the_repair_writes_the_groups_schedules_and_its_records_only(synth: Synth) -> None:
+    """Its records, and, for catch-up, what a fire touches."""
     statements = synth.statements("SchedulesRepairRole")
     assert _access(statements, "dynamodb") == {
-        table_arn("schedules"): {"dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+        table_arn("schedules"): {"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
         f"{table_arn('schedules')}/index/{c.BY_KIND_INDEX}": {"dynamodb:Query"},
+        table_arn("jobs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
+        f"{table_arn('jobs')}/index/{c.BY_SCHEDULE_INDEX}": {"dynamodb:Query"},
+        table_arn("runs"): {"dynamodb:GetItem", "dynamodb:PutItem"},
+        table_arn("templates"): {"dynamodb:GetItem", "dynamodb:ConditionCheckItem"},
+        table_arn("lock"): {"dynamodb:Query"},
     }
     assert _access(statements, "scheduler") == {
         GROUP_SCHEDULES: {
@@ -250,7 +256,9 @@ def test_the_repair_writes_the_groups_schedules_and_its_records_only(synth: Synt
     assert pass_role["Condition"] == {
         "StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}
     }
-    assert not _access(statements, "states")
+    (kick,) = _access(statements, "states").items()  # a catch-up fire's kick
+    assert kick[0].endswith(f":stateMachine:{constants.state_machine_name('dev')}")
+    assert kick[1] == {"states:StartExecution"}
 
 
 def test_the_repair_schedule_invokes_the_repair_only(synth: Synth) -> None:

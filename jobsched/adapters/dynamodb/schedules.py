@@ -1,11 +1,13 @@
 """Schedule records (the schedules table, keyed by schedule_id).
 
 Writes are conditional on the record's `version`, so two changes never overwrite each other
-unseen. A fire's `last_run` is the exception: it is set by its own update, which no version
-guards, and the version-guarded writes never write it, so a fire and a PATCH do not collide.
+unseen. A fire's `last_run` and `fired_through` are the exception: each is set by its own
+update, which no version guards, and the version-guarded writes never write them, so a fire
+and a PATCH do not collide.
 """
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from jobsched import constants as c
@@ -25,7 +27,7 @@ from jobsched.ports import Page
 
 KIND = "SCHEDULE"
 # Never written by `replace`: the key, and what only a fire sets.
-_NOT_REPLACED = frozenset({"schedule_id", "last_run"})
+_NOT_REPLACED = frozenset({"schedule_id", "last_run", "fired_through"})
 
 
 def schedule_key(schedule_id: str) -> dict[str, Any]:
@@ -169,6 +171,25 @@ class DynamoScheduleStore:
         except Exception as exc:
             if is_condition_failure(exc):
                 return  # deleted meanwhile: there is no record to show it on
+            raise
+
+    def advance_fired_through(self, schedule_id: str, through: datetime) -> None:
+        # Written in sort_time's fixed width by this method alone, so the condition's string
+        # comparison orders like the times: fired_through only moves forward.
+        moment = {"S": sort_time(through)}
+        try:
+            with store_errors():
+                self.dynamo.client.update_item(
+                    TableName=self.table,
+                    Key=schedule_key(schedule_id),
+                    UpdateExpression="SET fired_through = :through",
+                    ConditionExpression="attribute_exists(schedule_id) AND "
+                    "(attribute_not_exists(fired_through) OR fired_through < :through)",
+                    ExpressionAttributeValues={":through": moment},
+                )
+        except Exception as exc:
+            if is_condition_failure(exc):
+                return  # deleted meanwhile, or a later time is recorded already
             raise
 
     def pending(self) -> list[Schedule]:

@@ -1,12 +1,14 @@
 """Schedule records (dynamodb/schedules.py's SQLite twin).
 
 Writes are conditional on the record's `version`, checked inside their transaction. A fire's
-`last_run` is the exception, as there: `record_fire` sets it whatever the version, and the
-version-guarded writes keep the stored one, so a fire and a PATCH do not collide. The `pending`
+`last_run` and `fired_through` are the exception, as there: `record_fire` and
+`advance_fired_through` set them whatever the version, and the version-guarded writes keep the
+stored ones, so a fire and a PATCH do not collide. The `pending`
 column marks the records that carry a pending sync (what drift repair reads).
 """
 
 import sqlite3
+from datetime import datetime
 
 from jobsched.adapters.sqlite.codec import dump, load, sort_time
 from jobsched.adapters.sqlite.db import Database
@@ -84,7 +86,8 @@ class SqliteScheduleStore:
     def replace(self, schedule: Schedule, expected_version: int) -> None:
         with self.db.write("replace_schedule") as conn:
             current = _versioned(conn, schedule.schedule_id, expected_version)
-            put_schedule(conn, schedule.model_copy(update={"last_run": current.last_run}))
+            kept = {"last_run": current.last_run, "fired_through": current.fired_through}
+            put_schedule(conn, schedule.model_copy(update=kept))
 
     def clear_pending(self, schedule_id: str, version: int) -> bool:
         with self.db.write("clear_pending") as conn:
@@ -110,6 +113,15 @@ class SqliteScheduleStore:
             if current is None:
                 return  # deleted meanwhile: there is no record to show it on
             put_schedule(conn, current.model_copy(update={"last_run": last_run}))
+
+    def advance_fired_through(self, schedule_id: str, through: datetime) -> None:
+        with self.db.write("advance_fired_through") as conn:
+            current = find_schedule(conn, schedule_id)
+            if current is None:
+                return  # deleted meanwhile
+            if current.fired_through is not None and current.fired_through >= through:
+                return
+            put_schedule(conn, current.model_copy(update={"fired_through": through}))
 
     def pending(self) -> list[Schedule]:
         """Oldest first, as the DynamoDB twin reads its by_kind index."""

@@ -1,5 +1,6 @@
-"""The local ticker fires due schedules through the same fire use case, once per time, and
-sleeps between fires (a clock shifted to just before a minute keeps the waits short)."""
+"""The local ticker fires due schedules through the same fire use case, once per time, catches
+up the times missed while it was down, and sleeps between fires (a clock shifted to just before
+a minute keeps the waits short)."""
 
 import time
 from collections.abc import Iterator
@@ -7,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from jobsched.models import JobTemplate, Schedule
-from jobsched.ports import JobFilter, Stores
+from jobsched.models import JobTemplate, OverlapPolicy, RunStatus, Schedule
+from jobsched.ports import JobFilter, RunFilter, Stores
 from local.exec.ticker import LocalTicker
 from tests.support.local import wait_until
 
@@ -33,6 +34,7 @@ def schedule(stores: Stores) -> Schedule:
         name="every minute",
         template_id="tick",
         expression="cron(* * * * ? *)",
+        created_at=MINUTE - timedelta(seconds=30),  # nothing missed before the ticker starts
     )
     stores.schedules.create(every_minute)
     return every_minute
@@ -117,3 +119,34 @@ def test_a_new_rate_schedules_preview_is_what_the_ticker_fires(stores: Stores) -
     assert [fire.at for fire in shown] == [created, created + timedelta(minutes=5)]
     later = upcoming(schedule, 1, created + timedelta(minutes=6))  # past its first interval
     assert [fire.at for fire in later] == [created + timedelta(minutes=10)]
+
+
+def test_a_starting_ticker_catches_up_the_times_missed_while_it_was_down(
+    stores: Stores, ticker: LocalTicker
+) -> None:
+    """Down from 09:55 (the last fire) to just before 10:01: catch_up latest runs 10:00 once
+    and records 09:56 to 09:59 as skipped; 10:01 is then fired on time."""
+    stores.templates.create(JobTemplate(template_id="tick", name="Tick", workload="echo"))
+    down = MINUTE - timedelta(minutes=6)
+    stores.schedules.create(
+        Schedule(
+            schedule_id="sch_down",
+            name="every minute",
+            template_id="tick",
+            expression="cron(* * * * ? *)",
+            overlap_policy=OverlapPolicy.ALLOW,
+            fired_through=down,
+            created_at=down - timedelta(hours=1),
+        )
+    )
+
+    assert ticker.plan(stores) == {"sch_down": MINUTE}
+    assert ticker.fired == [("sch_down", MINUTE - timedelta(minutes=1))]
+    skipped = stores.runs.list_page(
+        RunFilter(schedule_id="sch_down", status=RunStatus.SKIPPED), 50, None
+    ).items
+    assert len(skipped) == 4
+    assert all((run.error or "").startswith("catch-up latest") for run in skipped)
+    assert len(_jobs_of(stores, "sch_down")) == 1
+    assert ticker.plan(stores) == {"sch_down": MINUTE}  # planned again: nothing more
+    assert len(ticker.fired) == 1
