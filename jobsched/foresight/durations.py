@@ -12,6 +12,7 @@ from jobsched.ports import RunFilter, RunStore, Stores
 
 HISTORY_RUNS = 50  # a bounded window: recent runs say more about the next one than old ones
 CACHE_SECONDS = 60.0
+EMPTY_CACHE_SECONDS = 5.0  # no history yet: a new deployment's first runs count at once
 DEFAULT_SECONDS = 300.0  # nothing ever completed: an assumed five minutes, said as "default"
 POOLED = ""  # the cache's key for the durations of all templates' runs
 
@@ -40,8 +41,10 @@ class DurationStats:
 
     def _samples(self, key: str) -> tuple[float, ...]:
         hit = self._kept.get(key)
-        if hit is not None and self.clock() - hit[0] < CACHE_SECONDS:
-            return hit[1]
+        if hit is not None:
+            kept_for = CACHE_SECONDS if hit[1] else EMPTY_CACHE_SECONDS
+            if self.clock() - hit[0] < kept_for:
+                return hit[1]
         samples = durations_of(self.run_store, key or None)
         self._kept[key] = (self.clock(), samples)
         return samples
