@@ -183,6 +183,27 @@ def test_a_held_job_says_held_and_the_next_one_goes_first(client: TestClient, ti
     assert_near(items[after]["start_p50"], 0.0)
 
 
+def test_a_held_groups_jobs_say_held_and_the_job_behind_it_goes_first(
+    client: TestClient, timed: str
+) -> None:
+    for mode in ("parallel", "sequential"):
+        body = {"mode": mode, "jobs": [{"template_id": timed}] * 2}
+        group = client.post(f"{V2}/groups", json=body).json()
+        answer = client.post(f"{V2}/groups/{group['group_id']}/hold", json={"note": "audit"})
+        assert answer.status_code == 200, answer.text
+    after = post_job(client, timed)["job_id"]
+
+    items = {item["job_id"]: item["eta"] for item in queue(client)["items"]}
+
+    held = [eta for job_id, eta in items.items() if job_id != after]
+    assert len(held) == 4
+    for eta in held:
+        assert eta["state"] == "held"
+        assert eta["start_p50"] is None
+        assert "audit" in eta["reason"]
+    assert_near(items[after]["start_p50"], 0.0)
+
+
 def test_a_full_concurrency_key_holds_a_job_back_while_another_slot_runs_others(
     client: TestClient, stores: Stores, timed: str
 ) -> None:
