@@ -239,6 +239,9 @@ class GroupOut(BaseModel):
     on_failure: OnFailure
     max_parallel: int | None
     webhook_url: str | None
+    hold: HoldOut | None = Field(
+        default=None, description="held (POST /groups/{id}/hold): why, and by whom"
+    )
     created_at: Instant
     started_at: Instant | None
     finished_at: Instant | None

@@ -12,12 +12,16 @@ from api.deps import (
     Limit,
     PathId,
     StoresDep,
+    WriteKey,
     idempotent_responses,
     mark_replayed,
 )
 from api.schemas import GroupOut, JobOut, PageOut
 from jobsched.jobs import groups as use
+from jobsched.jobs import holds
 from jobsched.jobs.jobs import view_jobs
+from jobsched.models import Job, JobGroup
+from jobsched.ports import Stores
 
 router = APIRouter(prefix="/groups", tags=["groups"])
 
@@ -81,3 +85,34 @@ def cancel_group(stores: StoresDep, group_id: PathId) -> GroupOut:
     """Cancels every job of the group that has not ended: queued jobs leave the queue, running
     jobs are stopped (their runs fail `cancelled`)."""
     return GroupOut.of(use.cancel_group(stores, group_id))
+
+
+class GroupWithJobs(GroupOut):
+    jobs: list[JobOut] = Field(description="each of the group's jobs, as it is now")
+
+
+@router.post("/{group_id}/hold")
+def hold_group(
+    stores: StoresDep, group_id: PathId, key: WriteKey, body: holds.HoldRequest | None = None
+) -> GroupWithJobs:
+    """Every queued job of the group becomes `held` with the optional `note` (each keeps its
+    place), and the group shows `hold`. A parallel group runs as one unit: it is held only
+    before it starts, and does not start until released. A sequential group's running job
+    continues; its queued ones wait. 409 when none of its jobs is queued, or a parallel group
+    has started."""
+    by = holds.Holder(key.key_id, key.name)
+    group, jobs = holds.hold_group(stores, group_id, body.note if body else None, by)
+    return _with_jobs(stores, group, jobs)
+
+
+@router.post("/{group_id}/release", dependencies=[CanWrite])
+def release_group(stores: StoresDep, group_id: PathId) -> GroupWithJobs:
+    """Every held job of the group is queued again at the place it kept, the group's `hold`
+    is cleared and dispatch is woken. 409 when nothing of the group is held."""
+    group, jobs = holds.release_group(stores, group_id)
+    return _with_jobs(stores, group, jobs)
+
+
+def _with_jobs(stores: Stores, group: JobGroup, jobs: list[Job]) -> GroupWithJobs:
+    views = [JobOut.of(view) for view in view_jobs(stores, jobs)]
+    return GroupWithJobs(**GroupOut.of(group).model_dump(), jobs=views)

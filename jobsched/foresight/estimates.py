@@ -7,7 +7,7 @@ read, and drawn from the page's own mix of durations. Nothing here writes.
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from jobsched.foresight.durations import DurationStats, duration_stats
@@ -206,10 +206,9 @@ def _units(context: Context, entries: Sequence[QueueEntry]) -> list[Unit]:
         if parallel and entry.group_id in groups:
             index = groups[entry.group_id]
             unit = units[index]
-            waiting = WaitingUnit(
-                unit.waiting.unit_id, (*unit.waiting.parts, durations), unit.waiting.not_before
-            )
-            units[index] = Unit(waiting, (*unit.ids, entry.job_id), unit.basis)
+            # The first place's hold stands for the group's: a group is held as a whole.
+            waiting = replace(unit.waiting, parts=(*unit.waiting.parts, durations))
+            units[index] = Unit(waiting, (*unit.ids, entry.job_id), unit.basis, unit.hold)
             continue
         if parallel and entry.group_id:
             groups[entry.group_id] = len(units)

@@ -228,6 +228,8 @@ class JobGroup(Entity):
     on_failure: OnFailure = OnFailure.CONTINUE
     max_parallel: int | None = None
     webhook_url: str | None = None
+    # Held (POST /groups/{id}/hold): a parallel group does not start while it has one
+    hold: Hold | None = None
     outside_queue: bool = False  # a legacy batch whose jobs all started at once
     created_at: datetime = Field(default_factory=utcnow)
     started_at: datetime | None = None

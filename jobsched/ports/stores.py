@@ -1,13 +1,14 @@
 """The entity stores: what the use cases read and write, and the values they exchange. The
 DynamoDB adapters are the production ones."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Literal, Protocol, TypeVar
 
 from jobsched.models import (
     ApiKey,
+    GroupStatus,
     Hold,
     Job,
     JobGroup,
@@ -166,6 +167,15 @@ class GroupStore(Protocol):
     def get(self, group_id: str) -> JobGroup: ...
     def list_page(self, limit: int, cursor: str | None) -> Page[JobGroup]: ...
     def set_status(self, group: JobGroup) -> None: ...
+    def hold(self, group_id: str, hold: Hold, statuses: Collection[GroupStatus]) -> bool:
+        """Mark the group held (a later hold's mark replaces it) while its status is one of
+        `statuses`; False when it is not. A parallel group is not started while marked."""
+        ...
+
+    def release(self, group_id: str) -> None:
+        """Clear the group's held mark (none: nothing to do)."""
+        ...
+
     def record_webhook(self, group_id: str, result: WebhookResult) -> None:
         """What became of the group's one webhook (after claim_notification won)."""
         ...

@@ -427,8 +427,9 @@ class DynamoDispatchStore:
                     ":queued": GroupStatus.QUEUED.value,
                     ":now": step.started_at.isoformat(),
                 },
-                "#status = :queued",
-                {"#status": "status"},
+                # a held group does not start (jobsched/jobs/holds.py)
+                "#status = :queued AND attribute_not_exists(#hold)",
+                {"#status": "status", "#hold": "hold"},
             )
         ]
 

@@ -1,14 +1,15 @@
 """JobGroup storage. Groups are created with their jobs, in the jobs store's transaction."""
 
+from collections.abc import Collection
 from datetime import datetime
 
 from jobsched import transitions
 from jobsched.adapters.dynamodb.client import Dynamo, is_condition_failure, store_errors, update_if
-from jobsched.adapters.dynamodb.codec import decode, encode, sort_time
+from jobsched.adapters.dynamodb.codec import decode, encode, serialize, sort_time
 from jobsched.adapters.dynamodb.pagination import Query, read_page
 from jobsched.constants import BY_KIND_INDEX
 from jobsched.errors import NotFoundError
-from jobsched.models import JobGroup, WebhookResult
+from jobsched.models import GroupStatus, Hold, JobGroup, WebhookResult
 from jobsched.ports import Page
 
 KIND = "GROUP"
@@ -63,6 +64,33 @@ class DynamoGroupStore:
             if is_condition_failure(exc):
                 raise NotFoundError(f"no group {group.group_id!r}") from exc
             raise
+
+    def hold(self, group_id: str, hold: Hold, statuses: Collection[GroupStatus]) -> bool:
+        """One conditional update on the status; StartGroup's condition is the mark's absence,
+        so on the group's item the mark and a start are ordered, one of them first."""
+        names = {f":status{index}": status.value for index, status in enumerate(statuses)}
+        return update_if(
+            self.dynamo,
+            TableName=self.table,
+            Key={"group_id": {"S": group_id}},
+            UpdateExpression="SET #hold = :hold",
+            ConditionExpression=f"#status IN ({', '.join(names)})",
+            ExpressionAttributeNames={"#status": "status", "#hold": "hold"},
+            ExpressionAttributeValues={
+                ":hold": serialize(hold.model_dump(mode="json", exclude_none=True)),
+                **{name: {"S": value} for name, value in names.items()},
+            },
+        )
+
+    def release(self, group_id: str) -> None:
+        update_if(  # False: the group was deleted meanwhile, nothing to clear
+            self.dynamo,
+            TableName=self.table,
+            Key={"group_id": {"S": group_id}},
+            UpdateExpression="REMOVE #hold",
+            ConditionExpression="attribute_exists(group_id)",
+            ExpressionAttributeNames={"#hold": "hold"},
+        )
 
     def record_webhook(self, group_id: str, result: WebhookResult) -> None:
         update_if(  # False: the group was deleted meanwhile, nothing to record

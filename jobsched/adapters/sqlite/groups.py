@@ -2,6 +2,7 @@
 jobs store's transaction (put_group)."""
 
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime
 
 from jobsched import transitions
@@ -9,7 +10,7 @@ from jobsched.adapters.sqlite.codec import dump, load, sort_time
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.sqlite.pages import Listing, newest_first
 from jobsched.errors import NotFoundError
-from jobsched.models import GroupStatus, JobGroup, WebhookResult
+from jobsched.models import GroupStatus, Hold, JobGroup, WebhookResult
 from jobsched.ports import Page
 
 GROUPS = Listing(table="groups", id_column="group_id", sort_column="created_key")
@@ -54,6 +55,21 @@ class SqliteGroupStore:
             if find_group(conn, group.group_id) is None:
                 raise NotFoundError(f"no group {group.group_id!r}")
             put_group(conn, group)
+
+    def hold(self, group_id: str, hold: Hold, statuses: Collection[GroupStatus]) -> bool:
+        """The write lock orders the mark and a StartGroup (which needs no mark)."""
+        with self.db.write("hold_group") as conn:
+            group = find_group(conn, group_id)
+            if group is None or group.status not in statuses:
+                return False
+            put_group(conn, group.model_copy(update={"hold": hold}))
+        return True
+
+    def release(self, group_id: str) -> None:
+        with self.db.write("release_group") as conn:
+            group = find_group(conn, group_id)
+            if group is not None and group.hold is not None:
+                put_group(conn, group.model_copy(update={"hold": None}))
 
     def record_webhook(self, group_id: str, result: WebhookResult) -> None:
         with self.db.write("record_webhook") as conn:

@@ -174,8 +174,8 @@ def group_turn(conn: sqlite3.Connection, step: s.GroupTurn) -> bool:
 
 def start_group(conn: sqlite3.Connection, step: s.StartGroup) -> bool:
     group = find_group(conn, step.group_id)
-    if group is None or group.status != GroupStatus.QUEUED:
-        return False
+    if group is None or group.status != GroupStatus.QUEUED or group.hold is not None:
+        return False  # a held group does not start (jobsched/jobs/holds.py)
     put_group(conn, changed(group, status=GroupStatus.RUNNING, started_at=step.started_at))
     return True
 

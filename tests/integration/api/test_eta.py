@@ -1,49 +1,16 @@
 """ETAs (issue 14, point 1) in GET /queue, GET /jobs/{id} (v2, /scheduler and legacy) and
 GET /reservations/{id}, from the templates' recent completed runs."""
 
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
-from jobsched.ids import new_id
 from jobsched.jobs.reservations import reserve
-from jobsched.models import JobRun, RunStatus, utcnow
 from jobsched.ports import Stores
 from tests.support.api import V2, post_job, post_template, queue
-
-MINUTE = 60.0
-SLACK = 20.0  # seconds between the test's now and the request's, on a slow machine
-
-
-@pytest.fixture
-def timed(stores: Stores, client: TestClient) -> str:
-    """A template whose ten newest completed runs each took a minute."""
-    post_template(client, "timed")
-    for _ in range(10):
-        finished = utcnow() - timedelta(hours=1)
-        stores.runs.put(
-            JobRun(
-                run_id=new_id("run"),
-                job_id=new_id("job"),
-                template_id="timed",
-                status=RunStatus.COMPLETED,
-                started_at=finished - timedelta(seconds=MINUTE),
-                finished_at=finished,
-            )
-        )
-    return "timed"
-
-
-def seconds_from_now(value: str) -> float:
-    return (datetime.fromisoformat(value) - utcnow()).total_seconds()
-
-
-def assert_near(value: str | None, seconds: float) -> None:
-    assert value is not None
-    assert seconds - SLACK <= seconds_from_now(value) <= seconds + SLACK
+from tests.support.eta import MINUTE, assert_near
 
 
 def test_each_queued_job_starts_after_the_work_ahead_of_it(client: TestClient, timed: str) -> None:
@@ -180,6 +147,27 @@ def test_a_held_job_says_held_and_the_next_one_goes_first(client: TestClient, ti
         assert eta["state"] == "held"
         assert eta["start_p50"] is None
         assert "prompt under review" in eta["reason"]
+    assert_near(items[after]["start_p50"], 0.0)
+
+
+def test_a_held_groups_jobs_say_held_and_the_job_behind_it_goes_first(
+    client: TestClient, timed: str
+) -> None:
+    for mode in ("parallel", "sequential"):
+        body = {"mode": mode, "jobs": [{"template_id": timed}] * 2}
+        group = client.post(f"{V2}/groups", json=body).json()
+        answer = client.post(f"{V2}/groups/{group['group_id']}/hold", json={"note": "audit"})
+        assert answer.status_code == 200, answer.text
+    after = post_job(client, timed)["job_id"]
+
+    items = {item["job_id"]: item["eta"] for item in queue(client)["items"]}
+
+    held = [eta for job_id, eta in items.items() if job_id != after]
+    assert len(held) == 4
+    for eta in held:
+        assert eta["state"] == "held"
+        assert eta["start_p50"] is None
+        assert "audit" in eta["reason"]
     assert_near(items[after]["start_p50"], 0.0)
 
 

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 
 from jobsched.adapters.dynamodb import Dynamo
 from jobsched.ports import Stores
-from tests.integration.api.test_eta import MINUTE, assert_near, timed  # noqa: F401 (a fixture)
 from tests.support.api import V2, assert_problem, post_job, post_template, queue_ids
 from tests.support.aws_calls import CallMeter
+from tests.support.eta import MINUTE, assert_near
 
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
@@ -27,7 +27,7 @@ def rows(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def three(client: TestClient, timed: str) -> list[str]:  # noqa: F811
+def three(client: TestClient, timed: str) -> list[str]:
     return [post_job(client, timed)["job_id"] for _ in range(3)]
 
 
@@ -60,7 +60,7 @@ def test_jobs_ahead_of_a_change_are_not_affected(client: TestClient, three: list
 def test_a_new_job_at_a_position_delays_those_behind_it(
     client: TestClient,
     three: list[str],
-    timed: str,  # noqa: F811
+    timed: str,
 ) -> None:
     a, b, c = three
 
@@ -137,7 +137,7 @@ def test_a_preview_writes_nothing(
     stores: Stores,
     dynamo: Dynamo,
     three: list[str],
-    timed: str,  # noqa: F811
+    timed: str,
 ) -> None:
     post_template(client, "other")
     changes: list[dict[str, Any]] = [
