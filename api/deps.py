@@ -61,6 +61,7 @@ def current_key(
 def requires(scope: Scope) -> Callable[..., ApiKey]:
     def check(request: Request, key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
         require_scope(key, scope)
+        refuse_repeated_query(request)
         refuse_unknown_query(request)
         return key
 
@@ -68,6 +69,21 @@ def requires(scope: Scope) -> Callable[..., ApiKey]:
 
 
 NOT_A_PARAMETER = "is not a parameter of this operation"
+REPEATED = "is given more than once; every parameter takes one value"
+
+
+def refuse_repeated_query(request: Request) -> None:
+    """`?cursor=a&cursor=b` is a 422 on every prefix: the framework would take the last one and
+    drop the other in silence (no parameter of ours takes a list)."""
+    names = [name for name, _ in request.query_params.multi_items()]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        problems = [FieldProblem(f"query.{name}", REPEATED) for name in repeated]
+        raise ValidationFailedError(
+            "; ".join(f"{p.field}: {p.message}" for p in problems), problems
+        )
+
+
 # The scheduler API; /scheduler is routed as it (api.aliases). The legacy API takes what old
 # clients send.
 STRICT_PREFIXES = ("/api/v2/",)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from jobsched.constants import MAX_ID_LENGTH
+from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION
 from jobsched.errors import ConflictError
 from jobsched.foresight.estimates import Context, Eta, estimate_order
 from jobsched.jobs.jobs import JobCreate, planned_job, require_one_of
@@ -24,7 +24,9 @@ from jobsched.jobs.queue import (
     queued_rank,
 )
 from jobsched.models import REQUEST_CONFIG, Hold, QueueEntry, exactly_one_of
+from jobsched.params import JsonObject
 from jobsched.ports import Stores
+from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
 from jobsched.ranks import QueueRank, band_of
 
 PREVIEW_PLACES = 100  # the head of the queue a preview reads and answers
@@ -47,6 +49,22 @@ class JobChange(BaseModel):
     job_id: JobId
 
 
+class NewJob(BaseModel):
+    """A create's body, less what a preview cannot place (a group's order is its own)."""
+
+    model_config = REQUEST_CONFIG
+
+    template_id: str = Field(min_length=1, max_length=64)
+    params: JsonObject = Field(default_factory=dict)
+    priority: PriorityInput = DEFAULT_PRIORITY
+    position: int | None = Field(
+        default=None, ge=1, le=MAX_POSITION, description="1-based place in the queue"
+    )
+
+    def create(self) -> JobCreate:
+        return JobCreate.model_validate(self.model_dump(exclude_unset=True))
+
+
 class PreviewRequest(BaseModel):
     """One proposed change, as the operation it previews would take it."""
 
@@ -55,7 +73,7 @@ class PreviewRequest(BaseModel):
     move: MoveChange | None = None
     priority: PriorityChange | None = None
     reorder: ReorderRequest | None = None
-    new_job: JobCreate | None = None
+    new_job: NewJob | None = None
     cancel: JobChange | None = None
     hold: JobChange | None = None
 
@@ -119,7 +137,7 @@ def _apply(stores: Stores, head: list[QueueEntry], change: PreviewRequest) -> li
         for placement in plan_reorder(stores, change.reorder.job_ids):
             _rank(stores, entries, placement.after)
     elif change.new_job is not None:
-        job = planned_job(stores, change.new_job)
+        job = planned_job(stores, change.new_job.create())
         assert job.rank is not None
         entry = QueueEntry.of_job(job, QueueRank.parse(job.rank))
         entries[job.job_id] = entry.model_copy(update={"job_id": NEW_JOB})

@@ -376,3 +376,12 @@ def test_keys_that_cannot_be_read_are_503_not_a_body_error(
 
     assert_problem(response, 503)
     assert response.headers["retry-after"]
+
+
+@pytest.mark.parametrize("path", ["/api/v2/jobs", "/scheduler/jobs", "/jobs", "/api/v2/queue"])
+def test_a_repeated_query_parameter_is_refused_not_one_of_its_values_dropped(
+    client: TestClient, path: str
+) -> None:
+    answer = client.get(f"{path}?limit=5&limit=50")
+
+    assert_problem(answer, 422, "query.limit")

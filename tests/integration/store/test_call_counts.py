@@ -12,6 +12,9 @@ import pytest
 
 from jobsched.adapters.dynamodb import Dynamo
 from jobsched.adapters.dynamodb.bulk import put_queued_jobs, queued_jobs
+from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
+from jobsched.foresight.durations import duration_stats
+from jobsched.foresight.estimates import entry_eta, queue_etas
 from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
 from jobsched.jobs.queue import MoveRequest, move_job, set_priority
 from jobsched.models import JobTemplate
@@ -175,3 +178,53 @@ def test_move_to_a_position_deeper_than_one_query_page(stores: Stores, dynamo: D
     put_queued_jobs(dynamo, jobs)
     moved = move_job(stores, jobs[-1].job_id, MoveRequest(position=950))
     assert stores.queue.position_of(moved) == 950
+
+
+# --- Issue 14, point 1: an ETA reads the page it estimates (or the head up to the job), the
+# slots and their holders, and cached duration statistics: never the whole queue.
+
+ETA_PAGE = 50
+
+
+def eta_cost(dynamo: Dynamo, operation: object) -> Cost:
+    with CallMeter(dynamo.client) as meter:
+        operation()  # type: ignore[operator]
+    return Cost(dict(meter.by_operation), meter.transact_items, meter.items_read)
+
+
+def page_etas(stores: Stores) -> object:
+    entries, _ = stores.queue.page(ETA_PAGE, None)
+    return queue_etas(stores, 1, entries)
+
+
+def fifth_job_eta(stores: Stores, queue: Queue) -> object:
+    entry = stores.dispatch.entry(queue.ids[5])
+    assert entry is not None
+    return entry_eta(stores, 1, entry)
+
+
+def test_an_eta_costs_the_same_on_a_long_queue(stores: Stores, dynamo: Dynamo) -> None:
+    queue = Queue(stores, dynamo)
+    queue.grow(SHORT)
+    assert Dispatcher(stores, stores.dispatch, DispatchConfig(slots=1)).claim() is not None
+    duration_stats(stores).of(TEMPLATE)  # a warm process: the statistics are cached
+
+    short = (
+        eta_cost(dynamo, lambda: page_etas(stores)),
+        eta_cost(dynamo, lambda: fifth_job_eta(stores, queue)),
+    )
+    queue.grow(LONG - SHORT)
+    long = (
+        eta_cost(dynamo, lambda: page_etas(stores)),
+        eta_cost(dynamo, lambda: fifth_job_eta(stores, queue)),
+    )
+
+    assert short[0].calls == long[0].calls
+    assert short[1] == long[1]
+    # a page: the page (both partitions), the reservations, the queue's state, the slots and
+    # the running job's run
+    assert long[0].calls == {"Query": 4, "GetItem": 2}
+    assert long[0].items_read <= ETA_PAGE + 2 * 3  # the page (both partitions), slots, state, run
+    # one job: its place, its position (counted to its depth), the head up to it (both
+    # partitions), the reservations, the queue's state, the slots and the running job's run
+    assert long[1].calls == {"Query": 6, "GetItem": 3}
