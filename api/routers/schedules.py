@@ -190,10 +190,9 @@ def get_schedule(
 @router.patch(
     "/{schedule_id}",
     dependencies=[CanWrite],
-    response_model=ScheduleOut,
+    response_model=ScheduleOrDryRun,  # the update's answer is a ScheduleOut
     responses={
         200: {
-            "model": ScheduleOrDryRun,
             "description": "the schedule updated, or a dry_run: the schedule as it would be, "
             "with the lint's warnings, nothing written",
         }
