@@ -2,7 +2,9 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import (
@@ -21,11 +23,13 @@ from api.deps import (
 from api.schemas import JobCreated, JobOut, PageOut, ScheduleOut
 from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
 from jobsched.jobs.jobs import view_job
-from jobsched.models import REQUEST_CONFIG
+from jobsched.models import REQUEST_CONFIG, Schedule
 from jobsched.models.instants import Instant
+from jobsched.ports import Stores
 from jobsched.schedules import usecases as use
 from jobsched.schedules.fire import trigger
-from jobsched.schedules.linting import lint_schedule
+from jobsched.schedules.lint import LintReport
+from jobsched.schedules.linting import lint_planned, lint_schedule
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
 
@@ -48,10 +52,14 @@ class TriggerRequest(BaseModel):
 
 class LintWarningOut(BaseModel):
     code: str = Field(
-        description="dst_skipped, dst_repeated, busy, overlap, same_minute, in_the_past, "
-        "ends_before_next_fire or never_fires"
+        description="dst_skipped, dst_repeated, busy, overlap, same_minute, catch_up_bound, "
+        "missed_fire_lost, in_the_past, ends_before_next_fire or never_fires"
     )
     message: str = Field(description="what will happen, and why")
+
+    @classmethod
+    def all_of(cls, report: LintReport) -> list["LintWarningOut"]:
+        return [cls(code=w.code, message=w.message) for w in report.warnings]
 
 
 class LintOut(BaseModel):
@@ -62,12 +70,47 @@ class LintOut(BaseModel):
     next_fire: Instant | None = None
 
 
+class ScheduleDryRunOut(ScheduleOut):
+    """A dry run's answer: the schedule as it would be, and what POST /schedules/lint says."""
+
+    warnings: list[LintWarningOut] = Field(
+        description="the lint's warnings for the schedule as it would be; empty when none"
+    )
+
+
+# A 200 is a dry run's (with warnings) or, on create, a replay's, on update, the update's.
+ScheduleOrDryRun = ScheduleDryRunOut | ScheduleOut
+
+
+def catch_up_bound(request: Request) -> int:
+    """The app's (tests set `app.state.catch_up_max_fires`), else the settings'."""
+    configured = getattr(request.app.state, "catch_up_max_fires", None)
+    if isinstance(configured, int):
+        return configured
+    from jobsched.settings import get_settings  # lazy: pydantic-settings loads on first use
+
+    return get_settings().catch_up_max_fires
+
+
+CatchUpBound = Annotated[int, Depends(catch_up_bound)]
+
+
+def _dry_run(stores: Stores, planned: Schedule, bound: int) -> JSONResponse:
+    # A Response of its own: the route's model (ScheduleOut) would drop the warnings.
+    answer = ScheduleDryRunOut(
+        **ScheduleOut.of(use.view(planned, DEFAULT_NEXT_RUNS)).model_dump(),
+        warnings=LintWarningOut.all_of(lint_planned(stores, planned, bound)),
+    )
+    return JSONResponse(jsonable_encoder(answer), status_code=status.HTTP_200_OK)
+
+
 def _create_responses() -> dict[int | str, dict[str, Any]]:
     responses = idempotent_responses(ScheduleOut)
     responses[200] = {
         **responses[200],
+        "model": ScheduleOrDryRun,
         "description": "a replay of an earlier create with the Idempotency-Key, or a dry_run: "
-        "the schedule as it would be, nothing written",
+        "the schedule as it would be, with the lint's warnings, nothing written",
     }
     return responses
 
@@ -76,25 +119,31 @@ def _create_responses() -> dict[int | str, dict[str, Any]]:
     "",
     status_code=status.HTTP_201_CREATED,
     dependencies=[CanWrite],
+    response_model=ScheduleOut,
     responses=_create_responses(),
 )
 def create_schedule(
     stores: StoresDep,
     body: use.ScheduleCreate,
     response: Response,
+    bound: CatchUpBound,
     idempotency_key: IdempotencyKey = None,
     dry_run: Annotated[
-        bool, Query(description="check and preview (next_runs) only: 200, nothing written")
+        bool,
+        Query(
+            description="check and preview (next_runs, warnings) only: 200, nothing written, "
+            "an Idempotency-Key not used up"
+        ),
     ] = False,
-) -> ScheduleOut:
+) -> ScheduleOut | JSONResponse:
     """The expression, timezone and window are checked here (422 naming the field); the
     EventBridge schedule is written with the record, or neither is (503, and the
     Idempotency-Key may be used again). A replay while the first call is still writing
     EventBridge is a 409: retry shortly. With `dry_run` the same checks run and the answer (200)
-    is the schedule as it would be, with its next runs; nothing is written."""
+    is the schedule as it would be, with its next runs and the warnings POST /schedules/lint
+    gives; nothing is written (an Idempotency-Key is neither looked up nor used up)."""
     if dry_run:
-        response.status_code = status.HTTP_200_OK
-        return ScheduleOut.of(use.view(use.plan_schedule(stores, body), DEFAULT_NEXT_RUNS))
+        return _dry_run(stores, use.plan_schedule(stores, body), bound)
     schedule, created = use.create_schedule_once(stores, body, idempotency_key)
     if not created:
         mark_replayed(response)
@@ -102,15 +151,16 @@ def create_schedule(
 
 
 @router.post("/lint", dependencies=[CanRead])
-def lint(stores: StoresDep, body: use.ScheduleCreate) -> LintOut:
+def lint(stores: StoresDep, body: use.ScheduleCreate, bound: CatchUpBound) -> LintOut:
     """Check a proposed schedule as a create would (422 naming the field), then say what it
     will do that may surprise: times skipped or repeated by daylight saving in the coming year,
     more than 48 fires a day, fires closer than the template's p90 run (and what the overlap
-    policy does then), fires in the same minute as another schedule's, an end before the next
-    fire, an at() in the past. Writes nothing."""
-    report = lint_schedule(stores, body)
+    policy does then), fires in the same minute as another schedule's, a catch-up window
+    holding more fires than the catch-up bound (catch_up all) or a missed daily fire lost
+    (catch_up none), an end before the next fire, an at() in the past. Writes nothing."""
+    report = lint_schedule(stores, body, bound)
     return LintOut(
-        warnings=[LintWarningOut(code=w.code, message=w.message) for w in report.warnings],
+        warnings=LintWarningOut.all_of(report),
         fires_per_day=report.fires_per_day,
         next_fire=report.next_fire,
     )
@@ -137,20 +187,36 @@ def get_schedule(
     return ScheduleOut.of(use.get_schedule(stores, schedule_id, next_runs))
 
 
-@router.patch("/{schedule_id}", dependencies=[CanWrite])
+@router.patch(
+    "/{schedule_id}",
+    dependencies=[CanWrite],
+    response_model=ScheduleOrDryRun,  # the update's answer is a ScheduleOut
+    responses={
+        200: {
+            "description": "the schedule updated, or a dry_run: the schedule as it would be, "
+            "with the lint's warnings, nothing written",
+        }
+    },
+)
 def update_schedule(
     stores: StoresDep,
     schedule_id: PathId,
     body: use.SchedulePatch,
+    bound: CatchUpBound,
     dry_run: Annotated[
-        bool, Query(description="check and preview (next_runs) only: nothing written")
+        bool, Query(description="check and preview (next_runs, warnings) only: nothing written")
     ] = False,
-) -> ScheduleOut:
+) -> ScheduleOut | JSONResponse:
     """Each field named replaces the stored one (null clears start_at, end_at and
     flexible_window_minutes); a 503 leaves the schedule as it was. With `dry_run` the same
-    checks run and the answer is the schedule as it would be, with its next runs."""
-    plan = use.plan_update if dry_run else use.update_schedule
-    return ScheduleOut.of(use.view(plan(stores, schedule_id, body), DEFAULT_NEXT_RUNS))
+    checks run and the answer is the schedule as it would be, with its next runs and the
+    warnings POST /schedules/lint gives for it (compared with the other schedules, not its
+    stored self)."""
+    if dry_run:
+        return _dry_run(stores, use.plan_update(stores, schedule_id, body), bound)
+    return ScheduleOut.of(
+        use.view(use.update_schedule(stores, schedule_id, body), DEFAULT_NEXT_RUNS)
+    )
 
 
 @router.delete("/{schedule_id}", status_code=status.HTTP_204_NO_CONTENT, dependencies=[CanWrite])

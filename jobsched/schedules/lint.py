@@ -1,10 +1,11 @@
 """Schedule lint (issue 14, point 6): what a schedule will do that its author may not expect,
 each warning with its reason. Pure: it reads nothing; the caller gives it the template's p90
-run duration (when there is history) and the other schedules' next fires.
+run duration (when there is history), the other schedules' next fires and the catch-up bound.
 
 Bounded whatever the expression: the coming year's daylight-saving changes are looked at one
 by one (fires in a window around each), the fires per day are counted up to a cap, and
-same-minute collisions are checked over the next fires only.
+same-minute collisions are checked over the next fires only, and a catch-up window's fires
+are counted up to one a minute (10,080 at most).
 """
 
 from collections.abc import Iterable, Iterator
@@ -13,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-from jobsched.models import OverlapPolicy
+from jobsched.constants import DEFAULT_CATCH_UP_MAX_FIRES, DEFAULT_CATCH_UP_WINDOW_MINUTES
+from jobsched.models import CatchUpPolicy, OverlapPolicy
 from jobsched.schedules import dst
 from jobsched.schedules.expressions import Expression, FireTime, next_fire_times
 
@@ -24,6 +26,8 @@ BUSY_FIRES_PER_DAY = 48  # more often than every 30 minutes: worth saying
 AROUND_A_CHANGE = timedelta(hours=3)  # a change moves wall times by at most two hours
 FIRES_AROUND_A_CHANGE = 6 * 60  # a fire a minute for six hours
 COLLISION_FIRES = 100  # this schedule's next fires checked against the others'
+# A daily cron's gap is 23 hours across a spring change: still at most daily.
+AT_MOST_DAILY = DAY - timedelta(hours=1)
 _OVERLAP_EFFECT = {
     OverlapPolicy.SKIP: "a fire while the previous job is queued or running is recorded skipped",
     OverlapPolicy.BUFFER_ONE: "one job waits behind the running one; further fires are skipped",
@@ -33,7 +37,9 @@ _OVERLAP_EFFECT = {
 
 @dataclass(frozen=True)
 class LintWarning:
-    code: str  # stable, for scripts: dst_skipped, dst_repeated, busy, overlap, same_minute, ...
+    # Stable, for scripts: dst_skipped, dst_repeated, busy, overlap, same_minute,
+    # catch_up_bound, missed_fire_lost, in_the_past, ends_before_next_fire, never_fires.
+    code: str
     message: str
 
 
@@ -46,6 +52,8 @@ class ScheduleDraft:
     start_at: datetime | None
     end_at: datetime | None
     overlap_policy: OverlapPolicy
+    catch_up: CatchUpPolicy = CatchUpPolicy.LATEST
+    catch_up_window_minutes: int = DEFAULT_CATCH_UP_WINDOW_MINUTES
 
 
 @dataclass(frozen=True)
@@ -69,13 +77,14 @@ def lint(
     now: datetime,
     p90_seconds: float | None = None,
     others: Iterable[OtherFires] = (),
+    catch_up_max_fires: int = DEFAULT_CATCH_UP_MAX_FIRES,
 ) -> LintReport:
     next_fires = _fires(draft, now, COLLISION_FIRES)
     if not next_fires:
         return LintReport([_never_again(draft, now)], None, None)
     first = next_fires[0].at
     per_day = len(
-        _fires(draft, first - timedelta(microseconds=1), FIRES_PER_DAY_CAP, _day_after(first))
+        _fires(draft, first - timedelta(microseconds=1), FIRES_PER_DAY_CAP, _until(first, DAY))
     )
     warnings = [*_dst_warnings(draft, now)]
     if per_day > BUSY_FIRES_PER_DAY:
@@ -85,6 +94,9 @@ def lint(
     if overlap is not None:
         warnings.append(overlap)
     warnings += _same_minute(next_fires, others)
+    catch_up = _catch_up(draft, next_fires, catch_up_max_fires)
+    if catch_up is not None:
+        warnings.append(catch_up)
     return LintReport(warnings, per_day, first)
 
 
@@ -95,14 +107,6 @@ def _fires(
     if until is not None:
         end = until if end is None else min(end, until)
     return next_fire_times(draft.expression, draft.timezone, after, count, draft.start_at, end)
-
-
-def _day_after(at: datetime) -> datetime | None:
-    """The end of the day that starts at `at`; None at the end of the calendar (year 9999)."""
-    try:
-        return at + DAY - timedelta(microseconds=1)
-    except OverflowError:
-        return None
 
 
 def _never_again(draft: ScheduleDraft, now: datetime) -> LintWarning:
@@ -190,6 +194,59 @@ def _same_minute(fires: list[FireTime], others: Iterable[OtherFires]) -> Iterato
                 f"the same queue, first at {shared[0].isoformat()} ({len(shared)} of its next "
                 f"{len(fires)} fires): the two jobs queue one behind the other",
             )
+
+
+def _catch_up(draft: ScheduleDraft, fires: list[FireTime], bound: int) -> LintWarning | None:
+    """What an outage costs: under `all`, the missed fires past the bound are lost; under
+    `none`, every missed fire is, which for a daily (or rarer) schedule is a whole day's run."""
+    if draft.catch_up == CatchUpPolicy.ALL:
+        return _over_the_bound(draft, fires[0].at, bound)
+    if draft.catch_up == CatchUpPolicy.NONE:
+        gaps = [b.at - a.at for a, b in pairwise(fires)]
+        if not gaps or min(gaps) >= AT_MOST_DAILY:
+            return LintWarning(
+                "missed_fire_lost",
+                "catch_up none: a fire missed (the runtime stopped, the schedule disabled, "
+                "EventBridge undelivered) is never run late; firing at most daily, a missed "
+                "fire is a lost day's run (latest runs the newest missed one, once)",
+            )
+    return None
+
+
+def _over_the_bound(draft: ScheduleDraft, first: datetime, bound: int) -> LintWarning | None:
+    window = draft.catch_up_window_minutes
+    # Fires are a minute apart at least, so the count stops at the window's minutes.
+    held = len(
+        _fires(
+            draft,
+            first - timedelta(microseconds=1),
+            window + 1,
+            _until(first, timedelta(minutes=window)),
+        )
+    )
+    if held <= bound:
+        return None
+    overlap = (
+        " (and under overlap_policy skip only the first of them enqueues)"
+        if draft.overlap_policy == OverlapPolicy.SKIP
+        else ""
+    )
+    return LintWarning(
+        "catch_up_bound",
+        f"catch_up all: its catch-up window of {window} min holds {held} fires, over the "
+        f"bound of {bound} (JOBSCHED_CATCH_UP_MAX_FIRES): after an outage of the whole window, "
+        f"the newest {bound} run late, at once, and {held - bound} are recorded skipped; "
+        f"a recovery spends at most {bound} runs' worth{overlap}, and the skipped runs' work "
+        "is not done",
+    )
+
+
+def _until(start: datetime, span: timedelta) -> datetime | None:
+    """The end of a window of `span` opened at `start`; None past the calendar's end (9999)."""
+    try:
+        return start + span - timedelta(microseconds=1)
+    except OverflowError:
+        return None
 
 
 def _minute(at: datetime) -> datetime:

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from jobsched.models import OverlapPolicy
+from jobsched.models import CatchUpPolicy, OverlapPolicy
 from jobsched.schedules.expressions import parse_expression
 from jobsched.schedules.lint import LintReport, OtherFires, ScheduleDraft, lint
 
@@ -17,9 +17,14 @@ def linted(
     policy: OverlapPolicy = OverlapPolicy.SKIP,
     p90: float | None = None,
     others: list[OtherFires] | None = None,
+    catch_up: CatchUpPolicy = CatchUpPolicy.LATEST,
+    window: int = 1440,
+    bound: int = 10,
 ) -> LintReport:
-    draft = ScheduleDraft(parse_expression(expression), timezone, None, end_at, policy)
-    return lint(draft, NOW, p90, others or [])
+    draft = ScheduleDraft(
+        parse_expression(expression), timezone, None, end_at, policy, catch_up, window
+    )
+    return lint(draft, NOW, p90, others or [], bound)
 
 
 def codes(report: LintReport) -> list[str]:
@@ -102,3 +107,35 @@ def test_a_start_past_the_last_year_fires_never_and_says_so() -> None:
     report = lint(draft, NOW)  # no OverflowError near datetime.max
 
     assert (codes(report), report.fires_per_day) == (["never_fires"], None)
+
+
+def test_catch_up_all_over_the_bound_says_how_many_an_outage_loses() -> None:
+    report = linted("rate(10 minutes)", catch_up=CatchUpPolicy.ALL)
+
+    assert codes(report) == ["busy", "catch_up_bound"]
+    message = report.warnings[1].message
+    assert "window of 1440 min holds 144 fires, over the bound of 10" in message
+    assert "the newest 10 run late, at once, and 134 are recorded skipped" in message
+    assert "at most 10 runs' worth (and under overlap_policy skip only the first" in message
+    allowed = linted("rate(10 minutes)", catch_up=CatchUpPolicy.ALL, policy=OverlapPolicy.ALLOW)
+    assert "overlap_policy skip" not in allowed.warnings[1].message
+
+
+def test_catch_up_all_within_the_bound_or_a_short_window_is_quiet() -> None:
+    assert codes(linted("rate(10 minutes)", catch_up=CatchUpPolicy.ALL, bound=144)) == ["busy"]
+    assert codes(linted("rate(10 minutes)", catch_up=CatchUpPolicy.ALL, window=100)) == ["busy"]
+    assert codes(linted("cron(0 9 * * ? *)", catch_up=CatchUpPolicy.ALL)) == []
+    # a minute-by-minute week: counted to the window's end, not cut at a cap
+    weekly = linted("cron(* * * * ? *)", catch_up=CatchUpPolicy.ALL, window=10_080)
+    assert "holds 10080 fires" in weekly.warnings[-1].message
+
+
+def test_catch_up_none_on_a_daily_or_rarer_schedule_loses_a_missed_day() -> None:
+    for expression in ("cron(0 9 * * ? *)", "cron(0 9 ? * MON *)", "at(2027-01-01T00:00:00)"):
+        assert codes(linted(expression, catch_up=CatchUpPolicy.NONE)) == ["missed_fire_lost"]
+    # across a clock change a daily cron's gap is 23 hours: still daily
+    assert codes(linted("cron(0 9 * * ? *)", "Europe/Berlin", catch_up=CatchUpPolicy.NONE)) == [
+        "missed_fire_lost"
+    ]
+    assert codes(linted("cron(0 9,21 * * ? *)", catch_up=CatchUpPolicy.NONE)) == []
+    assert codes(linted("cron(0 9 * * ? *)", catch_up=CatchUpPolicy.LATEST)) == []
