@@ -35,7 +35,7 @@ from jobsched.models import JobRun, JobTemplate, RunStatus, utcnow
 from jobsched.models.units import Claim
 from jobsched.ports import Stores
 
-SEEDS = (14, 15, 16)  # three workloads: one run's estimates share its luck
+SEEDS = (14, 15, 16, 17, 18)  # five workloads: one run's estimates share its luck
 SLOTS = 2
 BACKLOG = 24
 ARRIVALS = 120
