@@ -174,7 +174,7 @@ def monitor_all(stores: StoresDep) -> MonitorOut:
 @router.get("/{job_id}", dependencies=[CanRead])
 def get_legacy_job(stores: StoresDep, slots: SlotsDep, job_id: PathId) -> LegacyJobOut:
     view = get_job(stores, job_id)
-    eta = EtaOut.of(job_eta(stores, slots, view.job, view.run))
+    eta = EtaOut.of(job_eta(stores, slots, view.job, view.run, view.queue_position))
     return LegacyJobOut.of(view).model_copy(update={"eta": eta})
 
 

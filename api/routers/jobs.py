@@ -70,7 +70,9 @@ def list_jobs(
 def get_job(stores: StoresDep, slots: SlotsDep, job_id: PathId) -> JobDetailOut:
     """The job, its latest run, and its ETA while it waits or runs."""
     view = use.get_job(stores, job_id)
-    return JobDetailOut.of_eta(view, job_eta(stores, slots, view.job, view.run))
+    return JobDetailOut.of_eta(
+        view, job_eta(stores, slots, view.job, view.run, view.queue_position)
+    )
 
 
 @router.post("/{job_id}/cancel", dependencies=[CanWrite])

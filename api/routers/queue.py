@@ -54,11 +54,12 @@ def view_queue(
     """Queued jobs in dispatch order: priority, then position, each with its ETA. The first
     page also lists the pending next-slot reservations, which run before every queued job."""
     entries, next_cursor, state = use.view_queue(stores, limit, cursor)
-    etas = queue_etas(stores, slots, entries)
+    pending = stores.queue.reservations()  # ahead of every page's ETAs; listed on the first
+    etas = queue_etas(stores, slots, entries, pending, state)
     items = [
         QueueItemOut.of(position, entry, etas.get(entry.job_id)) for position, entry in entries
     ]
-    reservations = stores.queue.reservations() if cursor is None else []
+    reservations = pending if cursor is None else []
     return QueueOut(
         items=items,
         next_cursor=next_cursor,

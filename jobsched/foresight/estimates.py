@@ -77,10 +77,17 @@ class Context:
     stores: Stores
     slots: int
     now: float = field(default_factory=time.time)
+    queue_state: QueueState | None = None  # read once, when first needed, unless given
 
     @property
     def stats(self) -> DurationStats:
         return duration_stats(self.stores)
+
+    @property
+    def state(self) -> QueueState:
+        if self.queue_state is None:
+            self.queue_state = self.stores.queue.state()
+        return self.queue_state
 
     def at(self, seconds: float | None) -> datetime | None:
         if seconds is None:
@@ -89,26 +96,35 @@ class Context:
 
 
 def queue_etas(
-    stores: Stores, slots: int, entries: Sequence[tuple[int, QueueEntry]]
+    stores: Stores,
+    slots: int,
+    entries: Sequence[tuple[int, QueueEntry]],
+    reservations: Sequence[QueueEntry] | None = None,
+    state: QueueState | None = None,
 ) -> dict[str, Eta]:
     """The ETA of each job on a page of the queue and of each pending reservation, by job or
-    reservation id."""
-    context = Context(stores, slots)
+    reservation id. The reservations and the queue's state are read unless the caller has
+    them already."""
+    context = Context(stores, slots, queue_state=state)
     queued = [entry for _, entry in entries]
     first = entries[0][0] if entries else 1
-    return estimate_order(context, stores.queue.reservations(), queued, unread=first - 1)
+    if reservations is None:
+        reservations = stores.queue.reservations()
+    return estimate_order(context, reservations, queued, unread=first - 1)
 
 
-def entry_eta(stores: Stores, slots: int, entry: QueueEntry) -> Eta:
+def entry_eta(stores: Stores, slots: int, entry: QueueEntry, position: int | None = None) -> Eta:
     """One queued job's or pending reservation's ETA: the head up to it is read (READ_AHEAD
-    places at most; the rest ahead is counted and drawn from the head's mix)."""
+    places at most; the rest ahead is counted and drawn from the head's mix). `position`: the
+    job's place, when the caller counted it already."""
     context = Context(stores, slots)
     reservations = stores.queue.reservations()
     if entry.kind == UnitKind.RESERVATION:
         ids = [reservation.job_id for reservation in reservations]
         ahead = reservations[: ids.index(entry.job_id) + 1] if entry.job_id in ids else [entry]
         return estimate_order(context, ahead, [])[entry.job_id]
-    position = stores.queue.position_of(QueueRank.parse(entry.rank))
+    if position is None:
+        position = stores.queue.position_of(QueueRank.parse(entry.rank))
     head, _ = stores.queue.page(min(position, READ_AHEAD), None)
     read = [queued for _, queued in head if queued.job_id != entry.job_id]
     unread = max(0, position - 1 - len(read))
@@ -133,7 +149,7 @@ def estimate_order(
         segments.append(Ahead(unread, _mix(context, queued)))
     segments.append([u.waiting for u in after])
     units = [*first, *before, *after]
-    state = context.stores.queue.state()
+    state = context.state
     if state.paused:
         return _each_job(units, lambda _: Eta(EtaState.PAUSED, reason=_paused(state)))
     keyed = any(unit.waiting.keys for unit in units)
@@ -283,8 +299,11 @@ def _slot_unit(context: Context, lease: SlotLease, keyed: bool) -> RunningUnit |
     )
 
 
-def job_eta(stores: Stores, slots: int, job: Job, run: JobRun | None) -> Eta | None:
-    """A job's ETA while it waits or runs; None once it ended."""
+def job_eta(
+    stores: Stores, slots: int, job: Job, run: JobRun | None, position: int | None = None
+) -> Eta | None:
+    """A job's ETA while it waits or runs; None once it ended. `position`: its queue place,
+    when the caller counted it already (a job's view does)."""
     if job.status == JobStatus.RUNNING and run is not None:
         return running_eta(stores, run.run_id, run.template_id, run.started_at)
     if job.status == JobStatus.HELD:
@@ -292,7 +311,7 @@ def job_eta(stores: Stores, slots: int, job: Job, run: JobRun | None) -> Eta | N
     if job.status != JobStatus.QUEUED:
         return None
     entry = stores.dispatch.entry(job.job_id)
-    return entry_eta(stores, slots, entry) if entry is not None else None
+    return entry_eta(stores, slots, entry, position) if entry is not None else None
 
 
 def reservation_eta(stores: Stores, slots: int, reservation: Reservation) -> Eta | None:

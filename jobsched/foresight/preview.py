@@ -14,12 +14,12 @@ from jobsched.constants import MAX_ID_LENGTH, MAX_POSITION
 from jobsched.errors import ConflictError
 from jobsched.foresight.estimates import Context, Eta, estimate_order
 from jobsched.jobs.jobs import JobCreate, planned_job, require_one_of
-from jobsched.jobs.placement import end_of_band
 from jobsched.jobs.queue import (
     MoveRequest,
     PriorityRequest,
     ReorderRequest,
     plan_placement,
+    plan_priority,
     plan_reorder,
     queued_rank,
 )
@@ -27,7 +27,7 @@ from jobsched.models import REQUEST_CONFIG, Hold, QueueEntry, exactly_one_of
 from jobsched.params import JsonObject
 from jobsched.ports import Stores
 from jobsched.priority import DEFAULT_PRIORITY, PriorityInput
-from jobsched.ranks import QueueRank, band_of
+from jobsched.ranks import QueueRank
 
 PREVIEW_PLACES = 100  # the head of the queue a preview reads and answers
 NEW_JOB = "new"  # the id a proposed new job is shown under
@@ -129,10 +129,9 @@ def _apply(stores: Stores, head: list[QueueEntry], change: PreviewRequest) -> li
         placement = plan_placement(stores, change.move.job_id, change.move)
         _rank(stores, entries, placement.after)
     elif change.priority is not None:
-        rank = queued_rank(stores, change.priority.job_id)
-        band = band_of(change.priority.priority)
-        if band != rank.band:
-            _rank(stores, entries, end_of_band(band, rank.job_id))
+        placement = plan_priority(stores, change.priority.job_id, change.priority.priority)
+        if placement.after != placement.before:
+            _rank(stores, entries, placement.after)
     elif change.reorder is not None:
         for placement in plan_reorder(stores, change.reorder.job_ids):
             _rank(stores, entries, placement.after)

@@ -117,13 +117,17 @@ def plan_placement(stores: Stores, job_id: str, request: MoveRequest) -> Placeme
 
 def set_priority(stores: Stores, job_id: str, priority: int) -> QueueRank:
     """A new priority puts the job at the end of that priority's band; the same one is a no-op."""
+    placement = plan_priority(stores, job_id, priority)
+    if placement.after != placement.before:
+        stores.jobs.rerank([placement.after])
+    return placement.after
+
+
+def plan_priority(stores: Stores, job_id: str, priority: int) -> Placement:
+    """Where a new priority would put the job, writing nothing (set_priority, and its preview)."""
     rank = queued_rank(stores, job_id)
     band = band_of(priority)
-    if band == rank.band:
-        return rank
-    new_rank = end_of_band(band, job_id)
-    stores.jobs.rerank([new_rank])
-    return new_rank
+    return Placement(rank, rank if band == rank.band else end_of_band(band, job_id))
 
 
 def reorder(stores: Stores, job_ids: list[str]) -> list[Placement]:
