@@ -87,12 +87,16 @@ def create_app(
     public_docs: bool | None = None,
     max_body_bytes: int | None = None,
     slots: int | None = None,
+    ui_live: str | None = None,
 ) -> SchedulerApp:
     """`stores` is built from the settings on first use when not given (the Lambda case), as
     are `public_docs` and `max_body_bytes` (JOBSCHED_MAX_BODY_BYTES) when None.
 
     The OpenAPI document needs a read key unless docs are public (JOBSCHED_PUBLIC_DOCS, set by
     the local runtime), in which case /docs serves Swagger UI too.
+
+    `ui_live` is how the dashboard's pages hear of changes: "sse" (a server that streams, the
+    local runtime) or None, polling with ETags (Lambda, whose responses are buffered).
     """
     app = SchedulerApp(
         title="jobsched",
@@ -105,6 +109,7 @@ def create_app(
     app.state.public_docs = public_docs  # None: the settings decide, at the first request
     app.state.max_body_bytes = max_body_bytes
     app.state.slots = slots  # None: JOBSCHED_SLOTS, read at the first ETA
+    app.state.ui_live = ui_live
     provider: Callable[[], Stores] = (lambda: stores) if stores is not None else _default_stores
     app.state.stores = provider
     app.include_router(docs.router)
@@ -117,6 +122,11 @@ def create_app(
         return {"status": "ok"}
 
     app.include_router(scheduler_router(), prefix=PREFIXES[0])
+    from api.ui import web
+    from api.ui.pages import ui_router
+
+    app.include_router(ui_router())
+    web.install(app)
     for router in LEGACY_ROUTERS:
         app.include_router(router, prefix=legacy.PREFIXES[0])
     app.aliases = aliases()

@@ -20,12 +20,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
 from api.strict_json import MalformedBodyError, parse_body, unstorable_values
+from api.ui.session import token_of as session_token
 from jobsched.errors import AuthenticationError, DomainError, ValidationFailedError
 from jobsched.jobs.keys import authenticate
 from jobsched.models import ApiKey
 from jobsched.ports import Stores
 
-OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/migration.md"})
+OPEN_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/docs/migration.md", "/ui/login"})
+# The dashboard's scripts and styles need no key; its pages read the key from their session
+# cookie (api.ui.session), not from an Authorization header.
+OPEN_PREFIXES = ("/ui/static/",)
+UI_PREFIX = "/ui"
 # The methods whose body a route reads; any other (TRACE, a GET's body) reaches the router
 # unread, which answers it as it would without one (405 with Allow for an undeclared method).
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -42,6 +47,12 @@ KEY_STATE = "api_key"  # scope["state"][KEY_STATE]: the caller's ApiKey, for api
 def _bearer(headers: Headers) -> str | None:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _token(path: str, headers: Headers) -> str | None:
+    if path == UI_PREFIX or path.startswith(f"{UI_PREFIX}/"):
+        return session_token(headers)
+    return _bearer(headers)
 
 
 def _is_json(headers: Headers) -> bool:
@@ -84,9 +95,9 @@ class RequestGuard:
             await _too_large(limit)(scope, receive, send)
             return
         path = scope["path"].removeprefix(scope.get("root_path", "")) or "/"
-        if path not in OPEN_PATHS:
+        if path not in OPEN_PATHS and not path.startswith(OPEN_PREFIXES):
             try:
-                key = await _key_of(scope, _bearer(headers))
+                key = await _key_of(scope, _token(path, headers))
             except DomainError as exc:  # the keys cannot be read now (503): not the client's fault
                 await (await problems.on_domain_error(Request(scope), exc))(scope, receive, send)
                 return

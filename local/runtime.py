@@ -380,8 +380,11 @@ class LocalRuntime:
         from api.app import create_app  # lazy: the core must not import the HTTP edge
 
         slots = self.settings.slots if self.settings else None
-        app = create_app(stores=self.stores, public_docs=True, slots=slots)
-        config = uvicorn.Config(app, host=self.config.host, port=self.config.port)
+        app = create_app(stores=self.stores, public_docs=True, slots=slots, ui_live="sse")
+        # The dashboard's event streams stay open: a stop waits for them this long, no more.
+        config = uvicorn.Config(
+            app, host=self.config.host, port=self.config.port, timeout_graceful_shutdown=2
+        )
         self._server = uvicorn.Server(config)
         self._server.run()
 

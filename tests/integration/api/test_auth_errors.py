@@ -46,7 +46,9 @@ def api_routes() -> list[tuple[str, str]]:
     routes = [
         (method, path)
         for route, path, methods in found
-        if isinstance(route, APIRoute) and path not in ("/health", "/docs")
+        if isinstance(route, APIRoute)
+        and path not in ("/health", "/docs")
+        and not path.startswith("/ui")  # the dashboard's session (tests/integration/ui)
         for method in sorted(methods or route.methods)
     ]
     aliased = [

@@ -224,7 +224,8 @@ def test_bad_bodies_through_api_gateway(handler: Handler, token: str, echo_templ
 
 
 def test_the_entry_module_leaves_heavy_modules_off_the_cold_start() -> None:
-    """boto3, jsonschema, croniter, pydantic-settings, httpx and Powertools load on first use,
+    """boto3, jsonschema, croniter, pydantic-settings, httpx, Powertools and the dashboard's
+    Jinja2 load on first use,
     not when Lambda imports the handler (bench/import_time.py measures what is left)."""
     import subprocess
     import sys
@@ -232,7 +233,7 @@ def test_the_entry_module_leaves_heavy_modules_off_the_cold_start() -> None:
     code = (
         "import sys, api.handler\n"
         "heavy = {'boto3', 'botocore', 'jsonschema', 'croniter', 'pydantic_settings', 'httpx',"
-        " 'aws_lambda_powertools'}\n"
+        " 'aws_lambda_powertools', 'jinja2'}\n"
         "print(sorted(heavy & {name.split('.')[0] for name in sys.modules}))\n"
     )
     result = subprocess.run(

@@ -1,0 +1,18 @@
+"""The dashboard's in-process tests, over both stores (the tier's conftest parametrises)."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jobsched.models import Scope
+from jobsched.ports import Stores
+from tests.support.ui import ui_client
+
+
+@pytest.fixture
+def admin_ui(stores: Stores) -> TestClient:
+    return ui_client(stores, [Scope.ADMIN])
+
+
+@pytest.fixture
+def reader_ui(stores: Stores) -> TestClient:
+    return ui_client(stores, [Scope.READ])
