@@ -16,6 +16,7 @@ from api.routers import (
     direct,
     groups,
     jobs,
+    keys,
     queue,
     reservations,
     runs,
@@ -25,7 +26,7 @@ from api.routers import (
 from jobsched.ports import Stores
 
 PREFIXES = ("/api/v2", "/scheduler")  # spec: Option A path versioning, and the phase-1 prefix
-SCHEDULER_MODULES = (templates, jobs, queue, runs, groups, reservations, schedules)
+SCHEDULER_MODULES = (templates, jobs, queue, runs, groups, reservations, schedules, keys)
 # The legacy job API, the direct reads and the next-slot calls (these two not deprecated).
 LEGACY_ROUTERS = (legacy.router, content.router, direct.router)
 

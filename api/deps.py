@@ -68,6 +68,13 @@ def requires(scope: Scope) -> Callable[..., ApiKey]:
     return check
 
 
+def any_key(request: Request, key: Annotated[ApiKey, Depends(current_key)]) -> ApiKey:
+    """Any valid key, whatever its scopes (GET /keys/me: a key may always ask who it is)."""
+    refuse_repeated_query(request)
+    refuse_unknown_query(request)
+    return key
+
+
 NOT_A_PARAMETER = "is not a parameter of this operation"
 REPEATED = "is given more than once; every parameter takes one value"
 
@@ -124,6 +131,7 @@ CanRead = Depends(requires(Scope.READ))
 CanWrite = Depends(requires(Scope.WRITE))
 CanAdmin = Depends(requires(Scope.ADMIN))
 AdminKey = Annotated[ApiKey, CanAdmin]
+AnyKey = Annotated[ApiKey, Depends(any_key)]
 WriteKey = Annotated[ApiKey, CanWrite]  # a write that records who made it (a hold)
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="page size")]

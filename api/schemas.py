@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from jobsched.foresight.estimates import Eta
 from jobsched.jobs.jobs import JobView
 from jobsched.models import (
+    ApiKey,
     CatchUpPolicy,
     FireOutcome,
     GroupMode,
@@ -24,6 +25,7 @@ from jobsched.models import (
     Reservation,
     ReservationStatus,
     RunStatus,
+    Scope,
 )
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.models.instants import Instant
@@ -441,3 +443,24 @@ class ScheduleOut(BaseModel):
             last_run=LastRunOut.of(schedule.last_run) if schedule.last_run else None,
             sync_pending=schedule.pending_sync is not None,
         )
+
+
+class KeyOut(BaseModel):
+    """An API key's record: never its secret, nor the secret's hash."""
+
+    key_id: str = Field(description="the `<id>` of `jsk_<id>_<secret>`")
+    name: str
+    scopes: list[Scope] = Field(description="admin implies write implies read")
+    created_at: Instant
+    revoked_at: Instant | None = Field(description="set once revoked: the key is refused since")
+
+    @classmethod
+    def of(cls, key: ApiKey) -> "KeyOut":
+        return cls.model_validate(key.model_dump(exclude={"key_hash"}))
+
+
+class KeyCreated(KeyOut):
+    secret: str = Field(
+        description="the whole bearer token (`jsk_<id>_<secret>`), shown in this answer only: "
+        "it is stored as a hash and cannot be shown again"
+    )

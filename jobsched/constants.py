@@ -72,6 +72,7 @@ BY_SOURCE_INDEX: Final = "by_source"  # content table: the stories and cards of 
 
 # API keys: "jsk_<key_id>_<secret>"; the id lets us fetch the record, the secret is hashed.
 API_KEY_PREFIX: Final = "jsk"
+MAX_KEY_NAME_LENGTH: Final = 100  # what a key is for ("ci", "alice"), shown in lists
 
 # Webhooks (group / batch completion): the signing scheme and the delivery policy.
 WEBHOOK_TIMESTAMP_HEADER: Final = "X-Jobsched-Timestamp"

@@ -40,16 +40,18 @@ URL_OUTPUT = "ApiUrl"
 DOMAIN_TARGET_OUTPUT = "ApiDomainTarget"
 DOMAIN_ZONE_OUTPUT = "ApiDomainHostedZoneId"
 
-_GET, _QUERY, _PUT, _UPDATE, _DELETE, _CHECK = (
+_GET, _QUERY, _PUT, _UPDATE, _DELETE, _CHECK, _SCAN = (
     "dynamodb:GetItem",
     "dynamodb:Query",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
+    "dynamodb:Scan",
 )
 # What the API's use cases do to each table (jobsched/adapters/dynamodb), and nothing more: no
-# Scan, no batch writes, no streams. Query comes with the table's indexes (`table/index/*`).
+# batch writes, no streams, no Scan but of the keys table (a few items, listed by admins).
+# Query comes with the table's indexes (`table/index/*`).
 # Transactions need the action of each item they hold (a condition is a ConditionCheck item).
 API_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
     # jobs and their queue items: enqueue, moves, cancel and claims outside the queue write
@@ -69,8 +71,9 @@ API_TABLE_ACTIONS: Mapping[str, tuple[str, ...]] = {
     "schedules": (_GET, _QUERY, _PUT, _UPDATE, _DELETE),
     # stories and cards read and listed; a run that monitor ends is indexed first-write-wins
     "content": (_GET, _QUERY, _PUT),
-    # a bearer key is looked up by id; keys are minted and revoked with the CLI, not the API
-    "keys": (_GET,),
+    # a bearer key is looked up by id; admins list (a scan: no index, a few items), mint
+    # (a conditional put) and revoke (an update) keys over /keys; never deleted
+    "keys": (_GET, _SCAN, _PUT, _UPDATE),
 }
 # The seed creates missing templates with conditional puts (attribute_not_exists: the template
 # and its first version, in one transaction), no more.

@@ -4,10 +4,18 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Annotated
 
-from jobsched.constants import API_KEY_PREFIX
-from jobsched.errors import AuthenticationError, PermissionDeniedError
-from jobsched.models import ApiKey, Scope
+from pydantic import BaseModel, Field
+
+from jobsched.constants import API_KEY_PREFIX, MAX_KEY_NAME_LENGTH
+from jobsched.errors import (
+    AuthenticationError,
+    ConflictError,
+    PermissionDeniedError,
+    ValidationFailedError,
+)
+from jobsched.models import REQUEST_CONFIG, ApiKey, FromJson, Scope
 from jobsched.ports import KeyStore
 
 
@@ -63,3 +71,41 @@ def authenticate(keys: KeyStore, token: str | None) -> ApiKey:
 def require_scope(key: ApiKey, scope: Scope) -> None:
     if not key.allows(scope):
         raise PermissionDeniedError(f"this API key lacks the {scope.value!r} scope")
+
+
+class KeyRequest(BaseModel):
+    """A key to mint over the API (POST /keys)."""
+
+    model_config = REQUEST_CONFIG
+
+    name: str = Field(
+        min_length=1, max_length=MAX_KEY_NAME_LENGTH, description="what the key is for: ci, alice"
+    )
+    scopes: list[Annotated[Scope, FromJson]] = Field(
+        min_length=1,
+        max_length=len(Scope),
+        json_schema_extra={"uniqueItems": True},
+        description="each once; admin implies write implies read",
+    )
+
+
+def create_key(keys: KeyStore, request: KeyRequest) -> MintedKey:
+    if len(set(request.scopes)) != len(request.scopes):
+        raise ValidationFailedError.on("scopes", "lists a scope more than once")
+    return mint_key(keys, request.name, list(request.scopes))
+
+
+def list_keys(keys: KeyStore) -> list[ApiKey]:
+    """Every key, revoked ones too, newest first."""
+    return sorted(keys.list_all(), key=lambda k: (k.created_at, k.key_id), reverse=True)
+
+
+def revoke_key(keys: KeyStore, key_id: str, by: ApiKey) -> ApiKey:
+    """The key, revoked from now on; revoking it again changes nothing (the first time stays).
+    A key cannot revoke itself: an admin would lock themselves out with one mistyped id."""
+    if key_id == by.key_id:
+        raise ConflictError(
+            f"key {key_id!r} is the key making this request and cannot revoke itself; "
+            "revoke it with another admin key (or `jobsched keys revoke`)"
+        )
+    return keys.revoke(key_id)  # NotFoundError for an unknown key

@@ -399,6 +399,7 @@ BASES: dict[str, dict[str, Any]] = {
     "POST /queue/reorder": {"job_ids": ["{job_id}"]},
     "POST /schedules": {"name": "n", "template_id": "echo", "expression": "rate(5 minutes)"},
     "POST /schedules/lint": {"name": "n", "template_id": "echo", "expression": "rate(5 minutes)"},
+    "POST /keys": {"name": "junk", "scopes": ["read"]},
     "POST /jobs/story/trigger": {"job_type": "echo"},
     "POST /jobs/research/trigger": {"job_type": "echo"},
     "POST /jobs/batch/trigger": {"jobs": [{"job_type": "echo"}]},

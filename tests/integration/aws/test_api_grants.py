@@ -140,6 +140,11 @@ def _tour_v2(client: TestClient) -> None:
     ok(client.get(f"{V2}/schedules"))
     ok(client.delete(f"{V2}/schedules/{schedule}"))
     ok(client.get(f"{V2}/runs"))
+    ok(client.get(f"{V2}/keys/me"))
+    key = ok(client.post(f"{V2}/keys", json={"name": "tour", "scopes": ["read"]}))["key_id"]
+    ok(client.get(f"{V2}/keys"))
+    ok(client.post(f"{V2}/keys/{key}/revoke"))
+    ok(client.post(f"{V2}/keys/{key}/revoke"))
 
 
 def _tour_direct(client: TestClient) -> None:
