@@ -1,0 +1,5 @@
+"""/ui/groups: (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/ui", include_in_schema=False)

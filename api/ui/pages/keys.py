@@ -1,0 +1,5 @@
+"""/ui/keys: (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
