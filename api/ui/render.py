@@ -67,7 +67,11 @@ def environment() -> "Environment":
 
 
 def render(template: str, **context: Any) -> str:
-    return environment().get_template(template).render(**context)
+    """HTML, marked safe: a fragment placed in a page (a live panel's first paint) is not
+    escaped again."""
+    from markupsafe import Markup
+
+    return Markup(environment().get_template(template).render(**context))
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -155,3 +155,9 @@ def test_the_api_does_not_take_the_session_cookie(admin_ui: TestClient) -> None:
     assert cookie
     response = admin_ui.get("/api/v2/jobs", headers={"Cookie": f"jobsched_session={cookie}"})
     assert response.status_code == 401
+
+
+def test_a_live_panels_first_paint_is_html_not_escaped_text(admin_ui: TestClient) -> None:
+    html = admin_ui.get("/ui/").text
+    assert '<div class="counts" data-testid="counts">' in html
+    assert "&lt;div" not in html
