@@ -115,7 +115,7 @@ async def runs_page(request: Request, session: SessionDep) -> HTMLResponse:
         "runs.html",
         section="runs",
         panels=["runs_list"],
-        filters=_filters(request),
+        filters=dict.fromkeys(FILTERS, "") | _filters(request),
         statuses=RUN_STATUSES,
         templates=templates["items"],
         runs_html=await runs_list(request),
