@@ -6,6 +6,9 @@ from fastapi.testclient import TestClient
 from jobsched.models import Scope
 from jobsched.ports import Stores
 from tests.support.ui import ui_client
+from tests.support.ui_runs import run_world
+
+__all__ = ["run_world"]
 
 
 @pytest.fixture
