@@ -42,10 +42,17 @@ def static_url(name: str) -> str:
     return f"{STATIC_PREFIX}{name}?v={digest}"
 
 
-def events_query(request: Request, panels: list[str]) -> str:
-    """The page's event stream: its panels, and the page's own query for them to render."""
+def panel_query(request: Request, extra: dict[str, str] | None = None) -> str:
+    """What a page's panels render from: the page's own query, and what its path names (a
+    group's id) given as `extra`."""
     own = [(k, v) for k, v in request.query_params.multi_items() if k != "panels"]
-    return urlencode([("panels", ",".join(panels)), *own])
+    return urlencode([*own, *(extra or {}).items()])
+
+
+def events_query(request: Request, panels: list[str], extra: dict[str, str] | None = None) -> str:
+    """The page's event stream: its panels, and the query they render from."""
+    query = panel_query(request, extra)
+    return urlencode([("panels", ",".join(panels))]) + (f"&{query}" if query else "")
 
 
 @cache
@@ -62,6 +69,7 @@ def environment() -> "Environment":
     )
     env.globals["static"] = static_url
     env.globals["events_query"] = events_query
+    env.globals["panel_query"] = panel_query
     env.filters.update(formats.FILTERS)
     return env
 
@@ -71,7 +79,7 @@ def render(template: str, **context: Any) -> str:
     escaped again."""
     from markupsafe import Markup
 
-    return Markup(environment().get_template(template).render(**context))
+    return Markup(environment().get_template(template).render(**context))  # noqa: S704 - autoescaped
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -13,7 +13,7 @@ from api.ui.client import Api
 from api.ui.formats import parse_time
 from api.ui.live import panel
 from api.ui.render import NO_STORE, page, render
-from api.ui.web import SessionDep, session_of
+from api.ui.web import RefusedError, SessionDep, session_of
 from jobsched.constants import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -110,17 +110,32 @@ async def _group_html(request: Request, api: Api, group_id: str) -> tuple[str, d
     return html, group
 
 
+@panel("group_detail")
+async def group_detail(request: Request) -> str:
+    """The group's chart and controls as they are now: a live panel of the group's page."""
+    html, _ = await _group_html(request, session_of(request).api, _group_id(request))
+    return html
+
+
+def _group_id(request: Request) -> str:
+    group_id = request.query_params.get("group_id")
+    if not group_id:
+        raise RefusedError(422, "Validation failed", "query.group_id: a group id is required")
+    return group_id
+
+
 @router.get("/groups/{group_id}", response_class=HTMLResponse)
 async def group_page(group_id: str, request: Request, session: SessionDep) -> HTMLResponse:
     html, group = await _group_html(request, session.api, group_id)
-    return page(request, "group.html", section="groups", group=group, detail_html=html)
-
-
-@router.get("/groups/{group_id}/detail", response_class=HTMLResponse)
-async def group_detail(group_id: str, request: Request, session: SessionDep) -> HTMLResponse:
-    """The group's chart and controls as they are now (the page asks again while it runs)."""
-    html, _ = await _group_html(request, session.api, group_id)
-    return HTMLResponse(html, headers=NO_STORE)
+    return page(
+        request,
+        "group.html",
+        section="groups",
+        group=group,
+        detail_html=html,
+        panels=["group_detail"],
+        panel_params={"group_id": group_id},
+    )
 
 
 @router.post("/groups/{group_id}/{action}", response_class=HTMLResponse)

@@ -69,9 +69,13 @@ def test_a_group_page_shows_each_jobs_bar_with_its_outcome(run_world: RunWorld) 
     assert lefts == sorted(lefts)  # one after another
     assert lefts[0] == 0
     assert f'href="/ui/runs/{third.unit_id}"' in html
-    assert 'hx-trigger="every 2s"' in html  # it runs: the chart follows
-    detail = reader.get(f"/ui/groups/{group_id}/detail").text
+    # The chart is a live panel (polled here: the app is not the local runtime's), which
+    # renders from the group's id in its query.
+    assert f'hx-get="/ui/panels/group_detail?group_id={group_id}"' in html
+    detail = reader.get(f"/ui/panels/group_detail?group_id={group_id}").text
     assert bars(detail) == bars(html)
+    missing = reader.get("/ui/panels/group_detail", headers={"HX-Request": "true"})
+    assert missing.headers["X-Refused"] == "422"
     assert reader.get("/ui/groups/grp_missing").status_code == 404
 
 
