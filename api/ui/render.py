@@ -67,7 +67,11 @@ def environment() -> "Environment":
 
 
 def render(template: str, **context: Any) -> str:
-    return environment().get_template(template).render(**context)
+    """Autoescaped HTML, marked safe: a panel's HTML passed into a page is not escaped again."""
+    html = environment().get_template(template).render(**context)
+    from markupsafe import Markup  # with Jinja, on the first page
+
+    return Markup(html)
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
