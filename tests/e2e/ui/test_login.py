@@ -1,6 +1,7 @@
 """Log in with a key, see the overview live, log out; a wrong key is refused."""
 
 import re
+
 import httpx
 from playwright.sync_api import Page, expect
 

@@ -34,7 +34,8 @@ class World:
 
 def _claim_and_finish(dispatcher: Dispatcher, job_id: str, outcome: Outcome | None) -> None:
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     assert claim.job.job_id == job_id
     if outcome is not None:
         dispatcher.finish(claim, outcome, claim_next=False)
@@ -72,7 +73,8 @@ def test_the_overview_shows_every_panel_with_what_the_api_has(
     response = admin_ui.get("/ui/")
     assert response.status_code == 200
     html = response.text
-    assert "uPlot.iife.min.js" in html and "overview.js" in html
+    assert "uPlot.iife.min.js" in html
+    assert "overview.js" in html
     for name in ("counts", "activity", "running", "fires", "attention"):
         assert f'id="panel-overview_{name}"' in html
     stats = client.get(f"{V2}/queue/stats").json()
@@ -92,10 +94,14 @@ def test_the_overview_shows_every_panel_with_what_the_api_has(
         for job_id in vars(world).values()
         if isinstance(job_id, str)
     }
-    assert short[world.failed] in kinds["failed"] and "exit code 1" in kinds["failed"]
-    assert short[world.lost] in kinds["lost"] and "lost" in kinds["lost"]
-    assert short[world.retrying] in kinds["retrying"] and "attempt 1" in kinds["retrying"]
-    assert short[world.held] in kinds["held"] and "wait for data" in kinds["held"]
+    assert short[world.failed] in kinds["failed"]
+    assert "exit code 1" in kinds["failed"]
+    assert short[world.lost] in kinds["lost"]
+    assert "lost" in kinds["lost"]
+    assert short[world.retrying] in kinds["retrying"]
+    assert "attempt 1" in kinds["retrying"]
+    assert short[world.held] in kinds["held"]
+    assert "wait for data" in kinds["held"]
     # Fires: the schedule's, by name, in order.
     fires = panel(admin_ui, "overview_fires")
     assert "nightly echo" in fires
@@ -107,7 +113,8 @@ def test_the_overview_shows_every_panel_with_what_the_api_has(
         ).json()["next_runs"]
         if datetime.fromisoformat(fire["utc"]) <= datetime.now(UTC) + timedelta(hours=24)
     ]
-    assert shown == expected and 23 <= len(shown) <= 25
+    assert shown == expected
+    assert 23 <= len(shown) <= 25
 
 
 def test_the_chart_series_count_the_runs_by_the_hour_they_ended(
