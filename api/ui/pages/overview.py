@@ -157,7 +157,7 @@ async def fires(request: Request) -> str:
         "/schedules", next_runs=FIRES_PER_SCHEDULE, limit=PAGE
     )
     horizon = now + WINDOW
-    merged = []
+    merged: list[dict[str, Any]] = []
     for schedule in schedules["items"]:
         times = schedule["next_runs"]
         if len(times) == FIRES_PER_SCHEDULE:
