@@ -20,7 +20,7 @@ from starlette.requests import Request
 
 LiveMode = Literal["sse", "poll"]
 POLL_SECONDS = 2.0  # how often a polling page asks
-PUSH_SECONDS = 1.0  # how often a stream renders its panels again
+PUSH_SECONDS = 2.0  # how often a stream renders its panels again (as often as pages poll)
 STREAM_SECONDS = 300.0  # a stream ends after this (the browser reconnects) so none is forever
 
 PanelRenderer = Callable[[Request], Awaitable[str]]

@@ -1,5 +1,7 @@
 """Log in with a key, see the overview live, log out; a wrong key is refused."""
 
+import re
+
 import httpx
 from playwright.sync_api import Page, expect
 
@@ -35,7 +37,9 @@ def test_a_wrong_key_is_refused(page: Page) -> None:
 def test_the_overview_counts_follow_the_queue_live(page: Page, dashboard: Dashboard) -> None:
     """A job submitted through the API appears in the counts without a reload (SSE)."""
     login(page)
-    expect(page.locator("main")).to_have_attribute("sse-connect", "/ui/events?panels=counts")
+    expect(page.locator("main")).to_have_attribute(
+        "sse-connect", re.compile(r"^/ui/events\?panels=overview_counts")
+    )
     headers = {"Authorization": f"Bearer {dashboard.key}"}
     with httpx.Client(base_url=f"{dashboard.base_url}/api/v2", headers=headers) as api:
         assert api.post("/queue/pause", json={"note": "hold still"}).status_code == 200

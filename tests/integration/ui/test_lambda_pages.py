@@ -77,14 +77,20 @@ def test_the_pages_are_served_by_the_lambda_and_poll_with_etags(
     html = overview["body"]
     assert 'data-live="poll"' in html
     assert "sse-connect" not in html
-    assert 'hx-get="/ui/panels/counts"' in html
+    assert 'hx-get="/ui/panels/overview_counts"' in html
 
-    panel = call(handler, page_event("/ui/panels/counts", cookie, **{"hx-request": "true"}))
+    panel = call(
+        handler, page_event("/ui/panels/overview_counts", cookie, **{"hx-request": "true"})
+    )
     assert panel["statusCode"] == 200
     etag = panel["headers"]["etag"]
-    unchanged = call(handler, page_event("/ui/panels/counts", cookie, **{"if-none-match": etag}))
+    unchanged = call(
+        handler, page_event("/ui/panels/overview_counts", cookie, **{"if-none-match": etag})
+    )
     assert unchanged["statusCode"] == 304
-    assert call(handler, page_event("/ui/events?panels=counts", cookie))["statusCode"] == 404
+    assert (
+        call(handler, page_event("/ui/events?panels=overview_counts", cookie))["statusCode"] == 404
+    )
 
     script = call(handler, page_event("/ui/static/app.js", cookie))
     assert script["statusCode"] == 200
