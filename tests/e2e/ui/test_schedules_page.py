@@ -38,7 +38,8 @@ def test_the_preview_follows_the_typing_then_create(page: Page, dashboard: Dashb
     expect(page.locator("#err-expression")).not_to_be_empty()
     assert schedules(dashboard) == []
 
-    page.get_by_label("Expression", exact=True).fill("cron(30 7 ? * 2 *)")  # EventBridge: 2 is Monday
+    # EventBridge's day 2 is Monday (Unix's would be Tuesday).
+    page.get_by_label("Expression", exact=True).fill("cron(30 7 ? * 2 *)")
     expect(preview.get_by_test_id("preview-words")).to_contain_text("At 07:30, only on Monday")
     expect(page.locator("#err-expression")).to_be_empty()
     shoot(page, "schedule-edit")

@@ -14,9 +14,7 @@ def echo_jobs(dashboard: Dashboard) -> list[dict[str, object]]:
     return [job for job in items if job["template_id"] == "echo"]
 
 
-def test_the_run_form_is_checked_by_the_browser_then_runs(
-    page: Page, dashboard: Dashboard
-) -> None:
+def test_the_run_form_is_checked_by_the_browser_then_runs(page: Page, dashboard: Dashboard) -> None:
     login(page, next_path="/ui/templates")
     expect(page.get_by_role("link", name="Echo")).to_be_visible()
     shoot(page, "templates")
