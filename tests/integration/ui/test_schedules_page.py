@@ -26,7 +26,8 @@ def make_schedule(stores: Stores, template: str, **fields: object) -> str:
 
 
 def api_client(stores: Stores) -> TestClient:
-    return _client(stores, [Scope.ADMIN])
+    client: TestClient = _client(stores, [Scope.ADMIN])
+    return client
 
 
 def schedules_of(stores: Stores) -> list[dict[str, Any]]:

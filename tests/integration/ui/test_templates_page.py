@@ -44,7 +44,8 @@ def rich_template(stores: Stores) -> str:
 
 
 def api(stores: Stores) -> TestClient:
-    return _client(stores, [Scope.ADMIN])
+    client: TestClient = _client(stores, [Scope.ADMIN])
+    return client
 
 
 def input_tag(html: str, label: str) -> str:
