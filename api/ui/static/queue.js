@@ -89,6 +89,7 @@
     var places = [];
     window.Sortable.create(body, {
       handle: ".drag-handle",
+      forceFallback: true, // mouse events, not native drag: the same in every browser
       animation: 0,
       onStart: function () {
         dragging(true);
@@ -112,6 +113,8 @@
 
   // After any swap of the list (ours, a button's, a live push): drag again, focus the row again.
   function settled() {
+    var p = panel();
+    p.dataset.swaps = String(Number(p.dataset.swaps || 0) + 1); // for tests and the benchmark
     sortable();
     var active = document.activeElement;
     if (focused && (!active || active === document.body || !document.contains(active))) {
@@ -130,7 +133,9 @@
 
   var KEYS = { ArrowUp: "up", ArrowDown: "down", Home: "top", End: "bottom" };
 
-  document.addEventListener("DOMContentLoaded", function () {
+  // Set up as the (deferred) script runs: before htmx connects the live stream at DOMContentLoaded,
+  // so its first push is seen too.
+  function start() {
     var p = panel();
     if (!p) return;
     new MutationObserver(settled).observe(p, { childList: true });
@@ -155,5 +160,7 @@
         if (next) next.focus();
       }
     });
-  });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
