@@ -70,7 +70,8 @@ DROP_SCRIPT = """() => { window.benchDrop = new Promise(resolve => {
   const panel = document.getElementById("panel-queue_items");
   const swaps = panel.dataset.swaps;
   let dropped = 0;
-  document.addEventListener("mouseup", () => { dropped = performance.now(); }, {capture: true, once: true});
+  const once = {capture: true, once: true};
+  document.addEventListener("mouseup", () => { dropped = performance.now(); }, once);
   new MutationObserver((_, observer) => {
     if (dropped && panel.dataset.swaps !== swaps) {
       observer.disconnect();
