@@ -117,8 +117,10 @@ def measure(jobs: int) -> Figures:
                 executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
             )
             # tall enough for the whole page of 50 rows: the drag needs no scrolling
-            viewport = {"width": 1280, "height": 3200}
-            page = browser.new_context(base_url=base_url, viewport=viewport).new_page()
+            context = browser.new_context(
+                base_url=base_url, viewport={"width": 1280, "height": 3200}
+            )
+            page = context.new_page()
             page.goto("/ui/login?next=/ui/")
             page.get_by_label("API key").fill(key)
             page.get_by_role("button", name="Log in").click()
