@@ -1,5 +1,5 @@
 """`python -m bench [NAME]`: run every benchmark, or the one named (store, ops, import,
-lifecycle, throughput, latency, api, crash, assets, synth, cost, eta)."""
+lifecycle, throughput, latency, api, crash, assets, synth, cost, eta, ui)."""
 
 import argparse
 from collections.abc import Callable
@@ -77,6 +77,12 @@ def _eta() -> None:
     eta_calibration.main()
 
 
+def _ui() -> None:
+    from bench import ui_queue  # serves the app with uvicorn, drives Chromium with Playwright
+
+    ui_queue.main()
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "store": _store,
     "ops": _ops,
@@ -90,6 +96,7 @@ BENCHMARKS: dict[str, Callable[[], None]] = {
     "synth": _synth,
     "cost": _cost,
     "eta": _eta,
+    "ui": _ui,
 }
 
 
