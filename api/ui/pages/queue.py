@@ -117,15 +117,16 @@ async def _form(request: Request) -> dict[str, Any]:
 
 
 def _flash(level: str, title: str, detail: str = "") -> str:
-    html = render("partials/flash.html", level=level, title=title, detail=detail, errors=[])
-    return f'<div id="flash" hx-swap-oob="innerHTML">{html}</div>'
+    return render("partials/queue_flash.html", level=level, title=title, detail=detail, errors=[])
 
 
 async def _answer(request: Request, *flashes: str, lost: bool = False) -> HTMLResponse:
     """The list re-rendered from the API, with any message for the page's message area; a
     write that lost a race says so in X-Outcome (for the script's announcement)."""
     headers = {"Cache-Control": "no-store", **({OUTCOME_HEADER: "lost"} if lost else {})}
-    return HTMLResponse(await queue_items(request) + "".join(flashes), headers=headers)
+    # str(): rendered fragments are Markup, whose + would escape the other side
+    html = str(await queue_items(request)) + "".join(str(flash) for flash in flashes)
+    return HTMLResponse(html, headers=headers)
 
 
 def _race(job_id: str, exc: ApiProblemError) -> str:
