@@ -149,9 +149,12 @@
       if (button) move(rowOf(button), button.dataset.move);
     });
     p.addEventListener("change", selecting);
-    p.addEventListener("keydown", function (event) {
+    // On the document: a live push may replace the focused row between a focus and a key
+    // press; focus then falls to the body, and the key still moves the row that had it.
+    document.addEventListener("keydown", function (event) {
       var row = event.target;
-      if (!row.matches || !row.matches("tr[data-job-id]") || !(event.key in KEYS)) return;
+      if (row === document.body && focused) row = find(focused);
+      if (!row || !row.matches || !row.matches("tr[data-job-id]") || !(event.key in KEYS)) return;
       event.preventDefault();
       if (event.altKey) {
         move(row, KEYS[event.key]);
