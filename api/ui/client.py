@@ -21,6 +21,11 @@ class ApiProblemError(Exception):
         super().__init__(f"{status} {self.title}: {self.detail}")
 
 
+def _is_plain(path: str) -> bool:
+    segments = path.split("/")
+    return not any(c in path for c in "?#%\\") and ".." not in segments and "." not in segments
+
+
 class Api:
     """The caller's API, holding the session's key; one per request."""
 
@@ -43,6 +48,10 @@ class Api:
         json: Any = None,
         params: dict[str, Any] | None = None,
     ) -> Any:
+        if not _is_plain(path):
+            # An id from a page's path pasted into an API path must stay one segment: `?`, `#`,
+            # `%` or `..` in it would reach another route or query (a crafted link).
+            raise ApiProblemError(404, {"title": "Not found", "detail": "no such resource"})
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
         response = await self._client.request(method, path, json=json, params=query)
         if response.status_code >= 400:
