@@ -169,3 +169,29 @@ def test_an_id_in_a_dashboard_path_cannot_reach_another_api_route(admin_ui: Test
     for crafted in ("%3F", "%3Fstatus=failed", "x%23frag", "x%25", "x%5C..%5Cjobs"):
         response = admin_ui.get(f"/ui/runs/{crafted}")
         assert response.status_code == 404, crafted
+
+
+def test_no_dashboard_route_answers_a_client_mistake_with_a_5xx(admin_ui: TestClient) -> None:
+    """Every route with ids that do not exist, and every write with an empty, a junk JSON and a
+    junk form body: a 4xx page or a refusal in the message area, never a 5xx."""
+    headers = write_headers(admin_ui)
+    bodies: list[dict[str, object]] = [
+        {},
+        {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+        {"json": {"job_id": 7, "position": "x", "name": None}},
+        {"data": {"position": "-1", "priority": "nope", "expression": "cron(", "key": "x"}},
+    ]
+    for method, path in [route for route in ui_routes() if route[1] != "/ui/logout"]:
+        url = re.sub(r"\{(\w+)(:\w+)?\}", r"nothere_\1", path)
+        if path == "/ui/events":
+            url = "/ui/events?panels=nope"
+        if method == "GET":
+            response = admin_ui.get(url)
+            assert response.status_code < 500, (method, path, response.text[:300])
+            continue
+        for body in bodies:
+            extra = dict(body)
+            sent = {**headers, **extra.pop("headers", {})}  # type: ignore[dict-item]
+            response = admin_ui.request(method, url, headers=sent, **extra)  # type: ignore[arg-type]
+            assert response.status_code < 500, (method, path, body, response.text[:300])
+    assert admin_ui.get("/ui/").status_code == 200  # still logged in: every route was reached
