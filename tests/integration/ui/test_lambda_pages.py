@@ -105,3 +105,22 @@ def test_without_a_session_the_lambda_sends_to_the_login(handler: Handler) -> No
     login_page = call(handler, http_api_event("GET", "/ui/login"))
     assert login_page["statusCode"] == 200
     assert "API key" in login_page["body"]
+
+
+PAGES = ("/ui/", "/ui/queue", "/ui/runs", "/ui/groups", "/ui/schedules", "/ui/templates")
+
+
+def test_every_page_is_rendered_by_the_lambda(
+    handler: Handler, stores: Stores, echo_template: str
+) -> None:
+    """The same pages as the local runtime's, polling (no event stream) behind API Gateway."""
+    cookie = login(handler, mint_key(stores.keys, "admin", [Scope.ADMIN]).secret)
+    for path in (*PAGES, "/ui/keys", "/ui/templates/echo", "/ui/schedules/new"):
+        response = call(handler, page_event(path, cookie))
+        assert response["statusCode"] == 200, (path, response["body"][:300])
+        assert response["headers"]["content-type"].startswith("text/html"), path
+        assert not response["isBase64Encoded"], path
+        html = response["body"]
+        assert 'data-live="poll"' in html, path
+        assert "sse-connect" not in html, path
+        assert "<h1" in html, path
