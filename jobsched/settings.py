@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     )
 
     slots: int = Field(default=1, ge=1, le=100)
+    # How the dashboard's pages hear of changes where the server can stream (the local runtime):
+    # "sse", or "poll" as behind API Gateway. Lambda always polls: its responses are buffered.
+    ui_live: Literal["sse", "poll"] = "sse"
     # Dispatch: until a worker's first heartbeat the claim's lease counts (image pull, task
     # start); afterwards each heartbeat extends it by three periods.
     startup_lease_seconds: float = Field(default=600.0, gt=0)

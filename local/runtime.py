@@ -380,7 +380,8 @@ class LocalRuntime:
         from api.app import create_app  # lazy: the core must not import the HTTP edge
 
         slots = self.settings.slots if self.settings else None
-        app = create_app(stores=self.stores, public_docs=True, slots=slots, ui_live="sse")
+        live = self.settings.ui_live if self.settings else "sse"
+        app = create_app(stores=self.stores, public_docs=True, slots=slots, ui_live=live)
         # The dashboard's event streams stay open: a stop waits for them this long, no more.
         config = uvicorn.Config(
             app, host=self.config.host, port=self.config.port, timeout_graceful_shutdown=2

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from api.ui import formats
-from api.ui.live import live_mode
+from api.ui.live import etag_of, live_mode
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -70,6 +70,7 @@ def environment() -> "Environment":
     env.globals["static"] = static_url
     env.globals["events_query"] = events_query
     env.globals["panel_query"] = panel_query
+    env.globals["etag"] = etag_of  # a polled panel's first paint: its first ask may be a 304
     env.filters.update(formats.FILTERS)
     return env
 
