@@ -43,8 +43,11 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Per module, not per session: Playwright's sync API keeps an event loop running in this
+    thread while it is open, and a later test that runs a loop of its own here (the Lambda
+    handler's Mangum) would find it running."""
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=WAIT_MS)

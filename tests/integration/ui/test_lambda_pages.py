@@ -14,7 +14,7 @@ from jobsched.adapters.dynamodb import Dynamo
 from jobsched.jobs.keys import mint_key
 from jobsched.models import Scope
 from jobsched.ports import Stores
-from tests.integration.api.test_lambda_handler import (
+from tests.support.lambda_events import (
     Handler,
     http_api_event,
     lambda_context,
