@@ -19,6 +19,10 @@ from jobsched.settings import Settings
 GONE_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "AccessDenied", "404", "403"})
 
 
+# What every unit's outputs start with (runs/<unit id>/): the API's role reads no more.
+RUNS_FOLDER = artifacts_prefix("*").partition("*")[0]
+
+
 class ObjectGetter(Protocol):
     def get_object(self, *, Bucket: str, Key: str) -> Mapping[str, Any]: ...  # noqa: N803
 
@@ -56,7 +60,7 @@ class S3ArtifactReader:
         if scheme != "s3" or not bucket or not key:
             raise UnreadableArtifactError(f"not an S3 object URI: {uri}")
         if self.confined and (
-            bucket != self.settings.artifacts_bucket or not key.startswith(artifacts_prefix(""))
+            bucket != self.settings.artifacts_bucket or not key.startswith(RUNS_FOLDER)
         ):
             raise ArtifactRefusedError(f"{uri} is not in this deployment's artifacts")
         try:
