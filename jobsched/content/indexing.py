@@ -11,6 +11,7 @@ Re-indexing a run is idempotent: its items are already stored, so they are neith
 with themselves nor written again.
 """
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -71,10 +72,13 @@ class FileArtifactReader:
         path = Path(url2pathname(parts.path))
         try:
             if self.root is not None:
-                path = path.resolve(strict=True)
+                # Refused before it is looked for: whether a file outside exists is not said.
+                path = path.resolve()
                 if not path.is_relative_to(self.root):
                     raise ArtifactRefusedError(f"{uri} is outside this runtime's runs folder")
-            with path.open("rb") as file:
+            # No following a link put in the resolved path's place since (where the OS can).
+            flags = os.O_RDONLY | (getattr(os, "O_NOFOLLOW", 0) if self.root is not None else 0)
+            with os.fdopen(os.open(path, flags), "rb") as file:
                 data = file.read(self.limit + 1)
         except OSError as exc:
             raise UnreadableArtifactError(f"cannot read {uri}: {exc.strerror}") from exc
