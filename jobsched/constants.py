@@ -90,3 +90,6 @@ SHINGLE_WORDS: Final = 3  # words per shingle; a shorter text is one shingle
 SKETCH_SIZE: Final = 64  # bottom-k MinHash: the k smallest shingle hashes kept per item
 MAX_DEDUP_CARDS: Final = 100  # cards in one POST /research/dedup
 MAX_CONTENT_FILE_BYTES: Final = 1024 * 1024  # a story/card output file read for indexing
+# A run's artifact served by GET /runs/{id}/artifacts/{index}, read whole: a Lambda answers at
+# most 6 MB, and a binary body goes base64 (4/3 larger) through API Gateway.
+MAX_ARTIFACT_DOWNLOAD_BYTES: Final = 4 * 1024 * 1024

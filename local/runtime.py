@@ -253,6 +253,7 @@ class LocalRuntime:
     def _start_dispatch(self, settings: Settings, stores: Stores) -> Stores:
         """Wire the execution edges into the stores (the API's kicks and cancels reach the
         loop and the executor) and start the loop."""
+        from jobsched.constants import MAX_ARTIFACT_DOWNLOAD_BYTES
         from jobsched.content.hook import ContentIndexer
         from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
         from local.exec.dispatcher_loop import LocalDispatcher, LoopConfig
@@ -277,9 +278,12 @@ class LocalRuntime:
         # Finished units' story and card files are indexed (workers write files here).
         readers = ArtifactReaders({"file": FileArtifactReader()})
         indexer = ContentIndexer(stores.content, readers, settings.dedup_threshold)
+        # The API's download reads only files inside the runs folder: a worker wrote the URI.
+        downloads = FileArtifactReader(root=self.runs_dir, limit=MAX_ARTIFACT_DOWNLOAD_BYTES)
         wired = (
             stores.with_notifier(self._notifier)
             .with_indexer(indexer)
+            .with_artifacts(ArtifactReaders({"file": downloads}))
             .with_edges(
                 kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)
             )

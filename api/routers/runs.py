@@ -1,19 +1,25 @@
 """/runs: the execution history."""
 
-from fastapi import APIRouter
+import mimetypes
+import re
 
+from fastapi import APIRouter, Response
+
+from api import problems
 from api.content_schemas import DedupCheckBody, DuplicateItemOut, RunDedupOut
 from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, LogLimit, PathId, StoresDep
 from api.schemas import PageOut, RunLogsOut, RunOut
 from jobsched.constants import DEFAULT_LOG_LINES
 from jobsched.content.usecases import dedup_check
 from jobsched.errors import ValidationFailedError
-from jobsched.jobs.runs import list_runs, run_logs
+from jobsched.jobs.runs import list_runs, run_artifact, run_logs
 from jobsched.models import RunStatus
 from jobsched.models.instants import TimeFromJson
 from jobsched.ports import RunFilter
 
 router = APIRouter(prefix="/runs", tags=["runs"])
+
+UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @router.get("", dependencies=[CanRead])
@@ -73,3 +79,37 @@ def get_run_logs(
     to follow it (CloudWatch Logs on AWS, the run's log file locally)."""
     lines, next_cursor = run_logs(stores, run_id, cursor, limit)
     return RunLogsOut(lines=lines, next_cursor=next_cursor)
+
+
+@router.get(
+    "/{run_id}/artifacts/{index}",
+    dependencies=[CanRead],
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/octet-stream": {}},
+            "description": "the artifact's bytes, always as an attachment",
+        },
+        **problems.responses(401, 403, 404, 413, 422, 503),
+    },
+)
+def get_run_artifact(stores: StoresDep, run_id: PathId, index: int) -> Response:
+    """The run's artifact at `index` (its 0-based place in the run's `artifacts`), read from
+    where the worker wrote it (S3 on AWS, the runtime's runs folder locally), up to 4 MiB.
+    Always an attachment, never shown inline: a job's HTML output must not run as our page."""
+    name, data = run_artifact(stores, run_id, index)
+    return Response(content=data, media_type=_guessed_type(name), headers=attachment(name))
+
+
+def _guessed_type(name: str) -> str:
+    return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+
+
+def attachment(name: str) -> dict[str, str]:
+    """The headers that make a browser save a download (also the dashboard's, which relays it)."""
+    safe = UNSAFE_IN_FILENAME.sub("_", name).lstrip(".") or "artifact"
+    return {
+        "Content-Disposition": f'attachment; filename="{safe}"',
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+    }

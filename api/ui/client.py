@@ -3,9 +3,13 @@ validation and problem bodies as any client (a read-only key's write is the API'
 second way to reach the stores. The call goes through the whole app (its guard and aliases) by
 ASGI, never over the network, so it costs what a route costs, on Lambda as locally."""
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
+
+if TYPE_CHECKING:
+    import httpx
 
 API_PREFIX = "/api/v2"
 
@@ -40,14 +44,9 @@ class Api:
             timeout=60,
         )
 
-    async def call(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-    ) -> Any:
+    async def _send(
+        self, method: str, path: str, json: Any, params: dict[str, Any] | None
+    ) -> "httpx.Response":
         if not _is_plain(path):
             # An id from a page's path pasted into an API path must stay one segment: `?`, `#`,
             # `%` or `..` in it would reach another route or query (a crafted link).
@@ -60,9 +59,25 @@ class Api:
             except ValueError:
                 body = {"title": response.reason_phrase, "detail": response.text[:200]}
             raise ApiProblemError(response.status_code, body if isinstance(body, dict) else {})
+        return response
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> Any:
+        response = await self._send(method, path, json, params)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    async def get_bytes(self, path: str) -> tuple[bytes, Mapping[str, str]]:
+        """A GET whose answer is not JSON (a download): its body and headers."""
+        response = await self._send("GET", path, None, None)
+        return response.content, response.headers
 
     async def get(self, path: str, **params: Any) -> Any:
         return await self.call("GET", path, params=params)

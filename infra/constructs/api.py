@@ -271,7 +271,8 @@ class Api(Construct):
     def _grant_reads(self, role: iam.Role) -> None:
         """Run logs (GET /runs/{id}/logs reads the task log group: a stream by name, or the
         unit's lines filtered across the group), and a finished run's output files, which
-        monitor indexes when it ends a run whose worker reported."""
+        monitor indexes when it ends a run whose worker reported and GET
+        /runs/{id}/artifacts/{index} downloads (the reader refuses any other bucket or key)."""
         role.add_to_principal_policy(
             iam.PolicyStatement(
                 # `<group>:*`: the group and its streams, as CloudWatch Logs' IAM expects it.
@@ -289,7 +290,7 @@ class Api(Construct):
         nag.acknowledge(
             role,
             nag.wildcard_resource(f"<{nag.logical_id(self.execution.bucket)}.Arn>/{runs}"),
-            "a run's output files (stories, cards) under runs/<unit id>/, read to index them",
+            "a run's output files under runs/<unit id>/, read to index them and to download them",
         )
 
     # --- the custom domain --------------------------------------------------------------------

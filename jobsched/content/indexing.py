@@ -11,11 +11,12 @@ Re-indexing a run is idempotent: its items are already stored, so they are neith
 with themselves nor written again.
 """
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, TypedDict
+from typing import Any, TypedDict
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -34,41 +35,59 @@ from jobsched.models.content import (
     Story,
     compared_text,
 )
+from jobsched.ports.artifacts import (
+    ArtifactReader,
+    ArtifactRefusedError,
+    ArtifactTooLargeError,
+    UnreadableArtifactError,
+)
 from jobsched.ports.content import ContentStore
 
 # .../stories/<id>.json or .../cards/<id>.json, at any depth under the output dir
 CONTENT_PATH = re.compile(r"/(?P<folder>stories|cards)/(?P<name>[^/]+)\.json$")
 FOLDERS = {"stories": ContentKind.STORY, "cards": ContentKind.CARD}
 
-
-class UnreadableArtifactError(Exception):
-    """The artifact cannot be read, and retrying will not help (missing, too large, not ours)."""
-
-
-class ArtifactReader(Protocol):
-    def read(self, uri: str) -> bytes:
-        """The artifact's bytes; UnreadableArtifactError when it cannot be had."""
-        ...
+__all__ = [
+    "ArtifactReader",
+    "ArtifactReaders",
+    "FileArtifactReader",
+    "UnreadableArtifactError",
+    "checked_size",
+    "index_outputs",
+]
 
 
 class FileArtifactReader:
-    """file:// URIs: the local runtime's outputs."""
+    """file:// URIs: the local runtime's outputs. With a `root`, only files inside it are read
+    (the path resolved, symlinks followed first): a worker wrote the URI."""
+
+    def __init__(self, root: Path | None = None, limit: int = MAX_CONTENT_FILE_BYTES) -> None:
+        self.root = root.resolve() if root is not None else None
+        self.limit = limit
 
     def read(self, uri: str) -> bytes:
         parts = urlsplit(uri)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise UnreadableArtifactError(f"not a local file URI: {uri}")
+        path = Path(url2pathname(parts.path))
         try:
-            with Path(url2pathname(parts.path)).open("rb") as file:
-                data = file.read(MAX_CONTENT_FILE_BYTES + 1)
+            if self.root is not None:
+                # Refused before it is looked for: whether a file outside exists is not said.
+                path = path.resolve()
+                if not path.is_relative_to(self.root):
+                    raise ArtifactRefusedError(f"{uri} is outside this runtime's runs folder")
+            # No following a link put in the resolved path's place since (where the OS can).
+            flags = os.O_RDONLY | (getattr(os, "O_NOFOLLOW", 0) if self.root is not None else 0)
+            with os.fdopen(os.open(path, flags), "rb") as file:
+                data = file.read(self.limit + 1)
         except OSError as exc:
             raise UnreadableArtifactError(f"cannot read {uri}: {exc.strerror}") from exc
-        return checked_size(uri, data)
+        return checked_size(uri, data, self.limit)
 
 
-def checked_size(uri: str, data: bytes) -> bytes:
-    if len(data) > MAX_CONTENT_FILE_BYTES:
-        raise UnreadableArtifactError(f"{uri} is larger than {MAX_CONTENT_FILE_BYTES} bytes")
+def checked_size(uri: str, data: bytes, limit: int = MAX_CONTENT_FILE_BYTES) -> bytes:
+    if len(data) > limit:
+        raise ArtifactTooLargeError(f"{uri} is larger than {limit} bytes")
     return data
 
 

@@ -1,7 +1,16 @@
 """Run history queries."""
 
+import posixpath
+from urllib.parse import unquote, urlsplit
+
+from jobsched.errors import ContentTooLargeError, NotFoundError, PermissionDeniedError
 from jobsched.models import JobRun
 from jobsched.ports import Page, RunFilter, Stores
+from jobsched.ports.artifacts import (
+    ArtifactRefusedError,
+    ArtifactTooLargeError,
+    UnreadableArtifactError,
+)
 
 
 def list_runs(stores: Stores, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]:
@@ -32,3 +41,29 @@ def reservation_logs(
     """A reservation's log, read as a run's is (its unit id names its log while it runs)."""
     reservation = stores.dispatch.reservation(reservation_id)  # 404 for an unknown one
     return stores.logs.read(reservation.log_path or reservation.reservation_id, cursor, limit)
+
+
+def run_artifact(stores: Stores, run_id: str, index: int) -> tuple[str, bytes]:
+    """The run's artifact at `index` (its place in the run's `artifacts`): its file name and
+    its bytes, read whole up to the reader's bound."""
+    run = stores.runs.get(run_id)  # 404 for an unknown run
+    if not 0 <= index < len(run.artifacts):
+        count = len(run.artifacts)
+        raise NotFoundError(f"run {run_id} has no artifact {index} (it has {count})")
+    uri = run.artifacts[index]
+    try:
+        data = stores.artifacts.read(uri)
+    except ArtifactTooLargeError as exc:
+        raise ContentTooLargeError(f"artifact {index}: {exc}") from exc
+    except ArtifactRefusedError as exc:
+        raise PermissionDeniedError(f"artifact {index} is not served: {exc}") from exc
+    except UnreadableArtifactError as exc:
+        raise NotFoundError(f"artifact {index}: {exc}") from exc
+    return artifact_name(uri), data
+
+
+def artifact_name(uri: str) -> str:
+    """The last segment of the URI's path (file:// paths are percent-encoded, s3:// keys not)."""
+    parts = urlsplit(uri)
+    path = unquote(parts.path) if parts.scheme == "file" else uri.partition("://")[2]
+    return posixpath.basename(path.rstrip("/")) or "artifact"

@@ -9,6 +9,7 @@ composition root per deployment shape: jobsched/adapters/aws/wiring.py, local/ru
 from dataclasses import dataclass, field, replace
 
 from jobsched.models.idempotency import IdempotencyClaim, IdempotencyRecord
+from jobsched.ports.artifacts import ArtifactReader, NoArtifacts
 from jobsched.ports.content import ContentStore
 from jobsched.ports.dispatch import (
     DispatchStore,
@@ -47,6 +48,7 @@ from jobsched.ports.stores import (
 )
 
 __all__ = [
+    "ArtifactReader",
     "ContentStore",
     "Direction",
     "DispatchStore",
@@ -62,6 +64,7 @@ __all__ = [
     "LogReader",
     "MetricsSink",
     "NewJobs",
+    "NoArtifacts",
     "NoIndexer",
     "NoKicker",
     "NoLauncher",
@@ -90,9 +93,9 @@ __all__ = [
 @dataclass(frozen=True)
 class Stores:
     """The ports a use case may need: the stores, the edges of dispatch that act on the world
-    (waking the dispatcher, stopping a task, reading logs, telling a group's webhook that it
-    ended), and the one that makes the firing
-    side of schedules (EventBridge Scheduler) match our schedule records."""
+    (waking the dispatcher, stopping a task, reading logs and artifacts, telling a group's
+    webhook that it ended), and the one that makes the firing side of schedules (EventBridge
+    Scheduler) match our schedule records."""
 
     templates: TemplateStore
     jobs: JobStore
@@ -106,6 +109,7 @@ class Stores:
     kicker: Kicker = field(default_factory=NoKicker)
     tasks: TaskStopper = field(default_factory=NoTaskStopper)
     logs: LogReader = field(default_factory=NoLogs)
+    artifacts: ArtifactReader = field(default_factory=NoArtifacts)
     schedule_sync: ScheduleSync = field(default_factory=NoScheduleSync)
     notifier: GroupNotifier = field(default_factory=NoNotifier)
     launcher: Launcher = field(default_factory=NoLauncher)
@@ -142,6 +146,9 @@ class Stores:
 
     def with_schedule_sync(self, schedule_sync: ScheduleSync) -> "Stores":
         return replace(self, schedule_sync=schedule_sync)
+
+    def with_artifacts(self, artifacts: ArtifactReader) -> "Stores":
+        return replace(self, artifacts=artifacts)
 
     def with_metrics(self, metrics: MetricsSink) -> "Stores":
         return replace(self, metrics=metrics)

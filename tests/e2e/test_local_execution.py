@@ -34,6 +34,11 @@ def test_jobs_run_in_order_with_logs_and_artifacts_and_a_running_job_cancels(
         path = Path(urlsplit(artifact).path)
         assert path.read_text() == message + "\n"
         assert path.is_relative_to(local.data_dir.resolve())
+        # The API serves it from the runs folder, as a download.
+        download = local.api.get(f"/runs/{run['run_id']}/artifacts/0")
+        assert download.status_code == 200, download.text
+        assert download.content == (message + "\n").encode()
+        assert download.headers["content-disposition"] == f'attachment; filename="{path.name}"'
 
     long = local.submit(message="long one", sleep_seconds=60)
     run_id = local.wait_until_working(long)

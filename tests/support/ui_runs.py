@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from jobsched.constants import MAX_ARTIFACT_DOWNLOAD_BYTES
+from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import JobTemplate, RetryPolicy
 from jobsched.models.units import Claim, Outcome
 from jobsched.ports import Stores
-from local.exec.logs import FileLogReader, log_file
+from local.exec.logs import RUNS_DIR, FileLogReader, log_file
 from tests.support.dispatch import Clock, Edges
 
 
@@ -40,6 +42,13 @@ class RunWorld:
             out.write("".join(line + "\n" for line in lines))
         return path
 
+    def output(self, claim: Claim, name: str, data: bytes) -> str:
+        """A file the claim's worker wrote under its outputs; its artifact URI."""
+        path = self.data_dir / RUNS_DIR / claim.unit_id / "outputs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return path.as_uri()
+
     def finish(
         self,
         claim: Claim,
@@ -55,7 +64,11 @@ class RunWorld:
 
 def make_world(stores: Stores, data_dir: Path, slots: int = 1) -> RunWorld:
     edges = Edges()
-    wired = stores.with_edges(kicker=edges, tasks=edges, logs=FileLogReader(data_dir))
+    # Artifacts download as the local runtime's do: files inside its runs folder only.
+    downloads = FileArtifactReader(root=data_dir / RUNS_DIR, limit=MAX_ARTIFACT_DOWNLOAD_BYTES)
+    wired = stores.with_edges(
+        kicker=edges, tasks=edges, logs=FileLogReader(data_dir)
+    ).with_artifacts(ArtifactReaders({"file": downloads}))
     for template_id, name in (("work", "Work"), ("other", "Other")):
         wired.templates.create(
             JobTemplate(

@@ -148,7 +148,7 @@ async def _status_context(api: Api, run_id: str) -> dict[str, Any]:
         "job": job,
         "attempts": attempts,
         "timeline": _timeline(run, job),
-        "artifacts": [_artifact(a) for a in run["artifacts"]],
+        "artifacts": [_artifact(run["run_id"], n, a) for n, a in enumerate(run["artifacts"])],
         "finished": run["finished_at"] is not None,
     }
 
@@ -174,9 +174,12 @@ def _timeline(run: dict[str, Any], job: dict[str, Any] | None) -> list[dict[str,
     return timeline
 
 
-def _artifact(value: str) -> dict[str, Any]:
-    """An artifact is a link when a browser can open it; a file path or an s3:// URI is text."""
-    return {"value": value, "href": value if value.startswith(("http://", "https://")) else None}
+def _artifact(run_id: str, index: int, value: str) -> dict[str, Any]:
+    """An http(s) artifact links to where it is; any other (a file:// path, an s3:// URI) links
+    to its download through the API, with the URI shown beside it."""
+    if value.startswith(("http://", "https://")):
+        return {"value": value, "href": value, "download": None}
+    return {"value": value, "href": None, "download": f"/ui/runs/{run_id}/artifacts/{index}"}
 
 
 async def _tail(api: Api, run_id: str) -> tuple[list[str], str | None, bool]:
@@ -228,6 +231,18 @@ async def stop_run(run_id: str, request: Request, session: SessionDep) -> HTMLRe
     await session.api.post(f"/jobs/{run['job_id']}/cancel")
     html, _ = await _status_html(session.api, session, run_id)
     return HTMLResponse(html, headers=NO_STORE)
+
+
+@router.get("/runs/{run_id}/artifacts/{index}")
+async def artifact_download(run_id: str, index: str, session: SessionDep) -> Response:
+    """The artifact as the API serves it, relayed with its attachment headers (never inline)."""
+    data, headers = await session.api.get_bytes(f"/runs/{run_id}/artifacts/{index}")
+    relayed = ("Content-Disposition", "X-Content-Type-Options", "Cache-Control")
+    return Response(
+        content=data,
+        media_type=headers.get("content-type", "application/octet-stream"),
+        headers={name: headers[name] for name in relayed if name in headers},
+    )
 
 
 # --- the log: following, and the whole of it ------------------------------------------------

@@ -13,10 +13,11 @@ from jobsched.adapters.aws.notifier import LambdaNotifier
 from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync, schedule_sync
 from jobsched.adapters.aws.state_machine import StateMachineSteps
 from jobsched.adapters.dynamodb import Dynamo, build_stores
+from jobsched.constants import MAX_ARTIFACT_DOWNLOAD_BYTES
 from jobsched.content.hook import ContentIndexer
 from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher, free_slots
-from jobsched.ports import Stores
+from jobsched.ports import ArtifactReader, NoArtifacts, Stores
 from jobsched.settings import Settings
 
 
@@ -48,13 +49,23 @@ def aws_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
 def api_stores(settings: Settings) -> Stores:
     """The API's: on AWS (a state machine is configured) enqueues kick it, cancels stop ECS
     tasks and logs come from CloudWatch; without one the API only queues. Schedules are written
-    to EventBridge Scheduler where a fire target is configured (JOBSCHED_SCHEDULE_TARGET_ARN)."""
+    to EventBridge Scheduler where a fire target is configured (JOBSCHED_SCHEDULE_TARGET_ARN).
+    Artifacts download from the artifacts bucket where one is configured."""
     if settings.state_machine_arn:
-        return aws_stores(settings)
+        return aws_stores(settings).with_artifacts(artifact_downloads(settings))
     stores = build_stores(settings)
     if settings.schedule_target_arn:
         stores = stores.with_schedule_sync(EventBridgeScheduleSync(settings))
-    return stores
+    return stores.with_artifacts(artifact_downloads(settings))
+
+
+def artifact_downloads(settings: Settings) -> ArtifactReader:
+    """GET /runs/{id}/artifacts/{index}: objects under runs/ in the artifacts bucket only (no
+    file:// here: the Lambda's own files are not a run's), up to the download bound."""
+    if not settings.artifacts_bucket:
+        return NoArtifacts()
+    reader = S3ArtifactReader(settings, limit=MAX_ARTIFACT_DOWNLOAD_BYTES, confined=True)
+    return ArtifactReaders({"s3": reader})
 
 
 def schedule_stores(settings: Settings) -> Stores:

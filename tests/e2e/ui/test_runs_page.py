@@ -3,6 +3,7 @@ log grows on its page without a reload (the event stream), its status changes wh
 the search filters its lines; the runs list; a group's timeline."""
 
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -45,6 +46,11 @@ def test_a_running_jobs_log_follows_live_then_it_finishes(page: Page, dashboard:
     expect(page.get_by_test_id("run-state")).to_have_text("completed")
     expect(page.get_by_test_id("exit-code")).to_have_text("0")
     expect(page.get_by_test_id("artifacts")).to_contain_text("echo.txt")
+    with page.expect_download() as downloading:
+        page.get_by_test_id("artifact-download").click()
+    download = downloading.value
+    assert download.suggested_filename == "echo.txt"
+    assert Path(download.path()).read_text() == "live log\n"
 
     page.get_by_label("Search").fill('"elapsed_seconds": 2')
     expect(page.locator(".log-line.match")).to_have_count(1)

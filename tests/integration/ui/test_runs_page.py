@@ -15,6 +15,8 @@ from jobsched.ports import RunFilter
 from tests.support.ui import ui_client, write_headers
 from tests.support.ui_runs import RunWorld
 
+ECHO_HTML = b"<script>alert('a job wrote this')</script>"
+
 
 def line(n: int, event: str = "progress") -> str:
     return json.dumps({"event": event, "n": n})
@@ -31,7 +33,8 @@ def retried(run_world: RunWorld) -> dict[str, str]:
     run_world.clock.advance(120)  # past the retry's backoff
     second = run_world.start()
     run_world.log(second, [line(n) for n in range(7)])
-    run_world.finish(second, 0, artifacts=["file:///data/runs/x/outputs/echo.txt"])
+    echo = run_world.output(second, "echo.html", ECHO_HTML)
+    run_world.finish(second, 0, artifacts=[echo, "file:///elsewhere/secret.txt"])
     run_world.submit("other", message="other")
     third = run_world.start()
     run_world.log(third, [line(0, "other")])
@@ -123,9 +126,37 @@ def test_the_run_page_shows_params_attempts_outcome_artifacts_and_log(
 
     second = reader.get(f"/ui/runs/{retried['second']}").text
     assert 'data-testid="exit-code">0<' in second
-    assert "<code>file:///data/runs/x/outputs/echo.txt</code>" in second  # text, not a link
+    artifacts = second[second.index('data-testid="artifacts"') :]
+    # Each links to its download through the API, with its URI beside it as text.
+    link_0 = f'<a href="/ui/runs/{retried["second"]}/artifacts/0" download'
+    assert link_0 in artifacts
+    assert f'href="/ui/runs/{retried["second"]}/artifacts/1"' in artifacts
+    assert "/outputs/echo.html</code>" in artifacts
+    assert "<code>file:///elsewhere/secret.txt</code>" in artifacts
     assert second.count('class="log-line"') == 7
     assert reader.get("/ui/runs/run_missing").status_code == 404
+
+
+def test_an_artifact_downloads_through_the_api_as_an_attachment(
+    run_world: RunWorld, retried: dict[str, str]
+) -> None:
+    reader = ui_client(run_world.stores, [Scope.READ])
+
+    download = reader.get(f"/ui/runs/{retried['second']}/artifacts/0")
+
+    assert download.status_code == 200, download.text
+    assert download.content == ECHO_HTML
+    assert download.headers["content-disposition"] == 'attachment; filename="echo.html"'
+    assert download.headers["x-content-type-options"] == "nosniff"
+    assert download.headers["cache-control"] == "private, no-store"
+    # The API's refusals are the dashboard's: outside the runs folder, no such index or run.
+    outside = reader.get(f"/ui/runs/{retried['second']}/artifacts/1")
+    assert outside.status_code == 403
+    assert "outside this runtime" in outside.text
+    assert reader.get(f"/ui/runs/{retried['second']}/artifacts/2").status_code == 404
+    assert reader.get(f"/ui/runs/{retried['second']}/artifacts/x").status_code == 422
+    assert reader.get("/ui/runs/run_missing/artifacts/0").status_code == 404
+    assert reader.get(f"/ui/runs/{retried['second']}/artifacts/..%2F0").status_code == 404
 
 
 def test_the_log_downloads_whole_page_by_page(
