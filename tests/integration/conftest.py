@@ -22,6 +22,9 @@ from tests.support.stores import (
 
 # Features whose tests are about one backend's world: AWS's own services.
 ONE_BACKEND_DIRS = frozenset({"aws"})
+# Features that reach the stores only through the API (whose own tests run on both stores):
+# the dashboard. Run on the embedded store; a test that asks for moto's tables gets them.
+API_ONLY_DIRS = frozenset({"ui"})
 # A test that asks for one of these works with moto's tables itself.
 MOTO_FIXTURES = frozenset({"dynamo", "local_dynamo", "serialised_moto"})
 
@@ -34,7 +37,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     on_moto = bool(MOTO_FIXTURES & set(metafunc.fixturenames)) or bool(
         metafunc.definition.get_closest_marker("dynamodb_only")
     )
-    backends = ["dynamodb"] if on_moto or feature in ONE_BACKEND_DIRS else list(BACKENDS)
+    if on_moto or feature in ONE_BACKEND_DIRS:
+        backends = ["dynamodb"]
+    elif feature in API_ONLY_DIRS:
+        backends = ["sqlite"]
+    else:
+        backends = list(BACKENDS)
     metafunc.parametrize("store_backend", backends, indirect=True)
 
 

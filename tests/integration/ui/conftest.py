@@ -1,4 +1,5 @@
-"""The dashboard's in-process tests, over both stores (the tier's conftest parametrises)."""
+"""The dashboard's in-process tests, on the embedded store: the dashboard reaches the stores only
+through the API, whose own tests run on both (tests/integration/conftest.py)."""
 
 import pytest
 from fastapi.testclient import TestClient
