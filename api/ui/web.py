@@ -1,7 +1,7 @@
 """The dashboard's own routes (login, logout, static files, live panels) and the session every
 page depends on. Pages live in api/ui/pages/, one module each."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -71,6 +71,30 @@ async def current_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(current_session)]
+
+EVENT_STREAM = "text/event-stream"
+
+
+def streamed(
+    request: Request,
+    session: Session,
+    produce: Callable[[Api], AsyncIterator[str]],
+    media_type: str = EVENT_STREAM,
+    headers: dict[str, str] | None = None,
+) -> StreamingResponse:
+    """A response that outlives the route's dependencies (an event stream, a download): it
+    holds an API client of its own, closed when the stream ends or the client goes away."""
+
+    async def chunks() -> AsyncIterator[str]:
+        api = Api(request, session.token)
+        try:
+            async for chunk in produce(api):
+                yield chunk
+        finally:
+            await api.aclose()
+
+    sent = {"Cache-Control": "no-store", "X-Accel-Buffering": "no", **(headers or {})}
+    return StreamingResponse(chunks(), media_type=media_type, headers=sent)
 
 
 def session_of(request: Request) -> Session:
@@ -218,18 +242,8 @@ async def live_events(request: Request, session: SessionDep, panels: str = "") -
     if live_mode(request) != "sse" or not names or any(n not in PANELS for n in names):
         return Response(status_code=404)
 
-    async def events() -> AsyncIterator[str]:
-        # The stream outlives the route's dependencies: it holds an API client of its own.
-        api = Api(request, session.token)
+    def push(api: Api) -> AsyncIterator[str]:
         request.state.ui_session = replace(session, api=api)
-        try:
-            async for chunk in stream_panels(request, names):
-                yield chunk
-        finally:
-            await api.aclose()
+        return stream_panels(request, names)
 
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return streamed(request, session, push)

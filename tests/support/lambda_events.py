@@ -2,11 +2,17 @@
 handler (api.handler, Mangum) as the service does."""
 
 import base64
+import importlib
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qsl
+
+import pytest
+
+from jobsched.adapters.dynamodb import Dynamo
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 HOST = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
@@ -92,3 +98,16 @@ def reset_caches() -> None:
 
     get_settings.cache_clear()
     api.app._default_stores.cache_clear()
+
+
+@pytest.fixture
+def handler(dynamo: Dynamo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
+    """api.handler.handler over the fixtures' tables (moto is active under `dynamo`)."""
+    for name in list(os.environ):
+        if name.startswith("JOBSCHED_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("JOBSCHED_TABLE_PREFIX", "test")  # as the fixtures' Settings
+    reset_caches()
+    module = importlib.import_module("api.handler")
+    yield module.handler
+    reset_caches()  # the stores built here belong to this test's moto

@@ -11,13 +11,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.ui.client import Api, ApiProblemError
 from api.ui.formats import parse_time
 from api.ui.live import live_mode, panel, sse_event
 from api.ui.render import NO_STORE, page, render
-from api.ui.web import Session, SessionDep, session_of
+from api.ui.web import Session, SessionDep, session_of, streamed
 from jobsched.constants import MAX_LOG_LINES
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -316,21 +316,7 @@ async def log_events(
     # A reconnecting EventSource says where it got to; that wins over the page's first cursor.
     start = request.headers.get("last-event-id") or cursor or None
 
-    async def events() -> AsyncIterator[str]:
-        # The stream outlives the route's dependencies: it holds an API client of its own.
-        # Starlette stops iterating when the client disconnects, which ends this generator.
-        api = Api(request, session.token)
-        try:
-            async for chunk in follow_log(api, session, run_id, start):
-                yield chunk
-        finally:
-            await api.aclose()
-
-    return StreamingResponse(
-        events(),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-    )
+    return streamed(request, session, lambda api: follow_log(api, session, run_id, start))
 
 
 @router.get("/runs/{run_id}/log.txt")
@@ -338,27 +324,17 @@ async def log_download(run_id: str, request: Request, session: SessionDep) -> Re
     """The whole log as text, read from the API page by page as it is sent."""
     await session.api.get(f"/runs/{run_id}")  # 404 now, not inside the stream
 
-    async def text() -> AsyncIterator[str]:
-        api = Api(request, session.token)
+    async def text(api: Api) -> AsyncIterator[str]:
         cursor: str | None = None
-        try:
-            while True:
-                found = await api.get(f"/runs/{run_id}/logs", limit=MAX_LOG_LINES, cursor=cursor)
-                if not found["lines"]:
-                    return
-                yield "".join(line + "\n" for line in found["lines"])
-                if found["next_cursor"] in (None, cursor):
-                    return
-                cursor = found["next_cursor"]
-        finally:
-            await api.aclose()
+        while True:
+            found = await api.get(f"/runs/{run_id}/logs", limit=MAX_LOG_LINES, cursor=cursor)
+            if not found["lines"]:
+                return
+            yield "".join(line + "\n" for line in found["lines"])
+            if found["next_cursor"] in (None, cursor):
+                return
+            cursor = found["next_cursor"]
 
     safe = "".join(c for c in run_id if c.isalnum() or c in "_-.")
-    return StreamingResponse(
-        text(),
-        media_type="text/plain; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{safe}.log"',
-            "Cache-Control": "no-store",
-        },
-    )
+    disposition = {"Content-Disposition": f'attachment; filename="{safe}.log"'}
+    return streamed(request, session, text, "text/plain; charset=utf-8", disposition)

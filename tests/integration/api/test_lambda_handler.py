@@ -1,14 +1,10 @@
 """The Lambda entry point (api.handler, Mangum) driven with API Gateway HTTP API v2 events."""
 
-import importlib
 import json
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from jobsched.adapters.dynamodb import Dynamo
 from jobsched.jobs.keys import mint_key
 from jobsched.models import Scope
 from jobsched.ports import Stores
@@ -16,22 +12,8 @@ from tests.support.lambda_events import (
     Handler,
     http_api_event,
     lambda_context,
-    reset_caches,
 )
 from tests.support.waiting import BOUND_SECONDS
-
-
-@pytest.fixture
-def handler(dynamo: Dynamo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
-    """api.handler.handler over the fixtures' tables (moto is active under `dynamo`)."""
-    for name in list(os.environ):
-        if name.startswith("JOBSCHED_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("JOBSCHED_TABLE_PREFIX", "test")  # as the fixtures' Settings
-    reset_caches()
-    module = importlib.import_module("api.handler")
-    yield module.handler
-    reset_caches()  # the stores built here belong to this test's moto
 
 
 @pytest.fixture

@@ -6,7 +6,10 @@ from fastapi.testclient import TestClient
 
 from jobsched.models import Scope
 from jobsched.ports import Stores
+from tests.support.lambda_events import handler
 from tests.support.ui import ui_client
+
+__all__ = ["handler"]
 from tests.support.ui_runs import run_world
 
 __all__ = ["run_world"]

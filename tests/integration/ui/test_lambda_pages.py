@@ -2,15 +2,9 @@
 poll with ETags there (a Lambda response is buffered, so no event stream), with a Secure
 cookie over HTTPS."""
 
-import importlib
-import os
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
-
-from jobsched.adapters.dynamodb import Dynamo
 from jobsched.jobs.keys import mint_key
 from jobsched.models import Scope
 from jobsched.ports import Stores
@@ -18,19 +12,7 @@ from tests.support.lambda_events import (
     Handler,
     http_api_event,
     lambda_context,
-    reset_caches,
 )
-
-
-@pytest.fixture
-def handler(dynamo: Dynamo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Handler]:
-    for name in list(os.environ):
-        if name.startswith("JOBSCHED_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("JOBSCHED_TABLE_PREFIX", "test")
-    reset_caches()
-    yield importlib.import_module("api.handler").handler
-    reset_caches()
 
 
 def call(handler: Handler, event: dict[str, Any]) -> dict[str, Any]:
