@@ -7,7 +7,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import BaseModel, Field
 
 from jobsched.foresight.estimates import Eta
-from jobsched.jobs.jobs import JobView
+from jobsched.jobs import queue as queue_use
+from jobsched.jobs.jobs import JobView, get_job
 from jobsched.models import (
     ApiKey,
     CatchUpPolicy,
@@ -29,8 +30,10 @@ from jobsched.models import (
 )
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.models.instants import Instant
+from jobsched.ports import Stores
 from jobsched.priority import PRIORITY_SCHEMA, display_priority
 from jobsched.schedules.expressions import FireTime
+from jobsched.schedules.lint import LintReport
 from jobsched.schedules.usecases import ScheduleView
 
 T = TypeVar("T")
@@ -463,4 +466,57 @@ class KeyCreated(KeyOut):
     secret: str = Field(
         description="the whole bearer token (`jsk_<id>_<secret>`), shown in this answer only: "
         "it is stored as a hash and cannot be shown again"
+    )
+
+
+class GroupCreated(GroupOut):
+    jobs: list[JobOut]
+    warnings: list[str] = Field(
+        default_factory=list, description="what the client should know now (e.g. its webhook)"
+    )
+    idempotent_replay: bool = Field(
+        default=False, description="true when an Idempotency-Key returned an earlier group"
+    )
+
+
+class GroupWithJobs(GroupOut):
+    jobs: list[JobOut] = Field(description="each of the group's jobs, as it is now")
+
+
+class MovedJobOut(JobOut):
+    note: str | None = Field(
+        default=None, description="set when the move changed the job's priority, and why"
+    )
+
+    @classmethod
+    def of_placement(cls, stores: Stores, placement: queue_use.Placement) -> "MovedJobOut":
+        shown = JobOut.of(get_job(stores, placement.after.job_id))
+        return cls(**shown.model_dump(), note=placement.note)
+
+
+class LintWarningOut(BaseModel):
+    code: str = Field(
+        description="dst_skipped, dst_repeated, busy, overlap, same_minute, catch_up_bound, "
+        "missed_fire_lost, in_the_past, ends_before_next_fire or never_fires"
+    )
+    message: str = Field(description="what will happen, and why")
+
+    @classmethod
+    def all_of(cls, report: LintReport) -> list["LintWarningOut"]:
+        return [cls(code=w.code, message=w.message) for w in report.warnings]
+
+
+class LintOut(BaseModel):
+    warnings: list[LintWarningOut] = Field(description="empty when nothing is surprising")
+    fires_per_day: int | None = Field(
+        description="fires in its first day of firing (1440 at most counted); null: never again"
+    )
+    next_fire: Instant | None = None
+
+
+class ScheduleDryRunOut(ScheduleOut):
+    """A dry run's answer: the schedule as it would be, and what POST /schedules/lint says."""
+
+    warnings: list[LintWarningOut] = Field(
+        description="the lint's warnings for the schedule as it would be; empty when none"
     )

@@ -10,6 +10,7 @@ the state machine on AWS, and a local executor runs the container's worker as a 
 log file per run, in the data dir.
 """
 
+import json
 import logging
 import os
 import socket
@@ -24,6 +25,7 @@ from jobsched.jobs.seed import seed_default_templates
 from jobsched.models import Scope
 from jobsched.ports import Stores
 from jobsched.settings import Settings, get_settings
+from jobsched_client.config import ADMIN_KEY_FILE, RUNTIME_FILE
 
 if TYPE_CHECKING:
     import uvicorn
@@ -46,7 +48,6 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "loca
 DEFAULT_REGION = "us-east-1"
 SERVICE_ENDPOINT_PREFIX = "AWS_ENDPOINT_URL_"  # boto3: AWS_ENDPOINT_URL_DYNAMODB and the like
 ALL_SCOPES = [Scope.READ, Scope.WRITE, Scope.ADMIN]
-ADMIN_KEY_FILE = "admin.key"  # the data dir's own admin key, mode 0600
 JOIN_LAUNCHED_SECONDS = 5.0  # the workers were stopped already: their threads end quickly
 # Dispatch timings on one machine, unless set through JOBSCHED_* variables. Nothing here is
 # paid for per call or started per task, so a lost worker is found within seconds rather than
@@ -391,7 +392,33 @@ class LocalRuntime:
             app, host=self.config.host, port=self.config.port, timeout_graceful_shutdown=2
         )
         self._server = uvicorn.Server(config)
+        self._announce_to_clients()
         self._server.run()
+
+    @property
+    def runtime_file_path(self) -> Path:
+        assert self.settings is not None
+        return Path(self.settings.data_dir) / RUNTIME_FILE
+
+    def _announce_to_clients(self) -> None:
+        """Where the `jobsched` command and `jobsched_client.connect()` find this runtime
+        without being told (its key is the admin key beside it)."""
+        path = self.runtime_file_path
+        temporary = path.with_name(path.name + ".tmp")
+        announced = {"url": self.config.api_url, "pid": os.getpid()}
+        temporary.write_text(json.dumps(announced) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+
+    def _withdraw_from_clients(self) -> None:
+        if self.settings is None:
+            return
+        try:
+            announced = json.loads(self.runtime_file_path.read_text(encoding="utf-8"))
+            ours = announced.get("pid") == os.getpid()
+        except (OSError, ValueError, AttributeError):
+            return
+        if ours:  # another runtime may serve from this data dir now
+            self.runtime_file_path.unlink(missing_ok=True)
 
     def stop(self) -> None:
         """Stop whatever started; safe to call twice or after a failed start. Workers are
@@ -399,6 +426,7 @@ class LocalRuntime:
         if self._server is not None:
             self._server.should_exit = True
             self._server = None
+        self._withdraw_from_clients()
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None

@@ -1,7 +1,6 @@
 """/groups: a set of jobs run in parallel or in sequence (the legacy Batch)."""
 
 from fastapi import APIRouter, Response, status
-from pydantic import Field
 
 from api.deps import (
     DEFAULT_LIMIT,
@@ -16,7 +15,7 @@ from api.deps import (
     idempotent_responses,
     mark_replayed,
 )
-from api.schemas import GroupOut, JobOut, PageOut
+from api.schemas import GroupCreated, GroupOut, GroupWithJobs, JobOut, PageOut
 from jobsched.jobs import groups as use
 from jobsched.jobs import holds
 from jobsched.jobs.jobs import view_jobs
@@ -24,16 +23,6 @@ from jobsched.models import Job, JobGroup
 from jobsched.ports import Stores
 
 router = APIRouter(prefix="/groups", tags=["groups"])
-
-
-class GroupCreated(GroupOut):
-    jobs: list[JobOut]
-    warnings: list[str] = Field(
-        default_factory=list, description="what the client should know now (e.g. its webhook)"
-    )
-    idempotent_replay: bool = Field(
-        default=False, description="true when an Idempotency-Key returned an earlier group"
-    )
 
 
 @router.post(
@@ -85,10 +74,6 @@ def cancel_group(stores: StoresDep, group_id: PathId) -> GroupOut:
     """Cancels every job of the group that has not ended: queued jobs leave the queue, running
     jobs are stopped (their runs fail `cancelled`)."""
     return GroupOut.of(use.cancel_group(stores, group_id))
-
-
-class GroupWithJobs(GroupOut):
-    jobs: list[JobOut] = Field(description="each of the group's jobs, as it is now")
 
 
 @router.post("/{group_id}/hold")

@@ -1,7 +1,6 @@
 """/queue: the ordered queue, moves, priorities, reorder, statistics, pause and resume."""
 
 from fastapi import APIRouter
-from pydantic import Field
 
 from api.deps import (
     DEFAULT_LIMIT,
@@ -17,6 +16,7 @@ from api.deps import (
 from api.schemas import (
     EtaOut,
     JobOut,
+    MovedJobOut,
     PageOut,
     PreviewItemOut,
     PreviewOut,
@@ -30,21 +30,9 @@ from jobsched.foresight.estimates import queue_etas
 from jobsched.foresight.preview import PreviewRequest, preview
 from jobsched.jobs import queue as use
 from jobsched.jobs.jobs import get_job
-from jobsched.ports import Stores
 from jobsched.priority import display_priority
 
 router = APIRouter(prefix="/queue", tags=["queue"])
-
-
-class MovedJobOut(JobOut):
-    note: str | None = Field(
-        default=None, description="set when the move changed the job's priority, and why"
-    )
-
-    @classmethod
-    def of_placement(cls, stores: Stores, placement: use.Placement) -> "MovedJobOut":
-        shown = JobOut.of(get_job(stores, placement.after.job_id))
-        return cls(**shown.model_dump(), note=placement.note)
 
 
 @router.get("", dependencies=[CanRead])

@@ -20,15 +20,21 @@ from api.deps import (
     idempotent_responses,
     mark_replayed,
 )
-from api.schemas import JobCreated, JobOut, PageOut, ScheduleOut
+from api.schemas import (
+    JobCreated,
+    JobOut,
+    LintOut,
+    LintWarningOut,
+    PageOut,
+    ScheduleDryRunOut,
+    ScheduleOut,
+)
 from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
 from jobsched.jobs.jobs import view_job
 from jobsched.models import REQUEST_CONFIG, Schedule
-from jobsched.models.instants import Instant
 from jobsched.ports import Stores
 from jobsched.schedules import usecases as use
 from jobsched.schedules.fire import trigger
-from jobsched.schedules.lint import LintReport
 from jobsched.schedules.linting import lint_planned, lint_schedule
 
 router = APIRouter(prefix="/schedules", tags=["schedules"])
@@ -48,34 +54,6 @@ class TriggerRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
     force: bool = Field(default=False, description="run even if the overlap policy would skip")
-
-
-class LintWarningOut(BaseModel):
-    code: str = Field(
-        description="dst_skipped, dst_repeated, busy, overlap, same_minute, catch_up_bound, "
-        "missed_fire_lost, in_the_past, ends_before_next_fire or never_fires"
-    )
-    message: str = Field(description="what will happen, and why")
-
-    @classmethod
-    def all_of(cls, report: LintReport) -> list["LintWarningOut"]:
-        return [cls(code=w.code, message=w.message) for w in report.warnings]
-
-
-class LintOut(BaseModel):
-    warnings: list[LintWarningOut] = Field(description="empty when nothing is surprising")
-    fires_per_day: int | None = Field(
-        description="fires in its first day of firing (1440 at most counted); null: never again"
-    )
-    next_fire: Instant | None = None
-
-
-class ScheduleDryRunOut(ScheduleOut):
-    """A dry run's answer: the schedule as it would be, and what POST /schedules/lint says."""
-
-    warnings: list[LintWarningOut] = Field(
-        description="the lint's warnings for the schedule as it would be; empty when none"
-    )
 
 
 # A 200 is a dry run's (with warnings) or, on create, a replay's, on update, the update's.
