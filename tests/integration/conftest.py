@@ -23,9 +23,9 @@ from tests.support.stores import (
 # Features whose tests are about one backend's world: AWS's own services.
 ONE_BACKEND_DIRS = frozenset({"aws"})
 # Features that reach the stores only through the API (whose own tests run on both stores):
-# the dashboard and the client. Run on the embedded store; a test that asks for moto's tables
-# gets them.
-API_ONLY_DIRS = frozenset({"ui", "client"})
+# the dashboard, the client and the command. Run on the embedded store; a test that asks for
+# moto's tables gets them.
+API_ONLY_DIRS = frozenset({"ui", "client", "cli"})
 # A test that asks for one of these works with moto's tables itself.
 MOTO_FIXTURES = frozenset({"dynamo", "local_dynamo", "serialised_moto"})
 

@@ -41,7 +41,7 @@ def cli_settings(
 
 
 def create_key(*args: str) -> str:
-    result = runner.invoke(app, ["keys", "create", *args])
+    result = runner.invoke(app, ["admin", "keys", "create", *args])
     assert result.exit_code == 0, result.output
     match = KEY_PATTERN.search(result.stdout)
     assert match, result.stdout
@@ -64,7 +64,7 @@ def test_create_takes_repeated_scopes(stores: Stores) -> None:
 
 
 def test_create_rejects_an_unknown_scope(dynamo: Dynamo) -> None:
-    result = runner.invoke(app, ["keys", "create", "--name", "x", "--scope", "root"])
+    result = runner.invoke(app, ["admin", "keys", "create", "--name", "x", "--scope", "root"])
 
     assert result.exit_code == 2
 
@@ -73,7 +73,7 @@ def test_list_shows_keys_but_never_their_hash(stores: Stores) -> None:
     token = create_key("--name", "alice")
     record = authenticate(stores.keys, token)
 
-    result = runner.invoke(app, ["keys", "list"])
+    result = runner.invoke(app, ["admin", "keys", "list"])
 
     assert result.exit_code == 0, result.output
     assert record.key_id in result.stdout
@@ -87,19 +87,19 @@ def test_revoke_stops_the_key_authenticating(stores: Stores) -> None:
     token = create_key("--name", "bob")
     key_id = authenticate(stores.keys, token).key_id
 
-    result = runner.invoke(app, ["keys", "revoke", key_id])
+    result = runner.invoke(app, ["admin", "keys", "revoke", key_id])
 
     assert result.exit_code == 0, result.output
     with pytest.raises(AuthenticationError):
         authenticate(stores.keys, token)
-    listing = runner.invoke(app, ["keys", "list"])
+    listing = runner.invoke(app, ["admin", "keys", "list"])
     row = next(line for line in listing.stdout.splitlines() if key_id in line)
     cells = [cell.strip() for cell in row.split("│")[1:-1]]
     assert cells[4] != "-"  # the revoked column holds a time
 
 
 def test_revoke_of_an_unknown_key_exits_1_with_a_message(dynamo: Dynamo) -> None:
-    result = runner.invoke(app, ["keys", "revoke", "nosuchkey"])
+    result = runner.invoke(app, ["admin", "keys", "revoke", "nosuchkey"])
 
     assert result.exit_code == 1
     assert "nosuchkey" in result.stderr
@@ -118,7 +118,7 @@ def test_an_unreachable_store_exits_1_without_a_traceback(
 
     monkeypatch.setattr(adapters.dynamodb, "build_stores", lambda settings: DownStores())
 
-    result = runner.invoke(app, ["keys", "list"])
+    result = runner.invoke(app, ["admin", "keys", "list"])
 
     assert result.exit_code == 1
     assert "cannot be reached" in result.stderr

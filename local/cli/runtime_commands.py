@@ -1,4 +1,6 @@
-"""The `jobsched` command: run the embedded default, manage API keys, seed the templates.
+"""The commands that work on this machine's runtime and stores rather than over the API:
+`local` (run the embedded default), `seed`, and `admin keys` (keys written straight into the
+store: the first key of a deployment, before any key can call `/keys`).
 
 Heavy modules (boto3, moto, uvicorn, the API) are imported inside the commands so that
 `jobsched --help` stays fast.
@@ -13,27 +15,26 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Column, Table
 
 from jobsched.errors import DomainError, NotFoundError, UnavailableError
 from jobsched.models import Scope
+from local.cli.output import console, err_console
 
 if TYPE_CHECKING:
     from jobsched.ports import Stores
     from local.runtime import LocalRuntime
 
-app = typer.Typer(
-    name="jobsched",
-    help="A job scheduler for long container jobs.",
+admin_app = typer.Typer(
+    help="Work on a deployment's store directly, with its credentials (no API key needed).",
     no_args_is_help=True,
-    pretty_exceptions_enable=False,
 )
-keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+keys_app = typer.Typer(
+    help="Create, list and revoke API keys in the store itself: the first key of a "
+    "deployment. With a key, `jobsched keys` does the same over the API.",
+    no_args_is_help=True,
+)
+admin_app.add_typer(keys_app, name="keys")
 
 DEFAULT_SCOPES = [Scope.READ, Scope.WRITE]
 
@@ -48,7 +49,6 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-@app.command()
 def local(
     host: Annotated[str, typer.Option(help="Interface the API listens on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the API.")] = 8000,
@@ -211,7 +211,7 @@ def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
         where = f"JOBSCHED_DATA_DIR={runtime.settings.data_dir}"
     else:
         where = f"AWS_ENDPOINT_URL={config.endpoint_url}"
-    console.print(f"Manage keys:  {where} jobsched keys list", markup=False)
+    console.print(f"Manage keys:  {where} jobsched admin keys list", markup=False)
 
 
 @contextmanager
@@ -333,7 +333,6 @@ def keys_revoke(
     console.print(f"revoked {key.key_id} ({key.name}) at {_when(key.revoked_at)}")
 
 
-@app.command("seed")
 def seed() -> None:
     """Create the default job templates (story_generation, research, echo) where missing.
     Safe to run again: existing templates, edited or archived, are left as they are."""
@@ -348,7 +347,3 @@ def seed() -> None:
 
 def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if moment else "-"
-
-
-if __name__ == "__main__":
-    app()
