@@ -212,6 +212,13 @@ def _announce(runtime: "LocalRuntime", api_key: str | None) -> None:
     else:
         where = f"AWS_ENDPOINT_URL={config.endpoint_url}"
     console.print(f"Manage keys:  {where} jobsched admin keys list", markup=False)
+    if api_key is None:
+        # The command finds this runtime (runtime.json) and its admin key in the data dir.
+        console.print(
+            "Try it:       jobsched jobs submit echo -p message=hi --follow   (from this "
+            f"directory, or with JOBSCHED_DATA_DIR={runtime.settings.data_dir})",
+            markup=False,
+        )
 
 
 @contextmanager
