@@ -59,3 +59,12 @@ def cli_for(
 def cli(cli_for: Callable[[list[Scope]], Cli]) -> Cli:
     """An admin's command line."""
     return cli_for([Scope.ADMIN])
+
+
+@pytest.fixture
+def wide(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A console as wide as a desktop terminal's (a test's is 80 columns), for tables whose ids
+    never wrap."""
+    from local.cli import output
+
+    monkeypatch.setattr(output.console, "_width", 200)
