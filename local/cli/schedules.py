@@ -186,9 +186,9 @@ def delete(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete it: no more fires; the jobs and runs it made stay."""
-    if not yes and interactive():
-        if not typer.confirm(f"delete schedule {schedule_id}?", err=True):
-            fail(f"kept {schedule_id}")
+    asked = not yes and interactive()
+    if asked and not typer.confirm(f"delete schedule {schedule_id}?", err=True):
+        fail(f"kept {schedule_id}")
     with api() as client:
         client.schedules.delete(schedule_id)
     deleted = {"schedule_id": schedule_id, "deleted": True}
