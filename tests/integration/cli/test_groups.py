@@ -4,11 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 
 from local.cli.exit_codes import ExitCode
 from local.cli.groups import job_spec
-from tests.integration.cli.conftest import Cli
+from tests.support.cli import Cli, one_line_refusal
 
 
 def create(cli: Cli, *args: str) -> dict[str, object]:
@@ -16,12 +15,6 @@ def create(cli: Cli, *args: str) -> dict[str, object]:
     assert made.exit_code == 0, made.output
     group: dict[str, object] = json.loads(made.stdout)
     return group
-
-
-def one_line_refusal(result: Result, code: ExitCode) -> None:
-    assert result.exit_code == code, result.output
-    assert result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_a_job_spec_is_a_template_and_its_params() -> None:

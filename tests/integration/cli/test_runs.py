@@ -14,7 +14,7 @@ from jobsched.settings import Settings
 from local.cli.exit_codes import ExitCode
 from local.cli.logs import format_log_line
 from local.exec.logs import FileLogReader
-from tests.integration.cli.conftest import Cli
+from tests.support.cli import Cli
 from tests.support.ui_runs import RunWorld, make_world
 from tests.support.waiting import BOUND_SECONDS
 

@@ -7,7 +7,7 @@ import pytest
 
 from local.cli import schedules
 from local.cli.exit_codes import ExitCode
-from tests.integration.cli.conftest import Cli
+from tests.support.cli import Cli, one_line_refusal
 
 DAILY = ("-s", "name=Daily", "-s", "template_id=echo", "-s", "expression=cron(0 9 * * ? *)")
 # Every Sunday of March at 02:30 in Paris: its last Sunday's 02:30 does not exist (DST).
@@ -28,12 +28,6 @@ def create(cli: Cli, *fields: str) -> str:
     assert made.exit_code == 0, made.output
     schedule_id: str = json.loads(made.stdout)["schedule_id"]
     return schedule_id
-
-
-def one_line_refusal(result: object, code: ExitCode) -> None:
-    assert result.exit_code == code, result.output  # type: ignore[attr-defined]
-    assert result.stdout == ""  # type: ignore[attr-defined]
-    assert len(result.stderr.strip().splitlines()) == 1  # type: ignore[attr-defined]
 
 
 @pytest.mark.usefixtures("wide")
