@@ -1,8 +1,186 @@
-"""`jobsched runs`."""
+"""`jobsched runs`: what ran, its log and its artifacts."""
+
+import sys
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Annotated
 
 import typer
+
+from jobsched_client import Client
+from jobsched_client.models import RunOut, RunStatus
+from local.cli.context import api, fail
+from local.cli.exit_codes import ExitCode
+from local.cli.logs import format_log_line
+from local.cli.output import JsonOpt, OutputOpt, chosen, console, emit, new_table, rows
 
 app = typer.Typer(
     help="List and show runs, read or follow a run's log, download its artifacts.",
     no_args_is_help=True,
 )
+
+RunId = Annotated[str, typer.Argument(help="The run's id, e.g. r_01J...")]
+PAGE = 200  # the API's largest page: fewer calls for a long list or log
+DEFAULT_LIMIT = 50
+
+
+def _table(runs: list[RunOut]) -> object:
+    table = new_table(
+        "run_id", "job_id", "template", "status", "attempt", "started", "finished", "exit code"
+    )
+    return rows(
+        table,
+        (
+            (
+                r.run_id,
+                r.job_id,
+                r.template_id,
+                r.status,
+                r.attempt,
+                r.started_at,
+                r.finished_at,
+                r.exit_code,
+            )
+            for r in runs
+        ),
+    )
+
+
+def _detail(run: RunOut) -> object:
+    table = new_table("field", "value")
+    rows(table, run.model_dump(exclude={"artifacts"}).items())
+    for index, uri in enumerate(run.artifacts):
+        rows(table, [(f"artifact {index}", uri)])
+    if not run.artifacts:
+        rows(table, [("artifacts", "none")])
+    return table
+
+
+@app.command("list")
+def list_runs(
+    status: Annotated[RunStatus | None, typer.Option(help="Only runs in this status.")] = None,
+    job: Annotated[str | None, typer.Option(help="Only this job's runs.")] = None,
+    template: Annotated[str | None, typer.Option(help="Only runs of this template.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="Only runs this schedule made.")] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Started at or after (ISO 8601 with a zone).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Started at or before (ISO 8601 with a zone).")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Show at most this many.")] = DEFAULT_LIMIT,
+    output: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Runs, newest first."""
+    with api() as client:
+        found = client.runs.iter(
+            status=status.value if status else None,
+            job_id=job,
+            template_id=template,
+            schedule_id=schedule,
+            since=since,
+            until=until,
+            page_size=min(limit, PAGE),
+        )
+        runs = list(islice(found, limit))
+    emit(runs, chosen(output, as_json), lambda: _table(runs))
+
+
+@app.command("show")
+def show(run_id: RunId, output: OutputOpt = None, as_json: JsonOpt = False) -> None:
+    """One run: every field, and its artifacts by index (for `runs artifact`)."""
+    with api() as client:
+        run = client.runs.get(run_id)
+    emit(run, chosen(output, as_json), lambda: _detail(run))
+
+
+@app.command("logs")
+def logs(
+    run_id: RunId,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep reading until the run ends.")
+    ] = False,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Show at most this many lines (not with -f).")
+    ] = None,
+    raw: Annotated[bool, typer.Option(help="The worker's JSON lines as they are.")] = False,
+    timeout: Annotated[
+        float | None,
+        typer.Option(min=0, help="With -f: give up after this many seconds (the run goes on)."),
+    ] = None,
+) -> None:
+    """The run's log from the start; with -f, the lines as they are written until it ends."""
+    if follow and limit is not None:
+        fail("--limit reads a log that is written already; leave it out with -f", ExitCode.USAGE)
+    if timeout is not None and not follow:
+        fail("--timeout is for -f", ExitCode.USAGE)
+
+    def show_line(line: str) -> None:
+        console.out(line if raw else format_log_line(line), highlight=False)
+
+    with api() as client:
+        if follow:
+            for line in client.runs.follow_logs(run_id, timeout=timeout):
+                show_line(line)
+            return
+        client.runs.get(run_id)  # an unknown run is a 404, not an empty log
+        for line in _written(client, run_id, limit):
+            show_line(line)
+
+
+def _written(client: Client, run_id: str, limit: int | None) -> Iterator[str]:
+    """The log as it is now, page by page from the start, `limit` lines at most."""
+    left = limit
+    cursor: str | None = None
+    while left is None or left > 0:
+        page = client.runs.logs(run_id, limit=min(left or PAGE, PAGE), cursor=cursor)
+        yield from page.lines
+        if not page.lines or not page.next_cursor:
+            return
+        if left is not None:
+            left -= len(page.lines)
+        cursor = page.next_cursor
+
+
+@app.command("artifact")
+def artifact(
+    run_id: RunId,
+    index: Annotated[int, typer.Argument(min=0, help="Its place in `runs show`, from 0.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Where to save it (default: its own name here; - for stdout).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite a file that is there.")] = False,
+) -> None:
+    """Download one of the run's artifacts."""
+    to_stdout = out is not None and str(out) == "-"
+    if out is not None and not to_stdout and not out.is_dir():
+        _refuse_overwrite(out, force)  # before the download, where the name is known
+    with api() as client:
+        name, data = client.runs.artifact(run_id, index)
+    if to_stdout:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    # The server names the file; keep only its last part, so a name never leaves this folder.
+    path = out if out is not None else Path(Path(name).name or f"artifact-{index}")
+    if path.is_dir():
+        path = path / (Path(name).name or f"artifact-{index}")
+    _refuse_overwrite(path, force)
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    console.print(f"saved {path} ({len(data)} bytes)", markup=False)
+
+
+def _refuse_overwrite(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        fail(f"{path} exists; --force overwrites it")

@@ -3,10 +3,8 @@
 come from the environment, as a user's would."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
-from click.testing import Result
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -15,19 +13,11 @@ from jobsched.jobs.keys import mint_key
 from jobsched.models import Scope
 from jobsched.ports import Stores
 from jobsched_client import Client, Connection
-from local.cli import app, context
+from local.cli import context
 from tests.integration.client.conftest import BASE, FAST_RETRY
+from tests.support.cli import Cli, wide
 
-
-@dataclass
-class Cli:
-    """`cli("jobs", "list", "--json")`: the command's result (exit code, stdout, stderr)."""
-
-    runner: CliRunner
-    key: str
-
-    def __call__(self, *args: str, input: str | None = None) -> Result:
-        return self.runner.invoke(app, list(args), input=input, catch_exceptions=False)
+__all__ = ["Cli", "wide"]
 
 
 @pytest.fixture
