@@ -25,10 +25,10 @@ from local.cli.estimates import phrase, spans
 from local.cli.exit_codes import ExitCode
 from local.cli.loglines import is_error, readable
 from local.cli.output import (
-    ago,
     Format,
     JsonOpt,
     OutputOpt,
+    ago,
     chosen,
     console,
     emit,
