@@ -244,8 +244,11 @@ def submit(
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Queue a job of a template (-p key=value, -f params.yaml); prints its id, place and ETA.
-    With --wait, exits 0 once its run completed, 9 if it failed or was cancelled."""
+    """Queue a job of a template; print its id, place and ETA.
+
+    Params with -p key=value or -f params.yaml. With --wait (or --follow, which also prints the
+    log), exits 0 once its run completed, 9 if it failed or was cancelled, 8 on --timeout.
+    """
     job_params = body(file, params, "--param")
 
     def make(client: Client) -> JobCreated:
@@ -273,8 +276,11 @@ def rerun(
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """A new job with the same template and params (-p key=value overrides one) and the same
-    priority unless given; the job itself is left as it is."""
+    """Queue the job again: a new job of the same template and params.
+
+    -p key=value overrides a param; the priority is the job's unless given; the job itself is
+    left as it is.
+    """
     changes = body(None, params, "--param")
 
     def make(client: Client) -> JobCreated:

@@ -66,7 +66,7 @@ def _state_line(state: QueueStateOut) -> str:
     if state.changed_at is not None:
         line += f" {ago(state.changed_at)}"
     if state.changed_by:
-        line += f" by {state.changed_by}"
+        line += f" by key {state.changed_by}"
     return line + (f": {state.note}" if state.note else "")
 
 
@@ -91,8 +91,12 @@ def _order_table(queue: QueueOut) -> object:
     if not queue.items:
         parts.append(Text("nothing queued"))
         return Group(*parts)
-    table = new_table("pos", "job_id", "template", "priority", "held", "group", "start", "finish")
-    parts.append(rows(table, (_place(item) for item in queue.items)))
+    # The group column only where a job has one: the row fits a narrow terminal otherwise.
+    grouped = any(item.group_id for item in queue.items)
+    columns = ["pos", "job_id", "template", "priority", "held", "group", "start", "finish"]
+    table = new_table(*(c for c in columns if grouped or c != "group"), no_wrap=columns)
+    places = (_place(item) for item in queue.items)
+    parts.append(rows(table, (p if grouped else p[:5] + p[6:] for p in places)))
     if queue.next_cursor:
         parts.append(Text("(more: --limit N shows more places)"))
     return Group(*parts)
@@ -150,8 +154,10 @@ def move(
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Put a job at a place (--position N), or next to another (--before J, --after J); among
-    jobs of another priority it takes theirs, and says so."""
+    """Put a job at a place (--position N) or next to another (--before J, --after J).
+
+    Among jobs of another priority it takes theirs, and says so.
+    """
     _one_place(position, before, after)
     with api() as client:
         moved = client.queue.move(job_id, position=position, before=before, after=after)
@@ -318,7 +324,9 @@ def _preview_table(preview: PreviewOut) -> object:
     changed = [item for item in preview.items if item.affected]
     if not changed:
         return "nothing changes"
-    table = new_table("job_id", "template", "priority", "pos", "start", "finish")
+    table = new_table(
+        "job_id", "priority", "pos", "start", "finish", no_wrap=["pos", "start", "finish"]
+    )
     header = Text(f"{len(changed)} job(s) change (now → after)")
     return Group(header, rows(table, (_row(item) for item in changed)))
 
@@ -326,7 +334,6 @@ def _preview_table(preview: PreviewOut) -> object:
 def _row(item: PreviewItemOut) -> tuple[Any, ...]:
     return (
         item.job_id,
-        item.template_id,
         item.priority,
         _then(item.position_now or "-", item.position or "-"),
         _then(start_of(item.eta_now), start_of(item.eta)),
@@ -381,8 +388,10 @@ def preview(
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """What one change would do to the order and the ETAs, writing nothing: the jobs it moves
-    or delays, now and after."""
+    """What one change would do to the order and ETAs, writing nothing.
+
+    Lists the jobs it moves or delays, now and after.
+    """
     change = Proposal(
         move, position, before, after, priority, new, params, reorder, cancel, hold, file
     ).request()
