@@ -30,11 +30,31 @@ LINES = [
 ]
 
 
+class CountedLogReader(FileLogReader):
+    """The local runtime's log reader, counting the lines it has handed out."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(data_dir)
+        self.lines_read = 0
+
+    def read(
+        self, log_path: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[str], str | None]:
+        lines, after = super().read(log_path, cursor, limit)
+        self.lines_read += len(lines)
+        return lines, after
+
+
 @pytest.fixture
-def stores(stores: Stores, tmp_path: Path) -> Stores:
+def log_reader(tmp_path: Path) -> CountedLogReader:
+    return CountedLogReader(tmp_path / "data")
+
+
+@pytest.fixture
+def stores(stores: Stores, log_reader: CountedLogReader) -> Stores:
     """The embedded store, whose run logs are files as the local runtime's."""
     edges = Edges()
-    return stores.with_edges(kicker=edges, tasks=edges, logs=FileLogReader(tmp_path / "data"))
+    return stores.with_edges(kicker=edges, tasks=edges, logs=log_reader)
 
 
 @pytest.fixture
@@ -58,16 +78,21 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[JobDetailOut]:
 
 
 @pytest.fixture
-def worker(world: RunWorld, seen: list[JobDetailOut]) -> Iterator[Callable[[int], None]]:
+def worker(
+    world: RunWorld, seen: list[JobDetailOut], log_reader: CountedLogReader
+) -> Iterator[Callable[..., None]]:
     """`worker(exit_code)`: a thread that runs the submitted job once the command has seen it
-    queued, writing LINES to its log and ending it with that exit code."""
+    queued, writing LINES to its log and ending it with that exit code; with `live=True`, it
+    ends the run only once the log was read (the command follows a run that is going)."""
     threads: list[threading.Thread] = []
 
-    def run(exit_code: int) -> None:
+    def run(exit_code: int, live: bool = False) -> None:
         def work() -> None:
             wait_until(lambda: any(job.status == "queued" for job in seen), what="a wait")
             claim = world.start()
             world.log(claim, LINES)
+            if live:
+                wait_until(lambda: log_reader.lines_read >= len(LINES), what="the log read")
             world.finish(claim, exit_code)
 
         thread = threading.Thread(target=work, daemon=True)
@@ -135,8 +160,8 @@ def test_submit_wait_ends_with_the_outcome(cli: Cli, worker: Callable[[int], Non
     assert "hello there" not in waited.stdout  # --wait alone prints no log
 
 
-def test_submit_follow_prints_the_log_readably(cli: Cli, worker: Callable[[int], None]) -> None:
-    worker(0)
+def test_submit_follow_prints_the_log_readably(cli: Cli, worker: Callable[..., None]) -> None:
+    worker(0, live=True)
     followed = cli("jobs", "submit", "echo", "--follow", "--timeout", BOUND)
     assert followed.exit_code == ExitCode.OK, followed.output
     lines = followed.stdout.strip().splitlines()
