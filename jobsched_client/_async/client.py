@@ -331,9 +331,11 @@ class AsyncJobs(AsyncResource):
         timeout: float | None = None,
         poll: float = DEFAULT_POLL,
         on_change: Callable[[JobDetailOut], None] | None = None,
+        until: Callable[[JobDetailOut], bool] | None = None,
     ) -> JobDetailOut:
-        """Poll until the job has ended (finished or cancelled) and return it; `on_change` sees
-        each new state (status, position, ETA). Raises `WaitTimeoutError` after `timeout`."""
+        """Poll until the job has ended (finished or cancelled), or `until` holds of it, and
+        return it; `on_change` sees each new state (status, position, ETA). Raises
+        `WaitTimeoutError` after `timeout`."""
         deadline = None if timeout is None else monotonic() + timeout
         seen: str | None = None
         while True:
@@ -342,7 +344,7 @@ class AsyncJobs(AsyncResource):
             if on_change is not None and state != seen:
                 on_change(job)
             seen = state
-            if job.status in ENDED_JOB_STATUSES:
+            if job.status in ENDED_JOB_STATUSES or (until is not None and until(job)):
                 return job
             if deadline is not None and monotonic() >= deadline:
                 raise WaitTimeoutError(f"job {job_id} is still {job.status} after {timeout:g} s")

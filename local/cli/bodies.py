@@ -68,10 +68,10 @@ def pairs(items: list[str] | None, option: str = "--set") -> dict[str, Any]:
     return found
 
 
-def body(file: Path | None, items: list[str] | None) -> dict[str, Any]:
+def body(file: Path | None, items: list[str] | None, option: str = "--set") -> dict[str, Any]:
     """The file's mapping with the pairs over it (nested mappings merged)."""
     merged = read_document(file) if file is not None else {}
-    return _merge(merged, pairs(items))
+    return _merge(merged, pairs(items, option))
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
