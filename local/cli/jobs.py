@@ -23,7 +23,7 @@ from local.cli.bodies import body
 from local.cli.context import api
 from local.cli.estimates import phrase, spans
 from local.cli.exit_codes import ExitCode
-from local.cli.loglines import is_error, readable
+from local.cli.logs import format_log_line, is_error
 from local.cli.output import (
     Format,
     JsonOpt,
@@ -180,7 +180,7 @@ def _print_log(client: Client, run_id: str, timeout: float | None, fmt: Format) 
     # In JSON or YAML, stdout is the final job alone: the log goes to stderr.
     out = console if fmt is Format.TABLE else err_console
     for line in client.runs.follow_logs(run_id, poll=POLL_SECONDS, timeout=timeout):
-        out.print(readable(line), markup=False, style="red" if is_error(line) else None)
+        out.print(format_log_line(line), markup=False, style="red" if is_error(line) else None)
 
 
 def _outcome(client: Client, job: JobDetailOut) -> tuple[str, ExitCode]:

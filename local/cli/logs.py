@@ -73,3 +73,12 @@ def _value(value: Any) -> str:
         plain = value and not any(c.isspace() or c in '"=' for c in value)
         return value if plain else json.dumps(value, ensure_ascii=False)
     return json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+
+
+def is_error(line: str) -> bool:
+    """Whether the line reports an error (shown in red at a terminal)."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and _level(record) == "error"

@@ -166,8 +166,8 @@ def test_submit_follow_prints_the_log_readably(cli: Cli, worker: Callable[..., N
     assert followed.exit_code == ExitCode.OK, followed.output
     lines = followed.stdout.strip().splitlines()
     assert lines[1:4] == [
-        "03:04:05 started workload=echo",
-        "03:04:06 echo hello there",
+        "03:04:05 info  started workload=echo",
+        "03:04:06 info  echo: hello there",
         "Traceback (most recent call last): not an event",
     ]
     assert lines[4].endswith("completed (exit code 0)")
@@ -177,7 +177,7 @@ def test_a_failed_run_exits_job_failed(cli: Cli, worker: Callable[[int], None]) 
     worker(3)
     failed = cli("jobs", "submit", "echo", "--follow", "--timeout", BOUND)
     assert failed.exit_code == ExitCode.JOB_FAILED, failed.output
-    assert "03:04:06 echo hello there" in failed.stdout
+    assert "03:04:06 info  echo: hello there" in failed.stdout
     assert "run " in failed.stdout
     assert "failed (exit code 3)" in failed.stdout
 
@@ -189,7 +189,7 @@ def test_wait_in_json_prints_the_ended_job(cli: Cli, worker: Callable[[int], Non
     job = json.loads(waited.stdout)  # one document: the log went to stderr
     assert job["status"] == "finished"
     assert job["run"]["status"] == "completed"
-    assert "03:04:06 echo hello there" in waited.stderr
+    assert "03:04:06 info  echo: hello there" in waited.stderr
 
 
 def test_wait_gives_up_after_its_timeout(cli: Cli) -> None:
