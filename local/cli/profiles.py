@@ -65,6 +65,10 @@ def _shown(profile: Profile, default: str | None) -> dict[str, Any]:
     }
 
 
+def interactive() -> bool:
+    return sys.stdin.isatty()
+
+
 def _read_key(key: str | None, key_file: Path | None) -> str:
     if key is not None and key_file is not None:
         fail("give the key with --key or --key-file, not both", ExitCode.USAGE)
@@ -74,7 +78,7 @@ def _read_key(key: str | None, key_file: Path | None) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             fail(f"cannot read --key-file {key_file}: {exc}", ExitCode.USAGE)
         key = lines[0] if lines else ""
-    elif key is None and sys.stdin.isatty():
+    elif key is None and interactive():
         key = typer.prompt("API key", hide_input=True, err=True)
     elif key is None:
         key = sys.stdin.readline()  # piped: `pass show jobsched/prod | jobsched profiles add`

@@ -64,6 +64,7 @@ def test_create_prints_the_secret_alone_on_stdout_and_it_works(
     assert "shown this once" in created.stderr
     assert "ci: read" in created.stderr
 
+    assert json.loads(cli("--key", secret, "keys", "me", "--json").stdout)["name"] == "ci"
     monkeypatch.setenv("JOBSCHED_API_KEY", secret)
     assert json.loads(cli("keys", "me", "--json").stdout)["name"] == "ci"
 
