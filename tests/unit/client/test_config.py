@@ -3,6 +3,7 @@ then the environment, then a profile, then the local runtime."""
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,7 @@ def test_a_key_given_above_a_profile_replaces_its_key(env: dict[str, str]) -> No
 def test_a_url_other_than_the_profiles_drops_its_key(env: dict[str, str]) -> None:
     with_profile(env)
 
-    with pytest.raises(ConfigError, match="no API key for https://other.example.com"):
+    with pytest.raises(ConfigError, match=r"no API key for https://other\.example\.com"):
         resolve(url="https://other.example.com", profile="prod", env=env)
     same = resolve(url=PROD + "/", profile="prod", env=env)
     assert (same.key, same.source) == (PROFILE_KEY, "profile prod")
@@ -129,10 +130,10 @@ def test_an_unreadable_runtime_file_is_no_runtime(env: dict[str, str]) -> None:
 
 
 def test_no_key_is_a_config_error(env: dict[str, str]) -> None:
-    with pytest.raises(ConfigError, match="no API key for https://x.example.com"):
+    with pytest.raises(ConfigError, match=r"no API key for https://x\.example\.com"):
         resolve(url="https://x.example.com", env=env)
     with_runtime(env, os.getpid(), key=None)  # a runtime whose admin key is gone
-    with pytest.raises(ConfigError, match=f"no API key for {LOCAL}"):
+    with pytest.raises(ConfigError, match=re.escape(f"no API key for {LOCAL}")):
         resolve(env=env)
 
 
