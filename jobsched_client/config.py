@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from jobsched.constants import API_KEY_PREFIX
 from jobsched_client.errors import JobschedError
 
 if TYPE_CHECKING:
@@ -168,6 +169,8 @@ def resolve(
 ) -> Connection:
     """The deployment and key to call, by the order in this module's docstring."""
     env = os.environ if env is None else env
+    url_source = "--url" if url else "JOBSCHED_URL"
+    key_source = "--key" if key else "JOBSCHED_API_KEY"
     url = url or env.get("JOBSCHED_URL") or None
     key = key or env.get("JOBSCHED_API_KEY") or None
     profile = profile or env.get("JOBSCHED_PROFILE") or None
@@ -186,14 +189,24 @@ def resolve(
         found = None  # another URL than the profile's: the profile's key is not for it
     if found is None:
         assert url is not None
-        found = _local_key_for(url, env) or Connection(url, "", "--url / JOBSCHED_URL")
+        found = _local_key_for(url, env) or Connection(url, "", url_source)
     if key is not None:
-        return Connection(found.url, key, found.source)
+        # Say where the key came from too: it is not the profile's or the runtime's own.
+        return Connection(found.url, key, f"{found.source}, key from {key_source}")
     if not found.key:
         raise ConfigError(
             f"no API key for {found.url}: pass --key, set JOBSCHED_API_KEY, or add a profile"
         )
     return found
+
+
+def key_id_of(key: str) -> str | None:
+    """The `<id>` of a `jsk_<id>_<secret>`, to name a key without showing it."""
+    prefix, _, rest = key.partition("_")
+    key_id, _, secret = rest.partition("_")
+    if prefix != API_KEY_PREFIX or not key_id.isalnum() or not secret:
+        return None
+    return key_id
 
 
 def _from_profiles(path: Path, name: str | None) -> Connection | None:

@@ -15,8 +15,16 @@ class TransportError(JobschedError):
     """No answer from the deployment (refused, timed out, cut) after the retries."""
 
 
+class UnexpectedAnswerError(JobschedError):
+    """A success status whose body is not the API's: another server at the URL, or a proxy."""
+
+
 class WaitTimeoutError(JobschedError):
     """`wait` or `follow_logs` gave up before the job or run ended (it goes on)."""
+
+
+class EmptyIdError(JobschedError, ValueError):
+    """An empty id, refused before any call: its path would name the collection instead."""
 
 
 class FieldError:

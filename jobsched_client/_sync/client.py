@@ -8,10 +8,16 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from jobsched_client._sync.io import monotonic, sleep
-from jobsched_client.errors import TransportError, WaitTimeoutError, problem_of
+from jobsched_client.errors import (
+    EmptyIdError,
+    TransportError,
+    UnexpectedAnswerError,
+    WaitTimeoutError,
+    problem_of,
+)
 from jobsched_client.models import (
     ENDED_JOB_STATUSES,
     GroupCreated,
@@ -57,10 +63,12 @@ def api_base(url: str) -> str:
 
 
 def segment(value: str) -> str:
-    """An id as one path segment: `/`, `?`, `#` or `..` in it cannot reach another route."""
-    if value in ("", ".", ".."):
-        value = value.replace(".", "%2E")
-    return quote(value, safe="")
+    """An id as one path segment: `/`, `?`, `#` or `..` in it cannot reach another route, and
+    an empty one is refused (it would call the collection: `jobs/` for `jobs/<id>`)."""
+    if not value:
+        raise EmptyIdError("an id cannot be empty")
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if value in (".", "..") else quoted
 
 
 def body_of(body: Body | None) -> Any:
@@ -170,13 +178,29 @@ class Client:
         response = self.send(
             method, path, json=json, params=params, idempotency_key=idempotency_key
         )
-        return model.model_validate_json(response.content)
+        return answer_of(model, response)
 
     def health(self) -> dict[str, Any]:
         """GET /health (no key needed): the deployment answers."""
         response = self.send("GET", self.url.removesuffix(API_PREFIX) + "/health")
-        data: dict[str, Any] = response.json()
+        try:
+            data: dict[str, Any] = response.json()
+        except ValueError as exc:
+            raise UnexpectedAnswerError(f"{response.request.url}: not JSON") from exc
         return data
+
+
+def answer_of(model: type[M], response: httpx.Response) -> M:
+    """The answer as `model`; one that is not the API's (a proxy's page, another server at the
+    URL) is an `UnexpectedAnswerError`, never a validation traceback."""
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        request = response.request
+        raise UnexpectedAnswerError(
+            f"{request.method} {request.url.copy_with(query=None)}: {response.status_code} is not "
+            f"an answer of the v2 API (no {model.__name__}: {exc.error_count()} errors)"
+        ) from exc
 
 
 def new_idempotency_key() -> str:
@@ -629,10 +653,12 @@ class Schedules(Resource):
 
 
 def schedule_of(response: httpx.Response) -> ScheduleOut:
-    data = response.json()
-    if isinstance(data, dict) and "warnings" in data:
-        return ScheduleDryRunOut.model_validate(data)
-    return ScheduleOut.model_validate(data)
+    try:
+        data = response.json()
+    except ValueError:
+        data = None  # not JSON: answer_of says so
+    dry_run = isinstance(data, dict) and "warnings" in data
+    return answer_of(ScheduleDryRunOut if dry_run else ScheduleOut, response)
 
 
 class Keys(Resource):

@@ -56,9 +56,9 @@ def connection() -> Connection:
 
 
 @contextmanager
-def api() -> Iterator[Client]:
-    """A client of the chosen deployment; what it raises ends the command."""
-    found = connection()
+def api(found: Connection | None = None) -> Iterator[Client]:
+    """A client of the chosen deployment (or of `found`); what it raises ends the command."""
+    found = found or connection()
     try:
         with make_client(found) as client:
             yield client

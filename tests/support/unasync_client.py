@@ -3,7 +3,7 @@
     python -m tests.support.unasync_client          # rewrite jobsched_client/_sync/client.py
     python -m tests.support.unasync_client --check  # exit 1 when it is out of date
 
-tests/unit/client/test_sync_client.py runs the check."""
+tests/integration/client/test_generated.py runs the check."""
 
 import subprocess
 import sys

@@ -32,7 +32,9 @@ def cli_for(
         return Client(connection.url, connection.key, http=http, retry=FAST_RETRY)
 
     monkeypatch.setattr(context, "make_client", client_of)
-    monkeypatch.setattr(context, "target", context.Target())
+    # The root options set the one Target app.py imported: reset it, never replace it.
+    for option in ("url", "key", "profile"):
+        monkeypatch.setattr(context.target, option, None)
     for name in ("JOBSCHED_PROFILE", "JOBSCHED_CONFIG", "XDG_CONFIG_HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("JOBSCHED_URL", BASE)
