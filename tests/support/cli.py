@@ -1,5 +1,5 @@
-"""The `jobsched` command in process, for tests/integration/cli: its result type and a console
-wide enough for its tables."""
+"""The `jobsched` command and the client in process, for tests/integration/cli and /client: the
+command's result type, a console wide enough for its tables, and the in-process URL and retries."""
 
 from dataclasses import dataclass
 
@@ -7,7 +7,11 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
+from jobsched_client import RetryPolicy
 from local.cli import app
+
+BASE = "http://testserver"  # TestClient's host
+FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01, max_wait=0.05)  # retries without waiting
 
 
 @dataclass

@@ -14,8 +14,7 @@ from jobsched.models import Scope
 from jobsched.ports import Stores
 from jobsched_client import Client, Connection
 from local.cli import context
-from tests.integration.client.conftest import BASE, FAST_RETRY
-from tests.support.cli import Cli, wide
+from tests.support.cli import BASE, FAST_RETRY, Cli, wide
 
 __all__ = ["Cli", "wide"]
 

@@ -15,7 +15,7 @@ from jobsched_client.models import JobDetailOut
 from local.cli import jobs
 from local.cli.exit_codes import ExitCode
 from local.exec.logs import FileLogReader
-from tests.integration.cli.conftest import Cli
+from tests.support.cli import Cli
 from tests.support.dispatch import Edges
 from tests.support.ui_runs import RunWorld, make_world
 from tests.support.waiting import BOUND_SECONDS, wait_until

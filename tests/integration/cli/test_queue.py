@@ -6,7 +6,7 @@ from pathlib import Path
 
 from jobsched.models import Scope
 from local.cli.exit_codes import ExitCode
-from tests.integration.cli.conftest import Cli
+from tests.support.cli import Cli
 
 
 def submit(cli: Cli, count: int, *args: str) -> list[str]:

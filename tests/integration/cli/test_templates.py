@@ -3,7 +3,7 @@
 import json
 
 from local.cli.exit_codes import ExitCode
-from tests.integration.cli.conftest import Cli
+from tests.support.cli import Cli
 
 
 def test_list_shows_a_table_and_json(cli: Cli) -> None:

@@ -12,10 +12,8 @@ from api.app import create_app
 from jobsched.jobs.keys import mint_key
 from jobsched.models import Scope
 from jobsched.ports import Stores
-from jobsched_client import AsyncClient, Client, RetryPolicy
-
-BASE = "http://testserver"
-FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01, max_wait=0.05)
+from jobsched_client import AsyncClient, Client
+from tests.support.cli import BASE, FAST_RETRY
 
 
 def key_of(stores: Stores, scopes: list[Scope]) -> str:
