@@ -109,3 +109,17 @@ def ago(moment: datetime | None, now: datetime | None = None) -> str:
     else:
         text = f"{span / 86400:.1f}d"
     return f"{text} ago" if seconds >= 0 else f"in {text}"
+
+
+def took(start: datetime | None, end: datetime | None) -> str:
+    """`2m05s`: how long a run took; `-` while it goes on."""
+    if start is None or end is None:
+        return "-"
+    seconds = max(0, round((end - start).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -13,7 +13,17 @@ from jobsched_client.models import RunOut, RunStatus
 from local.cli.context import api, fail
 from local.cli.exit_codes import ExitCode
 from local.cli.logs import format_log_line
-from local.cli.output import JsonOpt, OutputOpt, chosen, console, emit, new_table, rows
+from local.cli.output import (
+    JsonOpt,
+    OutputOpt,
+    ago,
+    chosen,
+    console,
+    emit,
+    new_table,
+    rows,
+    took,
+)
 
 app = typer.Typer(
     help="List and show runs, read or follow a run's log, download its artifacts.",
@@ -26,20 +36,18 @@ DEFAULT_LIMIT = 50
 
 
 def _table(runs: list[RunOut]) -> object:
-    table = new_table(
-        "run_id", "job_id", "template", "status", "attempt", "started", "finished", "exit code"
-    )
+    # Two 30-character ids would crowd an 80-column terminal: the job's is in `show` and JSON.
+    table = new_table("run_id", "template", "status", "attempt", "started", "took", "exit")
     return rows(
         table,
         (
             (
                 r.run_id,
-                r.job_id,
                 r.template_id,
                 r.status,
                 r.attempt,
-                r.started_at,
-                r.finished_at,
+                ago(r.started_at),
+                took(r.started_at, r.finished_at),
                 r.exit_code,
             )
             for r in runs

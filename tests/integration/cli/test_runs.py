@@ -71,7 +71,8 @@ def test_list_shows_a_table_and_json_with_filters(cli: Cli, world: RunWorld) -> 
     assert table.exit_code == 0, table.output
     assert done in table.stdout
     assert failed in table.stdout
-    assert "exit code" in table.stdout
+    assert "exit" in table.stdout
+    assert "ago" in table.stdout  # started, relative
     assert "completed" in table.stdout
 
     listed = json.loads(cli("runs", "list", "--json").stdout)
