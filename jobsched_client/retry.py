@@ -6,10 +6,10 @@ a create carrying its `Idempotency-Key`."""
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
+
+from jobsched.retry_after import retry_after_seconds
 
 ALWAYS_RETRIED = frozenset({429, 503})
 RETRIED_IF_SAFE = frozenset({502, 504})
@@ -27,7 +27,7 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: str | None = None) -> float:
         """Seconds to wait before attempt `attempt + 1` (attempt counts from 1)."""
-        told = parse_retry_after(retry_after)
+        told = retry_after_seconds(retry_after)
         if told is not None:
             return min(told, self.max_wait)
         grown = self.backoff * 2.0 ** (attempt - 1)
@@ -37,20 +37,7 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(attempts=1)
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a `Retry-After` of seconds or of an HTTP date; None when absent or junk."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+parse_retry_after = retry_after_seconds  # the name the client has exported
 
 
 def is_replay_safe(request: httpx.Request) -> bool:

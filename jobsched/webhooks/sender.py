@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -26,6 +25,7 @@ from jobsched.constants import (
     WEBHOOK_TIMEOUT_SECONDS,
 )
 from jobsched.errors import ValidationFailedError
+from jobsched.retry_after import retry_after_seconds
 from jobsched.webhooks.addresses import HostNotResolvedError, WebhookTarget, resolve_target
 from jobsched.webhooks.signing import signature_headers
 
@@ -179,21 +179,5 @@ def _post(
         retry=retry,
         status_code=code,
         error=f"HTTP {code}",
-        retry_after=_retry_after(response.headers.get("Retry-After")) if retry else None,
+        retry_after=retry_after_seconds(response.headers.get("Retry-After")) if retry else None,
     )
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - time.time())
