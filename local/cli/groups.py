@@ -17,7 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-GroupId = Annotated[str, typer.Argument(help="The group's id, e.g. grp_01J...")]
+GroupId = Annotated[str, typer.Argument(help="The group's id, e.g. grp_01m8ydq9k2...")]
 # `a=1,b=[1,2],c=x`: a comma starts a new pair only where a `key=` follows it.
 PAIR_BREAK = re.compile(r",(?=\s*[A-Za-z_][\w.-]*=)")
 

@@ -45,7 +45,7 @@ app = typer.Typer(
 # How often --wait and --follow ask (tests make it shorter).
 POLL_SECONDS = 1.0
 
-JobId = Annotated[str, typer.Argument(help="The job's id, e.g. j_01J....")]
+JobId = Annotated[str, typer.Argument(help="The job's id, e.g. job_01m8ydq33h...")]
 ParamsOpt = Annotated[
     list[str] | None,
     typer.Option(

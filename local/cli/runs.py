@@ -30,7 +30,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-RunId = Annotated[str, typer.Argument(help="The run's id, e.g. r_01J...")]
+RunId = Annotated[str, typer.Argument(help="The run's id, e.g. run_01m8ydq33w...")]
 PAGE = 200  # the API's largest page: fewer calls for a long list or log
 DEFAULT_LIMIT = 50
 

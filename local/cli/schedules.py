@@ -27,7 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-ScheduleId = Annotated[str, typer.Argument(help="The schedule's id, e.g. sch_01J...")]
+ScheduleId = Annotated[str, typer.Argument(help="The schedule's id, e.g. sch_01m8ydqmkr...")]
 DryRunOpt = Annotated[
     bool, typer.Option("--dry-run", help="Check and preview only (next runs, warnings).")
 ]
