@@ -11,7 +11,10 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.support.botocore_data import share_botocore_data
 from tests.support.worker_harness import CONTAINER_DIR, RunningWorker, StartWorker
+
+share_botocore_data()
 
 if str(CONTAINER_DIR) not in sys.path:
     sys.path.insert(0, str(CONTAINER_DIR))

@@ -5,6 +5,7 @@ webhooks."""
 
 import pytest
 
+from tests.support.botocore_data import share_botocore_data
 from tests.support.stores import (
     BACKENDS,
     atomic_store,
@@ -19,6 +20,8 @@ from tests.support.stores import (
     stores,
     writer,
 )
+
+share_botocore_data()
 
 # Features whose tests are about one backend's world: AWS's own services.
 ONE_BACKEND_DIRS = frozenset({"aws"})

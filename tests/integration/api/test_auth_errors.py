@@ -108,12 +108,34 @@ def test_every_route_needs_a_key(anonymous: TestClient) -> None:
         assert_401(call(anonymous, method, fill(path)))
 
 
-def test_every_route_refuses_bad_keys(anonymous: TestClient, stores: Stores) -> None:
-    for why, header in bad_tokens(stores):
-        for method, path in ROUTES:
+def sweep_cases(
+    store_backend: str, number: int, kinds: int, variants: int
+) -> list[tuple[int, int]]:
+    """The cases (kind, variant) a sweep sends to its `number`th route on this store. The
+    embedded store takes them all. The API refuses junk before the store, and alike
+    over either, so DynamoDB takes a diagonal, shifted by the route's number: on every route,
+    each kind and each variant still meet DynamoDB (a store-level 5xx there is still seen), but
+    not each pair of them (docs/decisions.md)."""
+    if store_backend == "sqlite":
+        return [(kind, variant) for variant in range(variants) for kind in range(kinds)]
+    return [(at % kinds, (at + number) % variants) for at in range(max(kinds, variants))]
+
+
+def test_every_route_refuses_bad_keys(
+    anonymous: TestClient, stores: Stores, store_backend: str
+) -> None:
+    tokens = list(bad_tokens(stores))
+    checked = set()
+    for number, (method, path) in enumerate(ROUTES):
+        for turn, (why, header) in enumerate(tokens):
+            # DynamoDB: one token per route, turning, so that each token meets many routes
+            if store_backend != "sqlite" and turn != number % len(tokens):
+                continue
             response = call(anonymous, method, fill(path), headers={"Authorization": header})
             assert response.status_code == 401, (why, method, path, response.text)
             assert_401(response)
+            checked.add(why)
+    assert checked == {why for why, _ in tokens}
 
 
 def test_a_revoked_key_stops_working(stores: Stores, anonymous: TestClient) -> None:
@@ -423,7 +445,9 @@ def body_fields(document: dict[str, Any], method: str, path: str) -> list[str]:
     return list(document["components"]["schemas"][ref]["properties"])
 
 
-def test_junk_bodies_never_cause_a_5xx(client: TestClient, echo_template: str) -> None:
+def test_junk_bodies_never_cause_a_5xx(
+    client: TestClient, echo_template: str, store_backend: str
+) -> None:
     job_id = post_job(client)["job_id"]
     other_id = post_job(client)["job_id"]
     document = client.get("/openapi.json").json()
@@ -435,13 +459,16 @@ def test_junk_bodies_never_cause_a_5xx(client: TestClient, echo_template: str) -
         if method in {"POST", "PATCH"} and path.startswith(SWEPT) and not path.endswith("/cancel")
     ]
     failures = []
-    for method, path in sweep:
+    for number, (method, path) in enumerate(sweep):
         url = fill(path, ids)
         name = f"{method} {path.removeprefix(V2).removeprefix(V1)}"
         base = json.loads(json.dumps(BASES.get(name, {})).replace("{job_id}", other_id))
-        bodies: list[Any] = list(JUNK)
-        for field in body_fields(document, method, path):
-            bodies += [{**base, field: junk} for junk in JUNK]
+        fields = body_fields(document, method, path)
+        variants: list[str | None] = [None, *fields]  # the junk as the body, or in one field
+        bodies = [
+            JUNK[kind] if variants[at] is None else {**base, str(variants[at]): JUNK[kind]}
+            for kind, at in sweep_cases(store_backend, number, len(JUNK), len(variants))
+        ]
         for body in bodies:
             response = client.request(method, url, json=body)
             if response.status_code >= 500:
@@ -451,15 +478,15 @@ def test_junk_bodies_never_cause_a_5xx(client: TestClient, echo_template: str) -
     assert not failures
 
 
-def test_junk_queries_never_cause_a_5xx(client: TestClient) -> None:
+def test_junk_queries_never_cause_a_5xx(client: TestClient, store_backend: str) -> None:
     junk = ["", "-1", "0", "x" * 5000, "1e9", "\u0000", "99999999999999999999999", "null"]
     gets = [path for method, path in ROUTES if method == "GET" and path.startswith(SWEPT)]
     names = ["limit", "cursor", "status", "template_id", "group_id", "job_id", "since", "until"]
-    for path in gets:
-        for name in names:
-            for value in junk:
-                response = client.get(fill(path), params={name: value})
-                assert response.status_code < 500, (path, name, value, response.text)
+    for number, path in enumerate(gets):
+        for kind, at in sweep_cases(store_backend, number, len(junk), len(names)):
+            name, value = names[at], junk[kind]
+            response = client.get(fill(path), params={name: value})
+            assert response.status_code < 500, (path, name, value, response.text)
 
 
 def test_unknown_query_parameters_401_first_then_422_on_v2_and_pass_on_legacy(
