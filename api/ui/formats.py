@@ -4,15 +4,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+# One reading of the API's instants for the dashboard and the client (jobsched_client.summary).
+from jobsched_client.summary import parse_time as parse_time
+
 NONE = "\u2013"  # an en dash: no value
-
-
-def parse_time(value: str | datetime | None) -> datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return datetime.fromisoformat(value)
 
 
 def duration(seconds: float | int | None) -> str:

@@ -6,73 +6,39 @@ pages"): counts 1, activity at most RUN_PAGES + 1, running 1, fires 1, attention
 """
 
 import json
-import math
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from api.ui.formats import parse_time
 from api.ui.live import panel
 from api.ui.render import fragment, page, render
 from api.ui.web import SessionDep, session_of
+from jobsched_client.summary import (
+    ATTENTION_SHOWN,
+    FIRES_PER_SCHEDULE,
+    PAGE,
+    RUN_PAGES,
+    WINDOW,
+    hourly_series,
+    iso,
+    parse_time,
+    spreads,
+    upcoming_fires,
+)
+from jobsched_client.summary import (
+    attention as attention_of,
+)
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
-PAGE = 200  # the API's largest page
-RUN_PAGES = 3  # the activity panel reads at most this many pages of runs (600 runs)
-WINDOW = timedelta(hours=24)
-BUCKET = timedelta(hours=1)
-FIRES_PER_SCHEDULE = 50  # the API's most next_runs per schedule
 FIRES_SHOWN = 40
-ATTENTION_SHOWN = 20
-LOST = "lost"  # a lost unit's run fails with this error, or "lost: <why>" (jobsched.dispatch)
 
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """Nearest rank: the smallest value at or above p% of them."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
-
-
-@dataclass
-class Spread:
-    what: str
-    p50: float | None
-    p90: float | None
-    n: int
-
-    @classmethod
-    def of(cls, what: str, values: list[float]) -> "Spread":
-        return cls(what, percentile(values, 50), percentile(values, 90), len(values))
-
-
-def hourly_series(runs: list[dict[str, Any]], now: datetime) -> dict[str, list[int]]:
-    """Completed and failed runs per hour by the hour they finished, the last 24 hours."""
-    end = now.replace(minute=0, second=0, microsecond=0) + BUCKET
-    start = end - WINDOW
-    buckets = int(WINDOW / BUCKET)
-    series = {"x": [int((start + i * BUCKET).timestamp()) for i in range(buckets)]}
-    counts = {"completed": [0] * buckets, "failed": [0] * buckets}
-    for run in runs:
-        finished = parse_time(run.get("finished_at"))
-        if run["status"] not in counts or finished is None or not start <= finished < end:
-            continue
-        counts[run["status"]][int((finished - start) / BUCKET)] += 1
-    return {**series, **counts}
 
 
 def chart_json(series: dict[str, list[int]]) -> str:
@@ -87,7 +53,7 @@ async def _recent_runs(request: Request, since: datetime) -> tuple[list[dict[str
     runs: list[dict[str, Any]] = []
     cursor = None
     for _ in range(RUN_PAGES):
-        got = await api.get("/runs", since=_iso(since), limit=PAGE, cursor=cursor)
+        got = await api.get("/runs", since=iso(since), limit=PAGE, cursor=cursor)
         runs.extend(got["items"])
         cursor = got["next_cursor"]
         if cursor is None:
@@ -107,18 +73,6 @@ async def activity(request: Request) -> str:
     runs, truncated = await _recent_runs(request, now - WINDOW)
     # The newest jobs give the created_at a first attempt waited from (newest first, as runs).
     jobs = (await session_of(request).api.get("/jobs", limit=PAGE))["items"]
-    created = {job["job_id"]: parse_time(job["created_at"]) for job in jobs}
-    waits: list[float] = []
-    durations: list[float] = []
-    for run in runs:
-        started, finished = parse_time(run["started_at"]), parse_time(run.get("finished_at"))
-        if run["status"] == "skipped" or started is None:
-            continue
-        job_created = created.get(run["job_id"])
-        if run["attempt"] == 1 and job_created is not None:
-            waits.append(max(0.0, (started - job_created).total_seconds()))
-        if finished is not None:
-            durations.append(max(0.0, (finished - started).total_seconds()))
     series = hourly_series(runs, now)
     return render(
         "partials/overview_activity.html",
@@ -126,7 +80,7 @@ async def activity(request: Request) -> str:
         series_json=chart_json(series),
         completed=sum(series["completed"]),
         failed=sum(series["failed"]),
-        spreads=[Spread.of("Queue wait", waits), Spread.of("Run duration", durations)],
+        spreads=list(spreads(runs, jobs)),
         runs=len(runs),
         truncated=truncated,
     )
@@ -156,24 +110,13 @@ async def fires(request: Request) -> str:
     schedules = await session_of(request).api.get(
         "/schedules", next_runs=FIRES_PER_SCHEDULE, limit=PAGE
     )
-    horizon = now + WINDOW
-    merged: list[dict[str, Any]] = []
-    for schedule in schedules["items"]:
-        times = schedule["next_runs"]
-        if len(times) == FIRES_PER_SCHEDULE:
-            # It fires more often than we read: past its last read fire, others' would show alone.
-            horizon = min(horizon, parse_time(times[-1]["utc"]) or horizon)
-        merged.extend({"schedule": schedule, "fire": fire} for fire in times)
-    upcoming = sorted(
-        (f for f in merged if (parse_time(f["fire"]["utc"]) or horizon) <= horizon),
-        key=lambda f: (f["fire"]["utc"], f["schedule"]["name"]),
-    )
+    found = upcoming_fires(schedules["items"], now)
     return render(
         "partials/overview_fires.html",
-        fires=upcoming[:FIRES_SHOWN],
-        hidden=max(0, len(upcoming) - FIRES_SHOWN),
-        cut=horizon < now + WINDOW,
-        horizon=horizon,
+        fires=found.upcoming[:FIRES_SHOWN],
+        hidden=max(0, len(found.upcoming) - FIRES_SHOWN),
+        cut=found.cut,
+        horizon=found.horizon,
         more_schedules=schedules["next_cursor"] is not None,
         per_schedule=FIRES_PER_SCHEDULE,
         now=now,
@@ -184,24 +127,19 @@ async def fires(request: Request) -> str:
 async def attention(request: Request) -> str:
     api = session_of(request).api
     now = _utcnow()
-    since = _iso(now - WINDOW)
+    since = iso(now - WINDOW)
     failed = (await api.get("/runs", status="failed", since=since, limit=ATTENTION_SHOWN))["items"]
     held = (await api.get("/jobs", status="held", limit=ATTENTION_SHOWN))["items"]
     queued = (await api.get("/jobs", status="queued", limit=PAGE))["items"]
-    # A retry waiting out its backoff: queued again, its latest run failed.
-    retrying = [j for j in queued if (j.get("run") or {}).get("status") == "failed"]
     groups = (await api.get("/groups", limit=PAGE))["items"]
-    webhooks = [
-        g for g in groups if (g.get("webhook") or {}).get("status") in {"failed", "refused"}
-    ]
-    lost = [r for r in failed if (r.get("error") or "").startswith(LOST)]
+    found = attention_of(failed, held, queued, groups)
     return render(
         "partials/overview_attention.html",
-        failed=[r for r in failed if r not in lost],
-        lost=lost,
-        held=held,
-        retrying=retrying[:ATTENTION_SHOWN],
-        webhooks=webhooks[:ATTENTION_SHOWN],
+        failed=found.failed,
+        lost=found.lost,
+        held=found.held,
+        retrying=found.retrying,
+        webhooks=found.webhooks,
         shown=ATTENTION_SHOWN,
         now=now,
     )
