@@ -13,6 +13,7 @@ from local.cli import (
     runs,
     runtime_commands,
     schedules,
+    status,
     templates,
 )
 from local.cli.context import target
@@ -54,6 +55,7 @@ def root(
     target.url, target.key, target.profile = url, key, profile
 
 
+app.command("status")(status.status)
 app.command("local")(runtime_commands.local)
 app.command("seed")(runtime_commands.seed)
 app.add_typer(runtime_commands.admin_app, name="admin")
