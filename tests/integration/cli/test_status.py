@@ -2,7 +2,7 @@
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -42,7 +42,8 @@ def world(cli: Cli, stores: Stores, tmp_path: Path) -> World:
     completed, failed, lost, running, held = (runs.submit() for _ in range(5))
     for job_id, outcome in ((completed, 0), (failed, 1), (lost, None)):
         claim = runs.start()
-        assert claim.job is not None and claim.job.job_id == job_id
+        assert claim.job is not None
+        assert claim.job.job_id == job_id
         if outcome is None:
             runs.dispatcher.finish(claim, Outcome.lost(), claim_next=False)
         else:
@@ -169,7 +170,8 @@ def test_the_table_shows_each_section(cli: Cli, world: World) -> None:
     assert running[1] == "Work"
     assert running[-1] == run_id
     assert "jobsched jobs cancel JOB_ID" in out
-    assert "and " in out and "more (--json lists them)" in out  # 24 hourly fires, 10 shown
+    assert "and " in out
+    assert "more (--json lists them)" in out
     attention = [line.split() for line in out.split("needs attention")[1].splitlines()[2:-1]]
     kinds = {(line[0], line[2]) for line in attention}
     assert ("lost", world.lost) in kinds
@@ -197,7 +199,8 @@ def test_an_empty_scheduler_and_yaml(cli: Cli) -> None:
     assert "nothing runs now" in table.stdout
     assert "needs attention\nnothing" in table.stdout
     shown = yaml.safe_load(cli("status", "-o", "yaml").stdout)
-    assert shown["running"] == [] and shown["fires"] == []
+    assert shown["running"] == []
+    assert shown["fires"] == []
     assert shown["runs"]["wait_seconds"] == {"p50": None, "p90": None, "n": 0}
 
 
@@ -211,7 +214,7 @@ def test_a_read_only_key_sees_the_status(
 
 
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every request the client sends."""
     sent: list[str] = []
     real = Client.send
@@ -221,7 +224,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return real(self, method, path, **options)
 
     monkeypatch.setattr(Client, "send", counting)
-    yield sent
+    return sent
 
 
 def test_the_calls_are_bounded_whatever_the_queue_length(
