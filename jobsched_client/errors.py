@@ -2,9 +2,18 @@
 problem body, of the class its status names; a deployment that could not be reached, after the
 retries, is a `TransportError`."""
 
-from typing import Any, ClassVar
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import httpx
+if TYPE_CHECKING:
+    import httpx  # only for annotations: a command that fails before calling never loads it
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
 
 
 class JobschedError(Exception):
@@ -45,10 +54,10 @@ class ProblemError(JobschedError):
 
     status_code: ClassVar[int | None] = None  # the status a subclass stands for
 
-    def __init__(self, status: int, body: dict[str, Any], headers: httpx.Headers) -> None:
+    def __init__(self, status: int, body: dict[str, Any], headers: "httpx.Headers") -> None:
         self.status = status
         self.body = body
-        self.title = str(body.get("title") or httpx.codes.get_reason_phrase(status) or "Error")
+        self.title = str(body.get("title") or _reason(status) or "Error")
         self.detail = str(body.get("detail") or "")
         self.type = str(body.get("type") or "about:blank")
         raw = body.get("errors")
@@ -138,7 +147,7 @@ _BY_STATUS: dict[int, type[ProblemError]] = {
 }
 
 
-def problem_of(response: httpx.Response) -> ProblemError:
+def problem_of(response: "httpx.Response") -> ProblemError:
     """The error a refused answer stands for; a body that is not a problem still gives one."""
     try:
         body = response.json()

@@ -4,22 +4,18 @@ stderr and an exit code a script can rely on (exit_codes.py), never a traceback.
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-from jobsched_client import (
-    Client,
-    ConfigError,
-    Connection,
-    JobschedError,
-    ProblemError,
-    TransportError,
-    WaitTimeoutError,
-    resolve,
-)
+# Light modules only: the client (httpx, the API's models) loads when a command calls.
+from jobsched_client.config import ConfigError, Connection, resolve
+from jobsched_client.errors import JobschedError, ProblemError, TransportError, WaitTimeoutError
 from local.cli.exit_codes import ExitCode, code_of_status
 from local.cli.output import err_console
+
+if TYPE_CHECKING:
+    from jobsched_client import Client
 
 
 @dataclass
@@ -35,12 +31,14 @@ class Target:
 target = Target()
 
 
-def open_client(connection: Connection) -> Client:
+def open_client(connection: Connection) -> "Client":
+    from jobsched_client import Client
+
     return Client(connection.url, connection.key)
 
 
 # Tests point this at the app in process.
-make_client: Callable[[Connection], Client] = open_client
+make_client: "Callable[[Connection], Client]" = open_client
 
 
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> NoReturn:
@@ -56,7 +54,7 @@ def connection() -> Connection:
 
 
 @contextmanager
-def api(found: Connection | None = None) -> Iterator[Client]:
+def api(found: Connection | None = None) -> "Iterator[Client]":
     """A client of the chosen deployment (or of `found`); what it raises ends the command."""
     found = found or connection()
     try:

@@ -1,9 +1,14 @@
 """ETAs as people read them: `in 4m` for a p50, or why there is none (held, paused...)."""
 
-from datetime import UTC, datetime
+from __future__ import annotations
 
-from jobsched_client.models import EtaOut
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
 from local.cli.output import ago
+
+if TYPE_CHECKING:
+    from jobsched_client.models import EtaOut
 
 # What an ETA without a time says instead (EtaOut.state).
 NO_TIME = {"paused": "paused", "held": "held", "unknown": "unknown"}

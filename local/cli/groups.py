@@ -1,16 +1,21 @@
 """`jobsched groups`: jobs made together, run side by side (parallel) or one after another
 (sequential)."""
 
+from __future__ import annotations
+
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from jobsched_client.models import GroupMode, GroupOut, GroupWithJobs, JobOut, OnFailure
+from jobsched.models import GroupMode, OnFailure
 from local.cli.bodies import FileOpt, body, value_of
 from local.cli.context import api, fail
 from local.cli.exit_codes import ExitCode
 from local.cli.output import JsonOpt, OutputOpt, chosen, console, emit, new_table, rows
+
+if TYPE_CHECKING:
+    from jobsched_client.models import GroupOut, GroupWithJobs, JobOut
 
 app = typer.Typer(
     help="Groups of jobs run together or in order: create, list, show, cancel, hold, release.",
@@ -163,6 +168,8 @@ def show(group_id: GroupId, output: OutputOpt = None, as_json: JsonOpt = False) 
         jobs = list(client.jobs.iter(group_id=group.group_id))
     order = {job_id: place for place, job_id in enumerate(group.job_ids)}
     jobs.sort(key=lambda j: order.get(j.job_id, len(order)))
+    from jobsched_client.models import GroupWithJobs  # at run time: the models load with the call
+
     shown = GroupWithJobs(**group.model_dump(), jobs=jobs)
     emit(shown, chosen(output, as_json), lambda: _detail(shown))
 

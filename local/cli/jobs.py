@@ -1,24 +1,18 @@
 """`jobsched jobs`: submit a job and watch it, list, show, cancel, hold, release, rerun."""
 
+from __future__ import annotations
+
 import time
 from collections.abc import Callable
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.status import Status
 
-from jobsched_client import Client, WaitTimeoutError
-from jobsched_client.models import (
-    ENDED_JOB_STATUSES,
-    JobCreated,
-    JobDetailOut,
-    JobOut,
-    JobStatus,
-    RunOut,
-    RunStatus,
-)
+from jobsched.models import JobStatus, RunStatus
+from jobsched_client.errors import WaitTimeoutError
 from local.cli.bodies import body
 from local.cli.context import api
 from local.cli.estimates import phrase, spans
@@ -36,6 +30,10 @@ from local.cli.output import (
     new_table,
     rows,
 )
+
+if TYPE_CHECKING:
+    from jobsched_client import Client
+    from jobsched_client.models import JobCreated, JobDetailOut, JobOut, RunOut
 
 app = typer.Typer(
     help="Submit, list, show, cancel, hold, release and rerun jobs; wait for one, follow its log.",
@@ -83,6 +81,8 @@ TimeoutOpt = Annotated[
 
 
 def _queued_line(job: JobOut, detail: JobDetailOut | None) -> str:
+    from jobsched_client.models import JobCreated  # at run time: the models load with the call
+
     if isinstance(job, JobCreated) and job.idempotent_replay:
         return f"{job.status} {job.job_id} (an earlier submit with this idempotency key)"
     shown = detail or job
@@ -376,6 +376,10 @@ def _detail(job: JobDetailOut) -> object:
         fields.append(("run", f"{run.run_id} {run.status} (attempt {run.attempt}{code})"))
     if job.concurrency_keys:
         fields.append(("concurrency", ", ".join(str(k.key) for k in job.concurrency_keys)))
+    from jobsched_client.models import (
+        ENDED_JOB_STATUSES,  # at run time: the models load with the call
+    )
+
     if job.status not in ENDED_JOB_STATUSES:
         fields.append(("eta", spans(job.eta)))
     return rows(table, fields)

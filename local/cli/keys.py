@@ -1,11 +1,13 @@
 """`jobsched keys`: API keys over the API (an admin's, but for `keys me`). The first key of a
 deployment is made in its store: `jobsched admin keys create`."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jobsched_client.models import KeyOut, Scope
+from jobsched.models import Scope
 from local.cli.context import api
 from local.cli.output import (
     Format,
@@ -19,6 +21,9 @@ from local.cli.output import (
     rows,
 )
 from local.cli.runtime_commands import DEFAULT_SCOPES
+
+if TYPE_CHECKING:
+    from jobsched_client.models import KeyOut
 
 app = typer.Typer(
     help="API keys over the API: who am I, list, create (the secret shown once), revoke.",

@@ -1,23 +1,15 @@
 """`jobsched queue`: the order jobs will run in, with ETAs, and the changes to it."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Group
 from rich.text import Text
 
-from jobsched_client import Client
-from jobsched_client.models import (
-    MovedJobOut,
-    PreviewItemOut,
-    PreviewOut,
-    QueueItemOut,
-    QueueOut,
-    QueueStateOut,
-    QueueStatsOut,
-)
 from local.cli.bodies import pairs, read_document
 from local.cli.context import api, fail
 from local.cli.estimates import finish_of, start_of
@@ -33,6 +25,18 @@ from local.cli.output import (
     rows,
     when,
 )
+
+if TYPE_CHECKING:
+    from jobsched_client import Client
+    from jobsched_client.models import (
+        MovedJobOut,
+        PreviewItemOut,
+        PreviewOut,
+        QueueItemOut,
+        QueueOut,
+        QueueStateOut,
+        QueueStatsOut,
+    )
 
 app = typer.Typer(
     help="The queue in the order it will run, with ETAs (`jobsched queue`); move, prioritise, "

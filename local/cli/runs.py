@@ -1,15 +1,16 @@
 """`jobsched runs`: what ran, its log and its artifacts."""
 
+from __future__ import annotations
+
 import sys
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jobsched_client import Client
-from jobsched_client.models import RunOut, RunStatus
+from jobsched.models import RunStatus
 from local.cli.context import api, fail
 from local.cli.exit_codes import ExitCode
 from local.cli.logs import format_log_line
@@ -24,6 +25,10 @@ from local.cli.output import (
     rows,
     took,
 )
+
+if TYPE_CHECKING:
+    from jobsched_client import Client
+    from jobsched_client.models import RunOut
 
 app = typer.Typer(
     help="List and show runs, read or follow a run's log, download its artifacts.",

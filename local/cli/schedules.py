@@ -1,11 +1,12 @@
 """`jobsched schedules`: jobs made on a timetable (cron(...), rate(...) or at(...))."""
 
+from __future__ import annotations
+
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jobsched_client.models import LintOut, LintWarningOut, ScheduleDryRunOut, ScheduleOut
 from local.cli.bodies import FileOpt, PairsOpt, body
 from local.cli.context import api, fail
 from local.cli.exit_codes import ExitCode
@@ -20,6 +21,9 @@ from local.cli.output import (
     rows,
     when,
 )
+
+if TYPE_CHECKING:
+    from jobsched_client.models import LintOut, LintWarningOut, ScheduleOut
 
 app = typer.Typer(
     help="Recurring jobs: list, show, create, update, delete, enable, disable, trigger, "
@@ -89,6 +93,10 @@ def _detail(schedule: ScheduleOut) -> None:
     console.print(table)
     console.print()
     console.print(_fire_times(schedule))
+    from jobsched_client.models import (
+        ScheduleDryRunOut,  # at run time: the models load with the call
+    )
+
     if isinstance(schedule, ScheduleDryRunOut):
         console.print()
         console.print(_warnings(schedule.warnings))

@@ -1,14 +1,18 @@
 """`jobsched templates`: what a job is made from."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jobsched_client.models import TemplateOut, TemplateVersionOut
 from local.cli.bodies import FileOpt, PairsOpt, body
 from local.cli.context import api, fail
 from local.cli.exit_codes import ExitCode
 from local.cli.output import JsonOpt, OutputOpt, chosen, emit, new_table, rows
+
+if TYPE_CHECKING:
+    from jobsched_client.models import TemplateOut, TemplateVersionOut
 
 app = typer.Typer(
     help="List, show, create, update, archive and restore job templates.", no_args_is_help=True
