@@ -42,7 +42,8 @@ PYPROJECT: Final = REPO_ROOT / "pyproject.toml"
 BUILD_ROOT: Final = REPO_ROOT / ".build"
 
 LAMBDA_PYTHON: Final = "3.14"  # infra/functions.py LAMBDA_RUNTIME; a test keeps them equal
-LAMBDA_PACKAGES: Final = ("jobsched", "functions", "api")
+# The dashboard's overview reads its figures with jobsched_client.summary, as `jobsched status`.
+LAMBDA_PACKAGES: Final = ("jobsched", "jobsched_client", "functions", "api")
 # Files the API serves besides code: the legacy responses' Link header names the guide.
 LAMBDA_FILES: Final = ("docs/migration.md",)
 LAMBDA_EXTRA: Final = "api"  # the API function's FastAPI stack, on top of the core's needs

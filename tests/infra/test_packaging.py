@@ -18,6 +18,7 @@ from infra.packaging import LAMBDA_PYTHON, PackagingError, build_lambda_asset
 THIS_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 HANDLER_MODULES = (
     "api.handler",
+    "api.ui.pages.overview",  # the dashboard: pages are imported on their first request
     "functions.dispatch",
     "functions.sweeper",
     "functions.schedule_fire",
@@ -85,6 +86,7 @@ def test_asset_holds_our_packages_and_nothing_of_this_host(arm64_asset: Path) ->
     assert (arm64_asset / "api" / "handler.py").is_file()
     assert (arm64_asset / "functions" / "dispatch.py").is_file()
     assert (arm64_asset / "jobsched" / "webhooks" / "notify.py").is_file()
+    assert (arm64_asset / "jobsched_client" / "summary.py").is_file()
     assert not list(arm64_asset.rglob("__pycache__"))
     assert not (arm64_asset / "bin").exists()  # console scripts carry this host's shebang
 
