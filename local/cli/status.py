@@ -155,7 +155,7 @@ def _running(status: Json) -> list["RenderableType"]:
                     job["job_id"],
                     job["template_name"] or job["template_id"],
                     job["attempt"],
-                    f"{when(started)} ({ago(started)})" if started else None,
+                    ago(started) if started else None,
                     run.get("run_id"),
                 )
             ],
@@ -198,7 +198,8 @@ def _runs(status: Json) -> list["RenderableType"]:
 def _attention(status: Json) -> list["RenderableType"]:
     found = status["attention"]
     shown: list[RenderableType] = [_heading("needs attention")]
-    table = new_table("kind", "id", "job_id", "template", "what", "when")
+    # One id a row (the run's, else the job's or group's): two would crowd an 80-column terminal.
+    table = new_table("kind", "id", "template", "what", "when")
     lines: list[tuple[Any, ...]] = []
     for run in found["lost"]:
         lines.append(("lost", run["run_id"], run["job_id"], run["template_id"], run["error"], run))
@@ -223,7 +224,7 @@ def _attention(status: Json) -> list["RenderableType"]:
         hold = job.get("hold") or {}
         by = hold.get("held_by_name") or hold.get("held_by")
         why = ": ".join(filter(None, [f"by {by}" if by else None, hold.get("note")]))
-        lines.append(("held", None, job["job_id"], _template(job), why or None, hold))
+        lines.append(("held", job["job_id"], None, _template(job), why or None, hold))
     for group in found["webhooks"]:
         hook = group["webhook"]
         code = f" (HTTP {hook['status_code']})" if hook.get("status_code") else ""
@@ -243,7 +244,7 @@ def _attention(status: Json) -> list["RenderableType"]:
             or source.get("at")
             or source.get("updated_at")
         )
-        rows(table, [(kind, ident, job_id, template, why, ago(moment))])
+        rows(table, [(kind, ident or job_id, template, why, ago(moment))])
     tail = f"failed and lost runs of the last 24 hours; at most {ATTENTION_SHOWN} of each kind"
     return [*shown, table, tail]
 

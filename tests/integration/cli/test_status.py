@@ -158,7 +158,10 @@ def test_waits_and_durations_are_the_overviews_percentiles(
 
 @pytest.mark.usefixtures("wide")
 def test_the_table_shows_each_section(cli: Cli, world: World) -> None:
-    run_id = status_json(cli, "--json")["running"][0]["run"]["run_id"]
+    shown = status_json(cli, "--json")
+    run_id = shown["running"][0]["run"]["run_id"]
+    found = shown["attention"]
+    retrying = {j["job_id"]: j["run"]["run_id"] for j in found["retrying"]}
     result = cli("status")
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -173,10 +176,10 @@ def test_the_table_shows_each_section(cli: Cli, world: World) -> None:
     assert "and " in out
     assert "more (--json lists them)" in out
     attention = [line.split() for line in out.split("needs attention")[1].splitlines()[2:-1]]
-    kinds = {(line[0], line[2]) for line in attention}
-    assert ("lost", world.lost) in kinds
-    assert ("failed", world.failed) in kinds
-    assert ("retrying", world.failed) in kinds
+    kinds = {(line[0], line[1]) for line in attention}  # a run's id, else the job's
+    assert ("lost", found["lost"][0]["run_id"]) in kinds
+    assert ("failed", found["failed"][0]["run_id"]) in kinds
+    assert ("retrying", retrying[world.failed]) in kinds
     assert ("held", world.held) in kinds
     assert "by cli-test: wait for data" in out
     [sync] = [line for line in attention if line[0] == "sync"]
