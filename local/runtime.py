@@ -406,8 +406,13 @@ class LocalRuntime:
         path = self.runtime_file_path
         temporary = path.with_name(path.name + ".tmp")
         announced = {"url": self.config.api_url, "pid": os.getpid()}
-        temporary.write_text(json.dumps(announced) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        try:
+            # The DynamoDB store writes nothing in the data dir before its first save.
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(announced) + "\n", encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as exc:  # the API serves on; only finding it by itself is lost
+            logger.warning("cannot write %s (%s): give commands --url and --key", path, exc)
 
     def _withdraw_from_clients(self) -> None:
         if self.settings is None:
