@@ -1,5 +1,6 @@
 """The Lambda entry point (api.handler, Mangum) driven with API Gateway HTTP API v2 events."""
 
+import asyncio
 import json
 from typing import Any
 
@@ -37,6 +38,17 @@ def test_health_through_api_gateway(handler: Handler) -> None:
     assert status == 200
     assert headers["content-type"] == "application/json"
     assert body == {"status": "ok"}
+
+
+def test_the_handler_answers_with_no_event_loop_set(handler: Handler) -> None:
+    # asyncio.run leaves the thread with no loop set: Python 3.14's get_event_loop (the Lambda
+    # runtime's) raises then, and so did Mangum's call before the handler set its own loop.
+    asyncio.run(asyncio.sleep(0))
+    asyncio.set_event_loop(None)
+
+    status, _, body = invoke(handler, http_api_event("GET", "/health"))
+
+    assert (status, body) == (200, {"status": "ok"})
 
 
 def test_create_then_read_a_job_through_api_gateway(
