@@ -160,6 +160,10 @@ class Job(Entity):
     template_version: int | None = None
     schedule_id: str | None = None
     group_id: str | None = None
+    # A rerun (POST /jobs/{id}/rerun): the job it reruns, and the first job of that chain,
+    # which every rerun made from it, however deep, names (what its lineage is read by).
+    rerun_of: str | None = None
+    lineage_root: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     priority: PriorityValue = DEFAULT_PRIORITY
     status: JobStatus = JobStatus.QUEUED

@@ -129,6 +129,11 @@ class JobStore(Protocol):
         """The live record of an Idempotency-Key of any create (an expired one is absent)."""
         ...
 
+    def lineage(self, root_id: str, limit: int) -> list[Job]:
+        """The reruns whose `lineage_root` is `root_id` (not the root itself), oldest first,
+        at most `limit`."""
+        ...
+
 
 class QueueStore(Protocol):
     """Reads of the queue order; every one is strongly consistent."""

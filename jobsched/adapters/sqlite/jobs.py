@@ -43,7 +43,7 @@ def changed(model: M, **changes: Any) -> M:
 def put_job(conn: sqlite3.Connection, job: Job) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO jobs (job_id, status, template_id, schedule_id, group_id, "
-        "last_run_id, created_key, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "last_run_id, lineage_root, created_key, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             job.job_id,
             job.status.value,
@@ -51,6 +51,7 @@ def put_job(conn: sqlite3.Connection, job: Job) -> None:
             job.schedule_id,
             job.group_id,
             job.last_run_id,
+            job.lineage_root,
             sort_time(job.created_at),
             dump(job),
         ),
@@ -245,6 +246,15 @@ class SqliteJobStore:
         with self.db.read("count_jobs") as conn:
             row = conn.execute("SELECT count(*) FROM jobs WHERE status = ?", (status.value,))
             return int(row.fetchone()[0])
+
+    def lineage(self, root_id: str, limit: int) -> list[Job]:
+        with self.db.read("lineage") as conn:
+            rows = conn.execute(
+                "SELECT doc FROM jobs WHERE lineage_root = ? ORDER BY created_key, job_id "
+                "LIMIT ?",
+                (root_id, limit),
+            ).fetchall()
+        return [load(Job, row["doc"]) for row in rows]
 
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
         with self.db.read("find_idempotency") as conn:

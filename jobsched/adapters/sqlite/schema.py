@@ -4,14 +4,17 @@ conditions test) and indexed where a read needs them, so no read scans a table.
 
 `user_version` records the schema's version; a newer file is refused rather than misread.
 A file of an older version is brought up to date by running the DDL again (every statement is
-IF NOT EXISTS; `_add_held` adds the column): version 2 added `queue.held` and `key_holders`.
+IF NOT EXISTS; `_add_held` and `_add_lineage` add the columns): version 2 added `queue.held`
+and `key_holders`, version 3 `jobs.lineage_root`.
 """
 
 import sqlite3
 
 from jobsched.adapters.sqlite.db import Database
 
-VERSION = 2  # 2: queue.held and key_holders (issue 14); a version-1 file gains both on open
+# 2: queue.held and key_holders (issue 14); 3: jobs.lineage_root (issue 17). An older file
+# gains what it lacks on open.
+VERSION = 3
 
 DDL = """
 CREATE TABLE IF NOT EXISTS templates (
@@ -36,7 +39,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     group_id TEXT,
     last_run_id TEXT,
     created_key TEXT NOT NULL,
-    doc TEXT NOT NULL
+    doc TEXT NOT NULL,
+    lineage_root TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs (created_key, job_id);
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs (status, created_key, job_id);
@@ -163,6 +167,7 @@ def create_schema(db: Database) -> None:
             if statement.strip():
                 conn.execute(statement)
         _add_held(conn)
+        _add_lineage(conn)
         conn.execute(f"PRAGMA user_version = {VERSION}")
 
 
@@ -173,6 +178,18 @@ def _add_held(conn: sqlite3.Connection) -> None:
     if "held" not in columns:
         conn.execute("ALTER TABLE queue ADD COLUMN held INTEGER NOT NULL DEFAULT 0")
     conn.execute("CREATE INDEX IF NOT EXISTS queue_dispatch ON queue (rank) WHERE held = 0")
+
+
+def _add_lineage(conn: sqlite3.Connection) -> None:
+    """Version 3: the first job of a rerun's chain, indexed for GET /jobs/{id}/lineage. Null
+    for every job that is not a rerun, so an older file's rows need no backfill."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+    if "lineage_root" not in columns:
+        conn.execute("ALTER TABLE jobs ADD COLUMN lineage_root TEXT")
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS jobs_by_lineage ON jobs (lineage_root, created_key, job_id) "
+        "WHERE lineage_root IS NOT NULL"
+    )
 
 
 def table_counts(conn: sqlite3.Connection) -> dict[str, int]:

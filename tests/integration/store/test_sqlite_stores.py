@@ -174,9 +174,29 @@ def test_a_version_1_file_gains_the_concurrency_keys_table(sqlite_db: Database) 
 
     create_schema(sqlite_db)
     with sqlite_db.read() as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION
         assert conn.execute("SELECT count(*) FROM key_holders").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM queue_state").fetchone()[0] == 1
+
+
+def test_a_version_2_file_gains_the_lineage_column(sqlite_db: Database) -> None:
+    """A database written before reruns (version 2) keeps its jobs, gains `jobs.lineage_root`
+    (null for them) and its index, and can record a rerun's lineage."""
+    with sqlite_db.write() as conn:
+        conn.execute("DROP INDEX jobs_by_lineage")
+        conn.execute("ALTER TABLE jobs DROP COLUMN lineage_root")
+        conn.execute("PRAGMA user_version = 2")
+        conn.execute(
+            "INSERT INTO jobs (job_id, status, template_id, created_key, doc) "
+            "VALUES ('job-old', 'queued', 'tpl', '0', '{}')"
+        )
+
+    create_schema(sqlite_db)
+    with sqlite_db.read() as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION == 3
+        assert [tuple(r) for r in conn.execute("SELECT lineage_root FROM jobs")] == [(None,)]
+        indexes = {row[1] for row in conn.execute("PRAGMA index_list(jobs)")}
+        assert "jobs_by_lineage" in indexes
 
 
 def test_a_file_of_a_newer_schema_is_refused_and_left_alone(sqlite_db: Database) -> None:
