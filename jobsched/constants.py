@@ -53,6 +53,8 @@ QUEUE_SK_PREFIX: Final = "JOB#"
 QUEUE_HELD_PK: Final = "QUEUE#HELD"
 IDEMPOTENCY_PK_PREFIX: Final = "IDEMPOTENCY#"
 IDEMPOTENCY_SK: Final = "IDEMPOTENCY"
+# A rerun's link under the first job of its chain: `LINEAGE#<root id>` / `<created key>#<id>`.
+LINEAGE_PK_PREFIX: Final = "LINEAGE#"
 
 # Item layout of the lock table (composite key pk/sk).
 QUEUE_STATE_PK: Final = "QUEUE"

@@ -27,6 +27,7 @@ class Operation(StrEnum):
     CREATE_GROUP = "POST /groups"
     CREATE_SCHEDULE = "POST /schedules"
     TRIGGER_SCHEDULE = "POST /schedules/{schedule_id}/trigger"
+    RERUN_JOB = "POST /jobs/{job_id}/rerun"
     LEGACY_TRIGGER = "POST /jobs/{story,research}/trigger"
     LEGACY_BATCH = "POST /jobs/batch/trigger"
     DIRECT_CALL = "POST /story/generate, /research/run"

@@ -81,7 +81,7 @@ def enqueue(
     group = _open_group(stores, request.group_id) if request.group_id else None
     for fresh in (False, True):
         template = template_for_new_jobs(stores, request.template_id, fresh=fresh)
-        job = _new_job(stores, request, template)
+        job = new_job(stores, request, template)
         if group is not None:  # it joins at the end of the group's order
             job = job.model_copy(
                 update={"group_mode": group.mode, "group_index": len(group.job_ids)}
@@ -117,10 +117,11 @@ def planned_job(stores: Stores, request: JobCreate) -> Job:
     a preview of a new job shows."""
     if request.group_id:
         raise ValidationFailedError.on("group_id", "a preview places a job of its own")
-    return _new_job(stores, request, template_for_new_jobs(stores, request.template_id))
+    return new_job(stores, request, template_for_new_jobs(stores, request.template_id))
 
 
-def _new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
+def new_job(stores: Stores, request: JobCreate, template: JobTemplate) -> Job:
+    """The job `request` makes from `template` (the version it runs with), unwritten."""
     params = merge_params(template, request.params)
     job_id = new_id("job")
     band = band_of(request.priority)

@@ -7,7 +7,9 @@ Item layout (pk / sk):
   strongly consistently;
 - `QUEUE#HELD` / `JOB#<id>`: its place while HELD, the same item moved out of the partition
   the dispatcher reads (so held jobs never fill its window), read in the same index;
-- `IDEMPOTENCY#<key>` / `IDEMPOTENCY`: which resource a key created (idempotency.py).
+- `IDEMPOTENCY#<key>` / `IDEMPOTENCY`: which resource a key created (idempotency.py);
+- `LINEAGE#<root id>` / `<created key>#<id>`: a rerun, under the first job of its chain, so
+  that the chain is one query of one partition (no index; the link holds the id alone).
 """
 
 from typing import Any
@@ -59,6 +61,22 @@ def job_item(job: Job) -> dict[str, Any]:
         **encode(job, kind=KIND, created_key=sort_time(job.created_at)),
         **job_key(job.job_id),
     }
+
+
+def lineage_item(job: Job) -> dict[str, Any]:
+    assert job.lineage_root is not None
+    return {
+        "pk": {"S": c.LINEAGE_PK_PREFIX + job.lineage_root},
+        "sk": {"S": f"{sort_time(job.created_at)}#{job.job_id}"},
+        "rerun_id": {"S": job.job_id},
+    }
+
+
+def new_job_items(job: Job) -> list[dict[str, Any]]:
+    """A new job, its queue place, and a rerun's link under its chain's first job."""
+    assert job.rank is not None, "a new job needs its queue rank"
+    items = [job_item(job), queue_item(job, QueueRank.parse(job.rank))]
+    return [*items, lineage_item(job)] if job.lineage_root is not None else items
 
 
 def queue_item(job: Job, rank: QueueRank, not_before: float | None = None) -> dict[str, Any]:
@@ -160,10 +178,7 @@ class DynamoJobStore:
                 }
             )
         for job in new.jobs:
-            assert job.rank is not None, "a new job needs its queue rank"
-            actions.append({"Put": {"TableName": self.table, "Item": job_item(job)}})
-            rank = QueueRank.parse(job.rank)
-            actions.append({"Put": {"TableName": self.table, "Item": queue_item(job, rank)}})
+            actions += [{"Put": {"TableName": self.table, "Item": i}} for i in new_job_items(job)]
         try:
             with store_errors():
                 self.dynamo.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
@@ -411,6 +426,39 @@ class DynamoJobStore:
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":status": {"S": status.value}},
         )
+
+    def lineage(self, root_id: str, limit: int) -> list[Job]:
+        ids: list[str] = []
+        request: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": c.LINEAGE_PK_PREFIX + root_id}},
+            "ConsistentRead": True,
+        }
+        while len(ids) < limit:
+            with store_errors():
+                page = self.dynamo.client.query(**request, Limit=limit - len(ids))
+            ids += [item["rerun_id"]["S"] for item in page.get("Items", [])]
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return self._get_many(ids)
+
+    def _get_many(self, job_ids: list[str]) -> list[Job]:
+        """The jobs, in the order of `job_ids` (BatchGetItem: up to 100 keys a call)."""
+        found: dict[str, Job] = {}
+        for start in range(0, len(job_ids), 100):
+            keys: list[dict[str, Any]] = [job_key(i) for i in job_ids[start : start + 100]]
+            while keys:
+                with store_errors():
+                    response = self.dynamo.client.batch_get_item(
+                        RequestItems={self.table: {"Keys": keys, "ConsistentRead": True}}
+                    )
+                for item in response["Responses"].get(self.table, []):
+                    job = decode(Job, item)
+                    found[job.job_id] = job
+                keys = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+        return [found[i] for i in job_ids if i in found]
 
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
         with store_errors():

@@ -250,8 +250,7 @@ class SqliteJobStore:
     def lineage(self, root_id: str, limit: int) -> list[Job]:
         with self.db.read("lineage") as conn:
             rows = conn.execute(
-                "SELECT doc FROM jobs WHERE lineage_root = ? ORDER BY created_key, job_id "
-                "LIMIT ?",
+                "SELECT doc FROM jobs WHERE lineage_root = ? ORDER BY created_key, job_id LIMIT ?",
                 (root_id, limit),
             ).fetchall()
         return [load(Job, row["doc"]) for row in rows]
