@@ -122,6 +122,9 @@ class JobOut(BaseModel):
     )
     schedule_id: str | None
     group_id: str | None
+    rerun_of: str | None = Field(
+        default=None, description="the job this one reruns (POST /jobs/{job_id}/rerun)"
+    )
     params: dict[str, Any]
     status: JobStatus
     queue_position: int | None = Field(
@@ -154,6 +157,7 @@ class JobOut(BaseModel):
                     "template_version",
                     "schedule_id",
                     "group_id",
+                    "rerun_of",
                     "params",
                     "status",
                     "concurrency_keys",
@@ -183,6 +187,65 @@ class JobCreated(JobOut):
     idempotent_replay: bool = Field(
         default=False, description="true when an Idempotency-Key returned an earlier job"
     )
+
+
+class LineageRunOut(BaseModel):
+    """A job's latest run, as its lineage shows it."""
+
+    run_id: str
+    status: RunStatus
+    attempt: int
+    exit_code: int | None
+    error: str | None
+    artifacts: list[str]
+    started_at: Instant
+    finished_at: Instant | None
+
+
+class LineageJobOut(BaseModel):
+    job_id: str
+    rerun_of: str | None = Field(description="the job it reruns; null for the chain's first")
+    template_id: str
+    template_version: int | None
+    params: dict[str, Any]
+    priority: PriorityOut
+    status: JobStatus
+    created_at: Instant
+    finished_at: Instant | None
+    run: LineageRunOut | None = Field(description="its latest run, if it has started")
+
+    @classmethod
+    def of(cls, view: JobView) -> "LineageJobOut":
+        job, run = view.job, view.run
+        return cls(
+            **job.model_dump(
+                include={
+                    "job_id",
+                    "rerun_of",
+                    "template_id",
+                    "template_version",
+                    "params",
+                    "status",
+                    "created_at",
+                    "finished_at",
+                }
+            ),
+            priority=display_priority(job.priority),
+            run=LineageRunOut.model_validate(run.model_dump()) if run else None,
+        )
+
+
+class LineageOut(BaseModel):
+    job_id: str = Field(description="the job asked about")
+    root_id: str = Field(description="the first job of its chain (the one not a rerun)")
+    jobs: list[LineageJobOut] = Field(
+        description="the first job and every rerun made from it or from its reruns, however "
+        "deep, oldest first (follow rerun_of for the tree)"
+    )
+    truncated: bool = Field(
+        description="true when the chain holds more jobs than `limit`: the newest are left out"
+    )
+    limit: int = Field(description="the most jobs one answer lists")
 
 
 class TemplateFields(BaseModel):

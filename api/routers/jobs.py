@@ -1,4 +1,5 @@
-"""/jobs: create (idempotently), list with filters, read, cancel, and a job's runs."""
+"""/jobs: create (idempotently), list with filters, read, cancel, rerun, a job's runs and its
+lineage."""
 
 from fastapi import APIRouter, Response, status
 
@@ -17,10 +18,18 @@ from api.deps import (
     idempotent_responses,
     mark_replayed,
 )
-from api.schemas import JobCreated, JobDetailOut, JobOut, PageOut, RunOut
+from api.schemas import (
+    JobCreated,
+    JobDetailOut,
+    JobOut,
+    LineageJobOut,
+    LineageOut,
+    PageOut,
+    RunOut,
+)
 from jobsched.errors import ValidationFailedError
 from jobsched.foresight.estimates import job_eta
-from jobsched.jobs import holds
+from jobsched.jobs import holds, reruns
 from jobsched.jobs import jobs as use
 from jobsched.jobs.runs import runs_of_job
 from jobsched.models import JobStatus
@@ -110,3 +119,42 @@ def list_job_runs(
 ) -> PageOut[RunOut]:
     page = runs_of_job(stores, job_id, limit, cursor)
     return PageOut(items=[RunOut.of(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.post(
+    "/{job_id}/rerun",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[CanWrite],
+    responses=idempotent_responses(JobCreated),
+)
+def rerun_job(
+    stores: StoresDep,
+    job_id: PathId,
+    response: Response,
+    body: reruns.RerunRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> JobCreated:
+    """A new job from this one: its template at the version this one ran with, its params with
+    `params` laid over them (checked against that version's params_schema), its priority unless
+    `priority` is given. The new job's `rerun_of` names this one. Any job can be rerun, in any
+    state; an archived template takes no rerun (409)."""
+    job, created = reruns.rerun(stores, job_id, body or reruns.RerunRequest(), idempotency_key)
+    if not created:
+        mark_replayed(response)
+    view = use.view_job(stores, job)
+    return JobCreated(**JobOut.of(view).model_dump(), idempotent_replay=not created)
+
+
+@router.get("/{job_id}/lineage", dependencies=[CanRead])
+def job_lineage(stores: StoresDep, job_id: PathId) -> LineageOut:
+    """The tree of reruns this job belongs to: its first job and every rerun made from it,
+    however deep, oldest first, each with its status and latest run (exit code, artifacts).
+    At most `limit` jobs; `truncated` says when more were left out."""
+    found = reruns.lineage(stores, job_id)
+    return LineageOut(
+        job_id=found.job_id,
+        root_id=found.root_id,
+        jobs=[LineageJobOut.of(view) for view in found.jobs],
+        truncated=found.truncated,
+        limit=reruns.MAX_LINEAGE,
+    )
