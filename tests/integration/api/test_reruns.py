@@ -2,9 +2,11 @@
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
+from jobsched.jobs import reruns
 from jobsched.models.units import Outcome
 from jobsched.ports import Stores
 from tests.support.api import V2, assert_problem, post_job, post_template
@@ -229,3 +231,19 @@ def test_a_read_only_key_may_read_a_lineage_but_not_rerun(
     assert_problem(reader.post(f"{V2}/jobs/{original['job_id']}/rerun"), 403)
     assert lineage(reader, original["job_id"])["root_id"] == original["job_id"]
     assert [j["job_id"] for j in client.get(f"{V2}/jobs").json()["items"]] == [original["job_id"]]
+
+
+def test_a_lineage_over_the_bound_is_cut_and_says_so(
+    client: TestClient, echo_template: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reruns, "MAX_LINEAGE", 3)
+    root = post_job(client)
+    chain = [root["job_id"]]
+    for _ in range(3):
+        chain.append(rerun(client, chain[-1])["job_id"])
+
+    found = lineage(client, chain[-1])
+
+    assert [j["job_id"] for j in found["jobs"]] == chain[:3]  # the oldest three
+    assert (found["truncated"], found["limit"]) == (True, 3)
+    assert lineage(client, chain[1])["truncated"] is True
