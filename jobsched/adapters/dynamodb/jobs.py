@@ -457,7 +457,8 @@ class DynamoJobStore:
                 for item in response["Responses"].get(self.table, []):
                     job = decode(Job, item)
                     found[job.job_id] = job
-                keys = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+                unprocessed: dict[str, Any] = dict(response.get("UnprocessedKeys", {}))
+                keys = list(unprocessed.get(self.table, {}).get("Keys", []))
         return [found[i] for i in job_ids if i in found]
 
     def find_idempotency(self, key: str) -> IdempotencyRecord | None:
