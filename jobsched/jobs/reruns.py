@@ -23,7 +23,7 @@ from jobsched.jobs.jobs import JobCreate, JobView, new_job, template_for_new_job
 from jobsched.models import REQUEST_CONFIG, Job, JobTemplate
 from jobsched.params import JsonObject
 from jobsched.ports import IdempotencyClaim, NewJobs, Stores
-from jobsched.priority import PriorityInput
+from jobsched.priority import PriorityInput, display_priority
 
 MAX_LINEAGE = 100  # jobs in one lineage answer
 
@@ -106,7 +106,8 @@ def _create_request(original: Job, request: RerunRequest) -> JobCreate:
     if request.priority is not None:
         fields["priority"] = request.priority
     elif "position" not in given:
-        fields["priority"] = original.priority
+        # As a client would send it: `immediate` is stored above the ints a request takes.
+        fields["priority"] = display_priority(original.priority)
     return JobCreate.model_validate(fields)
 
 

@@ -52,6 +52,13 @@ def test_a_rerun_without_edits_copies_the_job(client: TestClient, echo_template:
     assert client.get(f"{V2}/jobs/{again['job_id']}").json()["rerun_of"] == original["job_id"]
 
 
+def test_an_immediate_job_reruns_immediate(client: TestClient, echo_template: str) -> None:
+    original = post_job(client, priority="immediate")
+
+    assert rerun(client, original["job_id"])["priority"] == "immediate"
+    assert rerun(client, original["job_id"], priority=7)["priority"] == 7
+
+
 def test_an_empty_body_is_a_rerun_without_edits(client: TestClient, echo_template: str) -> None:
     original = post_job(client)
 
