@@ -55,6 +55,9 @@ IDEMPOTENCY_PK_PREFIX: Final = "IDEMPOTENCY#"
 IDEMPOTENCY_SK: Final = "IDEMPOTENCY"
 # A rerun's link under the first job of its chain: `LINEAGE#<root id>` / `<created key>#<id>`.
 LINEAGE_PK_PREFIX: Final = "LINEAGE#"
+# The usage ledger: `USAGE#<scope>` / `<UTC hour>#<id>`, one partition per scope, so a time
+# range of every template (or schedule) is one query (adapters/dynamodb/usage.py).
+USAGE_PK_PREFIX: Final = "USAGE#"
 
 # Item layout of the lock table (composite key pk/sk).
 QUEUE_STATE_PK: Final = "QUEUE"

@@ -59,7 +59,8 @@ NOW: Final = "__NOW__"  # epoch seconds when it sends
 LEASE_UNTIL: Final = "__LEASE_UNTIL__"  # epoch seconds its slot's lease runs to
 EXIT_CODE: Final = "__EXIT_CODE__"
 ARTIFACTS: Final = "__ARTIFACTS__"  # a JSON list of URIs
-PLACEHOLDERS: Final = frozenset({NOW, LEASE_UNTIL, EXIT_CODE, ARTIFACTS})
+USAGE: Final = "__USAGE__"  # its model usage, a JSON object (jobsched/models/usage.py)
+PLACEHOLDERS: Final = frozenset({NOW, LEASE_UNTIL, EXIT_CODE, ARTIFACTS, USAGE})
 
 
 def fill(template: Any, values: dict[str, str]) -> Any:

@@ -211,9 +211,13 @@ class Dispatcher:
         more is recorded but what its worker left, its log and artifacts, which a run ended
         from outside could not know."""
         for step in finishing:
-            if isinstance(step, EndRun) and (step.log_path or step.artifacts):
+            if isinstance(step, EndRun) and (step.log_path or step.artifacts or step.usage):
                 try:
-                    self.stores.runs.keep_outputs(step.run_id, step.log_path, step.artifacts)
+                    kept = self.stores.runs.keep_outputs(
+                        step.run_id, step.log_path, step.artifacts, step.usage
+                    )
+                    if kept and step.usage is not None:
+                        metrics.usage_recorded(self.stores.metrics, step.usage)
                 except Exception:  # the outputs are for people; the slot must move on
                     logger.warning("could not keep the outputs of %s", step.run_id, exc_info=True)
         return []
@@ -236,6 +240,8 @@ class Dispatcher:
                 metrics.run_started(self.stores.metrics, step.entry.created_at, step.started_at)
             elif isinstance(step, EndRun):
                 self._run_ended(step.run_id, step.status == RunStatus.COMPLETED, step.finished_at)
+                if step.usage is not None:
+                    metrics.usage_recorded(self.stores.metrics, step.usage)
             elif isinstance(step, EndReservation):
                 succeeded = step.status == ReservationStatus.COMPLETED
                 self._run_ended(step.reservation_id, succeeded, step.finished_at)
@@ -431,7 +437,7 @@ class Dispatcher:
         assert claim.run is not None
         assert claim.job is not None
         now = utcnow()
-        steps: list[Step] = [EndRun.of(claim.run.run_id, outcome, now)]
+        steps: list[Step] = [EndRun.of(claim.run.run_id, outcome, now, claim.run)]
         steps += release_of(claim.run.run_id, claim.job.concurrency_keys)  # ended or requeued
         template = claim.template
         if retry_allowed and outcome.was_interrupted:
@@ -502,7 +508,7 @@ def end_running_job(
     assert job.last_run_id is not None
     now = utcnow()
     steps: list[Step] = [
-        EndRun.of(job.last_run_id, outcome, now),
+        EndRun.of(job.last_run_id, outcome, now, job),
         *release_of(job.last_run_id, job.concurrency_keys),
         EndJob(job.job_id, job.last_run_id, now, job_status),
     ]

@@ -178,7 +178,7 @@ def finish_outside_queue(stores: Stores, claim: Claim, outcome: Outcome) -> bool
     outcome = indexed(stores, claim, outcome)
     now = utcnow()
     steps: list[Step] = [
-        EndRun.of(run.run_id, outcome, now),
+        EndRun.of(run.run_id, outcome, now, run),
         EndJob(job.job_id, run.run_id, now),
     ]
     if job.group_id:

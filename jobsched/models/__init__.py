@@ -9,6 +9,7 @@ from pydantic.config import JsonValue
 
 from jobsched.constants import DEFAULT_CATCH_UP_WINDOW_MINUTES
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
+from jobsched.models.usage import Usage
 from jobsched.priority import DEFAULT_PRIORITY, PriorityValue
 from jobsched.ranks import QueueRank
 
@@ -198,6 +199,7 @@ class JobRun(Entity):
     # What the worker itself reported at exit: lets a lost dispatcher's run be reconciled.
     worker_exit_code: int | None = None
     worker_artifacts: str | None = None  # a JSON list, as the worker wrote it
+    worker_usage: str | None = None  # its usage report (JSON), as it wrote it
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     pid: int | None = None
@@ -206,6 +208,7 @@ class JobRun(Entity):
     error: str | None = None
     artifacts: list[str] = Field(default_factory=list)
     log_path: str | None = None
+    usage: Usage | None = None  # what its model calls used, once it ended (models/usage.py)
 
 
 class WebhookResult(Entity):
@@ -312,6 +315,7 @@ class Reservation(Entity):
     heartbeat_at: float | None = None
     worker_exit_code: int | None = None
     worker_artifacts: str | None = None
+    worker_usage: str | None = None  # written by the same result transaction as a run's
     result: dict[str, Any] | None = None
     artifacts: list[str] = Field(default_factory=list)
     log_path: str | None = None

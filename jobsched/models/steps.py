@@ -22,6 +22,7 @@ from jobsched.models import (
 from jobsched.models.concurrency import KeyHold
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import Outcome
+from jobsched.models.usage import Usage
 from jobsched.ranks import QueueRank
 
 
@@ -146,10 +147,17 @@ class EndRun:
     error: str | None = None
     artifacts: list[str] = field(default_factory=list)
     log_path: str | None = None
+    # Recorded on the run and, in the same write, added to the usage ledger under these ids.
+    usage: Usage | None = None
+    template_id: str = ""
+    schedule_id: str | None = None
 
     @classmethod
-    def of(cls, run_id: str, outcome: Outcome, finished_at: datetime) -> "EndRun":
-        """The run ends as its executor saw it: completed on a clean exit, else failed."""
+    def of(
+        cls, run_id: str, outcome: Outcome, finished_at: datetime, owner: Job | JobRun
+    ) -> "EndRun":
+        """The run ends as its executor saw it: completed on a clean exit, else failed.
+        `owner` (its job, or the run itself) names what its usage is charged to."""
         return cls(
             run_id,
             RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED,
@@ -158,6 +166,9 @@ class EndRun:
             error=outcome.reason,
             artifacts=outcome.artifacts,
             log_path=outcome.log_path,
+            usage=outcome.usage,
+            template_id=owner.template_id,
+            schedule_id=owner.schedule_id,
         )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from jobsched.models import Job, JobGroup, JobRun, JobTemplate, Reservation, UnitKind
+from jobsched.models.usage import Usage
 
 
 class Claim(BaseModel):
@@ -44,6 +45,7 @@ class Outcome:
     artifacts: list[str] = field(default_factory=list)
     log_path: str | None = None
     result: dict[str, Any] | None = None
+    usage: Usage | None = None  # what its worker reported its model calls used
 
     @property
     def succeeded(self) -> bool:
@@ -68,7 +70,8 @@ class Outcome:
         if unit.worker_exit_code is None:
             return None
         artifacts = json.loads(unit.worker_artifacts) if unit.worker_artifacts else []
-        return cls(exit_code=unit.worker_exit_code, artifacts=list(artifacts))
+        usage = Usage.reported(unit.worker_usage)
+        return cls(exit_code=unit.worker_exit_code, artifacts=list(artifacts), usage=usage)
 
     @classmethod
     def lost(cls) -> "Outcome":

@@ -8,6 +8,7 @@ from jobsched.models import QueueEntry, Reservation, SlotLease
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.steps import Step
 from jobsched.models.units import Claim
+from jobsched.models.usage import Usage
 from jobsched.ranks import QueueRank
 
 
@@ -48,9 +49,11 @@ class DispatchStore(Protocol):
         claim.holder). False, with nothing written, once the unit ended or lost its slot."""
         ...
 
-    def record_result(self, claim: Claim, exit_code: int, artifacts: list[str]) -> bool:
+    def record_result(
+        self, claim: Claim, exit_code: int, artifacts: list[str], usage: Usage | None = None
+    ) -> bool:
         """What the result transaction does, from the worker's parent: the worker's own exit
-        code and artifacts on its live unit. False, with nothing written, once it ended."""
+        code, artifacts and usage on its live unit. False, with nothing written, once it ended."""
         ...
 
 

@@ -14,6 +14,8 @@ table (GET /runs?status=failed), not in CloudWatch. See docs/decisions.md, "Moni
 from datetime import datetime
 from typing import Final, Protocol
 
+from jobsched.models.usage import Usage
+
 NAMESPACE: Final = "jobsched"
 
 # A unit that ran a task (a job's run, or a direct call's reservation) ended, as recorded by the
@@ -28,6 +30,11 @@ QUEUE_WAIT: Final = "QueueWait"
 # three periods: the worker or the dispatcher was lost), which it then recovered.
 QUEUE_DEPTH: Final = "QueueDepth"
 RUNS_RECOVERED: Final = "RunsRecovered"
+# What the model calls of an ended run used, as its worker reported (jobsched/models/usage.py):
+# tokens, and US$ of the calls the provider could price.
+PROMPT_TOKENS: Final = "PromptTokens"
+COMPLETION_TOKENS: Final = "CompletionTokens"
+MODEL_COST: Final = "ModelCostUSD"
 
 
 class MetricsSink(Protocol):
@@ -58,6 +65,12 @@ def run_ended(
     sink.count(RUNS_COMPLETED if succeeded else RUNS_FAILED)
     if started_at is not None:
         sink.seconds(RUN_DURATION, _between(started_at, finished_at))
+
+
+def usage_recorded(sink: MetricsSink, usage: Usage) -> None:
+    sink.count(PROMPT_TOKENS, usage.prompt_tokens)
+    sink.count(COMPLETION_TOKENS, usage.completion_tokens)
+    sink.count(MODEL_COST, usage.cost_usd)
 
 
 def _between(start: datetime, end: datetime) -> float:

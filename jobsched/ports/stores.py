@@ -23,6 +23,7 @@ from jobsched.models import (
     WebhookResult,
 )
 from jobsched.models.idempotency import IdempotencyClaim, IdempotencyRecord
+from jobsched.models.usage import Usage, UsageTotals
 from jobsched.ranks import QueueRank
 
 T = TypeVar("T")
@@ -162,9 +163,17 @@ class RunStore(Protocol):
     def get(self, run_id: str) -> JobRun: ...
     def list_page(self, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]: ...
     def count(self, status: RunStatus) -> int: ...
-    def keep_outputs(self, run_id: str, log_path: str | None, artifacts: list[str]) -> bool:
-        """A run ended elsewhere (a cancel) before its worker's end was seen: keep the log and
-        artifacts the worker left on it. Only an ended run that has no log yet; else False."""
+    def keep_outputs(
+        self, run_id: str, log_path: str | None, artifacts: list[str], usage: Usage | None = None
+    ) -> bool:
+        """A run ended elsewhere (a cancel) before its worker's end was seen: keep the log,
+        artifacts and usage the worker left on it, and count that usage in the ledger (once:
+        not if the run has usage already). Only an ended run that has no log yet; else False."""
+        ...
+
+    def usage_sums(self, scope: str, since: datetime, until: datetime) -> dict[str, UsageTotals]:
+        """The usage ledger: each template's (or schedule's, by `scope`) totals over the UTC
+        hours from `since`'s to `until`'s, both included."""
         ...
 
 

@@ -31,7 +31,7 @@ from jobsched.errors import NotFoundError
 from jobsched.models import GroupMode, JobRun, RunStatus, UnitKind
 from jobsched.models.units import OUTSIDE_QUEUE, Claim, Outcome
 from jobsched.ports import RunFilter, Stores, every_item
-from local.exec.executor import LocalExecutor, read_artifacts, read_exit_code
+from local.exec.executor import LocalExecutor, read_artifacts, read_exit_code, read_usage
 from local.exec.lease import LEASE_PERIODS
 from local.exec.logs import log_file, read_worker_note, run_dir
 
@@ -158,7 +158,9 @@ def reconcile(
             outcome = Outcome(exit_code=None, error="lost", log_path=str(log))
             report.lost.append(claim.unit_id)
         else:
-            outcome = Outcome(exit_code, artifacts=read_artifacts(log), log_path=str(log))
+            outcome = Outcome(
+                exit_code, artifacts=read_artifacts(log), log_path=str(log), usage=read_usage(log)
+            )
             report.recorded.append(claim.unit_id)
         dispatcher.finish(claim, outcome, claim_next=False)
     return report

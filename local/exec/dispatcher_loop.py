@@ -252,7 +252,9 @@ def _keep_outcome(dispatcher: Dispatcher, claim: Claim, outcome: Outcome) -> Non
     if outcome.exit_code is None or outcome.error is not None:
         return
     try:
-        dispatcher.dispatch.record_result(claim, outcome.exit_code, outcome.artifacts)
+        dispatcher.dispatch.record_result(
+            claim, outcome.exit_code, outcome.artifacts, outcome.usage
+        )
     except Exception:
         logger.warning("could not keep the outcome of %s", claim.unit_id, exc_info=True)
 

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from jobsched import worker_contract as contract
 from jobsched.models.units import INTERRUPTED, SIGNAL_EXIT_BASE, Claim, Outcome
+from jobsched.models.usage import Usage
 from jobsched.ports.dispatch import DispatchStore
 from jobsched.settings import Settings
 from local.exec.forkserver import AWS_MODULES, WORKER_MODULES, shared_launcher
@@ -167,6 +168,7 @@ class LocalExecutor:
             error=TIMEOUT if timed_out else stopped,
             artifacts=artifacts,
             log_path=str(log),
+            usage=read_usage(log),
         )
 
     def _parent_renews(self, claim: Claim) -> bool:
@@ -370,31 +372,34 @@ def append_event(log: Path, event: str, **fields: Any) -> None:
 
 def read_artifacts(log: Path) -> list[str]:
     """The URIs of the worker's last "artifacts" event (the worker logs it once, at the end)."""
-    found: list[str] = []
+    uris = last_event_field(log, "artifacts")
+    return [uri for uri in uris if isinstance(uri, str)] if isinstance(uris, list) else []
+
+
+def read_usage(log: Path) -> Usage | None:
+    """What the worker's model calls used, from its last "usage" event (logged once, at the
+    end; container/README.md); None when it logged none or one that does not fit."""
+    usage = last_event_field(log, "usage")
+    return Usage.reported(json.dumps(usage)) if isinstance(usage, dict) else None
+
+
+def last_event_field(log: Path, name: str) -> Any:
+    """The field `name` of the last event named `name` in the log (None if there is none)."""
+    found: Any = None
     try:
         with log.open("r", encoding="utf-8", errors="replace") as lines:
             for line in lines:
-                if '"artifacts"' not in line:  # cheap filter before parsing each line
+                if f'"{name}"' not in line:  # cheap filter before parsing each line
                     continue
-                uris = _artifacts_of(line)
-                if uris is not None:
-                    found = uris
+                try:
+                    event = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # stderr output, a traceback: not an event
+                if isinstance(event, dict) and event.get("event") == name and name in event:
+                    found = event[name]
     except OSError:
-        return []
+        return None
     return found
-
-
-def _artifacts_of(line: str) -> list[str] | None:
-    try:
-        event = json.loads(line)
-    except json.JSONDecodeError:
-        return None  # stderr output, a traceback: not an event
-    if not isinstance(event, dict) or event.get("event") != "artifacts":
-        return None
-    uris = event.get("artifacts")
-    if not isinstance(uris, list):
-        return None
-    return [uri for uri in uris if isinstance(uri, str)]
 
 
 def read_exit_code(log: Path) -> int | None:

@@ -27,6 +27,7 @@ from jobsched.dispatch.dispatcher import Dispatcher
 from jobsched.errors import NotFoundError
 from jobsched.models import JobRun, Reservation, UnitKind
 from jobsched.models.units import Claim, Outcome
+from jobsched.models.usage import Usage
 from jobsched.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -132,27 +133,33 @@ class StateMachineSteps:
                 log_path = log_stream_name(self.settings, arns[0])
                 outcome = Outcome(exit_code=None, error="timeout", log_path=log_path)
         if outcome.exit_code is not None:
-            outcome = replace(outcome, artifacts=self._worker_artifacts(event.claim))
+            artifacts, usage = self._worker_report(event.claim)
+            outcome = replace(outcome, artifacts=artifacts, usage=usage)
         return outcome
 
-    def _worker_artifacts(self, claim: Claim) -> list[str]:
-        """The outputs the worker uploaded, as it reported them on its unit at exit (ECS tells
-        only the exit code). One consistent read; the report precedes the task's stop."""
+    def _worker_report(self, claim: Claim) -> tuple[list[str], Usage | None]:
+        """The outputs the worker uploaded and what its model calls used, as it reported them
+        on its unit at exit (ECS tells only the exit code). One consistent read; the report
+        precedes the task's stop."""
         try:
             if claim.kind == UnitKind.RESERVATION:
                 unit: JobRun | Reservation = self.dispatcher.dispatch.reservation(claim.unit_id)
             else:
                 unit = self.dispatcher.stores.runs.get(claim.unit_id)
         except NotFoundError:
-            return []
-        if not unit.worker_artifacts:
-            return []
-        try:
-            reported = json.loads(unit.worker_artifacts)
-        except ValueError:
-            logger.warning("unreadable artifacts reported by %s", claim.unit_id)
-            return []
-        return [str(uri) for uri in reported] if isinstance(reported, list) else []
+            return [], None
+        return _reported_artifacts(claim, unit), Usage.reported(unit.worker_usage)
+
+
+def _reported_artifacts(claim: Claim, unit: JobRun | Reservation) -> list[str]:
+    if not unit.worker_artifacts:
+        return []
+    try:
+        reported = json.loads(unit.worker_artifacts)
+    except ValueError:
+        logger.warning("unreadable artifacts reported by %s", claim.unit_id)
+        return []
+    return [str(uri) for uri in reported] if isinstance(reported, list) else []
 
 
 def map_width(max_parallel: int | None, group_width: int | None) -> int:

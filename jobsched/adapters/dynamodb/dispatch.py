@@ -32,6 +32,7 @@ from jobsched.adapters.dynamodb.jobs import (
     queue_key,
 )
 from jobsched.adapters.dynamodb.runs import run_expiry, run_item
+from jobsched.adapters.dynamodb.usage import usage_updates
 from jobsched.errors import IdempotencyKeyTakenError, NotFoundError, UnavailableError
 from jobsched.models import (
     GroupStatus,
@@ -47,6 +48,7 @@ from jobsched.models import (
 from jobsched.models import steps as s
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import OUTSIDE_QUEUE, Claim
+from jobsched.models.usage import Usage
 from jobsched.ranks import QueueRank
 
 SLOT_PK = "SLOT"
@@ -460,15 +462,21 @@ class DynamoDispatchStore:
             ":error": step.error,
             ":artifacts": step.artifacts,
             ":log": step.log_path,
+            ":usage": step.usage.model_dump() if step.usage is not None else None,
         }
         expression = (
             "SET #status = :status, finished_at = :now, exit_code = :exit, #error = :error, "
-            "artifacts = :artifacts, log_path = :log"
+            "artifacts = :artifacts, log_path = :log, #usage = :usage"
         )
         expires_at = run_expiry(self.dynamo.settings, step.finished_at)
         if expires_at is not None:  # only an ending run gets one: a running run never expires
             expression += ", expires_at = :expires"
             values[":expires"] = expires_at
+        ledger: list[Item] = []
+        if step.usage is not None:
+            ledger = usage_updates(
+                self.jobs, step.usage, step.template_id, step.schedule_id, step.finished_at
+            )
         return [
             _update(
                 self.runs,
@@ -476,8 +484,9 @@ class DynamoDispatchStore:
                 expression,
                 values,
                 "#status = :started",
-                {"#status": "status", "#error": "error"},
-            )
+                {"#status": "status", "#error": "error", "#usage": "usage"},
+            ),
+            *ledger,
         ]
 
     def _end_job(self, step: s.EndJob) -> list[Item]:
@@ -598,8 +607,12 @@ class DynamoDispatchStore:
     def result_request(self, claim: Claim) -> dict[str, Any]:
         unit = self._unit_update(
             claim,
-            "SET worker_exit_code = :exit, worker_artifacts = :artifacts",
-            {":exit": {"N": contract.EXIT_CODE}, ":artifacts": {"S": contract.ARTIFACTS}},
+            "SET worker_exit_code = :exit, worker_artifacts = :artifacts, worker_usage = :usage",
+            {
+                ":exit": {"N": contract.EXIT_CODE},
+                ":artifacts": {"S": contract.ARTIFACTS},
+                ":usage": {"S": contract.USAGE},
+            },
         )
         return {"TransactItems": [unit]}
 
@@ -608,9 +621,15 @@ class DynamoDispatchStore:
         values = {contract.NOW: str(now), contract.LEASE_UNTIL: str(lease_until)}
         return self._send_for_worker(self.heartbeat_request(claim), values)
 
-    def record_result(self, claim: Claim, exit_code: int, artifacts: list[str]) -> bool:
+    def record_result(
+        self, claim: Claim, exit_code: int, artifacts: list[str], usage: Usage | None = None
+    ) -> bool:
         """The result transaction, sent by the worker's parent instead of the worker."""
-        values = {contract.EXIT_CODE: str(exit_code), contract.ARTIFACTS: json.dumps(artifacts)}
+        values = {
+            contract.EXIT_CODE: str(exit_code),
+            contract.ARTIFACTS: json.dumps(artifacts),
+            contract.USAGE: usage.model_dump_json() if usage is not None else "",
+        }
         return self._send_for_worker(self.result_request(claim), values)
 
     def _send_for_worker(self, request: dict[str, Any], values: dict[str, str]) -> bool:

@@ -4,11 +4,18 @@ from datetime import datetime
 from typing import Any
 
 from jobsched import constants as c
-from jobsched.adapters.dynamodb.client import Dynamo, store_errors, update_if
+from jobsched.adapters.dynamodb.client import (
+    Dynamo,
+    is_condition_failure,
+    store_errors,
+    update_if,
+)
 from jobsched.adapters.dynamodb.codec import decode, encode, serialize, sort_time
 from jobsched.adapters.dynamodb.pagination import ListIndexes, count, filtered_query, read_page
+from jobsched.adapters.dynamodb.usage import usage_sums, usage_updates
 from jobsched.errors import NotFoundError
 from jobsched.models import JobRun, RunStatus
+from jobsched.models.usage import Usage, UsageTotals
 from jobsched.ports import Page, RunFilter
 from jobsched.settings import Settings
 
@@ -36,6 +43,7 @@ class DynamoRunStore:
     def __init__(self, dynamo: Dynamo) -> None:
         self.dynamo = dynamo
         self.table = dynamo.table("runs")
+        self.jobs = dynamo.table("jobs")  # where the usage ledger is
         self.lists = ListIndexes(
             table=self.table,
             table_keys=("run_id",),
@@ -65,22 +73,59 @@ class DynamoRunStore:
             raise NotFoundError(f"no run {run_id!r}")
         return decode(JobRun, response["Item"])
 
-    def keep_outputs(self, run_id: str, log_path: str | None, artifacts: list[str]) -> bool:
-        return update_if(
-            self.dynamo,
-            TableName=self.table,
-            Key={"run_id": {"S": run_id}},
-            UpdateExpression="SET log_path = :log, artifacts = :artifacts",
-            ConditionExpression="attribute_exists(run_id) AND #status <> :started AND "
+    def keep_outputs(
+        self, run_id: str, log_path: str | None, artifacts: list[str], usage: Usage | None = None
+    ) -> bool:
+        kept = {
+            "TableName": self.table,
+            "Key": {"run_id": {"S": run_id}},
+            "UpdateExpression": "SET log_path = :log, artifacts = :artifacts",
+            "ConditionExpression": "attribute_exists(run_id) AND #status <> :started AND "
             "(attribute_not_exists(log_path) OR attribute_type(log_path, :null))",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
                 ":log": serialize(log_path),
                 ":artifacts": serialize(artifacts),
                 ":started": {"S": RunStatus.STARTED.value},
                 ":null": {"S": "NULL"},
             },
-        )
+        }
+        if usage is not None and self._keep_with_usage(run_id, kept, usage):
+            return True
+        return update_if(self.dynamo, **kept)
+
+    def _keep_with_usage(self, run_id: str, kept: dict[str, Any], usage: Usage) -> bool:
+        """The outputs, the usage and the ledger's buckets in one transaction, if the run has
+        no usage yet (False when it has, or the outputs' own condition fails)."""
+        run = self.get(run_id)
+        if run.usage is not None:
+            return False
+        update = {
+            **kept,
+            "UpdateExpression": kept["UpdateExpression"] + ", #usage = :usage",
+            "ConditionExpression": kept["ConditionExpression"]
+            + " AND (attribute_not_exists(#usage) OR attribute_type(#usage, :null))",
+            "ExpressionAttributeNames": {**kept["ExpressionAttributeNames"], "#usage": "usage"},
+            "ExpressionAttributeValues": {
+                **kept["ExpressionAttributeValues"],
+                ":usage": serialize(usage.model_dump()),
+            },
+        }
+        ended_at = run.finished_at or run.started_at
+        ledger = usage_updates(self.jobs, usage, run.template_id, run.schedule_id, ended_at)
+        try:
+            with store_errors():
+                self.dynamo.client.transact_write_items(
+                    TransactItems=[{"Update": update}, *ledger]  # type: ignore[typeddict-item,list-item]
+                )
+        except Exception as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def usage_sums(self, scope: str, since: datetime, until: datetime) -> dict[str, UsageTotals]:
+        return usage_sums(self.dynamo, self.jobs, scope, since, until)
 
     def list_page(self, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]:
         query = filtered_query(

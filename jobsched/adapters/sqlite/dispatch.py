@@ -36,6 +36,7 @@ from jobsched.models import (
 from jobsched.models import steps as s
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import OUTSIDE_QUEUE, Claim
+from jobsched.models.usage import Usage
 from jobsched.ranks import QueueRank
 from jobsched.settings import Settings
 
@@ -127,13 +128,19 @@ class SqliteDispatchStore:
                 put_slot(conn, changed(lease, lease_until=lease_until))
         return True
 
-    def record_result(self, claim: Claim, exit_code: int, artifacts: list[str]) -> bool:
-        """The worker's own exit code and artifacts on its live unit; False if it ended."""
+    def record_result(
+        self, claim: Claim, exit_code: int, artifacts: list[str], usage: Usage | None = None
+    ) -> bool:
+        """The worker's own exit code, artifacts and usage on its live unit; False if it ended."""
         with self.db.write("record_result") as conn:
             unit = self._live_unit(conn, claim)
             if unit is None:
                 return False
-            reported = {"worker_exit_code": exit_code, "worker_artifacts": json.dumps(artifacts)}
+            reported = {
+                "worker_exit_code": exit_code,
+                "worker_artifacts": json.dumps(artifacts),
+                "worker_usage": usage.model_dump_json() if usage is not None else None,
+            }
             self._put_unit(conn, changed(unit, **reported))
         return True
 

@@ -14,8 +14,10 @@ from jobsched.adapters.sqlite.codec import dump, load, sort_time
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.sqlite.jobs import changed
 from jobsched.adapters.sqlite.pages import Listing, newest_first
+from jobsched.adapters.sqlite.usage import add_usage, usage_sums
 from jobsched.errors import NotFoundError
 from jobsched.models import JobRun, RunStatus
+from jobsched.models.usage import Usage, UsageTotals, hour_of
 from jobsched.ports import Page, RunFilter
 from jobsched.settings import Settings
 
@@ -80,13 +82,24 @@ class SqliteRunStore:
             raise NotFoundError(f"no run {run_id!r}")
         return run
 
-    def keep_outputs(self, run_id: str, log_path: str | None, artifacts: list[str]) -> bool:
+    def keep_outputs(
+        self, run_id: str, log_path: str | None, artifacts: list[str], usage: Usage | None = None
+    ) -> bool:
         with self.db.write("keep_outputs") as conn:
             run = find_run(conn, run_id, self.clock())
             if run is None or run.status == RunStatus.STARTED or run.log_path is not None:
                 return False
-            put_run(conn, changed(run, log_path=log_path, artifacts=artifacts), self.settings)
+            counted = usage if run.usage is None else None  # a run's usage is counted once
+            kept = changed(run, log_path=log_path, artifacts=artifacts, usage=run.usage or usage)
+            put_run(conn, kept, self.settings)
+            if counted is not None:
+                ended_at = run.finished_at or run.started_at
+                add_usage(conn, counted, run.template_id, run.schedule_id, ended_at)
         return True
+
+    def usage_sums(self, scope: str, since: datetime, until: datetime) -> dict[str, UsageTotals]:
+        with self.db.read("usage_sums") as conn:
+            return usage_sums(conn, scope, hour_of(since), hour_of(until))
 
     def list_page(self, filters: RunFilter, limit: int, cursor: str | None) -> Page[JobRun]:
         # Most selective first, as the DynamoDB twin picks its index (pages.list_name).

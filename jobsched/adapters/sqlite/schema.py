@@ -5,16 +5,16 @@ conditions test) and indexed where a read needs them, so no read scans a table.
 `user_version` records the schema's version; a newer file is refused rather than misread.
 A file of an older version is brought up to date by running the DDL again (every statement is
 IF NOT EXISTS; `_add_held` and `_add_lineage` add the columns): version 2 added `queue.held`
-and `key_holders`, version 3 `jobs.lineage_root`.
+and `key_holders`, version 3 `jobs.lineage_root`, version 4 the `usage` ledger.
 """
 
 import sqlite3
 
 from jobsched.adapters.sqlite.db import Database
 
-# 2: queue.held and key_holders (issue 14); 3: jobs.lineage_root (issue 17). An older file
-# gains what it lacks on open.
-VERSION = 3
+# 2: queue.held and key_holders (issue 14); 3: jobs.lineage_root, 4: usage (issue 17). An
+# older file gains what it lacks on open.
+VERSION = 4
 
 DDL = """
 CREATE TABLE IF NOT EXISTS templates (
@@ -133,6 +133,21 @@ CREATE TABLE IF NOT EXISTS reservations (
     reservation_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
     doc TEXT NOT NULL
+);
+
+-- The usage ledger: runs' model usage added up per template and per schedule, by the UTC hour
+-- each run ended in (jobsched/models/usage.py), written in the same transaction as the run.
+CREATE TABLE IF NOT EXISTS usage (
+    scope TEXT NOT NULL,
+    hour TEXT NOT NULL,
+    scope_id TEXT NOT NULL,
+    runs INTEGER NOT NULL DEFAULT 0,
+    calls INTEGER NOT NULL DEFAULT 0,
+    prompt_tokens INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_micro_usd INTEGER NOT NULL DEFAULT 0,
+    unpriced_calls INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (scope, hour, scope_id)
 );
 
 -- Content: stories and research cards, with the sketches dedup compares against.

@@ -26,6 +26,7 @@ from jobsched.adapters.sqlite.jobs import (
 from jobsched.adapters.sqlite.queue import find_state
 from jobsched.adapters.sqlite.runs import find_run as find_visible_run
 from jobsched.adapters.sqlite.runs import put_run
+from jobsched.adapters.sqlite.usage import add_usage
 from jobsched.models import (
     GroupStatus,
     JobRun,
@@ -211,8 +212,11 @@ def end_run(conn: sqlite3.Connection, step: s.EndRun, settings: Settings) -> boo
         error=step.error,
         artifacts=step.artifacts,
         log_path=step.log_path,
+        usage=step.usage,
     )
     put_run(conn, ended, settings)  # an ended run gets its expiry (runs.py run_expiry)
+    if step.usage is not None:
+        add_usage(conn, step.usage, step.template_id, step.schedule_id, step.finished_at)
     return True
 
 
