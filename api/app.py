@@ -22,11 +22,12 @@ from api.routers import (
     runs,
     schedules,
     templates,
+    usage,
 )
 from jobsched.ports import Stores
 
 PREFIXES = ("/api/v2", "/scheduler")  # spec: Option A path versioning, and the phase-1 prefix
-SCHEDULER_MODULES = (templates, jobs, queue, runs, groups, reservations, schedules, keys)
+SCHEDULER_MODULES = (templates, jobs, queue, runs, groups, reservations, schedules, keys, usage)
 # The legacy job API, the direct reads and the next-slot calls (these two not deprecated).
 LEGACY_ROUTERS = (legacy.router, content.router, direct.router)
 

@@ -4,7 +4,7 @@ command models (jobsched.jobs.*), which already hold the field rules."""
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from jobsched.foresight.estimates import Eta
 from jobsched.jobs import queue as queue_use
@@ -30,6 +30,7 @@ from jobsched.models import (
 )
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.models.instants import Instant
+from jobsched.models.usage import UsageTotals
 from jobsched.ports import Stores
 from jobsched.priority import PRIORITY_SCHEMA, display_priority
 from jobsched.schedules.expressions import FireTime
@@ -78,6 +79,67 @@ class PageOut(BaseModel, Generic[T]):
     next_cursor: str | None = Field(default=None, description="pass as ?cursor= for the next page")
 
 
+class _TokensOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class ModelUsageOut(_TokensOut):
+    model: str = Field(description="as the template's params named it, e.g. gpt-4o-mini")
+    calls: int
+    cost_usd: float = Field(description="US$ of its priced calls")
+    unpriced_calls: int = Field(description="calls the provider could not price")
+
+
+class UsageOut(_TokensOut):
+    """What a run's model calls used, as its worker reported at exit."""
+
+    calls: int
+    cost_usd: float = Field(
+        description="US$ (LiteLLM's pricing of each call; 0 with the offline provider), "
+        "of the priced calls only"
+    )
+    unpriced_calls: int = Field(description="calls the provider could not price")
+    by_model: list[ModelUsageOut]
+
+
+class UsageTotalsOut(_TokensOut):
+    """Runs' usage added up."""
+
+    runs: int = Field(description="runs that reported usage")
+    calls: int
+    cost_usd: float = Field(description="US$ of the priced calls")
+    unpriced_calls: int
+
+    @classmethod
+    def of(cls, totals: UsageTotals) -> "UsageTotalsOut":
+        return cls(
+            runs=totals.runs,
+            calls=totals.calls,
+            prompt_tokens=totals.prompt_tokens,
+            completion_tokens=totals.completion_tokens,
+            cost_usd=totals.cost_usd,
+            unpriced_calls=totals.unpriced_calls,
+        )
+
+
+class UsageGroupOut(UsageTotalsOut):
+    id: str = Field(description="the template's (or schedule's) id")
+
+
+class UsageReportOut(BaseModel):
+    by: Literal["template", "schedule"]
+    since: Instant = Field(description="the start of the first UTC hour added up")
+    until: Instant = Field(description="the end of the last UTC hour added up")
+    groups: list[UsageGroupOut]
+    total: UsageTotalsOut
+
+
 class RunSummary(BaseModel):
     run_id: str
     status: RunStatus
@@ -100,6 +162,9 @@ class RunOut(RunSummary):
     error: str | None
     artifacts: list[str]
     log_path: str | None
+    usage: UsageOut | None = Field(
+        default=None, description="what its model calls used; null while it runs or if none"
+    )
 
     @classmethod
     def of(cls, run: JobRun) -> "RunOut":
@@ -443,6 +508,10 @@ class QueueStatsOut(BaseModel):
     state: QueueStateOut
     skipped_fires: int = Field(
         description="schedule fires recorded as skipped runs (GET /runs?status=skipped)"
+    )
+    usage_last_24h: UsageTotalsOut | None = Field(
+        default=None,
+        description="every run's model usage over the last 24 whole UTC hours (GET /usage)",
     )
 
 

@@ -25,11 +25,13 @@ from api.schemas import (
     QueueOut,
     QueueStateOut,
     QueueStatsOut,
+    UsageTotalsOut,
 )
 from jobsched.foresight.estimates import queue_etas
 from jobsched.foresight.preview import PreviewRequest, preview
 from jobsched.jobs import queue as use
 from jobsched.jobs.jobs import get_job
+from jobsched.jobs.usage import last_day_usage
 from jobsched.priority import display_priority
 
 router = APIRouter(prefix="/queue", tags=["queue"])
@@ -84,7 +86,11 @@ def preview_change(stores: StoresDep, slots: SlotsDep, body: PreviewRequest) -> 
 @router.get("/stats", dependencies=[CanRead])
 def queue_stats(stores: StoresDep) -> QueueStatsOut:
     stats = use.queue_stats(stores)
-    return QueueStatsOut(**stats.model_dump(), queued=sum(stats.queued_by_template.values()))
+    return QueueStatsOut(
+        **stats.model_dump(),
+        queued=sum(stats.queued_by_template.values()),
+        usage_last_24h=UsageTotalsOut.of(last_day_usage(stores)),
+    )
 
 
 @router.post("/reorder", dependencies=[CanWrite])

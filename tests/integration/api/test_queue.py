@@ -388,6 +388,15 @@ def test_stats_of_an_empty_queue(reader: TestClient) -> None:
         "paused": False,
         "state": {"paused": False, "changed_at": None, "changed_by": None, "note": None},
         "skipped_fires": 0,
+        "usage_last_24h": {
+            "runs": 0,
+            "calls": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "total_tokens": 0,
+            "cost_usd": 0.0,
+            "unpriced_calls": 0,
+        },
     }
 
 

@@ -310,3 +310,16 @@ def test_the_size_is_checked_before_the_id_is(stores: Stores) -> None:
 
     with pytest.raises(ValidationFailedError, match="too large to store"):
         stores.content.put_story(stored_story("same", job_id="j" * 410_000))
+
+
+def test_a_version_3_file_gains_the_usage_ledger(sqlite_db: Database) -> None:
+    """A database written before usage was counted (version 3) gains the `usage` table."""
+    with sqlite_db.write() as conn:
+        conn.execute("DROP TABLE usage")
+        conn.execute("PRAGMA user_version = 3")
+
+    create_schema(sqlite_db)
+    with sqlite_db.read() as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == VERSION
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(usage)")]
+    assert columns[:3] == ["scope", "hour", "scope_id"]
