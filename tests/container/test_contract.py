@@ -80,9 +80,8 @@ def test_the_worker_reads_exactly_the_contract_names() -> None:
 
 
 def test_the_worker_fills_exactly_the_contract_placeholders() -> None:
-    assert {transact.NOW, transact.LEASE_UNTIL, transact.EXIT_CODE, transact.ARTIFACTS} == (
-        contract.PLACEHOLDERS
-    )
+    filled = {transact.NOW, transact.LEASE_UNTIL, transact.EXIT_CODE, transact.ARTIFACTS}
+    assert filled | {transact.USAGE} == contract.PLACEHOLDERS
 
 
 def test_the_prepared_transactions_hold_only_contract_placeholders() -> None:
@@ -92,7 +91,10 @@ def test_the_prepared_transactions_hold_only_contract_placeholders() -> None:
     found = _placeholders(dispatch.heartbeat_request(claim))
     found |= _placeholders(dispatch.result_request(claim))
 
-    assert found == contract.PLACEHOLDERS
+    assert found <= contract.PLACEHOLDERS
+    # Until the dispatcher's result request asks for the usage (issue 17, its server side), the
+    # worker's __USAGE__ is the one placeholder it may leave out; after, this holds `==`.
+    assert contract.PLACEHOLDERS - found <= {contract.USAGE}
 
 
 def test_the_ecs_overrides_and_the_local_executor_set_only_contract_names(tmp_path: Path) -> None:
@@ -122,6 +124,7 @@ def test_the_core_fills_a_prepared_transaction_as_the_worker_does() -> None:
         contract.LEASE_UNTIL: "1800000090",
         contract.EXIT_CODE: "3",
         contract.ARTIFACTS: json.dumps(["file:///out/a.txt"]),
+        contract.USAGE: json.dumps({"calls": 0}),
     }
     for slot in ("000", OUTSIDE_QUEUE):
         claim = _claim(slot)
