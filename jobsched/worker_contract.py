@@ -59,7 +59,11 @@ NOW: Final = "__NOW__"  # epoch seconds when it sends
 LEASE_UNTIL: Final = "__LEASE_UNTIL__"  # epoch seconds its slot's lease runs to
 EXIT_CODE: Final = "__EXIT_CODE__"
 ARTIFACTS: Final = "__ARTIFACTS__"  # a JSON list of URIs
-USAGE: Final = "__USAGE__"  # its model usage, a JSON object (jobsched/models/usage.py)
+# The run's model usage as compact JSON text (in the result only): {"calls", "prompt_tokens",
+# "completion_tokens", "cost_usd" (priced calls only), "unpriced_calls", "by_model": [{"model",
+# the same five}, ...] sorted by model}; zeros and [] for a run that called no model.
+# Read by jobsched/models/usage.py.
+USAGE: Final = "__USAGE__"
 PLACEHOLDERS: Final = frozenset({NOW, LEASE_UNTIL, EXIT_CODE, ARTIFACTS, USAGE})
 
 

@@ -2,7 +2,8 @@
 
 Every run ends with a "finished" event and the process's exit code: the workload's own code,
 1 when it raised, 2 when the worker was started wrongly, 143 when it was stopped (SIGTERM,
-SIGINT, or the run was ended elsewhere).
+SIGINT, or the run was ended elsewhere). Before it, one "usage" event gives what the run's
+model calls used, whatever the outcome (zeros for a run that called none).
 """
 
 import os
@@ -34,6 +35,7 @@ from worker.heartbeat import Heartbeat
 from worker.providers import Provider, make_provider
 from worker.runner import Finished, run_workload
 from worker.transact import Sent, result_values, send
+from worker.usage import Usage, UsageMeter
 from worker.workloads import Workload, find
 
 
@@ -64,10 +66,10 @@ class Reporter:
         self._clients = clients
         self._log = log
 
-    def send(self, exit_code: int, uris: Sequence[str]) -> None:
+    def send(self, exit_code: int, uris: Sequence[str], usage: Usage) -> None:
         if self._template is None:
             return
-        values = result_values(int(time.time()), exit_code, uris)
+        values = result_values(int(time.time()), exit_code, uris, usage)
         outcome = send(self._clients.dynamodb, self._template, values)
         if outcome.sent is Sent.OK:
             self._log.emit("result_recorded", exit_code=exit_code)
@@ -108,6 +110,7 @@ def _start(
         result_template = config.transact_template(env, config.ENV_RESULT)
     except ConfigError as exc:
         log.emit("error", message=str(exc))
+        _log_usage(log, UsageMeter())
         return EXIT_USAGE
     clients = Clients(config.aws_region(env))
     reporter = Reporter(result_template, clients, log)
@@ -117,7 +120,7 @@ def _start(
         output_dir = _output_dir(cfg)
     except ConfigError as exc:
         log.emit("error", message=str(exc))
-        reporter.send(EXIT_USAGE, [])
+        reporter.send(EXIT_USAGE, [], _log_usage(log, UsageMeter()))
         return EXIT_USAGE
     log.emit(
         "started",
@@ -153,6 +156,7 @@ def _run(unit: Unit) -> int:
             unit.clients.dynamodb, cfg.heartbeat, cfg.heartbeat_seconds, unit.log, unit.stop
         )
         if not heartbeat.beat():
+            _log_usage(unit.log, UsageMeter())
             return EXIT_STOPPED  # ended before it began: run nothing, leave the record alone
         heartbeat.start()
 
@@ -162,9 +166,12 @@ def _run(unit: Unit) -> int:
         events=unit.log,
         unit_id=cfg.unit_id,
         provider=_provider(unit),
+        usage=UsageMeter(),
     )
     finished = run_workload(unit.workload, unit.cfg.params, ctx, STOP_GRACE_SECONDS)
     exit_code = _exit_code(finished, unit.log, unit.signals)
+    # What was used so far: an abandoned workload's call still in flight is not counted.
+    usage = _log_usage(unit.log, ctx.usage)
     # Outputs are kept while the heartbeat still runs: a long upload must not lose the lease.
     kept = _keep_outputs(unit)
     if kept.failures and exit_code == EXIT_OK:
@@ -177,8 +184,15 @@ def _run(unit: Unit) -> int:
         if heartbeat.ended.is_set():
             # Whoever ended the run (cancel, sweeper) recorded its outcome; ours would be refused.
             return EXIT_STOPPED
-    unit.reporter.send(exit_code, kept.uris)
+    unit.reporter.send(exit_code, kept.uris, usage)
     return exit_code
+
+
+def _log_usage(log: EventLog, meter: UsageMeter) -> Usage:
+    """Log the run's usage totals, once per run; they go in the result too."""
+    usage = meter.totals()
+    log.emit("usage", usage=usage)
+    return usage
 
 
 def _provider(unit: Unit) -> Provider:

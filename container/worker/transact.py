@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from worker.aws import TransactWriter
+from worker.usage import Usage
 
 NOW = "__NOW__"
 LEASE_UNTIL = "__LEASE_UNTIL__"
 EXIT_CODE = "__EXIT_CODE__"
 ARTIFACTS = "__ARTIFACTS__"
+USAGE = "__USAGE__"  # the run's usage totals (worker.usage.Usage) as compact JSON text
 
 
 def fill(template: Any, values: Mapping[str, str]) -> Any:
@@ -30,8 +32,15 @@ def fill(template: Any, values: Mapping[str, str]) -> Any:
     return template
 
 
-def result_values(now: int, exit_code: int, artifacts: Sequence[str]) -> dict[str, str]:
-    return {NOW: str(now), EXIT_CODE: str(exit_code), ARTIFACTS: json.dumps(list(artifacts))}
+def result_values(
+    now: int, exit_code: int, artifacts: Sequence[str], usage: Usage
+) -> dict[str, str]:
+    return {
+        NOW: str(now),
+        EXIT_CODE: str(exit_code),
+        ARTIFACTS: json.dumps(list(artifacts)),
+        USAGE: json.dumps(usage, separators=(",", ":")),
+    }
 
 
 class Sent(enum.Enum):

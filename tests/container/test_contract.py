@@ -80,9 +80,14 @@ def test_the_worker_reads_exactly_the_contract_names() -> None:
 
 
 def test_the_worker_fills_exactly_the_contract_placeholders() -> None:
-    assert {transact.NOW, transact.LEASE_UNTIL, transact.EXIT_CODE, transact.ARTIFACTS} == (
-        contract.PLACEHOLDERS
-    )
+    filled = {
+        transact.NOW,
+        transact.LEASE_UNTIL,
+        transact.EXIT_CODE,
+        transact.ARTIFACTS,
+        transact.USAGE,
+    }
+    assert filled == contract.PLACEHOLDERS
 
 
 def test_the_prepared_transactions_hold_only_contract_placeholders() -> None:
@@ -122,6 +127,7 @@ def test_the_core_fills_a_prepared_transaction_as_the_worker_does() -> None:
         contract.LEASE_UNTIL: "1800000090",
         contract.EXIT_CODE: "3",
         contract.ARTIFACTS: json.dumps(["file:///out/a.txt"]),
+        contract.USAGE: json.dumps({"calls": 0}),
     }
     for slot in ("000", OUTSIDE_QUEUE):
         claim = _claim(slot)

@@ -11,7 +11,7 @@ import pytest
 from worker.config import EXIT_STOPPED
 from worker.context import WorkloadContext
 from worker.events import EventLog
-from worker.providers import CompletionRequest, OfflineProvider
+from worker.providers import Completion, CompletionRequest, OfflineProvider
 from worker.workloads import story_generation
 
 from tests.support.file_contract import (
@@ -132,7 +132,7 @@ class StopAfter:
     def name(self) -> str:
         return "offline"
 
-    def complete(self, request: CompletionRequest) -> str:
+    def complete(self, request: CompletionRequest) -> Completion:
         self.calls -= 1
         if self.calls == 0:
             self.stop.set()

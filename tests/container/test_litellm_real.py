@@ -31,7 +31,7 @@ def test_a_json_answer_comes_back_as_the_object_asked_for() -> None:
         )
     )
 
-    assert json.loads(answer) == {"title": "The Keeper", "text": "Mara lit the lamp."}
+    assert json.loads(answer.text) == {"title": "The Keeper", "text": "Mara lit the lamp."}
 
 
 def test_a_plain_answer_comes_back_as_text() -> None:
@@ -41,4 +41,36 @@ def test_a_plain_answer_comes_back_as_text() -> None:
         CompletionRequest(system="Be brief.", prompt="A line.", model="gpt-4o-mini")
     )
 
-    assert answer == "Once upon a tide."
+    assert answer.text == "Once upon a tide."
+
+
+def test_usage_is_litellms_tokens_and_its_price_for_the_model() -> None:
+    import litellm  # here, once the fixture has chosen the bundled price list
+
+    provider = LiteLLMProvider(extra_kwargs={"mock_response": "Once upon a tide."})
+
+    answer = provider.complete(
+        CompletionRequest(system="Be brief.", prompt="A line.", model="gpt-4o-mini")
+    )
+
+    assert answer.model == "gpt-4o-mini"
+    assert answer.prompt_tokens > 0
+    assert answer.completion_tokens > 0
+    price = litellm.model_cost["gpt-4o-mini"]
+    expected = (
+        answer.prompt_tokens * price["input_cost_per_token"]
+        + answer.completion_tokens * price["output_cost_per_token"]
+    )
+    assert answer.cost_usd == pytest.approx(expected)
+
+
+def test_a_model_missing_from_litellms_price_list_is_unpriced() -> None:
+    provider = LiteLLMProvider(extra_kwargs={"mock_response": "Once upon a tide."})
+
+    answer = provider.complete(
+        CompletionRequest(system="Be brief.", prompt="A line.", model="openai/a-private-model")
+    )
+
+    assert answer.text == "Once upon a tide."
+    assert answer.cost_usd is None
+    assert answer.prompt_tokens > 0

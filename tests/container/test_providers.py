@@ -13,6 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from worker.providers import (
+    Completion,
     CompletionRequest,
     LiteLLMProvider,
     ModelKeys,
@@ -21,7 +22,7 @@ from worker.providers import (
     make_provider,
     parse_json_object,
 )
-from worker.providers.offline import topic_phrases
+from worker.providers.offline import count_tokens, topic_phrases
 
 from tests.support.texts import jaccard
 from tests.support.worker_harness import FAKE_LITELLM_DIR
@@ -68,7 +69,7 @@ def story_request(topic: str, seed: str = "s1", model: str = "gemini/x") -> Comp
 
 
 def story_text(request: CompletionRequest) -> str:
-    reply = json.loads(OfflineProvider().complete(request))
+    reply = json.loads(OfflineProvider().complete(request).text)
     return f"{reply['title']}\n{reply['text']}"
 
 
@@ -109,7 +110,7 @@ def test_offline_weaves_the_topic_into_the_text() -> None:
 def test_offline_without_a_schema_writes_paragraphs() -> None:
     request = CompletionRequest(system="", prompt="Topic: kelp forests", model="m", seed="1")
 
-    text = OfflineProvider().complete(request)
+    text = OfflineProvider().complete(request).text
 
     assert text.count("\n\n") >= 2
     assert "kelp forests" in text.lower()
@@ -120,7 +121,7 @@ def test_offline_json_follows_the_schema() -> None:
         system="", prompt="Topic: octopus cognition", model="m", seed="7", json_schema=CARD_SCHEMA
     )
 
-    reply = json.loads(OfflineProvider().complete(request))
+    reply = json.loads(OfflineProvider().complete(request).text)
 
     assert set(reply) == set(CARD_SCHEMA["properties"])
     assert 0 < len(reply["summary"]) <= 5000
@@ -134,6 +135,19 @@ def test_offline_json_follows_the_schema() -> None:
     assert 1 <= reply["count"] <= 9
     assert isinstance(reply["score"], float)
     assert isinstance(reply["flag"], bool)
+
+
+def test_offline_counts_one_token_per_four_characters_and_costs_nothing() -> None:
+    request = story_request("lighthouse keepers")
+
+    answer = OfflineProvider().complete(request)
+
+    assert [count_tokens(text) for text in ("", "a", "abcd", "abcde")] == [0, 1, 1, 2]
+    assert answer.model == request.model
+    assert answer.prompt_tokens == -(-(len(request.system) + len(request.prompt)) // 4)
+    assert answer.completion_tokens == -(-len(answer.text) // 4)
+    assert answer.cost_usd == 0.0  # priced, and free
+    assert OfflineProvider().complete(request) == answer  # the same counts every time
 
 
 def test_topic_phrases_come_from_the_labelled_lines_else_the_prompt() -> None:
@@ -180,7 +194,7 @@ def test_litellm_sends_the_request_and_asks_for_json(
 ) -> None:
     request = story_request("kelp", seed="run-9", model="gemini/gemini-2.0-flash-exp")
 
-    reply = json.loads(LiteLLMProvider().complete(request))
+    reply = json.loads(LiteLLMProvider().complete(request).text)
 
     assert reply["title"].strip() == "A fake title from gemini/gemini-2.0-flash-exp"
     (call,) = fake_litellm.calls
@@ -212,7 +226,7 @@ def test_litellm_same_seed_same_int_seed(fake_litellm: Any) -> None:
 
 @pytest.mark.parametrize("model", ["plain/model", "unknown/model"])
 def test_litellm_sends_only_what_the_model_supports(fake_litellm: Any, model: str) -> None:
-    reply = LiteLLMProvider().complete(story_request("kelp", model=model))
+    reply = LiteLLMProvider().complete(story_request("kelp", model=model)).text
 
     assert "title" in json.loads(reply)  # found in the prose all the same
     (call,) = fake_litellm.calls
@@ -224,13 +238,93 @@ def test_litellm_extra_kwargs_reach_the_call_mock_response_included(fake_litellm
     provider = LiteLLMProvider(extra_kwargs={"mock_response": "plain words", "timeout": 5})
     request = CompletionRequest(system="s", prompt="p", model="gpt-4o-mini")
 
-    assert provider.complete(request) == "plain words"
+    assert provider.complete(request).text == "plain words"
     assert fake_litellm.calls[0]["timeout"] == 5
 
 
-def _response(content: str | None) -> Any:
+def test_litellm_reports_its_tokens_and_its_price(fake_litellm: Any) -> None:
+    request = story_request("kelp", model="gemini/gemini-2.0-flash-exp")
+
+    answer = LiteLLMProvider().complete(request)
+
+    (call,) = fake_litellm.calls
+    reply = fake_litellm._reply(call)
+    prompt_tokens = sum(len(message["content"]) for message in call["messages"]) // 4
+    assert answer.model == "gemini/gemini-2.0-flash-exp"
+    assert (answer.prompt_tokens, answer.completion_tokens) == (prompt_tokens, len(reply) // 4)
+    assert answer.cost_usd == pytest.approx(prompt_tokens * 1e-7 + len(reply) // 4 * 4e-7)
+
+
+def test_a_model_litellm_cannot_price_is_unpriced(fake_litellm: Any) -> None:
+    answer = LiteLLMProvider().complete(story_request("kelp", model="openai/private-model"))
+
+    assert answer.cost_usd is None
+    assert answer.prompt_tokens > 0  # tokens are counted all the same
+
+
+def _response(content: str | None, **fields: Any) -> Any:
     message = SimpleNamespace(role="assistant", content=content)
-    return SimpleNamespace(choices=[SimpleNamespace(message=message)])
+    return SimpleNamespace(choices=[SimpleNamespace(message=message)], **fields)
+
+
+@pytest.mark.parametrize(
+    ("model", "cost"), [("gpt-4o-mini", 2.7e-6), ("no/price", None)], ids=["priced", "unpriced"]
+)
+def test_without_litellms_own_cost_the_price_is_asked_for(
+    fake_litellm: Any, model: str, cost: float | None
+) -> None:
+    usage = SimpleNamespace(prompt_tokens=10, completion_tokens=2)  # no _hidden_params
+    fake_litellm.completion = lambda **kwargs: _response('{"t": 1}', model=model, usage=usage)
+
+    answer = LiteLLMProvider().complete(story_request("kelp"))
+
+    assert (answer.prompt_tokens, answer.completion_tokens) == (10, 2)
+    assert answer.cost_usd == (None if cost is None else pytest.approx(cost))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"usage": None, "_hidden_params": {"response_cost": float("nan")}},
+        {
+            "usage": SimpleNamespace(prompt_tokens=None, completion_tokens=-3),
+            "_hidden_params": {"response_cost": -1.0},
+        },
+        {
+            "usage": SimpleNamespace(prompt_tokens=True, completion_tokens="7"),
+            "_hidden_params": {"response_cost": "0.1"},
+        },
+        {"_hidden_params": None},
+    ],
+    ids=["no-usage", "nan-cost", "negative", "not-numbers", "no-hidden-params"],
+)
+def test_usage_litellm_cannot_tell_never_fails_the_call(
+    fake_litellm: Any, fields: dict[str, Any]
+) -> None:
+    def broken_cost(completion_response: Any) -> float:
+        raise RuntimeError("cannot price")
+
+    fake_litellm.completion = lambda **kwargs: _response('{"title": "t"}', **fields)
+    fake_litellm.completion_cost = broken_cost
+
+    answer = LiteLLMProvider().complete(story_request("kelp", model="gemini/x"))
+
+    assert json.loads(answer.text) == {"title": "t"}
+    assert answer == Completion(answer.text, "gemini/x", 0, 0, None)
+
+
+def test_an_unusable_answer_says_what_it_spent(fake_litellm: Any) -> None:
+    provider = LiteLLMProvider(extra_kwargs={"mock_response": "no json here"})
+
+    with pytest.raises(ProviderError, match="holds no JSON object") as raised:
+        provider.complete(story_request("kelp", model="gpt-4o-mini"))
+
+    spent = raised.value.spent
+    assert spent is not None
+    assert (spent.model, spent.completion_tokens) == ("gpt-4o-mini", len("no json here") // 4)
+    assert spent.cost_usd is not None
+    assert spent.cost_usd > 0
 
 
 @pytest.mark.parametrize(

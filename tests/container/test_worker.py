@@ -22,7 +22,7 @@ def test_echo_logs_one_json_object_per_line_and_keeps_its_output(tmp_path: Path)
 
     assert done.code == 0
     assert done.stderr == ""
-    assert done.names() == ["started", "echo", "artifacts", "finished"]
+    assert done.names() == ["started", "echo", "usage", "artifacts", "finished"]
     for event in done.events:
         assert event["unit_id"] == UNIT_ID
         assert event["job_id"] == JOB_ID

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.usage_contract import NO_USAGE, the_usage
 from tests.support.worker_harness import UNIT_ID, StartWorker, aws_client, run_worker, unit_env
 
 HEARTBEAT_SECONDS = 0.3
@@ -48,8 +49,11 @@ def result_template(table: str) -> str:
         ":now": {"N": "__NOW__"},
         ":code": {"N": "__EXIT_CODE__"},
         ":artifacts": {"S": "__ARTIFACTS__"},
+        ":usage": {"S": "__USAGE__"},
     }
-    update = "SET finished_at = :now, exit_code = :code, artifacts = :artifacts"
+    update = (
+        "SET finished_at = :now, exit_code = :code, artifacts = :artifacts, model_usage = :usage"
+    )
     return json.dumps(_conditional_update(table, update, values))
 
 
@@ -135,7 +139,19 @@ def test_outputs_go_to_s3_and_heartbeat_and_result_reach_the_run(aws: Aws) -> No
     assert heartbeat_at < lease_until <= heartbeat_at + 2  # three 0.3 s periods, rounded up
     assert item["exit_code"] == {"N": "0"}
     assert json.loads(item["artifacts"]["S"]) == [uri]
+    assert json.loads(item["model_usage"]["S"]) == the_usage(done) == NO_USAGE  # echo calls none
     assert int(item["finished_at"]["N"]) >= heartbeat_at
+
+
+def test_the_result_records_the_runs_model_usage(aws: Aws) -> None:
+    env = {**aws.env(max_stories=2), "JOBSCHED_WORKLOAD": "story_generation"}
+
+    done = run_worker(env)
+
+    assert done.code == 0, done.events
+    usage = the_usage(done)
+    assert usage["calls"] == 2
+    assert json.loads(aws.run_item()["model_usage"]["S"]) == usage
 
 
 def test_a_run_ended_elsewhere_stops_the_worker_at_its_next_heartbeat(
@@ -165,7 +181,8 @@ def test_a_run_ended_before_the_worker_started_runs_nothing(aws: Aws) -> None:
     done = run_worker(aws.env())
 
     assert done.code == 143
-    assert done.names() == ["started", "cancelled", "finished"]
+    assert done.names() == ["started", "cancelled", "usage", "finished"]
+    assert the_usage(done) == NO_USAGE
 
 
 def test_sigterm_records_exit_code_143_as_the_result(aws: Aws, start_worker: StartWorker) -> None:
@@ -190,6 +207,7 @@ def test_a_unit_started_wrongly_still_records_its_result(aws: Aws) -> None:
     item = aws.run_item()
     assert item["exit_code"] == {"N": "2"}
     assert json.loads(item["artifacts"]["S"]) == []
+    assert json.loads(item["model_usage"]["S"]) == NO_USAGE
 
 
 def test_heartbeat_and_result_failures_are_logged_not_fatal(aws: Aws) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.support.file_contract import check_card, check_story, written
+from tests.support.usage_contract import the_usage
 from tests.support.worker_harness import (
     Exited,
     StartWorker,
@@ -67,6 +68,26 @@ def test_stories_from_litellm_are_normalised_to_the_shape(tmp_path: Path) -> Non
         assert story["text"].startswith("Key fingerprint none.")  # no key was set
         assert "Topic: kelp" in story["text"]  # the prompt, echoed by the fake
     assert "banner" in done.stderr  # litellm's prints never reach stdout, the log
+    calls = done.named("model_call")
+    usage = the_usage(done)
+    assert usage["calls"] == len(calls) == 2
+    assert usage["unpriced_calls"] == 0
+    assert usage["cost_usd"] == pytest.approx(sum(call["cost_usd"] for call in calls))
+    assert usage["cost_usd"] > 0  # the fake's price for the default model
+    assert usage["prompt_tokens"] == sum(call["prompt_tokens"] for call in calls) > 0
+
+
+def test_calls_to_a_model_litellm_cannot_price_count_as_unpriced(tmp_path: Path) -> None:
+    model = "openai/a-private-model"
+    done = run_worker(litellm_env(tmp_path, "story_generation", max_stories=2, model=model))
+
+    assert done.code == 0, done.events
+    assert [call["cost_usd"] for call in done.named("model_call")] == [None, None]
+    usage = the_usage(done)
+    assert (usage["calls"], usage["unpriced_calls"], usage["cost_usd"]) == (2, 2, 0.0)
+    (entry,) = usage["by_model"]
+    assert (entry["model"], entry["unpriced_calls"], entry["cost_usd"]) == (model, 2, 0.0)
+    assert entry["prompt_tokens"] == usage["prompt_tokens"] > 0
 
 
 def test_cards_from_litellm_are_cut_to_the_cards_limits(tmp_path: Path) -> None:
@@ -146,3 +167,6 @@ def test_sigterm_stops_between_stories_and_keeps_those_written(
     assert sorted(progress) == sorted(stories)  # the story in flight was finished and kept
     assert len(done.first("artifacts")["artifacts"]) == len(stories)
     assert done.names()[-1] == "finished"
+    usage = the_usage(done)  # once, with what the stopped run used
+    assert usage["calls"] == len(done.named("model_call")) == len(stories)
+    assert usage["prompt_tokens"] == sum(e["prompt_tokens"] for e in done.named("model_call"))

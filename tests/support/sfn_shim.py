@@ -9,7 +9,7 @@
 2. AWS fails a runTask.sync state whose task's container exited non-zero with
    States.TaskFailed and the task's description as the cause; moto succeeds. We fail it.
 3. ECS tasks in moto always exit 0: the emulated worker exits with its `exit_code` param, as
-   the `echo` workload does.
+   the `echo` workload does (and, as echo, reports no model usage).
 4. moto fails every ECS error of runTask with States.Runtime, and a RunTask answer with
    `failures` (and no task) with an IndexError. AWS names them: `ECS.<code>` for an error ECS
    models (ServerException, ClientException, ...), `ECS.AmazonECSException` for the others
@@ -51,6 +51,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state
     StateTaskService,
 )
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+
+from tests.support.usage_contract import NO_USAGE
 
 WORKER_CONTAINER = "worker"
 
@@ -154,6 +156,7 @@ def _report(env: dict[str, str], code: int) -> None:
         template.replace('"__EXIT_CODE__"', json.dumps(str(code)))
         .replace('"__ARTIFACTS__"', json.dumps(json.dumps([uri])))
         .replace('"__NOW__"', json.dumps(str(int(time.time()))))
+        .replace('"__USAGE__"', json.dumps(json.dumps(NO_USAGE, separators=(",", ":"))))
     )
     boto3.client("dynamodb", region_name="us-east-1").transact_write_items(**json.loads(filled))
 

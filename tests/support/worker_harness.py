@@ -19,7 +19,7 @@ import boto3
 from tests.support.waiting import BOUND_SECONDS
 
 CONTAINER_DIR = Path(__file__).resolve().parents[2] / "container"
-# A stand-in `litellm` package (the real one is not installed; see its docstring).
+# A stand-in `litellm` package, for failures and usage on demand (see its docstring).
 FAKE_LITELLM_DIR = Path(__file__).resolve().parent / "fake_litellm"
 UNIT_ID = "run-1"
 JOB_ID = "job-1"

@@ -7,12 +7,19 @@ default: deterministic, free, no network) or `litellm` (real models through lite
 from collections.abc import Callable
 
 from worker.aws import SecretReader
-from worker.providers.base import CompletionRequest, Provider, ProviderError, parse_json_object
+from worker.providers.base import (
+    Completion,
+    CompletionRequest,
+    Provider,
+    ProviderError,
+    parse_json_object,
+)
 from worker.providers.keys import ModelKeys
 from worker.providers.litellm_provider import LiteLLMProvider
 from worker.providers.offline import OfflineProvider
 
 __all__ = [
+    "Completion",
     "CompletionRequest",
     "LiteLLMProvider",
     "ModelKeys",

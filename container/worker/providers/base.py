@@ -5,8 +5,28 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A model's answer and what it used: the tokens and, where the provider can price the
+    model, the cost in US dollars (None: unpriced, which is not the same as free)."""
+
+    text: str
+    model: str  # as the request named it, so that a run's usage adds up by what it asked for
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = None
+
+
 class ProviderError(Exception):
-    """A model could not answer usefully (no package, no key, an API error, no JSON)."""
+    """A model could not answer usefully (no package, no key, an API error, no JSON).
+
+    `spent` is what a call used when the model did answer, but unusably (no text, no JSON): the
+    call was paid for all the same, and is counted in the run's usage.
+    """
+
+    def __init__(self, message: str, spent: Completion | None = None) -> None:
+        super().__init__(message)
+        self.spent = spent
 
 
 @dataclass(frozen=True)
@@ -25,8 +45,10 @@ class Provider(Protocol):
         """Recorded with every output: "offline" or "litellm"."""
         ...
 
-    def complete(self, request: CompletionRequest) -> str:
-        """The model's text; with a json_schema, one JSON object as text. Raises ProviderError."""
+    def complete(self, request: CompletionRequest) -> Completion:
+        """The model's text (with a json_schema, one JSON object as text) and its usage.
+
+        Raises ProviderError."""
         ...
 
 

@@ -4,19 +4,30 @@ Model names go to litellm as they are (`gemini/gemini-2.0-flash-exp`, `gpt-4o-mi
 litellm reads provider keys from the environment (GEMINI_API_KEY, OPENAI_API_KEY, ...);
 `ModelKeys` can put them there from Secrets Manager first. litellm is imported at the first
 call: it is large and slow to import, and a worker that runs `echo` must never pay for it.
+
+Usage comes from litellm too: the tokens from the response's `usage`, the cost from litellm's
+own price list (`response_cost`, which it works out for every call, else `completion_cost`).
+A model litellm cannot price is unpriced (cost None). Reading usage never fails a call.
 """
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib
 import json
+import math
 import os
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 from worker.events import MASK, SECRET_MARKERS
-from worker.providers.base import CompletionRequest, ProviderError, parse_json_object
+from worker.providers.base import (
+    Completion,
+    CompletionRequest,
+    ProviderError,
+    parse_json_object,
+)
 from worker.providers.keys import ModelKeys
 
 REQUEST_TIMEOUT_SECONDS = 120.0
@@ -56,6 +67,41 @@ def _system_prompt(request: CompletionRequest) -> str:
     )
 
 
+def _token_count(usage: Any, name: str) -> int:
+    value = getattr(usage, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+
+
+def _cost(litellm: Any, response: Any) -> float | None:
+    """What litellm says the call cost in US$; None when it cannot price the model."""
+    hidden = getattr(response, "_hidden_params", None)
+    if isinstance(hidden, dict) and "response_cost" in hidden:
+        cost = hidden["response_cost"]  # litellm priced the call itself (None: it could not)
+    else:
+        try:
+            cost = litellm.completion_cost(completion_response=response)
+        except Exception:  # litellm raises for a model missing from its price list
+            return None
+    if isinstance(cost, bool) or not isinstance(cost, int | float):
+        return None
+    return float(cost) if math.isfinite(cost) and cost >= 0 else None
+
+
+def _spent(litellm: Any, model: str, response: Any) -> Completion:
+    """The call's usage (without its text); zero tokens and unpriced where litellm has none."""
+    try:
+        usage = getattr(response, "usage", None)
+        return Completion(
+            text="",
+            model=model,
+            prompt_tokens=_token_count(usage, "prompt_tokens"),
+            completion_tokens=_token_count(usage, "completion_tokens"),
+            cost_usd=_cost(litellm, response),
+        )
+    except Exception:  # a response of an odd shape: the call's answer still counts
+        return Completion(text="", model=model)
+
+
 class LiteLLMProvider:
     def __init__(
         self,
@@ -71,7 +117,7 @@ class LiteLLMProvider:
     def name(self) -> str:
         return "litellm"
 
-    def complete(self, request: CompletionRequest) -> str:
+    def complete(self, request: CompletionRequest) -> Completion:
         if self._keys is not None:
             self._keys.ensure_loaded()
         litellm = _import_litellm()
@@ -85,11 +131,17 @@ class LiteLLMProvider:
             # `from None`: the cause's own text would reach the log's traceback unscrubbed.
             message = self._scrub(f"{type(exc).__name__}: {exc}")
             raise ProviderError(f"{request.model} failed: {message}") from None
+        with contextlib.redirect_stdout(sys.stderr):
+            spent = _spent(litellm, request.model, response)
         if not isinstance(content, str) or not content.strip():
-            raise ProviderError(f"{request.model} returned no text")
+            raise ProviderError(f"{request.model} returned no text", spent=spent)
+        text = content
         if request.json_schema is not None:
-            return json.dumps(parse_json_object(content), ensure_ascii=False)
-        return content
+            try:
+                text = json.dumps(parse_json_object(content), ensure_ascii=False)
+            except ProviderError as exc:
+                raise ProviderError(str(exc), spent=spent) from None
+        return dataclasses.replace(spent, text=text)
 
     def _kwargs(self, request: CompletionRequest, supported: set[str]) -> dict[str, Any]:
         kwargs: dict[str, Any] = {

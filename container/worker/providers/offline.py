@@ -4,6 +4,10 @@ The same request (prompt, model, seed) always gives the same text; any change gi
 Texts are built from word lists by a generator seeded with a hash of the request, with the
 prompt's topic woven in, so that outputs read as about their topic. With a json_schema it
 returns JSON of that shape (see `_Writer.value` for the subset of JSON Schema it follows).
+
+Its usage is counted by a fixed rule, so that a run's totals are reproducible: one token per
+`CHARS_PER_TOKEN` characters, rounded up, of the system text and prompt together (prompt
+tokens) and of the reply (completion tokens). It costs nothing: cost 0.0, a priced call.
 """
 
 import hashlib
@@ -13,7 +17,7 @@ import re
 from typing import Any
 
 from worker.providers import words
-from worker.providers.base import CompletionRequest
+from worker.providers.base import Completion, CompletionRequest
 
 TOPIC_LINE = re.compile(r"^\s*(topic|genre)\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]")
@@ -21,6 +25,12 @@ MAX_TOPIC_PHRASES = 8
 MAX_PHRASE_WORDS = 3
 TOPIC_TITLE_SHARE = 0.7  # of titles that name the topic, when there is one
 SMALL_WORDS = frozenset({"a", "an", "and", "for", "of", "the"})  # lowercase inside a title
+CHARS_PER_TOKEN = 4  # about what English text averages with common tokenizers
+
+
+def count_tokens(text: str) -> int:
+    """Tokens by the offline rule: one per CHARS_PER_TOKEN characters, rounded up."""
+    return -(-len(text) // CHARS_PER_TOKEN)
 
 
 def _seed(request: CompletionRequest) -> int:
@@ -141,9 +151,17 @@ class OfflineProvider:
     def name(self) -> str:
         return "offline"
 
-    def complete(self, request: CompletionRequest) -> str:
+    def complete(self, request: CompletionRequest) -> Completion:
         rng = random.Random(_seed(request))  # noqa: S311 (reproducible text, not security)
         writer = _Writer(rng, topic_phrases(request.prompt))
         if request.json_schema is None:
-            return writer.paragraphs()
-        return json.dumps(writer.value(request.json_schema), ensure_ascii=False)
+            text = writer.paragraphs()
+        else:
+            text = json.dumps(writer.value(request.json_schema), ensure_ascii=False)
+        return Completion(
+            text=text,
+            model=request.model,
+            prompt_tokens=count_tokens(request.system + request.prompt),
+            completion_tokens=count_tokens(text),
+            cost_usd=0.0,
+        )

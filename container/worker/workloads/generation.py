@@ -87,7 +87,7 @@ def item(ctx: WorkloadContext, batch: Batch, index: int) -> dict[str, Any]:
         json_schema=batch.kind.reply_schema,
         max_tokens=batch.kind.max_tokens,
     )
-    reply = parse_json_object(ctx.provider.complete(request))
+    reply = parse_json_object(ctx.provider.complete(request).text)
     return {
         batch.kind.id_field: output_id(batch.kind.id_prefix, batch.seed, index),
         **batch.fields(reply),

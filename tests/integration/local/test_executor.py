@@ -41,7 +41,8 @@ def test_a_job_runs_to_exit_0_with_its_outputs_as_file_artifacts(
     # On DynamoDB the worker records its result itself; on SQLite it has no store, and the
     # executor records it from the worker's exit (the run's fields below hold on both).
     reported = ["result_recorded"] if store_backend == "dynamodb" else []
-    assert [e["event"] for e in events] == ["started", "echo", "artifacts", *reported, "finished"]
+    names = ["started", "echo", "usage", "artifacts", *reported, "finished"]
+    assert [e["event"] for e in events] == names
     assert {e["unit_id"] for e in events} == {claim.unit_id}
     assert {e["job_id"] for e in events} == {job.job_id}
     # The executor noted the process id (the spec's run.pid). On DynamoDB the worker beat and
