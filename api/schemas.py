@@ -29,6 +29,7 @@ from jobsched.models import (
     Scope,
 )
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
+from jobsched.models.gates import Check, FailedCheck
 from jobsched.models.instants import Instant
 from jobsched.ports import Stores
 from jobsched.priority import PRIORITY_SCHEMA, display_priority
@@ -100,6 +101,10 @@ class RunOut(RunSummary):
     error: str | None
     artifacts: list[str]
     log_path: str | None
+    failed_checks: list[FailedCheck] | None = Field(
+        default=None,
+        description="a rejected run's failed checks (its template version's quality gates)",
+    )
 
     @classmethod
     def of(cls, run: JobRun) -> "RunOut":
@@ -263,6 +268,9 @@ class TemplateFields(BaseModel):
     retry: dict[str, Any]
     concurrency: list[ConcurrencyLimit] = Field(
         default_factory=list, description="at most `limit` of its units per key value at once"
+    )
+    checks: list[Check] = Field(
+        default_factory=list, description="quality gates: a run whose outputs fail one is rejected"
     )
     version: int
 
