@@ -29,6 +29,7 @@ from jobsched.models import (
     Scope,
 )
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
+from jobsched.models.gates import Check, FailedCheck
 from jobsched.models.instants import Instant
 from jobsched.models.usage import UsageTotals
 from jobsched.ports import Stores
@@ -164,6 +165,10 @@ class RunOut(RunSummary):
     log_path: str | None
     usage: UsageOut | None = Field(
         default=None, description="what its model calls used; null while it runs or if none"
+    )
+    failed_checks: list[FailedCheck] | None = Field(
+        default=None,
+        description="a rejected run's failed checks (its template version's quality gates)",
     )
 
     @classmethod
@@ -328,6 +333,9 @@ class TemplateFields(BaseModel):
     retry: dict[str, Any]
     concurrency: list[ConcurrencyLimit] = Field(
         default_factory=list, description="at most `limit` of its units per key value at once"
+    )
+    checks: list[Check] = Field(
+        default_factory=list, description="quality gates: a run whose outputs fail one is rejected"
     )
     version: int
 

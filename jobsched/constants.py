@@ -98,3 +98,11 @@ MAX_CONTENT_FILE_BYTES: Final = 1024 * 1024  # a story/card output file read for
 # A run's artifact served by GET /runs/{id}/artifacts/{index}, read whole: a Lambda answers at
 # most 6 MB, and a binary body goes base64 (4/3 larger) through API Gateway.
 MAX_ARTIFACT_DOWNLOAD_BYTES: Final = 4 * 1024 * 1024
+
+# Quality gates (jobsched/gates): the work one evaluation of a run's checks may do. A file the
+# bounds leave unread fails its check: a gate passes only what it saw.
+GATE_MAX_FILES: Final = 200  # distinct output files read
+GATE_MAX_FILE_BYTES: Final = MAX_CONTENT_FILE_BYTES  # one file (the readers' own bound too)
+GATE_MAX_BYTES: Final = 32 * 1024 * 1024  # all files read, together
+GATE_MAX_LISTED: Final = 50  # failures listed on a run (its record stays small); more are counted
+GATE_MAX_REASON_CHARS: Final = 300  # one failure's reason (a schema error may quote a big value)

@@ -17,9 +17,11 @@ JOB: dict[JobStatus, frozenset[JobStatus]] = {
 }
 
 RUN: dict[RunStatus, frozenset[RunStatus]] = {
-    RunStatus.STARTED: frozenset({RunStatus.COMPLETED, RunStatus.FAILED}),
+    # REJECTED: it exited 0, but its outputs failed its template's checks (jobsched/gates).
+    RunStatus.STARTED: frozenset({RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.REJECTED}),
     RunStatus.COMPLETED: frozenset(),
     RunStatus.FAILED: frozenset(),
+    RunStatus.REJECTED: frozenset(),
     RunStatus.SKIPPED: frozenset(),  # recorded once, for a schedule fire that did not run
 }
 

@@ -11,8 +11,9 @@ from pydantic import BaseModel
 from jobsched.errors import ContentTooLargeError
 
 MAX_ITEM_BYTES = 400 * 1024
-# User JSON held in an item as JSON text (dynamodb/codec.py encodes these fields so).
-JSON_TEXT_FIELDS = frozenset({"params", "default_params", "params_schema", "result"})
+# User JSON held in an item as JSON text (dynamodb/codec.py encodes these fields so). A
+# template's `checks` hold JSON Schemas, which may nest past the 32 levels a DynamoDB map takes.
+JSON_TEXT_FIELDS = frozenset({"params", "default_params", "params_schema", "result", "checks"})
 
 
 def dynamodb_size(value: Any) -> int:

@@ -4,6 +4,7 @@ later (at RunTask, in the worker, or at enqueue) instead of the template's autho
 from jobsched.dispatch.concurrency import check_concurrency
 from jobsched.errors import FieldProblem, ValidationFailedError
 from jobsched.models import JobTemplate
+from jobsched.models.gates import JsonSchemaCheck
 from jobsched.params import check_defaults, check_schema, check_size
 from jobsched.worker_contract import WORKLOADS
 
@@ -60,3 +61,14 @@ def check_template(template: JobTemplate) -> None:
     check_size(template.default_params, "default_params")
     check_defaults(template.params_schema, template.default_params)
     check_concurrency(template)
+    check_gates(template)
+
+
+def check_gates(template: JobTemplate) -> None:
+    """A json_schema check's schema is valid JSON Schema that RE2 can run, as params_schema
+    is: a bad one would reject every run instead of failing its author now."""
+    for index, check in enumerate(template.checks):
+        if isinstance(check, JsonSchemaCheck):
+            where = f"checks.{index}.schema"
+            check_size(check.json_schema, where)
+            check_schema(check.json_schema, where)

@@ -8,6 +8,7 @@ from jobsched.errors import ConflictError, ValidationFailedError, stale_version
 from jobsched.jobs.template_rules import check_template
 from jobsched.models import REQUEST_CONFIG, JobTemplate, RetryPolicy, utcnow
 from jobsched.models.concurrency import MAX_KEYS, ConcurrencyLimit
+from jobsched.models.gates import MAX_CHECKS, Checks
 from jobsched.models.instants import TimeFromJson
 from jobsched.params import JsonObject
 from jobsched.ports import Page, Stores
@@ -20,6 +21,15 @@ CONCURRENCY_DOC = (
     "slots. Each key at most once; a `params.<name>` key must name a param declared in "
     "params_schema.properties or default_params. A job keeps the limits of the version it was "
     "queued with. [] on PATCH removes them."
+)
+CHECKS_DOC = (
+    f"Quality gates (at most {MAX_CHECKS}): checks of a run's output files, each on the files "
+    "its `files` glob matches (relative to the run's output folder). A run whose outputs fail "
+    "one is rejected, with the failures on the run. Kinds: json_schema (each file is JSON valid "
+    "against `schema`), count (the number of matching files within min/max), length (each "
+    "file's text, or its JSON `field`'s, within min/max chars or words), near_duplicate (each "
+    "file's text less similar than `threshold` to stored items and the run's other outputs). "
+    "[] on PATCH removes them."
 )
 SERVER_SET = {"version", "archived", "created_at", "updated_at"}  # shown by GET, never applied
 READ_ONLY = {"template_id", *SERVER_SET}  # on PATCH, the path names the template
@@ -61,6 +71,7 @@ class TemplateCreate(ReadOnlyFields):
     concurrency: list[ConcurrencyLimit] = Field(
         default_factory=list, max_length=MAX_KEYS, description=CONCURRENCY_DOC
     )
+    checks: Checks = Field(default_factory=list, description=CHECKS_DOC)
 
 
 class TemplatePatch(ReadOnlyFields):
@@ -79,6 +90,7 @@ class TemplatePatch(ReadOnlyFields):
     concurrency: list[ConcurrencyLimit] | None = Field(
         default=None, max_length=MAX_KEYS, description=CONCURRENCY_DOC
     )
+    checks: Checks | None = Field(default=None, description=CHECKS_DOC)
 
 
 def create_template(stores: Stores, request: TemplateCreate) -> JobTemplate:

@@ -9,6 +9,7 @@ from pydantic.config import JsonValue
 
 from jobsched.constants import DEFAULT_CATCH_UP_WINDOW_MINUTES
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
+from jobsched.models.gates import Checks, FailedCheck
 from jobsched.models.usage import Usage
 from jobsched.priority import DEFAULT_PRIORITY, PriorityValue
 from jobsched.ranks import QueueRank
@@ -43,6 +44,8 @@ class RunStatus(Status):
     COMPLETED = "completed"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Ended with outputs that failed its template's checks (jobsched/gates): a failed run.
+    REJECTED = "rejected"
 
 
 class GroupMode(StrEnum):
@@ -147,6 +150,7 @@ class JobTemplate(Entity):
     timeout_seconds: int = 3600
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     concurrency: list[ConcurrencyLimit] = Field(default_factory=list)
+    checks: Checks = Field(default_factory=list)  # quality gates on its runs' outputs
     version: int = 1
     archived: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -209,6 +213,8 @@ class JobRun(Entity):
     artifacts: list[str] = Field(default_factory=list)
     log_path: str | None = None
     usage: Usage | None = None  # what its model calls used, once it ended (models/usage.py)
+    # Set on a REJECTED run: the checks of its template version that its outputs failed.
+    failed_checks: list[FailedCheck] | None = None
 
 
 class WebhookResult(Entity):

@@ -7,6 +7,14 @@ from jobsched.models.content import ContentKind, StoredCard, StoredItem, StoredS
 from jobsched.ports.stores import Page
 
 
+class StoredSketches(Protocol):
+    """The one read near-duplicate checks need of stored content (a ContentStore has it)."""
+
+    def sketches(self, kind: ContentKind) -> Iterator[tuple[str, list[int]]]:
+        """(id, sketch) of every stored item of a kind."""
+        ...
+
+
 class ContentStore(Protocol):
     def put_story(self, story: StoredStory) -> bool:
         """Store a story unless one with its id is stored; True when this call wrote it.

@@ -31,8 +31,8 @@ def test_a_retry_sends_a_running_job_back_to_the_queue() -> None:
 
 
 def test_runs_end_once() -> None:
-    assert t.RUN[RunStatus.STARTED] == {RunStatus.COMPLETED, RunStatus.FAILED}
-    for ended in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED):
+    assert t.RUN[RunStatus.STARTED] == {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.REJECTED}
+    for ended in (RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.REJECTED, RunStatus.SKIPPED):
         assert t.RUN[ended] == frozenset()
 
 

@@ -22,7 +22,7 @@ from jobsched.constants import MAX_LOG_LINES
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
-RUN_STATUSES = ("started", "completed", "failed", "skipped")
+RUN_STATUSES = ("started", "completed", "failed", "rejected", "skipped")
 FILTERS = ("status", "template_id", "schedule_id", "job_id", "group_id", "since", "until")
 PAGE_SIZE = 25
 TAIL_LINES = 500  # the log lines a run page opens with (its end); the download has them all

@@ -41,6 +41,7 @@ ACCEPTED_REFUSALS = {
     "webhook_url",  # a webhook URL that can be reached (a public https host)
     "job_type",  # the legacy job_type naming the same template as _scheduler's fields
     "concurrency",  # a key naming a param the template declares, each key once
+    "checks",  # a glob's grammar, min <= max, a bound at least, a schema valid as JSON Schema
 }
 # A number a store cannot hold (api.strict_json) in a free-form value (params, a legacy
 # trigger's body): no schema names those fields. Typed numbers state it (threshold's minimum).

@@ -137,6 +137,7 @@ def test_get_run(reader: TestClient, runs: list[JobRun]) -> None:
         "error": "boom",
         "artifacts": ["s3://bucket/job_a/1.json"],
         "log_path": None,
+        "failed_checks": None,  # set on a rejected run only
     }
     assert "run_missing" in assert_problem(reader.get(f"{V2}/runs/run_missing"), 404)["detail"]
 
