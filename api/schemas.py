@@ -517,6 +517,10 @@ class QueueStatsOut(BaseModel):
     skipped_fires: int = Field(
         description="schedule fires recorded as skipped runs (GET /runs?status=skipped)"
     )
+    rejected_runs: int = Field(
+        default=0,
+        description="runs whose outputs failed their template's checks (GET /runs?status=rejected)",
+    )
     usage_last_24h: UsageTotalsOut | None = Field(
         default=None,
         description="every run's model usage over the last 24 whole UTC hours (GET /usage)",

@@ -257,10 +257,11 @@ class LocalRuntime:
         from jobsched.constants import MAX_ARTIFACT_DOWNLOAD_BYTES
         from jobsched.content.hook import ContentIndexer
         from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
+        from jobsched.gates.hook import QualityGate
         from local.exec.dispatcher_loop import LocalDispatcher, LoopConfig
         from local.exec.executor import ExecutorConfig, LocalExecutor
         from local.exec.launcher import LocalLauncher
-        from local.exec.logs import FileLogReader
+        from local.exec.logs import OUTPUTS_DIR, FileLogReader, run_dir
         from local.notifier import ThreadNotifier
 
         executor_config = ExecutorConfig.from_settings(settings)
@@ -281,9 +282,17 @@ class LocalRuntime:
         indexer = ContentIndexer(stores.content, readers, settings.dedup_threshold)
         # The API's download reads only files inside the runs folder: a worker wrote the URI.
         downloads = FileArtifactReader(root=self.runs_dir, limit=MAX_ARTIFACT_DOWNLOAD_BYTES)
+        # Quality gates read the same files; a run's outputs folder is what globs are below.
+        data_dir = Path(settings.data_dir)
+
+        def outputs_of(unit_id: str) -> str:
+            return (run_dir(data_dir, unit_id) / OUTPUTS_DIR).resolve().as_uri() + "/"
+
+        gate = QualityGate(readers, stores.content, outputs_of)
         wired = (
             stores.with_notifier(self._notifier)
             .with_indexer(indexer)
+            .with_gate(gate)
             .with_artifacts(ArtifactReaders({"file": downloads}))
             .with_edges(
                 kicker=self._dispatcher, tasks=executor, logs=FileLogReader(settings.data_dir)

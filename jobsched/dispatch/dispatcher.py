@@ -473,9 +473,14 @@ class Dispatcher:
 
 
 def indexed(stores: Stores, claim: Claim, outcome: Outcome) -> Outcome:
-    """The outcome with what its outputs held indexed first (stories, research cards), so a
-    direct call's reservation ends with its result. Before the end is recorded: a failure
-    here leaves the unit to be finished again, and indexing again is harmless."""
+    """The outcome with its outputs checked against its template's quality gates, then what
+    they held indexed (stories, research cards), so a direct call's reservation ends with its
+    result. Before the end is recorded: a failure here leaves the unit to be finished again,
+    and checking or indexing again is harmless. A rejected run's outputs are not indexed:
+    they would be what later runs' near-duplicates are measured against."""
+    verdict = stores.gate.check(claim, outcome)
+    if verdict is not None and not verdict.passed:
+        return outcome.rejected(verdict)
     if not outcome.artifacts:
         return outcome
     result = stores.indexer.index(claim, outcome)

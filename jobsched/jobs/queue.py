@@ -180,6 +180,7 @@ def queue_stats(stores: Stores) -> QueueStats:
         paused=state.paused,
         state=state,
         skipped_fires=stores.runs.count(RunStatus.SKIPPED),
+        rejected_runs=stores.runs.count(RunStatus.REJECTED),
     )
 
 

@@ -415,3 +415,4 @@ class QueueStats(Entity):
     state: QueueState = Field(default_factory=QueueState)
     paused: bool
     skipped_fires: int = 0  # schedule fires recorded as SKIPPED runs (overlap, archived template)
+    rejected_runs: int = 0  # runs whose outputs failed their template's checks

@@ -20,6 +20,7 @@ from jobsched.models import (
     UnitKind,
 )
 from jobsched.models.concurrency import KeyHold
+from jobsched.models.gates import FailedCheck
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import Outcome
 from jobsched.models.usage import Usage
@@ -151,6 +152,7 @@ class EndRun:
     usage: Usage | None = None
     template_id: str = ""
     schedule_id: str | None = None
+    failed_checks: list[FailedCheck] | None = None  # a REJECTED run's
 
     @classmethod
     def of(
@@ -158,9 +160,12 @@ class EndRun:
     ) -> "EndRun":
         """The run ends as its executor saw it: completed on a clean exit, else failed.
         `owner` (its job, or the run itself) names what its usage is charged to."""
+        status = RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED
+        if outcome.failed_checks:
+            status = RunStatus.REJECTED
         return cls(
             run_id,
-            RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED,
+            status,
             finished_at,
             exit_code=outcome.exit_code,
             error=outcome.reason,
@@ -169,6 +174,7 @@ class EndRun:
             usage=outcome.usage,
             template_id=owner.template_id,
             schedule_id=owner.schedule_id,
+            failed_checks=outcome.failed_checks,
         )
 
 

@@ -2,12 +2,13 @@
 
 import json
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from jobsched.models import Job, JobGroup, JobRun, JobTemplate, Reservation, UnitKind
+from jobsched.models.gates import FailedCheck, GateVerdict
 from jobsched.models.usage import Usage
 
 
@@ -46,6 +47,8 @@ class Outcome:
     log_path: str | None = None
     result: dict[str, Any] | None = None
     usage: Usage | None = None  # what its worker reported its model calls used
+    # Set when its outputs failed its template's checks: it exited 0, and is rejected.
+    failed_checks: list[FailedCheck] | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -72,6 +75,15 @@ class Outcome:
         artifacts = json.loads(unit.worker_artifacts) if unit.worker_artifacts else []
         usage = Usage.reported(unit.worker_usage)
         return cls(exit_code=unit.worker_exit_code, artifacts=list(artifacts), usage=usage)
+
+    def rejected(self, verdict: GateVerdict) -> "Outcome":
+        """This outcome, its outputs having failed `verdict`'s checks: a failure (retried as
+        one), whose error says what failed first."""
+        count = len(verdict.failed) + verdict.unlisted
+        first = verdict.failed[0].reason if verdict.failed else ""
+        plural = "" if count == 1 else "s"
+        error = f"{REJECTED_PREFIX}{count} check{plural} failed" + (f": {first}" if first else "")
+        return replace(self, error=error, failed_checks=list(verdict.failed))
 
     @classmethod
     def lost(cls) -> "Outcome":
@@ -113,6 +125,7 @@ def describe_exit(exit_code: int) -> str:
 
 SIGNAL_EXIT_BASE = 128
 UNRUNNABLE = "unrunnable: "
+REJECTED_PREFIX = "rejected: "  # a run whose outputs failed its checks (Outcome.rejected)
 INTERRUPTED = "interrupted by a stop of the scheduler; queued again without spending an attempt"
 # The slot name of a unit started outside the queue (USE_SCHEDULER=false): it holds no slot.
 OUTSIDE_QUEUE = "outside-queue"

@@ -17,6 +17,7 @@ from jobsched.ports.dispatch import (
     Kicker,
     Launcher,
     LogReader,
+    NoGate,
     NoIndexer,
     NoKicker,
     NoLauncher,
@@ -24,6 +25,7 @@ from jobsched.ports.dispatch import (
     NoNotifier,
     NoProbe,
     NoTaskStopper,
+    OutputGate,
     OutputIndexer,
     RunProbe,
     TaskStopper,
@@ -65,6 +67,7 @@ __all__ = [
     "MetricsSink",
     "NewJobs",
     "NoArtifacts",
+    "NoGate",
     "NoIndexer",
     "NoKicker",
     "NoLauncher",
@@ -74,6 +77,7 @@ __all__ = [
     "NoProbe",
     "NoScheduleSync",
     "NoTaskStopper",
+    "OutputGate",
     "OutputIndexer",
     "Page",
     "QueuePage",
@@ -115,6 +119,7 @@ class Stores:
     launcher: Launcher = field(default_factory=NoLauncher)
     probe: RunProbe = field(default_factory=NoProbe)
     indexer: OutputIndexer = field(default_factory=NoIndexer)
+    gate: OutputGate = field(default_factory=NoGate)
     metrics: MetricsSink = field(default_factory=NoMetrics)
 
     def with_edges(
@@ -140,6 +145,9 @@ class Stores:
 
     def with_indexer(self, indexer: OutputIndexer) -> "Stores":
         return replace(self, indexer=indexer)
+
+    def with_gate(self, gate: OutputGate) -> "Stores":
+        return replace(self, gate=gate)
 
     def with_notifier(self, notifier: GroupNotifier) -> "Stores":
         return replace(self, notifier=notifier)

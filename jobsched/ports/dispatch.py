@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from jobsched.models import QueueEntry, Reservation, SlotLease
+from jobsched.models.gates import GateVerdict
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.steps import Step
 from jobsched.models.units import Claim
@@ -95,6 +96,19 @@ class OutputIndexer(Protocol):
     Idempotent: a finish that is retried indexes the same items again without harm."""
 
     def index(self, claim: Claim, outcome: Any) -> dict[str, Any] | None: ...
+
+
+class OutputGate(Protocol):
+    """Checks a finished run's outputs against its template's quality gates (jobsched/gates):
+    None when nothing was checked. Raises when the outputs could not be read for now (the
+    finish fails, and is tried again, as indexing's)."""
+
+    def check(self, claim: Claim, outcome: Any) -> GateVerdict | None: ...
+
+
+class NoGate:
+    def check(self, claim: Claim, outcome: Any) -> GateVerdict | None:
+        return None
 
 
 class NoIndexer:

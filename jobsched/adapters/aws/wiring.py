@@ -10,6 +10,7 @@ from jobsched.adapters.aws.kicker import StepFunctionsKicker
 from jobsched.adapters.aws.launcher import EcsLauncher
 from jobsched.adapters.aws.logs import CloudWatchLogReader
 from jobsched.adapters.aws.notifier import LambdaNotifier
+from jobsched.adapters.aws.overrides import artifacts_prefix
 from jobsched.adapters.aws.scheduler import EventBridgeScheduleSync, schedule_sync
 from jobsched.adapters.aws.state_machine import StateMachineSteps
 from jobsched.adapters.dynamodb import Dynamo, build_stores
@@ -17,6 +18,7 @@ from jobsched.constants import MAX_ARTIFACT_DOWNLOAD_BYTES
 from jobsched.content.hook import ContentIndexer
 from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher, free_slots
+from jobsched.gates.hook import QualityGate
 from jobsched.ports import ArtifactReader, NoArtifacts, Stores
 from jobsched.settings import Settings
 
@@ -43,6 +45,7 @@ def aws_stores(settings: Settings, dynamo: Dynamo | None = None) -> Stores:
         .with_probe(tasks)
         .with_notifier(LambdaNotifier(settings))
         .with_indexer(content_indexer(settings, stores))
+        .with_gate(quality_gate(settings, stores))
     )
 
 
@@ -78,6 +81,17 @@ def content_indexer(settings: Settings, stores: Stores) -> ContentIndexer:
     """Story and card files of finished units, read from S3 (or files, for local workers)."""
     readers = ArtifactReaders({"s3": S3ArtifactReader(settings), "file": FileArtifactReader()})
     return ContentIndexer(stores.content, readers, settings.dedup_threshold)
+
+
+def quality_gate(settings: Settings, stores: Stores) -> QualityGate:
+    """Templates' checks of finished jobs' outputs, read from S3 where the workers put them
+    (s3://<bucket>/runs/<unit id>/, adapters/aws/overrides.py)."""
+    readers = ArtifactReaders({"s3": S3ArtifactReader(settings), "file": FileArtifactReader()})
+
+    def outputs_of(unit_id: str) -> str:
+        return f"s3://{settings.artifacts_bucket}/{artifacts_prefix(unit_id)}"
+
+    return QualityGate(readers, stores.content, outputs_of)
 
 
 def aws_dispatcher(settings: Settings, dynamo: Dynamo | None = None) -> Dispatcher:

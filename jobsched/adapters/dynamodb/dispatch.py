@@ -463,10 +463,13 @@ class DynamoDispatchStore:
             ":artifacts": step.artifacts,
             ":log": step.log_path,
             ":usage": step.usage.model_dump() if step.usage is not None else None,
+            ":checks": [check.model_dump(mode="json") for check in step.failed_checks]
+            if step.failed_checks is not None
+            else None,
         }
         expression = (
             "SET #status = :status, finished_at = :now, exit_code = :exit, #error = :error, "
-            "artifacts = :artifacts, log_path = :log, #usage = :usage"
+            "artifacts = :artifacts, log_path = :log, #usage = :usage, failed_checks = :checks"
         )
         expires_at = run_expiry(self.dynamo.settings, step.finished_at)
         if expires_at is not None:  # only an ending run gets one: a running run never expires

@@ -213,6 +213,7 @@ def end_run(conn: sqlite3.Connection, step: s.EndRun, settings: Settings) -> boo
         artifacts=step.artifacts,
         log_path=step.log_path,
         usage=step.usage,
+        failed_checks=step.failed_checks,
     )
     put_run(conn, ended, settings)  # an ended run gets its expiry (runs.py run_expiry)
     if step.usage is not None:

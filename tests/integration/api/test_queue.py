@@ -388,6 +388,7 @@ def test_stats_of_an_empty_queue(reader: TestClient) -> None:
         "paused": False,
         "state": {"paused": False, "changed_at": None, "changed_by": None, "note": None},
         "skipped_fires": 0,
+        "rejected_runs": 0,
         "usage_last_24h": {
             "runs": 0,
             "calls": 0,
