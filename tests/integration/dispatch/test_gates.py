@@ -109,7 +109,8 @@ def test_a_run_whose_outputs_fail_is_rejected_and_retried(
     rejected = gated.runs.get(first.unit_id)
     assert rejected.status == RunStatus.REJECTED
     assert rejected.exit_code == 0
-    assert rejected.error is not None and rejected.error.startswith("rejected: 2 checks failed")
+    assert rejected.error is not None
+    assert rejected.error.startswith("rejected: 2 checks failed")
     assert rejected.failed_checks is not None
     assert [(c.kind, c.name, c.file) for c in rejected.failed_checks] == [
         ("count", "three stories", None),
@@ -118,8 +119,10 @@ def test_a_run_whose_outputs_fail_is_rejected_and_retried(
     assert indexed.units == []  # a rejected run's outputs are not indexed
     # Retried as a failure: the next attempt runs at once (no backoff), and passes.
     assert second is not None
-    assert second.job is not None and second.job.job_id == job.job_id
-    assert second.run is not None and second.run.attempt == 2
+    assert second.job is not None
+    assert second.job.job_id == job.job_id
+    assert second.run is not None
+    assert second.run.attempt == 2
     good = _outputs(files, second.unit_id, ["One", "Two", "Three"])
     gated_dispatcher.finish(second, Outcome(exit_code=0, artifacts=good), claim_next=False)
 
