@@ -95,3 +95,9 @@ MAX_CONTENT_FILE_BYTES: Final = 1024 * 1024  # a story/card output file read for
 # A run's artifact served by GET /runs/{id}/artifacts/{index}, read whole: a Lambda answers at
 # most 6 MB, and a binary body goes base64 (4/3 larger) through API Gateway.
 MAX_ARTIFACT_DOWNLOAD_BYTES: Final = 4 * 1024 * 1024
+# GET /runs/{id}/artifacts/diff: difflib's matching grows faster than its input, so a text is
+# compared up to 1 MiB a side; a whole-run comparison reads at most this many bytes in all (one
+# pair at a time), and a diff answers at most this many lines.
+MAX_DIFF_TEXT_BYTES: Final = 1024 * 1024
+MAX_DIFF_READ_BYTES: Final = 16 * 1024 * 1024
+MAX_DIFF_LINES: Final = 5000

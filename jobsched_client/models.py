@@ -3,6 +3,7 @@ is what the server validated and documented in its OpenAPI."""
 
 from api.content_schemas import RunDedupOut
 from api.schemas import (
+    ArtifactComparisonOut,
     EtaOut,
     GroupCreated,
     GroupOut,
@@ -13,6 +14,9 @@ from api.schemas import (
     JobOut,
     KeyCreated,
     KeyOut,
+    LineageJobOut,
+    LineageOut,
+    LineageRunOut,
     LintOut,
     LintWarningOut,
     MovedJobOut,
@@ -26,6 +30,7 @@ from api.schemas import (
     ReservationOut,
     RunLogsOut,
     RunOut,
+    RunsDiffOut,
     RunSummary,
     ScheduleDryRunOut,
     ScheduleOut,
@@ -39,6 +44,7 @@ ENDED_JOB_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.CANCELLED})
 
 __all__ = [
     "ENDED_JOB_STATUSES",
+    "ArtifactComparisonOut",
     "EtaOut",
     "GroupCreated",
     "GroupMode",
@@ -51,6 +57,9 @@ __all__ = [
     "JobStatus",
     "KeyCreated",
     "KeyOut",
+    "LineageJobOut",
+    "LineageOut",
+    "LineageRunOut",
     "LintOut",
     "LintWarningOut",
     "MovedJobOut",
@@ -68,6 +77,7 @@ __all__ = [
     "RunOut",
     "RunStatus",
     "RunSummary",
+    "RunsDiffOut",
     "ScheduleDryRunOut",
     "ScheduleOut",
     "Scope",
