@@ -37,6 +37,7 @@ from api.schemas import (
     TemplateOut,
     TemplateVersionOut,
 )
+from jobsched.jobs.artifact_diff import ArtifactChange
 from jobsched.models import GroupMode, JobStatus, OnFailure, RunStatus, Scope
 
 # A job in one of these has ended: `wait` returns.
@@ -44,6 +45,7 @@ ENDED_JOB_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.CANCELLED})
 
 __all__ = [
     "ENDED_JOB_STATUSES",
+    "ArtifactChange",
     "ArtifactComparisonOut",
     "EtaOut",
     "GroupCreated",
