@@ -8,9 +8,13 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests.e2e.ui.test_runs_page import api_of
 from tests.support.browser import Dashboard, login, shoot
 from tests.support.waiting import wait_until
+
+
+def api_of(dashboard: Dashboard) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {dashboard.key}"}
+    return httpx.Client(base_url=f"{dashboard.base_url}/api/v2", headers=headers, timeout=60)
 
 
 def finished_run(api: httpx.Client, job_id: str) -> str:
