@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from jobsched.foresight.estimates import Eta
 from jobsched.jobs import queue as queue_use
+from jobsched.jobs.artifact_diff import ArtifactChange, RunsDiff
 from jobsched.jobs.jobs import JobView, get_job
 from jobsched.models import (
     ApiKey,
@@ -174,6 +175,48 @@ class RunOut(RunSummary):
     @classmethod
     def of(cls, run: JobRun) -> "RunOut":
         return cls.model_validate(run.model_dump())
+
+
+class ArtifactComparisonOut(BaseModel):
+    name: str = Field(description="its path under the run's outputs, e.g. story.json")
+    change: ArtifactChange = Field(
+        description="identical, changed, added (in `run` only), removed (in `against` only), "
+        "unreadable (see detail) or not_compared (past the bytes one comparison reads)"
+    )
+    detail: str | None = Field(default=None, description="why it was not compared")
+
+
+class RunsDiffOut(BaseModel):
+    run: RunOut = Field(description="the run whose artifacts are compared (the diff's + side)")
+    against: RunOut = Field(description="the run they are compared with (the diff's - side)")
+    name: str | None = Field(description="the artifact asked for; null: every artifact")
+    identical: bool = Field(
+        description="the artifact's text is the same in both runs; without `name`: both runs "
+        "have the same artifacts with the same bytes"
+    )
+    artifacts: list[ArtifactComparisonOut] = Field(
+        description="the artifact asked for, or every artifact of either run, by name"
+    )
+    diff: list[str] = Field(
+        description="the unified diff from `against` to `run`, one line an item without its "
+        "line end (empty when identical, or without `name`)"
+    )
+    diff_truncated: bool = Field(description="the diff had more lines than are answered")
+
+    @classmethod
+    def of(cls, found: RunsDiff) -> "RunsDiffOut":
+        return cls(
+            run=RunOut.of(found.run),
+            against=RunOut.of(found.against),
+            name=found.name,
+            identical=found.identical,
+            artifacts=[
+                ArtifactComparisonOut(name=a.name, change=a.change, detail=a.detail)
+                for a in found.artifacts
+            ],
+            diff=found.diff,
+            diff_truncated=found.truncated,
+        )
 
 
 class HoldOut(BaseModel):

@@ -106,3 +106,9 @@ GATE_MAX_FILE_BYTES: Final = MAX_CONTENT_FILE_BYTES  # one file (the readers' ow
 GATE_MAX_BYTES: Final = 32 * 1024 * 1024  # all files read, together
 GATE_MAX_LISTED: Final = 50  # failures listed on a run (its record stays small); more are counted
 GATE_MAX_REASON_CHARS: Final = 300  # one failure's reason (a schema error may quote a big value)
+# GET /runs/{id}/artifacts/diff: difflib's matching grows faster than its input, so a text is
+# compared up to 1 MiB a side; a whole-run comparison reads at most this many bytes in all (one
+# pair at a time), and a diff answers at most this many lines.
+MAX_DIFF_TEXT_BYTES: Final = 1024 * 1024
+MAX_DIFF_READ_BYTES: Final = 16 * 1024 * 1024
+MAX_DIFF_LINES: Final = 5000

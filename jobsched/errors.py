@@ -54,6 +54,12 @@ class ContentTooLargeError(ValidationFailedError):
     title = "Content too large"
 
 
+class NotTextError(ValidationFailedError):
+    """An artifact asked for as text (to diff it) is binary or not UTF-8."""
+
+    title = "Artifact is not text"
+
+
 class AuthenticationError(DomainError):
     title = "Unauthorized"
 

@@ -3,6 +3,7 @@ is what the server validated and documented in its OpenAPI."""
 
 from api.content_schemas import RunDedupOut
 from api.schemas import (
+    ArtifactComparisonOut,
     EtaOut,
     GroupCreated,
     GroupOut,
@@ -13,6 +14,9 @@ from api.schemas import (
     JobOut,
     KeyCreated,
     KeyOut,
+    LineageJobOut,
+    LineageOut,
+    LineageRunOut,
     LintOut,
     LintWarningOut,
     MovedJobOut,
@@ -26,12 +30,14 @@ from api.schemas import (
     ReservationOut,
     RunLogsOut,
     RunOut,
+    RunsDiffOut,
     RunSummary,
     ScheduleDryRunOut,
     ScheduleOut,
     TemplateOut,
     TemplateVersionOut,
 )
+from jobsched.jobs.artifact_diff import ArtifactChange
 from jobsched.models import GroupMode, JobStatus, OnFailure, RunStatus, Scope
 
 # A job in one of these has ended: `wait` returns.
@@ -39,6 +45,8 @@ ENDED_JOB_STATUSES = frozenset({JobStatus.FINISHED, JobStatus.CANCELLED})
 
 __all__ = [
     "ENDED_JOB_STATUSES",
+    "ArtifactChange",
+    "ArtifactComparisonOut",
     "EtaOut",
     "GroupCreated",
     "GroupMode",
@@ -51,6 +59,9 @@ __all__ = [
     "JobStatus",
     "KeyCreated",
     "KeyOut",
+    "LineageJobOut",
+    "LineageOut",
+    "LineageRunOut",
     "LintOut",
     "LintWarningOut",
     "MovedJobOut",
@@ -68,6 +79,7 @@ __all__ = [
     "RunOut",
     "RunStatus",
     "RunSummary",
+    "RunsDiffOut",
     "ScheduleDryRunOut",
     "ScheduleOut",
     "Scope",

@@ -2,16 +2,18 @@
 
 import mimetypes
 import re
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from api import problems
 from api.content_schemas import DedupCheckBody, DuplicateItemOut, RunDedupOut
 from api.deps import DEFAULT_LIMIT, CanRead, Cursor, IdFilter, Limit, LogLimit, PathId, StoresDep
-from api.schemas import PageOut, RunLogsOut, RunOut
-from jobsched.constants import DEFAULT_LOG_LINES
+from api.schemas import PageOut, RunLogsOut, RunOut, RunsDiffOut
+from jobsched.constants import DEFAULT_LOG_LINES, MAX_DIFF_LINES, MAX_DIFF_TEXT_BYTES, MAX_ID_LENGTH
 from jobsched.content.usecases import dedup_check
 from jobsched.errors import ValidationFailedError
+from jobsched.jobs.artifact_diff import diff_runs
 from jobsched.jobs.runs import list_runs, run_artifact, run_logs
 from jobsched.models import RunStatus
 from jobsched.models.instants import TimeFromJson
@@ -79,6 +81,40 @@ def get_run_logs(
     to follow it (CloudWatch Logs on AWS, the run's log file locally)."""
     lines, next_cursor = run_logs(stores, run_id, cursor, limit)
     return RunLogsOut(lines=lines, next_cursor=next_cursor)
+
+
+DIFF_DESCRIPTION = f"""What changed from run `against` to this one. With `name`: that
+artifact's unified diff (3 lines of context), its text read up to {MAX_DIFF_TEXT_BYTES} bytes a
+side (413 past it), at most {MAX_DIFF_LINES} lines of it answered (`diff_truncated`); an
+artifact in one run only is diffed against nothing (/dev/null), one in neither is a 404, one
+that is not UTF-8 text a 422 titled "Artifact is not text". Without `name`: every artifact of
+either run, and whether it is identical, changed, added or removed (compared byte for byte).
+Both runs must exist (404)."""
+
+
+# Before /artifacts/{index}: that route would take "diff" for an index.
+@router.get(
+    "/{run_id}/artifacts/diff",
+    dependencies=[CanRead],
+    description=DIFF_DESCRIPTION,
+)
+def diff_run_artifacts(
+    stores: StoresDep,
+    run_id: PathId,
+    against: Annotated[
+        str,
+        Query(min_length=1, max_length=MAX_ID_LENGTH, description="the run to compare with"),
+    ],
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=1024,
+            description="an artifact's path under the run's outputs, or its file name",
+        ),
+    ] = None,
+) -> RunsDiffOut:
+    return RunsDiffOut.of(diff_runs(stores, run_id, against, name))
 
 
 @router.get(

@@ -45,14 +45,21 @@ class Api:
         )
 
     async def _send(
-        self, method: str, path: str, json: Any, params: dict[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        headers: Mapping[str, str] | None = None,
     ) -> "httpx.Response":
         if not _is_plain(path):
             # An id from a page's path pasted into an API path must stay one segment: `?`, `#`,
             # `%` or `..` in it would reach another route or query (a crafted link).
             raise ApiProblemError(404, {"title": "Not found", "detail": "no such resource"})
         query = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
-        response = await self._client.request(method, path, json=json, params=query)
+        response = await self._client.request(
+            method, path, json=json, params=query, headers=headers
+        )
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -68,8 +75,9 @@ class Api:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
-        response = await self._send(method, path, json, params)
+        response = await self._send(method, path, json, params, headers)
         if response.status_code == 204 or not response.content:
             return None
         return response.json()

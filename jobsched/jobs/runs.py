@@ -51,15 +51,20 @@ def run_artifact(stores: Stores, run_id: str, index: int) -> tuple[str, bytes]:
         count = len(run.artifacts)
         raise NotFoundError(f"run {run_id} has no artifact {index} (it has {count})")
     uri = run.artifacts[index]
+    return artifact_name(uri), read_artifact(stores, uri, f"artifact {index}")
+
+
+def read_artifact(stores: Stores, uri: str, label: str) -> bytes:
+    """The artifact's bytes, up to the reader's bound; the reader's refusals as domain errors
+    (413 too large, 403 outside what this deployment serves, 404 unreadable), said of `label`."""
     try:
-        data = stores.artifacts.read(uri)
+        return stores.artifacts.read(uri)
     except ArtifactTooLargeError as exc:
-        raise ContentTooLargeError(f"artifact {index}: {exc}") from exc
+        raise ContentTooLargeError(f"{label}: {exc}") from exc
     except ArtifactRefusedError as exc:
-        raise PermissionDeniedError(f"artifact {index} is not served: {exc}") from exc
+        raise PermissionDeniedError(f"{label} is not served: {exc}") from exc
     except UnreadableArtifactError as exc:
-        raise NotFoundError(f"artifact {index}: {exc}") from exc
-    return artifact_name(uri), data
+        raise NotFoundError(f"{label}: {exc}") from exc
 
 
 def artifact_name(uri: str) -> str:

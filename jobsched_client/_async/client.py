@@ -27,6 +27,7 @@ from jobsched_client.models import (
     JobOut,
     KeyCreated,
     KeyOut,
+    LineageOut,
     LintOut,
     MovedJobOut,
     PageOut,
@@ -39,6 +40,7 @@ from jobsched_client.models import (
     RunDedupOut,
     RunLogsOut,
     RunOut,
+    RunsDiffOut,
     ScheduleDryRunOut,
     ScheduleOut,
     TemplateOut,
@@ -348,6 +350,35 @@ class AsyncJobs(AsyncResource):
     def runs(self, job_id: str) -> AsyncIterator[RunOut]:
         return self._pages(PageOut[RunOut], f"jobs/{segment(job_id)}/runs", {})
 
+    async def rerun(
+        self,
+        job_id: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        priority: str | int | None = None,
+        position: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> JobCreated:
+        """Queue the job again as a new job (its `rerun_of` names this one), with its template
+        at the version it ran with; `params` replace those keys of its params, its priority
+        holds unless `priority` is given. `idempotency_key` defaults to a new one."""
+        body = compact(
+            params=dict(params) if params is not None else None,
+            priority=priority,
+            position=position,
+        )
+        return await self._client.call(
+            JobCreated,
+            "POST",
+            f"jobs/{segment(job_id)}/rerun",
+            json=body,
+            idempotency_key=idempotency_key or new_idempotency_key(),
+        )
+
+    async def lineage(self, job_id: str) -> LineageOut:
+        """The tree of reruns the job belongs to, from its first job, oldest first."""
+        return await self._client.call(LineageOut, "GET", f"jobs/{segment(job_id)}/lineage")
+
     async def wait(
         self,
         job_id: str,
@@ -522,6 +553,16 @@ class AsyncRuns(AsyncResource):
         """The run's artifact at `index` of its `artifacts`: its file name and its bytes."""
         response = await self._client.send("GET", f"runs/{segment(run_id)}/artifacts/{int(index)}")
         return filename_of(response, f"artifact-{index}"), response.content
+
+    async def diff(self, run_id: str, against: str, *, name: str | None = None) -> RunsDiffOut:
+        """What changed from run `against` to `run_id`: with `name`, that text artifact's
+        unified diff; without, which artifacts are identical, changed, added or removed."""
+        return await self._client.call(
+            RunsDiffOut,
+            "GET",
+            f"runs/{segment(run_id)}/artifacts/diff",
+            params=query(against=against, name=name),
+        )
 
     async def dedup_check(self, run_id: str, body: Body | None = None) -> RunDedupOut:
         return await self._client.call(

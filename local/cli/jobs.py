@@ -1,4 +1,5 @@
-"""`jobsched jobs`: submit a job and watch it, list, show, cancel, hold, release, rerun."""
+"""`jobsched jobs`: submit a job and watch it, list, show, cancel, hold, release, rerun, and
+the lineage of its reruns."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.console import Group
 from rich.status import Status
+from rich.text import Text
+from rich.tree import Tree
 
 from jobsched.models import JobStatus, RunStatus
 from jobsched_client.errors import WaitTimeoutError
@@ -23,25 +27,36 @@ from local.cli.output import (
     JsonOpt,
     OutputOpt,
     ago,
+    cell,
     chosen,
     console,
     emit,
     err_console,
     new_table,
     rows,
+    when,
 )
 
 if TYPE_CHECKING:
     from jobsched_client import Client
-    from jobsched_client.models import JobCreated, JobDetailOut, JobOut, RunOut
+    from jobsched_client.models import (
+        JobCreated,
+        JobDetailOut,
+        JobOut,
+        LineageJobOut,
+        LineageOut,
+        RunOut,
+    )
 
 app = typer.Typer(
-    help="Submit, list, show, cancel, hold, release and rerun jobs; wait for one, follow its log.",
+    help="Submit, list, show, cancel, hold, release and rerun jobs (and see a job's reruns); "
+    "wait for one, follow its log.",
     no_args_is_help=True,
 )
 
 # How often --wait and --follow ask (tests make it shorter).
 POLL_SECONDS = 1.0
+STATUS_STYLE = {"completed": "green", "finished": "green", "failed": "red", "cancelled": "yellow"}
 
 JobId = Annotated[str, typer.Argument(help="The job's id, e.g. job_01m8ydq33h...")]
 ParamsOpt = Annotated[
@@ -268,6 +283,7 @@ def submit(
 def rerun(
     job_id: JobId,
     params: ParamsOpt = None,
+    file: ParamsFileOpt = None,
     priority: PriorityOpt = None,
     position: PositionOpt = None,
     wait: WaitOpt = False,
@@ -276,23 +292,81 @@ def rerun(
     output: OutputOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Queue the job again: a new job of the same template and params.
+    """Queue the job again: a new job of its template, at the version it ran with, and params.
 
-    -p key=value overrides a param; the priority is the job's unless given; the job itself is
-    left as it is.
+    -p key=value (or -f params.yaml) replaces those params; the priority is the job's unless
+    given; the job itself is left as it is. The new job records that it reruns this one (see
+    `jobs lineage`). --wait and --follow as for submit.
     """
-    changes = body(None, params, "--param")
+    changes = body(file, params, "--param")
 
     def make(client: Client) -> JobCreated:
-        job = client.jobs.get(job_id)
-        return client.jobs.create(
-            job.template_id,
-            {**job.params, **changes},
-            priority=job.priority if priority is None else priority,
-            position=position,
-        )
+        return client.jobs.rerun(job_id, changes or None, priority=priority, position=position)
 
     _created(make, wait, follow, timeout, chosen(output, as_json), note=f", rerun of {job_id}")
+
+
+def _changed_params(job: LineageJobOut, parent: LineageJobOut | None) -> str:
+    """The params a rerun changed from the job it reruns, as key=value."""
+    if parent is None:
+        return ""
+    keys = sorted(set(job.params) | set(parent.params))
+    changed = [k for k in keys if job.params.get(k) != parent.params.get(k)]
+    return " ".join(f"{k}={cell(job.params.get(k))}" for k in changed)
+
+
+def _lineage_label(job: LineageJobOut, parent: LineageJobOut | None, asked: bool) -> Text:
+    label = Text()
+    label.append(job.job_id, style="bold" if asked else "")
+    label.append(f"  {job.status}", style=STATUS_STYLE.get(job.status, ""))
+    run = job.run
+    if run is None:
+        label.append("  no run yet", style="dim")
+    else:
+        label.append(f"  run {run.run_id} ")
+        label.append(str(run.status), style=STATUS_STYLE.get(run.status, ""))
+        if run.exit_code is not None:
+            label.append(f" exit {run.exit_code}")
+    label.append(f"  created {when(job.created_at)}", style="dim")
+    changed = _changed_params(job, parent)
+    if changed:
+        label.append(f"  {changed}", style="cyan")
+    if asked:
+        label.append("  <- this job", style="bold")
+    return label
+
+
+def _lineage_tree(found: LineageOut) -> object:
+    """Each rerun under the job it reruns; one whose original is not listed (the first job
+    is gone, or it was left out) at the top."""
+    listed = {job.job_id: job for job in found.jobs}
+    children: dict[str | None, list[LineageJobOut]] = {}
+    for job in found.jobs:
+        children.setdefault(job.rerun_of if job.rerun_of in listed else None, []).append(job)
+    count = len(found.jobs)
+    tree = Tree(f"lineage of {found.root_id} ({count} job{'s' if count != 1 else ''})")
+    stack = [(tree, job) for job in reversed(children.get(None, []))]
+    while stack:  # a chain can be 100 reruns deep: no recursion
+        node, job = stack.pop()
+        parent = listed.get(job.rerun_of) if job.rerun_of else None
+        label = _lineage_label(job, parent, job.job_id == found.job_id)
+        if job.rerun_of and parent is None:
+            label.append(f"  (rerun of {job.rerun_of}, not listed)", style="dim")
+        branch = node.add(label)
+        stack += [(branch, child) for child in reversed(children.get(job.job_id, []))]
+    if not found.truncated:
+        return tree
+    return Group(tree, Text(f"the newest reruns are left out: {found.limit} jobs at most"))
+
+
+@app.command("lineage")
+def lineage(job_id: JobId, output: OutputOpt = None, as_json: JsonOpt = False) -> None:
+    """The tree of reruns the job belongs to: its first job and every rerun made from it,
+    each with its status, its latest run's outcome, when it was made and the params it
+    changed."""
+    with api() as client:
+        found = client.jobs.lineage(job_id)
+    emit(found, chosen(output, as_json), lambda: _lineage_tree(found))
 
 
 def _list_table(jobs: list[JobOut]) -> object:

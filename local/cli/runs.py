@@ -1,4 +1,4 @@
-"""`jobsched runs`: what ran, its log and its artifacts."""
+"""`jobsched runs`: what ran, its log and its artifacts, and what changed between two runs."""
 
 from __future__ import annotations
 
@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.text import Text
 
 from jobsched.models import RunStatus
 from local.cli.context import api, fail
 from local.cli.exit_codes import ExitCode
 from local.cli.logs import format_log_line
 from local.cli.output import (
+    Format,
     JsonOpt,
     OutputOpt,
     ago,
@@ -28,10 +30,10 @@ from local.cli.output import (
 
 if TYPE_CHECKING:
     from jobsched_client import Client
-    from jobsched_client.models import RunOut
+    from jobsched_client.models import RunOut, RunsDiffOut
 
 app = typer.Typer(
-    help="List and show runs, read or follow a run's log, download its artifacts.",
+    help="List and show runs, read or follow a run's log, download its artifacts, diff two runs.",
     no_args_is_help=True,
 )
 
@@ -197,3 +199,82 @@ def artifact(
 def _refuse_overwrite(path: Path, force: bool) -> None:
     if path.exists() and not force:
         fail(f"{path} exists; --force overwrites it")
+
+
+# The styles of a unified diff's lines, by how a line starts (the first that matches).
+DIFF_STYLES = (("+++", "bold"), ("---", "bold"), ("@@", "cyan"), ("+", "green"), ("-", "red"))
+CHANGE_STYLES = {"changed": "yellow", "added": "green", "removed": "red", "unreadable": "red"}
+
+
+def _print_diff(lines: list[str]) -> None:
+    for text in lines:
+        style = next((s for start, s in DIFF_STYLES if text.startswith(start)), None)
+        console.print(text, style=style, markup=False, highlight=False)
+
+
+def _print_named(found: RunsDiffOut) -> None:
+    if found.identical:
+        console.print(f"{found.name}: identical", markup=False)
+        return
+    _print_diff(found.diff)
+    if found.diff_truncated:
+        console.print(f"(the diff is cut at {len(found.diff)} lines)", style="dim", markup=False)
+
+
+def _print_whole(client: Client, found: RunsDiffOut) -> None:
+    """Each artifact's change, then the diff of each changed one that is text."""
+    from jobsched_client import ContentTooLargeError, ValidationFailedError
+
+    table = new_table("artifact", "change", "detail")
+    for a in found.artifacts:
+        change = Text(str(a.change), style=CHANGE_STYLES.get(a.change, ""))
+        table.add_row(Text(a.name), change, Text(a.detail or ""))  # Text: no markup in names
+    console.print(table)
+    if found.identical:
+        console.print("identical", markup=False)
+        return
+    for a in found.artifacts:
+        if a.change not in ("changed", "added", "removed"):
+            continue
+        console.print()
+        try:
+            named = client.runs.diff(found.run.run_id, found.against.run_id, name=a.name)
+        except (ValidationFailedError, ContentTooLargeError) as exc:  # binary or too large
+            console.print(f"{a.name}: {a.change}, not shown: {exc.detail}", markup=False)
+            continue
+        _print_named(named)
+
+
+@app.command("diff")
+def diff(
+    run_id: RunId,
+    other: Annotated[
+        str, typer.Argument(help="The run to compare with: its lines are the diff's - side.")
+    ],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            "-n",
+            help="One artifact, by its path under the run's outputs or its file name.",
+            show_default=False,
+        ),
+    ] = None,
+    output: OutputOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What changed in RUN's artifacts since OTHER, as a colored unified diff.
+
+    With --name, that artifact's diff (a text one). Without, each artifact's change (identical,
+    changed, added, removed) and the diff of each changed text artifact. Exits 0 whether or not
+    they differ; --json prints the API's answer (`identical` says).
+    """
+    fmt = chosen(output, as_json)
+    with api() as client:
+        found = client.runs.diff(run_id, other, name=name)
+        if fmt is not Format.TABLE:
+            emit(found, fmt)
+        elif name is not None:
+            _print_named(found)
+        else:
+            _print_whole(client, found)

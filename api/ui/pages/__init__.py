@@ -3,9 +3,9 @@
 from fastapi import APIRouter
 
 from api.ui import web
-from api.ui.pages import groups, keys, overview, queue, runs, schedules, templates
+from api.ui.pages import groups, keys, lineage, overview, queue, runs, schedules, templates
 
-PAGE_MODULES = (overview, queue, runs, groups, schedules, templates, keys)
+PAGE_MODULES = (overview, queue, runs, lineage, groups, schedules, templates, keys)
 
 
 def ui_router() -> APIRouter:

@@ -1,6 +1,7 @@
 """/ui/runs: the execution history, filtered and paged by the API's cursor; /ui/runs/{id}: one
 run with its job's params, its attempts, its states in time, its artifacts and its log, which
-follows the run live (server-sent events locally, a poller on Lambda: `live_mode` decides)."""
+follows the run live (server-sent events locally, a poller on Lambda: `live_mode` decides), and
+its job's lineage of reruns (pages/lineage.py)."""
 
 import asyncio
 import time
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.ui.client import Api, ApiProblemError
 from api.ui.formats import parse_time
 from api.ui.live import live_mode, panel, sse_event
+from api.ui.pages.lineage import lineage_context
 from api.ui.render import NO_STORE, page, render
 from api.ui.web import Session, SessionDep, session_of, streamed
 from jobsched.constants import MAX_LOG_LINES
@@ -208,6 +210,7 @@ async def _status_html(api: Api, session: Session, run_id: str) -> tuple[str, bo
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
 async def run_page(run_id: str, request: Request, session: SessionDep) -> HTMLResponse:
     context = await _status_context(session.api, run_id)
+    reruns = await lineage_context(session.api, context["run"], context["job"])
     lines, cursor, cut = await _tail(session.api, run_id)
     status_html = render(
         "partials/runs_status.html", session=session, now=datetime.now(UTC), **context
@@ -221,6 +224,7 @@ async def run_page(run_id: str, request: Request, session: SessionDep) -> HTMLRe
         cursor=cursor or "",
         cut=cut,
         **context,
+        **reruns,
     )
 
 

@@ -268,20 +268,81 @@ def test_runs_lists_the_job_s_runs(cli: Cli, world: RunWorld) -> None:
     assert f"{claim.unit_id} failed (attempt 1, exit code 1)" in shown
 
 
-def test_rerun_copies_template_params_and_priority(cli: Cli) -> None:
+def test_rerun_makes_a_rerun_of_the_job(cli: Cli, tmp_path: Path) -> None:
     job_id = submitted(cli, "-p", "message=again", "--priority", "75")
-    rerun = cli("jobs", "rerun", job_id, "-p", "count=4")
+    changes = tmp_path / "changes.yaml"
+    changes.write_text("message: from a file\ncount: 3\n", encoding="utf-8")
+
+    rerun = cli("jobs", "rerun", job_id, "-f", str(changes), "-p", "count=4")
+
     assert rerun.exit_code == 0, rerun.output
+    assert rerun.stdout.startswith("queued job_")
     assert rerun.stdout.rstrip().endswith(f", rerun of {job_id}")
     new_id = rerun.stdout.split()[1]
     new = json.loads(cli("jobs", "show", new_id, "--json").stdout)
-    assert new["params"] == {"message": "again", "count": 4}
+    assert new["params"] == {"message": "from a file", "count": 4}  # -p over the file's
     assert new["priority"] == "high"
     assert new["template_id"] == "echo"
+    assert new["rerun_of"] == job_id  # the API's rerun, not a plain submit
     old = json.loads(cli("jobs", "show", job_id, "--json").stdout)
     assert old["status"] == "queued"
     assert old["params"]["count"] == 1
+    low = json.loads(cli("jobs", "rerun", new_id, "--priority", "low", "--json").stdout)
+    assert (low["rerun_of"], low["priority"], low["idempotent_replay"]) == (new_id, "low", False)
     assert cli("jobs", "rerun", "job_nope").exit_code == ExitCode.NOT_FOUND
+    refused = cli("jobs", "rerun", job_id, "-p", "count=99")
+    assert refused.exit_code == ExitCode.INVALID
+    assert "params.count" in refused.stderr
+
+
+def test_rerun_wait_ends_with_the_reruns_outcome(
+    cli: Cli, world: RunWorld, worker: Callable[[int], None]
+) -> None:
+    job_id = submitted(cli)
+    first = world.start()
+    world.finish(first, 0)
+    worker(0)  # runs the rerun once the command has seen it queued
+
+    waited = cli("jobs", "rerun", job_id, "--wait", "--timeout", BOUND)
+
+    assert waited.exit_code == ExitCode.OK, waited.output
+    rerun_id = waited.stdout.split()[1]
+    assert rerun_id != job_id
+    assert waited.stdout.strip().splitlines()[-1].startswith(f"finished {rerun_id}: run ")
+
+
+@pytest.mark.usefixtures("wide")
+def test_lineage_prints_the_tree_of_reruns(cli: Cli, world: RunWorld) -> None:
+    root = submitted(cli, "-p", "message=first")
+    claim = world.start()
+    world.finish(claim, 0)
+    child = json.loads(cli("jobs", "rerun", root, "-p", "count=2", "--json").stdout)["job_id"]
+    grandchild = json.loads(cli("jobs", "rerun", child, "--json").stdout)["job_id"]
+    sibling = json.loads(cli("jobs", "rerun", root, "--json").stdout)["job_id"]
+
+    shown = cli("jobs", "lineage", grandchild)
+
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.rstrip().splitlines()
+    assert lines[0] == f"lineage of {root} (4 jobs)"
+    ids = [root, child, grandchild, sibling]
+    first_ids = [next((w for w in text.split() if w.startswith("job_")), "") for text in lines]
+    at = {job: first_ids.index(job, 1) for job in ids}
+    assert at[root] < at[child] < at[grandchild] < at[sibling]  # each under the job it reruns
+    depth = {job: lines[at[job]].index(job) for job in ids}
+    assert depth[root] < depth[child] < depth[grandchild]
+    assert depth[sibling] == depth[child]
+    assert f"run {claim.unit_id} completed exit 0" in lines[at[root]]
+    assert "finished" in lines[at[root]]
+    assert "count=2" in lines[at[child]]  # what the rerun changed
+    assert "no run yet" in lines[at[child]]
+    assert lines[at[grandchild]].endswith("<- this job")
+    assert "created 20" in lines[at[sibling]]
+    as_json = json.loads(cli("jobs", "lineage", root, "--json").stdout)
+    assert (as_json["job_id"], as_json["root_id"], as_json["truncated"]) == (root, root, False)
+    assert [job["job_id"] for job in as_json["jobs"]] == [root, child, grandchild, sibling]
+    assert as_json["jobs"][0]["run"]["exit_code"] == 0
+    assert cli("jobs", "lineage", "job_nope").exit_code == ExitCode.NOT_FOUND
 
 
 def test_a_read_only_key_cannot_cancel(cli: Cli, cli_for: Callable[[list[Scope]], Cli]) -> None:

@@ -1,6 +1,7 @@
 """`jobsched runs`: runs made by the real dispatcher, their logs as files under a data folder
 (as the local runtime's), their artifacts downloaded as the local runtime's are."""
 
+import io
 import json
 import threading
 from pathlib import Path
@@ -213,3 +214,81 @@ def test_artifact_saves_under_its_name_and_never_overwrites(
     beyond = cli("runs", "artifact", run_id, "5", "-o", "x")
     assert beyond.exit_code == ExitCode.NOT_FOUND
     assert not (here / "x").exists()
+
+
+def run_with(world: RunWorld, outputs: dict[str, bytes]) -> str:
+    world.submit("work", n=1)
+    claim = world.start()
+    world.finish(claim, 0, artifacts=[world.output(claim, n, d) for n, d in outputs.items()])
+    run_id: str = claim.unit_id
+    return run_id
+
+
+@pytest.mark.usefixtures("wide")
+def test_diff_shows_what_changed_between_two_runs(cli: Cli, world: RunWorld) -> None:
+    first = run_with(world, {"story.txt": b"one\ntwo\n", "a.bin": b"\0\1", "old.txt": b"x\n"})
+    second = run_with(world, {"story.txt": b"one\n2\n", "a.bin": b"\0\2", "new.txt": b"y\n"})
+
+    named = cli("runs", "diff", second, first, "--name", "story.txt")
+    whole = cli("runs", "diff", second, first)
+
+    assert named.exit_code == 0, named.output
+    assert named.stdout.splitlines() == [
+        f"--- {first}/story.txt",
+        f"+++ {second}/story.txt",
+        "@@ -1,2 +1,2 @@",
+        " one",
+        "-two",
+        "+2",
+    ]
+    assert whole.exit_code == 0, whole.output
+    table = {line.split()[0]: line.split()[1] for line in whole.stdout.splitlines()[1:5]}
+    assert table == {
+        "a.bin": "changed",
+        "new.txt": "added",
+        "old.txt": "removed",
+        "story.txt": "changed",
+    }
+    assert "a.bin: changed, not shown:" in whole.stdout  # binary: no diff
+    assert "not UTF-8 text" in whole.stdout
+    assert f"+++ {second}/new.txt" in whole.stdout
+    assert f"--- {first}/old.txt" in whole.stdout
+    assert "-two\n+2" in whole.stdout
+    as_json = json.loads(cli("runs", "diff", second, first, "-n", "story.txt", "--json").stdout)
+    assert as_json["diff"][-2:] == ["-two", "+2"]
+    assert as_json["run"]["run_id"] == second
+    assert json.loads(cli("runs", "diff", second, first, "--json").stdout)["identical"] is False
+
+
+def test_diff_of_identical_runs_and_its_refusals(cli: Cli, world: RunWorld) -> None:
+    first = run_with(world, {"story.txt": b"same\n", "a.bin": b"\0"})
+    second = run_with(world, {"story.txt": b"same\n", "a.bin": b"\0"})
+
+    assert cli("runs", "diff", second, first, "-n", "story.txt").stdout == "story.txt: identical\n"
+    assert cli("runs", "diff", second, first).stdout.rstrip().endswith("identical")
+    missing = cli("runs", "diff", second, "run_nope")
+    assert missing.exit_code == ExitCode.NOT_FOUND
+    assert missing.stdout == ""
+    binary = cli("runs", "diff", second, first, "-n", "a.bin")
+    assert binary.exit_code == ExitCode.INVALID
+    assert binary.stderr.startswith("error: 422 Artifact is not text")
+
+
+def test_diff_lines_are_colored_at_a_terminal(
+    cli: Cli, world: RunWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    from local.cli import runs
+
+    screen = Console(force_terminal=True, color_system="standard", width=200, file=io.StringIO())
+    monkeypatch.setattr(runs, "console", screen)
+    first = run_with(world, {"story.txt": b"one\n"})
+    second = run_with(world, {"story.txt": b"two\n"})
+
+    assert cli("runs", "diff", second, first, "-n", "story.txt").exit_code == 0
+
+    shown = screen.file.getvalue()  # type: ignore[attr-defined]
+    assert "\x1b[31m-one\x1b[0m" in shown
+    assert "\x1b[32m+two\x1b[0m" in shown
+    assert "\x1b[36m@@ -1 +1 @@\x1b[0m" in shown

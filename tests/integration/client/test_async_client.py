@@ -91,3 +91,22 @@ async def test_follow_logs_reads_a_finished_runs_log_to_the_end(
 
     assert followed == lines
     assert (await world_api.runs.get(claim.unit_id)).exit_code == 0
+
+
+async def test_rerun_lineage_and_diff(world: RunWorld, world_api: AsyncClient) -> None:
+    job = world.submit("work", message="first")
+    claim = world.start()
+    world.finish(claim, 0, artifacts=[world.output(claim, "out.txt", b"1\n")])
+
+    again = await world_api.jobs.rerun(job, {"message": "second"})
+    rerun = world.start()
+    world.finish(rerun, 1, artifacts=[world.output(rerun, "out.txt", b"2\n")])
+    tree = await world_api.jobs.lineage(again.job_id)
+    found = await world_api.runs.diff(rerun.unit_id, claim.unit_id, name="out.txt")
+
+    assert again.rerun_of == job
+    assert [(j.job_id, j.run.exit_code if j.run else None) for j in tree.jobs] == [
+        (job, 0),
+        (again.job_id, 1),
+    ]
+    assert found.diff[-2:] == ["-1", "+2"]

@@ -22,7 +22,13 @@ from jobsched_client import (
     ValidationFailedError,
     WaitTimeoutError,
 )
-from jobsched_client.models import JobDetailOut, ScheduleDryRunOut
+from jobsched_client.models import (
+    ArtifactChange,
+    JobDetailOut,
+    LineageOut,
+    RunsDiffOut,
+    ScheduleDryRunOut,
+)
 from tests.support.ui_runs import RunWorld, make_world
 
 BASE = "http://testserver"
@@ -179,6 +185,66 @@ def test_follow_logs_gives_up_after_its_timeout_on_a_running_run(
     world.finish(claim, 0)
     cursor = world_api.runs.logs(claim.unit_id, limit=2).next_cursor
     assert list(world_api.runs.follow_logs(claim.unit_id, cursor=cursor, poll=POLL)) == [line(2)]
+
+
+def test_jobs_rerun_and_lineage(api: Client) -> None:
+    original = api.jobs.create("echo", {"message": "first", "count": 2}, priority="high")
+
+    again = api.jobs.rerun(original.job_id, {"count": 3})
+    deeper = api.jobs.rerun(again.job_id, priority="low")
+    placed = api.jobs.rerun(original.job_id, position=1)
+    keyed = api.jobs.rerun(deeper.job_id, idempotency_key="rerun-1")
+    replay = api.jobs.rerun(deeper.job_id, idempotency_key="rerun-1")
+
+    assert (again.rerun_of, again.params) == (original.job_id, {"message": "first", "count": 3})
+    assert again.priority == "high"  # the original's
+    assert (deeper.rerun_of, deeper.priority) == (again.job_id, "low")
+    assert placed.queue_position == 1
+    assert (replay.job_id, replay.idempotent_replay) == (keyed.job_id, True)
+    tree = api.jobs.lineage(deeper.job_id)
+    assert isinstance(tree, LineageOut)
+    assert (tree.job_id, tree.root_id, tree.truncated) == (deeper.job_id, original.job_id, False)
+    assert [(j.job_id, j.rerun_of) for j in tree.jobs] == [
+        (original.job_id, None),
+        (again.job_id, original.job_id),
+        (deeper.job_id, again.job_id),
+        (placed.job_id, original.job_id),
+        (keyed.job_id, deeper.job_id),
+    ]
+    assert all(j.run is None for j in tree.jobs)  # nothing has run
+    with pytest.raises(NotFoundError):
+        api.jobs.rerun("job_nope")
+    with pytest.raises(NotFoundError):
+        api.jobs.lineage("job_nope")
+
+
+def test_runs_diff(world: RunWorld, world_api: Client) -> None:
+    runs = []
+    for story in (b"once\nthere was\n", b"once\nthere were\n"):
+        world.submit("work")
+        claim = world.start()
+        outputs = [world.output(claim, "story.txt", story), world.output(claim, "a.bin", b"\0")]
+        world.finish(claim, 0, artifacts=outputs)
+        runs.append(claim.unit_id)
+    first, second = runs
+
+    named = world_api.runs.diff(second, first, name="story.txt")
+    whole = world_api.runs.diff(second, first)
+
+    assert isinstance(named, RunsDiffOut)
+    assert (named.run.run_id, named.against.run_id) == (second, first)
+    assert named.diff[-2:] == ["-there was", "+there were"]
+    assert not named.identical
+    assert [(a.name, a.change) for a in whole.artifacts] == [
+        ("a.bin", ArtifactChange.IDENTICAL),
+        ("story.txt", ArtifactChange.CHANGED),
+    ]
+    assert world_api.runs.diff(first, first, name="story.txt").identical
+    with pytest.raises(ValidationFailedError) as binary:
+        world_api.runs.diff(second, first, name="a.bin")
+    assert binary.value.title == "Artifact is not text"
+    with pytest.raises(NotFoundError):
+        world_api.runs.diff(second, "run_nope")
 
 
 def test_groups(api: Client) -> None:

@@ -134,6 +134,21 @@ def test_each_create_has_its_own_idempotency_key_and_a_given_one_is_kept(
     assert all(r.headers["authorization"] == f"Bearer {KEY}" for r in deployment.requests)
 
 
+def test_a_rerun_is_sent_again_after_a_lost_answer_with_the_same_key(
+    connect: Callable[[Deployment], Client], waits: list[float]
+) -> None:
+    deployment = Deployment(lost(httpx.ReadTimeout), httpx.Response(201, json=JOB))
+
+    again = connect(deployment).jobs.rerun("j_0", {"count": 2}, priority="high")
+
+    assert again.job_id == "j_1"
+    first, second = deployment.requests
+    assert first.url.path == "/api/v2/jobs/j_0/rerun"
+    assert first.headers["idempotency-key"] == second.headers["idempotency-key"]
+    assert first.content == second.content == b'{"params":{"count":2},"priority":"high"}'
+    assert len(waits) == 1
+
+
 def test_a_post_without_idempotency_key_is_not_sent_again_after_a_lost_answer(
     connect: Callable[[Deployment], Client], waits: list[float]
 ) -> None:
