@@ -56,6 +56,8 @@ LEGACY_JOB_TYPE = "name the job type (or template_id)"  # a legacy batch job's t
 BETWEEN_FIELDS = (
     " is before start_at (",  # a schedule's end_at after its start_at
     " name different templates",  # a legacy job's job_type and template_id agree
+    "is before since",  # a time range's until is not before its since (runs, usage)
+    "days before until",  # a usage range of at most 400 days
 )
 
 

@@ -138,6 +138,7 @@ def test_get_run(reader: TestClient, runs: list[JobRun]) -> None:
         "artifacts": ["s3://bucket/job_a/1.json"],
         "log_path": None,
         "failed_checks": None,  # set on a rejected run only
+        "usage": None,  # set once it ended, if its worker reported any
     }
     assert "run_missing" in assert_problem(reader.get(f"{V2}/runs/run_missing"), 404)["detail"]
 
