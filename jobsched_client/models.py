@@ -36,6 +36,9 @@ from api.schemas import (
     ScheduleOut,
     TemplateOut,
     TemplateVersionOut,
+    UsageOut,
+    UsageReportOut,
+    UsageTotalsOut,
 )
 from jobsched.jobs.artifact_diff import ArtifactChange
 from jobsched.models import GroupMode, JobStatus, OnFailure, RunStatus, Scope
@@ -85,4 +88,7 @@ __all__ = [
     "Scope",
     "TemplateOut",
     "TemplateVersionOut",
+    "UsageOut",
+    "UsageReportOut",
+    "UsageTotalsOut",
 ]

@@ -45,6 +45,7 @@ from jobsched_client.models import (
     ScheduleOut,
     TemplateOut,
     TemplateVersionOut,
+    UsageReportOut,
 )
 from jobsched_client.retry import RetryPolicy, should_retry_error, should_retry_status
 from jobsched_client.version import USER_AGENT
@@ -120,6 +121,7 @@ class AsyncClient:
         self.reservations = AsyncReservations(self)
         self.schedules = AsyncSchedules(self)
         self.keys = AsyncKeys(self)
+        self.usage = AsyncUsage(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url}>"  # never the key
@@ -739,3 +741,17 @@ class AsyncKeys(AsyncResource):
 
     async def revoke(self, key_id: str) -> KeyOut:
         return await self._client.call(KeyOut, "POST", f"keys/{segment(key_id)}/revoke")
+
+
+class AsyncUsage(AsyncResource):
+    async def get(
+        self,
+        by: str = "template",
+        *,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> UsageReportOut:
+        """Tokens and US$ of the runs that ended in [since, until] (ISO 8601 with a zone;
+        default: the last 24 hours), per template or per schedule, in whole UTC hours."""
+        params = query(by=by, since=since, until=until)
+        return await self._client.call(UsageReportOut, "GET", "usage", params=params)

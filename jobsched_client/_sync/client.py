@@ -46,6 +46,7 @@ from jobsched_client.models import (
     ScheduleOut,
     TemplateOut,
     TemplateVersionOut,
+    UsageReportOut,
 )
 from jobsched_client.retry import RetryPolicy, should_retry_error, should_retry_status
 from jobsched_client.version import USER_AGENT
@@ -119,6 +120,7 @@ class Client:
         self.reservations = Reservations(self)
         self.schedules = Schedules(self)
         self.keys = Keys(self)
+        self.usage = SyncUsage(self)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url}>"  # never the key
@@ -718,3 +720,17 @@ class Keys(Resource):
 
     def revoke(self, key_id: str) -> KeyOut:
         return self._client.call(KeyOut, "POST", f"keys/{segment(key_id)}/revoke")
+
+
+class SyncUsage(Resource):
+    def get(
+        self,
+        by: str = "template",
+        *,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> UsageReportOut:
+        """Tokens and US$ of the runs that ended in [since, until] (ISO 8601 with a zone;
+        default: the last 24 hours), per template or per schedule, in whole UTC hours."""
+        params = query(by=by, since=since, until=until)
+        return self._client.call(UsageReportOut, "GET", "usage", params=params)

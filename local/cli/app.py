@@ -15,6 +15,7 @@ from local.cli import (
     schedules,
     status,
     templates,
+    usage,
 )
 from local.cli.context import target
 
@@ -56,6 +57,7 @@ def root(
 
 
 app.command("status")(status.status)
+app.command("usage")(usage.usage)
 app.command("local")(runtime_commands.local)
 app.command("seed")(runtime_commands.seed)
 app.add_typer(runtime_commands.admin_app, name="admin")

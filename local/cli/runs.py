@@ -27,6 +27,7 @@ from local.cli.output import (
     rows,
     took,
 )
+from local.cli.usage import usage_line
 
 if TYPE_CHECKING:
     from jobsched_client import Client
@@ -64,7 +65,14 @@ def _table(runs: list[RunOut]) -> object:
 
 def _detail(run: RunOut) -> object:
     table = new_table("field", "value")
-    rows(table, run.model_dump(exclude={"artifacts"}).items())
+    rows(table, run.model_dump(exclude={"artifacts", "usage", "failed_checks"}).items())
+    if run.usage is not None:
+        rows(table, [("usage", usage_line(run.usage))])
+        for model in run.usage.by_model:
+            rows(table, [(f"  {model.model}", usage_line(model))])
+    for check in run.failed_checks or []:
+        where = f" ({check.file})" if check.file else ""
+        rows(table, [(f"failed check {check.index}", f"{check.kind}{where}: {check.reason}")])
     for index, uri in enumerate(run.artifacts):
         rows(table, [(f"artifact {index}", uri)])
     if not run.artifacts:

@@ -13,6 +13,7 @@ from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import JobTemplate, RetryPolicy
 from jobsched.models.units import Claim, Outcome
+from jobsched.models.usage import Usage
 from jobsched.ports import Stores
 from local.exec.logs import RUNS_DIR, FileLogReader, log_file
 from tests.support.dispatch import Clock, Edges
@@ -55,9 +56,10 @@ class RunWorld:
         exit_code: int,
         error: str | None = None,
         artifacts: list[str] | None = None,
+        usage: Usage | None = None,
     ) -> None:
         path = log_file(self.data_dir, claim.unit_id)
-        outcome = Outcome(exit_code, error, artifacts or [], log_path=str(path))
+        outcome = Outcome(exit_code, error, artifacts or [], log_path=str(path), usage=usage)
         self.dispatcher.finish(claim, outcome, claim_next=False)
         self.clock.advance(5)
 
