@@ -11,6 +11,9 @@ from api.ui.pages import runs as runs_page
 from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.jobs.runs import list_runs
 from jobsched.models import JobStatus, Scope
+from jobsched.models.gates import FailedCheck, GateVerdict
+from jobsched.models.units import Outcome
+from jobsched.models.usage import ModelUsage, Usage
 from jobsched.ports import RunFilter
 from tests.support.ui import ui_client, write_headers
 from tests.support.ui_runs import RunWorld
@@ -255,3 +258,43 @@ def test_a_running_runs_stop_is_for_write_keys(run_world: RunWorld) -> None:
     assert 'data-status="failed"' in stopped.text
     assert "cancelled" in stopped.text
     assert "/stop" not in writer.get(url).text
+
+
+def test_the_run_page_shows_its_usage_and_failed_checks(run_world: RunWorld) -> None:
+    usage = Usage(
+        calls=2,
+        prompt_tokens=1200,
+        completion_tokens=800,
+        cost_usd=0.0042,
+        unpriced_calls=1,
+        by_model=[ModelUsage(model="gpt-4o-mini", calls=2, prompt_tokens=1200, cost_usd=0.0042)],
+    )
+    run_world.submit("work")
+    claim = run_world.start()
+    run_world.finish(claim, 0, usage=usage)
+    reader = ui_client(run_world.stores, [Scope.READ])
+
+    html = reader.get(f"/ui/runs/{claim.unit_id}").text
+
+    shown = html[html.index('data-testid="run-usage"') :]
+    assert "2,000 tokens (1,200 prompt, 800 completion) · US$0.0042 · 2 calls (1 unpriced)" in (
+        shown
+    )
+    assert "<code>gpt-4o-mini</code>: 1,200 tokens" in shown
+    assert 'data-testid="failed-checks"' not in html
+
+
+def test_a_rejected_run_lists_its_failed_checks(run_world: RunWorld) -> None:
+    run_world.submit("work")
+    claim = run_world.start()
+    failed = FailedCheck(index=0, name="three stories", kind="count", reason="2 files, not 3")
+    outcome = Outcome(0, artifacts=[]).rejected(GateVerdict(failed=[failed]))
+    run_world.dispatcher.finish(claim, outcome, claim_next=False)
+    reader = ui_client(run_world.stores, [Scope.READ])
+
+    html = reader.get(f"/ui/runs/{claim.unit_id}").text
+
+    assert 'data-status="rejected"' in html
+    checks = html[html.index('data-testid="failed-checks"') :]
+    assert '<span class="badge rejected">three stories</span>' in checks
+    assert "2 files, not 3" in checks
