@@ -344,6 +344,18 @@ class Monitoring(Construct):
                 ],
             ),
         )
+        self.dashboard.add_widgets(
+            self._graph(
+                "Model tokens",
+                [
+                    self.app_metric(metrics.PROMPT_TOKENS, sum_, label="prompt"),
+                    self.app_metric(metrics.COMPLETION_TOKENS, sum_, label="completion"),
+                ],
+            ),
+            self._graph(
+                "Model cost (US$)", [self.app_metric(metrics.MODEL_COST, sum_, label="cost")]
+            ),
+        )
         self.dashboard.add_widgets(self._errors)
 
     def _execution_alarms(self, state_machine: sfn.StateMachine) -> dict[str, cloudwatch.Alarm]:

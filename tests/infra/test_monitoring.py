@@ -369,6 +369,11 @@ def test_the_dashboard_shows_the_queue_the_runs_the_dispatcher_and_the_api(synth
         widgets["Dead-letter queues (messages)"]
         == [("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum")] * 2
     )
+    assert widgets["Model tokens"] == [
+        ("jobsched", "PromptTokens", "Sum"),
+        ("jobsched", "CompletionTokens", "Sum"),
+    ]
+    assert widgets["Model cost (US$)"] == [("jobsched", "ModelCostUSD", "Sum")]
     assert {metric for _, metric, _ in widgets["API requests"]} == {"Count", "4xx", "5xx"}
     assert ("AWS/ApiGateway", "Latency", "p90") in widgets["API latency (ms)"]
     assert len(widgets["Function errors"]) == len(synth.stack.monitoring.function_alarms)
