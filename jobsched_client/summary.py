@@ -74,7 +74,8 @@ def spreads(runs: list[Json], jobs: list[Json]) -> tuple[Spread, Spread]:
 
 
 def hourly_series(runs: list[Json], now: datetime) -> dict[str, list[int]]:
-    """Completed and failed runs per hour by the hour they finished, the last 24 hours."""
+    """Completed and failed runs per hour by the hour they finished, the last 24 hours (a
+    rejected run, whose outputs failed its checks, counts as failed)."""
     end = now.replace(minute=0, second=0, microsecond=0) + BUCKET
     start = end - WINDOW
     buckets = int(WINDOW / BUCKET)
@@ -82,9 +83,10 @@ def hourly_series(runs: list[Json], now: datetime) -> dict[str, list[int]]:
     counts = {"completed": [0] * buckets, "failed": [0] * buckets}
     for run in runs:
         finished = parse_time(run.get("finished_at"))
-        if run["status"] not in counts or finished is None or not start <= finished < end:
+        status = "failed" if run["status"] == "rejected" else run["status"]
+        if status not in counts or finished is None or not start <= finished < end:
             continue
-        counts[run["status"]][int((finished - start) / BUCKET)] += 1
+        counts[status][int((finished - start) / BUCKET)] += 1
     return {**series, **counts}
 
 

@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.ids import new_id
 from jobsched.models import JobRun, RunStatus
+from jobsched.models.gates import FailedCheck, GateVerdict
 from jobsched.models.units import Outcome
+from jobsched.models.usage import Usage
 from jobsched.ports import Stores
 from tests.support.api import V2, post_job, post_template
 from tests.support.ui import write_headers
@@ -207,3 +209,24 @@ def test_an_empty_scheduler_says_so(admin_ui: TestClient) -> None:
     html = admin_ui.get("/ui/").text
     for marker in ("running-none", "fires-none", "attention-none"):
         assert f'data-testid="{marker}"' in html
+
+
+def test_rejected_runs_and_the_days_usage_show_in_the_counts_and_the_chart(
+    admin_ui: TestClient, client: TestClient, stores: Stores, echo_template: str
+) -> None:
+    job_id = post_job(client)["job_id"]
+    dispatcher = Dispatcher(stores, stores.dispatch, DispatchConfig(slots=1))
+    verdict = GateVerdict(
+        failed=[FailedCheck(index=0, kind="count", reason="1 file, not 3", measured=1)]
+    )
+    used = Usage(calls=1, prompt_tokens=1500, completion_tokens=500, cost_usd=1.25)
+    _claim_and_finish(dispatcher, job_id, Outcome(exit_code=0, usage=used).rejected(verdict))
+
+    counts = panel(admin_ui, "overview_counts")
+    found = CHART.search(panel(admin_ui, "overview_activity"))
+
+    assert 'data-testid="rejected-runs">1<' in counts
+    usage = counts[counts.index('data-testid="usage-24h"') :]
+    assert "2,000</span>tokens in 24 h · US$1.25" in usage
+    assert found
+    assert sum(json.loads(found.group(1))["failed"]) == 1  # a rejected run is a failure
