@@ -56,7 +56,13 @@ app = typer.Typer(
 
 # How often --wait and --follow ask (tests make it shorter).
 POLL_SECONDS = 1.0
-STATUS_STYLE = {"completed": "green", "finished": "green", "failed": "red", "cancelled": "yellow"}
+STATUS_STYLE = {
+    "completed": "green",
+    "finished": "green",
+    "failed": "red",
+    "rejected": "red",
+    "cancelled": "yellow",
+}
 
 JobId = Annotated[str, typer.Argument(help="The job's id, e.g. job_01m8ydq33h...")]
 ParamsOpt = Annotated[
@@ -207,7 +213,8 @@ def _outcome(client: Client, job: JobDetailOut) -> tuple[str, ExitCode]:
     line = f"{job.status} {job.job_id}: run {run.run_id} {run.status}"
     if run.exit_code is not None:
         line += f" (exit code {run.exit_code})"
-    error = client.runs.get(run.run_id).error if run.status is RunStatus.FAILED else None
+    failed = run.status in (RunStatus.FAILED, RunStatus.REJECTED)  # rejected: checks failed
+    error = client.runs.get(run.run_id).error if failed else None
     return line + (f": {error}" if error else ""), ExitCode.JOB_FAILED
 
 

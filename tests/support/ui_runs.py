@@ -12,6 +12,7 @@ from jobsched.content.indexing import ArtifactReaders, FileArtifactReader
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import JobTemplate, RetryPolicy
+from jobsched.models.gates import GateVerdict
 from jobsched.models.units import Claim, Outcome
 from jobsched.models.usage import Usage
 from jobsched.ports import Stores
@@ -57,9 +58,14 @@ class RunWorld:
         error: str | None = None,
         artifacts: list[str] | None = None,
         usage: Usage | None = None,
+        verdict: GateVerdict | None = None,
     ) -> None:
+        """End the claim's run as its executor saw it; with a failed `verdict`, its outputs
+        failed its checks (rejected)."""
         path = log_file(self.data_dir, claim.unit_id)
         outcome = Outcome(exit_code, error, artifacts or [], log_path=str(path), usage=usage)
+        if verdict is not None:
+            outcome = outcome.rejected(verdict)
         self.dispatcher.finish(claim, outcome, claim_next=False)
         self.clock.advance(5)
 

@@ -10,6 +10,7 @@ import pytest
 
 from jobsched.jobs.jobs import cancel_job
 from jobsched.models import Scope
+from jobsched.models.gates import FailedCheck, GateVerdict
 from jobsched.ports import Stores
 from jobsched_client.models import JobDetailOut
 from local.cli import jobs
@@ -86,14 +87,14 @@ def worker(
     ends the run only once the log was read (the command follows a run that is going)."""
     threads: list[threading.Thread] = []
 
-    def run(exit_code: int, live: bool = False) -> None:
+    def run(exit_code: int, live: bool = False, verdict: GateVerdict | None = None) -> None:
         def work() -> None:
             wait_until(lambda: any(job.status == "queued" for job in seen), what="a wait")
             claim = world.start()
             world.log(claim, LINES)
             if live:
                 wait_until(lambda: log_reader.lines_read >= len(LINES), what="the log read")
-            world.finish(claim, exit_code)
+            world.finish(claim, exit_code, verdict=verdict)
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
@@ -180,6 +181,16 @@ def test_a_failed_run_exits_job_failed(cli: Cli, worker: Callable[[int], None]) 
     assert "03:04:06 info  echo: hello there" in failed.stdout
     assert "run " in failed.stdout
     assert "failed (exit code 3)" in failed.stdout
+
+
+def test_a_rejected_run_exits_job_failed_with_what_failed(
+    cli: Cli, worker: Callable[..., None]
+) -> None:
+    failed = FailedCheck(index=0, kind="count", reason="1 file, not 3")
+    worker(0, verdict=GateVerdict(failed=[failed]))
+    waited = cli("jobs", "submit", "echo", "--wait", "--timeout", BOUND)
+    assert waited.exit_code == ExitCode.JOB_FAILED, waited.output
+    assert "rejected (exit code 0): rejected: 1 check failed: 1 file, not 3" in waited.stdout
 
 
 def test_wait_in_json_prints_the_ended_job(cli: Cli, worker: Callable[[int], None]) -> None:
