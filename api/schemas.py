@@ -520,6 +520,9 @@ class ReservationOut(BaseModel):
     result: dict[str, Any] | None
     artifacts: list[str]
     log_path: str | None
+    usage: UsageOut | None = Field(
+        default=None, description="what its model calls used; null until it ended, or if none"
+    )
     created_at: Instant
     started_at: Instant | None
     finished_at: Instant | None

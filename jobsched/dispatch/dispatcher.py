@@ -245,6 +245,8 @@ class Dispatcher:
             elif isinstance(step, EndReservation):
                 succeeded = step.status == ReservationStatus.COMPLETED
                 self._run_ended(step.reservation_id, succeeded, step.finished_at)
+                if step.usage is not None:
+                    metrics.usage_recorded(self.stores.metrics, step.usage)
 
     def _run_ended(self, unit_id: str, succeeded: bool, finished_at: datetime) -> None:
         started = self._started.get(unit_id)
@@ -422,6 +424,8 @@ class Dispatcher:
                     artifacts=outcome.artifacts,
                     log_path=outcome.log_path,
                     result=outcome.result,
+                    usage=outcome.usage,
+                    template_id=claim.template.template_id if claim.template else "",
                 )
             ]
         if claim.kind == UnitKind.GROUP:

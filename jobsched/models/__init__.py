@@ -322,6 +322,7 @@ class Reservation(Entity):
     worker_exit_code: int | None = None
     worker_artifacts: str | None = None
     worker_usage: str | None = None  # written by the same result transaction as a run's
+    usage: Usage | None = None  # what its model calls used, once it ended
     result: dict[str, Any] | None = None
     artifacts: list[str] = Field(default_factory=list)
     log_path: str | None = None

@@ -210,6 +210,9 @@ class EndReservation:
     artifacts: list[str] = field(default_factory=list)
     log_path: str | None = None
     result: dict[str, Any] | None = None
+    # Recorded on it and added to the usage ledger under its template, as a run's.
+    usage: Usage | None = None
+    template_id: str = ""
 
 
 @dataclass(frozen=True)

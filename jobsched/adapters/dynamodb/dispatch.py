@@ -537,12 +537,15 @@ class DynamoDispatchStore:
 
     def _end_reservation(self, step: s.EndReservation) -> list[Item]:
         result = json.dumps(step.result) if step.result is not None else None
+        ledger: list[Item] = []
+        if step.usage is not None and step.template_id:
+            ledger = usage_updates(self.jobs, step.usage, step.template_id, None, step.finished_at)
         return [
             _update(
                 self.lock,
                 reservation_key(step.reservation_id),
                 "SET #status = :status, finished_at = :now, exit_code = :exit, #error = :error, "
-                "artifacts = :artifacts, log_path = :log, #result = :result",
+                "artifacts = :artifacts, log_path = :log, #result = :result, #usage = :usage",
                 {
                     ":status": step.status.value,
                     ":running": ReservationStatus.RUNNING.value,
@@ -552,10 +555,12 @@ class DynamoDispatchStore:
                     ":artifacts": step.artifacts,
                     ":log": step.log_path,
                     ":result": result,
+                    ":usage": step.usage.model_dump() if step.usage is not None else None,
                 },
                 "#status = :running",
-                {"#status": "status", "#error": "error", "#result": "result"},
-            )
+                {"#status": "status", "#error": "error", "#result": "result", "#usage": "usage"},
+            ),
+            *ledger,
         ]
 
     def _count_group_job(self, step: s.CountGroupJob) -> list[Item]:

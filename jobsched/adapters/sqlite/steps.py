@@ -263,8 +263,11 @@ def end_reservation(conn: sqlite3.Connection, step: s.EndReservation) -> bool:
         artifacts=step.artifacts,
         log_path=step.log_path,
         result=step.result,
+        usage=step.usage,
     )
     put_reservation(conn, ended)
+    if step.usage is not None and step.template_id:
+        add_usage(conn, step.usage, step.template_id, None, step.finished_at)
     return True
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
-from jobsched.models import RunStatus, utcnow
+from jobsched.jobs.reservations import reserve
+from jobsched.models import RunStatus, UnitKind, utcnow
 from jobsched.models.units import Claim, Outcome
 from jobsched.models.usage import ModelUsage, Usage, UsageScope, UsageTotals, hour_of
 from jobsched.ports import Stores, metrics
@@ -133,6 +134,19 @@ def test_a_worker_report_reaches_the_outcome_a_sweeper_uses(
     assert reported is not None
     assert reported.usage == USAGE
     assert reported.artifacts == ["file:///out/a.txt"]
+
+
+def test_a_direct_calls_reservation_records_its_usage_and_charges_its_template(
+    dispatcher: Dispatcher, wired: Stores, template: str
+) -> None:
+    reservation = reserve(wired, template, {"message": "direct"})
+    claim = dispatcher.claim()
+    assert claim is not None
+    assert claim.kind == UnitKind.RESERVATION
+    dispatcher.finish(claim, Outcome(exit_code=0, usage=USAGE), claim_next=False)
+
+    assert wired.dispatch.reservation(reservation.reservation_id).usage == USAGE
+    assert _sums(wired)[template] == UsageTotals.of(USAGE)
 
 
 def test_usage_is_reported_as_metrics(wired: Stores, template: str, clock: Clock) -> None:
