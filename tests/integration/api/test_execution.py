@@ -128,6 +128,7 @@ def test_a_reservation_is_readable_with_its_status(
         "result",
         "artifacts",
         "log_path",
+        "usage",
         "created_at",
         "started_at",
         "finished_at",
