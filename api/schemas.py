@@ -29,6 +29,7 @@ from jobsched.models import (
     RunStatus,
     Scope,
 )
+from jobsched.models.budgets import Budget
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.models.gates import Check, FailedCheck
 from jobsched.models.instants import Instant
@@ -380,6 +381,10 @@ class TemplateFields(BaseModel):
     checks: list[Check] = Field(
         default_factory=list, description="quality gates: a run whose outputs fail one is rejected"
     )
+    budgets: list[Budget] = Field(
+        default_factory=list,
+        description="spend limits per day or month: a job whose budget is spent waits",
+    )
     version: int
 
 
@@ -615,6 +620,11 @@ class ScheduleOut(BaseModel):
     overlap_policy: OverlapPolicy
     catch_up: CatchUpPolicy = Field(description="what runs of missed fire times")
     catch_up_window_minutes: int = Field(description="missed times older than this never run")
+    budgets: list[Budget] = Field(
+        default_factory=list,
+        description="spend limits per day or month, in its time zone unless they say: a fire "
+        "while one is spent is skipped, with the reason",
+    )
     next_runs: list[FireTimeOut] = Field(description="the next fire times; none when disabled")
     last_run: LastRunOut | None
     sync_pending: bool = Field(

@@ -58,6 +58,9 @@ LINEAGE_PK_PREFIX: Final = "LINEAGE#"
 # The usage ledger: `USAGE#<scope>` / `<UTC hour>#<id>`, one partition per scope, so a time
 # range of every template (or schedule) is one query (adapters/dynamodb/usage.py).
 USAGE_PK_PREFIX: Final = "USAGE#"
+# Budgets: a counter per budget period, `BUDGET#<counter>` / `BUDGET` (dynamodb/budgets.py).
+BUDGET_PK_PREFIX: Final = "BUDGET#"
+BUDGET_SK: Final = "BUDGET"
 
 # Item layout of the lock table (composite key pk/sk).
 QUEUE_STATE_PK: Final = "QUEUE"

@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from jobsched.dispatch import retry
+from jobsched.dispatch.budgets import BudgetBook, template_holds
 from jobsched.dispatch.concurrency import release_of
 from jobsched.dispatch.template_version import template_of
 from jobsched.errors import ConflictError, NotFoundError
@@ -32,8 +33,10 @@ from jobsched.models import (
     UnitKind,
     utcnow,
 )
+from jobsched.models.budgets import BudgetHold
 from jobsched.models.steps import (
     AcquireKeys,
+    ChargeBudget,
     CheckNotPaused,
     CheckSlotHolder,
     CountGroupJob,
@@ -101,6 +104,7 @@ class Dispatcher:
         # Units being finished, by id: when they started, for the duration reported once their
         # end commits. Keyed, as a parallel group's jobs finish on one dispatcher at once.
         self._started: dict[str, datetime] = {}
+        self.budgets = BudgetBook(stores)
 
     # --- claiming -------------------------------------------------------------------------
 
@@ -148,7 +152,10 @@ class Dispatcher:
         """The head read before this finish could not see the retry it queued: wake for it."""
         for step in finishing:
             if isinstance(step, RequeueJob):
-                self.wake_at = min(self.wake_at or step.not_before, step.not_before)
+                self._wake_no_later_than(step.not_before)
+
+    def _wake_no_later_than(self, at: float) -> None:
+        self.wake_at = min(self.wake_at or at, at)
 
     def release(self, slot: str, holder: str) -> None:
         self._commit_finishing([], ReleaseSlot(slot, holder))
@@ -164,7 +171,7 @@ class Dispatcher:
         for entry in head:
             if passed.blocked(entry):  # it would fail as the entry before it did: no write
                 continue
-            planned = self._plan(entry, slot, expected_holder, now, passed.groups)
+            planned = self._plan(entry, slot, expected_holder, now, passed)
             if planned is None:
                 continue
             steps, claim = planned
@@ -267,6 +274,8 @@ class Dispatcher:
         self, step: Step, slot: str, expected_holder: str | None, finishing: list[Step]
     ) -> bool | None:
         """True: the slot is lost; False: stop (paused); None: try the next unit."""
+        if isinstance(step, ChargeBudget):  # the job waits for the period to turn
+            self._wake_no_later_than(step.hold.resets_at.timestamp())
         if isinstance(step, TakeSlot):
             self._commit_finishing(finishing, None)  # the sweeper took the slot; keep the outcome
             return True
@@ -295,19 +304,19 @@ class Dispatcher:
         slot: str,
         expected_holder: str | None,
         now: float,
-        skipped_groups: set[str],
+        passed: "_PassedOver",
     ) -> tuple[list[Step], Claim] | None:
         if entry.not_before is not None and entry.not_before > now:
-            self.wake_at = min(self.wake_at or entry.not_before, entry.not_before)
+            self._wake_no_later_than(entry.not_before)
             return None
-        if entry.group_id in skipped_groups:
+        if entry.group_id in passed.groups:
             return None
         lease = now + self.config.startup_lease_seconds
         if entry.kind == UnitKind.RESERVATION:
             return self._plan_reservation(entry, slot, expected_holder, now, lease)
         if entry.group_mode == GroupMode.PARALLEL and entry.group_id:
             return self._plan_group(entry.group_id, slot, expected_holder, now, lease)
-        return self._plan_job(entry, slot, expected_holder, now, lease)
+        return self._plan_job(entry, slot, expected_holder, now, lease, passed)
 
     def _take(
         self, slot: str, holder: str, kind: UnitKind, lease: float, expected: str | None
@@ -315,13 +324,30 @@ class Dispatcher:
         return [TakeSlot(slot, holder, kind, lease, expected), CheckNotPaused()]
 
     def _plan_job(
-        self, entry: QueueEntry, slot: str, expected: str | None, now: float, lease: float
-    ) -> tuple[list[Step], Claim]:
+        self,
+        entry: QueueEntry,
+        slot: str,
+        expected: str | None,
+        now: float,
+        lease: float,
+        passed: "_PassedOver",
+    ) -> tuple[list[Step], Claim] | None:
         run = _new_run(entry, slot)
+        # The period is the dispatcher's clock's (a test's moves; in service it is time.time).
+        holds = self.budgets.holds(
+            entry.template_id, entry.schedule_id, datetime.fromtimestamp(now, UTC)
+        )
+        spent = [hold for hold in holds if hold.counter in passed.spent]
+        if spent:  # a budget this pass found spent: it would fail as it did, so no write
+            self._wake_no_later_than(min(hold.resets_at.timestamp() for hold in spent))
+            return None
+        if holds:
+            run = run.model_copy(update={"budget_holds": holds})
         steps = [*self._take(slot, run.run_id, UnitKind.JOB, lease, expected)]
         steps.append(StartJob(entry, run))
         if entry.concurrency_keys:  # a job with no keys claims as it always did
             steps.append(AcquireKeys(run.run_id, tuple(entry.concurrency_keys)))
+        steps += [ChargeBudget(run.run_id, hold) for hold in holds]
         if entry.group_mode == GroupMode.SEQUENTIAL and entry.group_id:
             steps.append(GroupTurn(entry.group_id, entry.group_index or 0, run.started_at))
         claim = Claim(
@@ -426,6 +452,7 @@ class Dispatcher:
                     result=outcome.result,
                     usage=outcome.usage,
                     template_id=claim.template.template_id if claim.template else "",
+                    budgets=_reservation_budgets(claim, datetime.fromtimestamp(self.clock(), UTC)),
                 )
             ]
         if claim.kind == UnitKind.GROUP:
@@ -517,7 +544,7 @@ def end_running_job(
     assert job.last_run_id is not None
     now = utcnow()
     steps: list[Step] = [
-        EndRun.of(job.last_run_id, outcome, now, job),
+        EndRun.of(job.last_run_id, outcome, now, job, _budgets_of(stores, job.last_run_id)),
         *release_of(job.last_run_id, job.concurrency_keys),
         EndJob(job.job_id, job.last_run_id, now, job_status),
     ]
@@ -604,10 +631,13 @@ class _PassedOver:
 
     groups: set[str] = field(default_factory=set)  # parallel groups running elsewhere already
     full: list[dict[str, int]] = field(default_factory=list)  # failed keys: counter -> limit
+    spent: set[str] = field(default_factory=set)  # budget counters whose charge failed
 
     def note(self, step: Step) -> None:
         if isinstance(step, StartGroup):
             self.groups.add(step.group_id)
+        elif isinstance(step, ChargeBudget):  # the job keeps its place until the period turns
+            self.spent.add(step.hold.counter)
         elif isinstance(step, AcquireKeys):  # passed over; the job keeps its place
             self.full.append({key.counter: key.limit for key in step.keys})
 
@@ -629,6 +659,10 @@ def _counters_of(steps: Sequence[Step]) -> set[str]:
             counters.update(step.counters)
         elif isinstance(step, AcquireKeys):
             counters.update(key.counter for key in step.keys)
+        elif isinstance(step, ChargeBudget):
+            counters.add(step.hold.counter)
+        elif isinstance(step, EndRun | EndReservation):
+            counters.update(step.budgets)
     return counters
 
 
@@ -640,6 +674,22 @@ def _groups_of(steps: Sequence[Step]) -> set[str]:
         elif isinstance(step, StartJob) and step.entry.group_id:
             groups.add(step.entry.group_id)
     return groups
+
+
+def _budgets_of(stores: Stores, run_id: str) -> list[BudgetHold]:
+    """The budgets a run's claim charged, for an end recorded from outside its dispatcher."""
+    try:
+        return stores.runs.get(run_id).budget_holds
+    except NotFoundError:
+        return []
+
+
+def _reservation_budgets(claim: Claim, now: datetime) -> tuple[str, ...]:
+    """A direct call is not held by its template's budgets (its caller waits on it), but what
+    it used counts against them: their counters of the period it ended in."""
+    if claim.template is None or claim.kind != UnitKind.RESERVATION:
+        return ()
+    return tuple(hold.counter for hold in template_holds(claim.template, now))
 
 
 def _retried(steps: Sequence[Step]) -> bool:

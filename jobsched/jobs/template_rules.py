@@ -1,6 +1,7 @@
 """What a template must hold to be saved: anything else would make every one of its jobs fail
 later (at RunTask, in the worker, or at enqueue) instead of the template's author now."""
 
+from jobsched.dispatch.budgets import check_budgets
 from jobsched.dispatch.concurrency import check_concurrency
 from jobsched.errors import FieldProblem, ValidationFailedError
 from jobsched.models import JobTemplate
@@ -62,6 +63,7 @@ def check_template(template: JobTemplate) -> None:
     check_defaults(template.params_schema, template.default_params)
     check_concurrency(template)
     check_gates(template)
+    check_budgets(template.budgets)
 
 
 def check_gates(template: JobTemplate) -> None:

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 from jobsched.errors import ConflictError, ValidationFailedError, stale_version
 from jobsched.jobs.template_rules import check_template
 from jobsched.models import REQUEST_CONFIG, JobTemplate, RetryPolicy, utcnow
+from jobsched.models.budgets import MAX_BUDGETS, Budget
 from jobsched.models.concurrency import MAX_KEYS, ConcurrencyLimit
 from jobsched.models.gates import MAX_CHECKS, Checks
 from jobsched.models.instants import TimeFromJson
@@ -30,6 +31,13 @@ CHECKS_DOC = (
     "file's text, or its JSON `field`'s, within min/max chars or words), near_duplicate (each "
     "file's text less similar than `threshold` to stored items and the run's other outputs). "
     "[] on PATCH removes them."
+)
+BUDGETS_DOC = (
+    f"Spend limits (at most {MAX_BUDGETS}): tokens (prompt + completion) and/or usd per day or "
+    "month, in `timezone` (UTC unless given). A job of the template whose budget is spent is "
+    "not started: it keeps its place, with the reason, until the period turns or the budget is "
+    "raised. on_exceed: hold_new (runs that started finish) or stop (they are stopped too). "
+    "The current version's budgets hold every job of the template. [] on PATCH removes them."
 )
 SERVER_SET = {"version", "archived", "created_at", "updated_at"}  # shown by GET, never applied
 READ_ONLY = {"template_id", *SERVER_SET}  # on PATCH, the path names the template
@@ -72,6 +80,9 @@ class TemplateCreate(ReadOnlyFields):
         default_factory=list, max_length=MAX_KEYS, description=CONCURRENCY_DOC
     )
     checks: Checks = Field(default_factory=list, description=CHECKS_DOC)
+    budgets: list[Budget] = Field(
+        default_factory=list, max_length=MAX_BUDGETS, description=BUDGETS_DOC
+    )
 
 
 class TemplatePatch(ReadOnlyFields):
@@ -91,6 +102,9 @@ class TemplatePatch(ReadOnlyFields):
         default=None, max_length=MAX_KEYS, description=CONCURRENCY_DOC
     )
     checks: Checks | None = Field(default=None, description=CHECKS_DOC)
+    budgets: list[Budget] | None = Field(
+        default=None, max_length=MAX_BUDGETS, description=BUDGETS_DOC
+    )
 
 
 def create_template(stores: Stores, request: TemplateCreate) -> JobTemplate:

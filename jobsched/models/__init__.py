@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict
 from pydantic.config import JsonValue
 
 from jobsched.constants import DEFAULT_CATCH_UP_WINDOW_MINUTES
+from jobsched.models.budgets import Budget, BudgetHold
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.models.gates import Checks, FailedCheck
 from jobsched.models.usage import Usage
@@ -151,6 +152,8 @@ class JobTemplate(Entity):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     concurrency: list[ConcurrencyLimit] = Field(default_factory=list)
     checks: Checks = Field(default_factory=list)  # quality gates on its runs' outputs
+    # Spend limits (models/budgets.py): the current version's hold every job of the template.
+    budgets: list[Budget] = Field(default_factory=list)
     version: int = 1
     archived: bool = False
     created_at: datetime = Field(default_factory=utcnow)
@@ -215,6 +218,8 @@ class JobRun(Entity):
     usage: Usage | None = None  # what its model calls used, once it ended (models/usage.py)
     # Set on a REJECTED run: the checks of its template version that its outputs failed.
     failed_checks: list[FailedCheck] | None = None
+    # The budgets its claim charged (models/budgets.py): its end settles them.
+    budget_holds: list[BudgetHold] = Field(default_factory=list)
 
 
 class WebhookResult(Entity):
@@ -299,6 +304,7 @@ class Schedule(Entity):
     overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
     catch_up: CatchUpPolicy = CatchUpPolicy.LATEST
     catch_up_window_minutes: int = DEFAULT_CATCH_UP_WINDOW_MINUTES
+    budgets: list[Budget] = Field(default_factory=list)  # in its time zone unless they say
     last_run: LastRun | None = None
     # The latest scheduled time handled (fired, skipped or caught up); only moves forward.
     # Like last_run, written by its own update (advance_fired_through), never by a versioned one.

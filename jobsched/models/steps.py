@@ -19,6 +19,7 @@ from jobsched.models import (
     RunStatus,
     UnitKind,
 )
+from jobsched.models.budgets import BudgetHold
 from jobsched.models.concurrency import KeyHold
 from jobsched.models.gates import FailedCheck
 from jobsched.models.idempotency import IdempotencyClaim
@@ -88,6 +89,16 @@ class ReleaseKeys:
 
 
 @dataclass(frozen=True)
+class ChargeBudget:
+    """The run charges one unit (a token and a micro-US$) to a budget's period counter.
+    Condition: the counter's committed units are below each of the hold's limits. Settled by
+    the run's end (EndRun.budgets). One step per budget, so a failure names the spent one."""
+
+    run_id: str
+    hold: BudgetHold
+
+
+@dataclass(frozen=True)
 class StartOutsideQueue:
     """The legacy immediate start (USE_SCHEDULER=false): a new job goes straight to running
     with its run, never entering the queue and holding no slot. Condition: both ids are new."""
@@ -153,13 +164,22 @@ class EndRun:
     template_id: str = ""
     schedule_id: str | None = None
     failed_checks: list[FailedCheck] | None = None  # a REJECTED run's
+    # The budget counters its claim charged: each gets the run's usage less the unit charged
+    # (ChargeBudget), in the same write, so a run's end settles them exactly once.
+    budgets: tuple[str, ...] = ()
 
     @classmethod
     def of(
-        cls, run_id: str, outcome: Outcome, finished_at: datetime, owner: Job | JobRun
+        cls,
+        run_id: str,
+        outcome: Outcome,
+        finished_at: datetime,
+        owner: Job | JobRun,
+        budgets: Sequence[BudgetHold] | None = None,
     ) -> "EndRun":
         """The run ends as its executor saw it: completed on a clean exit, else failed.
-        `owner` (its job, or the run itself) names what its usage is charged to."""
+        `owner` (its job, or the run itself) names what its usage is charged to; the run (or
+        `budgets`, when the owner is its job) names the budgets it settles."""
         status = RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED
         if outcome.failed_checks:
             status = RunStatus.REJECTED
@@ -175,6 +195,10 @@ class EndRun:
             template_id=owner.template_id,
             schedule_id=owner.schedule_id,
             failed_checks=outcome.failed_checks,
+            budgets=tuple(
+                hold.counter
+                for hold in (owner.budget_holds if isinstance(owner, JobRun) else budgets or ())
+            ),
         )
 
 
@@ -213,6 +237,9 @@ class EndReservation:
     # Recorded on it and added to the usage ledger under its template, as a run's.
     usage: Usage | None = None
     template_id: str = ""
+    # Its template's budget counters of the period it ended in: they get its whole usage
+    # (a direct call is not held by a budget; what it used counts against later jobs).
+    budgets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,6 +268,7 @@ Step = (
     | StartJob
     | AcquireKeys
     | ReleaseKeys
+    | ChargeBudget
     | StartOutsideQueue
     | RecordIdempotencyKey
     | CreateGroup

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from jobsched.models import QueueEntry, Reservation, SlotLease
+from jobsched.models.budgets import BudgetSpend
 from jobsched.models.gates import GateVerdict
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.steps import Step
@@ -28,6 +29,11 @@ class DispatchStore(Protocol):
         ...
 
     def reservation(self, reservation_id: str) -> Reservation: ...
+    def budget_spend(self, counters: Sequence[str]) -> dict[str, BudgetSpend]:
+        """What each budget counter holds committed (strongly consistent); a counter nothing
+        charged yet is absent."""
+        ...
+
     def extend_lease(self, slot: str, holder: str, until: float) -> bool: ...
     def record_pid(self, claim: Claim, pid: int) -> None:
         """Note the local worker's process id on its run (the spec's `run.pid`)."""

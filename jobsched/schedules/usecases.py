@@ -14,6 +14,7 @@ from jobsched.constants import (
     MAX_CATCH_UP_WINDOW_MINUTES,
     MAX_FLEXIBLE_WINDOW_MINUTES,
 )
+from jobsched.dispatch.budgets import check_budgets
 from jobsched.errors import (
     ConflictError,
     IdempotencyKeyTakenError,
@@ -33,6 +34,7 @@ from jobsched.models import (
     SyncAction,
     utcnow,
 )
+from jobsched.models.budgets import MAX_BUDGETS, Budget
 from jobsched.models.instants import TimeFromJson
 from jobsched.params import JsonObject, merge_params
 from jobsched.ports import IdempotencyClaim, Stores
@@ -102,7 +104,14 @@ NOT_NULLABLE = frozenset(
         "overlap_policy",
         "catch_up",
         "catch_up_window_minutes",
+        "budgets",
     }
+)
+BUDGETS_DOC = (
+    f"Spend limits (at most {MAX_BUDGETS}): tokens and/or usd per day or month, in `timezone` "
+    "(the schedule's unless given). A fire while one is spent is skipped, with the reason; a "
+    "job of the schedule already queued waits until the period turns or the budget is raised. "
+    "[] on PATCH removes them."
 )
 
 
@@ -146,6 +155,9 @@ class ScheduleCreate(ShownFields):
     overlap_policy: Annotated[OverlapPolicy, FromJson] = OverlapPolicy.SKIP
     catch_up: CatchUp = CatchUpPolicy.LATEST
     catch_up_window_minutes: CatchUpWindow = DEFAULT_CATCH_UP_WINDOW_MINUTES
+    budgets: list[Budget] = Field(
+        default_factory=list, max_length=MAX_BUDGETS, description=BUDGETS_DOC
+    )
 
 
 class SchedulePatch(ShownFields):
@@ -170,6 +182,9 @@ class SchedulePatch(ShownFields):
     overlap_policy: Annotated[OverlapPolicy, FromJson] | None = None
     catch_up: CatchUp | None = None
     catch_up_window_minutes: CatchUpWindow | None = None
+    budgets: list[Budget] | None = Field(
+        default=None, max_length=MAX_BUDGETS, description=BUDGETS_DOC
+    )
 
 
 @dataclass(frozen=True)
@@ -226,6 +241,7 @@ def plan_schedule(stores: Stores, request: ScheduleCreate, now: datetime | None 
         request.expression, request.timezone, request.start_at, request.end_at, now
     )
     _check_note(request.enabled, request.disabled_note)
+    check_budgets(request.budgets)
     template = template_for_new_jobs(stores, request.template_id, fresh=True)
     return Schedule(
         **request.model_dump(exclude={"params", "expression", "priority", *SHOWN}),
@@ -290,6 +306,8 @@ def _patch_changes(
     for name in NOT_NULLABLE & changes.keys():
         if changes[name] is None:
             raise ValidationFailedError.on(name, "cannot be null")
+    if "budgets" in changes:
+        check_budgets(changes["budgets"])
     if TIMING_FIELDS & changes.keys():
         merged = {**current.model_dump(), **changes}
         changes["expression"] = validate_schedule(

@@ -13,6 +13,7 @@ from typing import Any
 
 from jobsched import constants as c
 from jobsched import worker_contract as contract
+from jobsched.adapters.dynamodb.budgets import budget_spend, charge_item, settle_items
 from jobsched.adapters.dynamodb.client import (
     Dynamo,
     cancellation_codes,
@@ -46,6 +47,7 @@ from jobsched.models import (
     utcnow,
 )
 from jobsched.models import steps as s
+from jobsched.models.budgets import BudgetSpend
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import OUTSIDE_QUEUE, Claim
 from jobsched.models.usage import Usage
@@ -115,6 +117,7 @@ class DynamoDispatchStore:
             s.StartJob: self._start_job,
             s.AcquireKeys: self._acquire_keys,
             s.ReleaseKeys: self._release_keys,
+            s.ChargeBudget: lambda step: [charge_item(self.jobs, step.hold)],
             s.StartOutsideQueue: self._start_outside_queue,
             s.RecordIdempotencyKey: lambda step: [claim_put(self.jobs, step.claim)],
             s.CreateGroup: self._create_group,
@@ -159,6 +162,9 @@ class DynamoDispatchStore:
         if "Item" not in response:
             raise NotFoundError(f"no reservation {reservation_id!r}")
         return decode(Reservation, response["Item"])
+
+    def budget_spend(self, counters: Sequence[str]) -> dict[str, BudgetSpend]:
+        return budget_spend(self.dynamo, self.jobs, counters)
 
     # --- writes -----------------------------------------------------------------------------
 
@@ -480,6 +486,7 @@ class DynamoDispatchStore:
             ledger = usage_updates(
                 self.jobs, step.usage, step.template_id, step.schedule_id, step.finished_at
             )
+        ledger += settle_items(self.jobs, step.budgets, step.usage, charged=1)
         return [
             _update(
                 self.runs,
@@ -540,6 +547,7 @@ class DynamoDispatchStore:
         ledger: list[Item] = []
         if step.usage is not None and step.template_id:
             ledger = usage_updates(self.jobs, step.usage, step.template_id, None, step.finished_at)
+        ledger += settle_items(self.jobs, step.budgets, step.usage, charged=0)
         return [
             _update(
                 self.lock,

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from jobsched import constants as c
+from jobsched.adapters.dynamodb.budgets import settle_items
 from jobsched.adapters.dynamodb.client import (
     Dynamo,
     is_condition_failure,
@@ -113,6 +114,9 @@ class DynamoRunStore:
         }
         ended_at = run.finished_at or run.started_at
         ledger = usage_updates(self.jobs, usage, run.template_id, run.schedule_id, ended_at)
+        # Its end settled its budgets with no usage: what it used counts now.
+        counters = [hold.counter for hold in run.budget_holds]
+        ledger += settle_items(self.jobs, counters, usage, charged=0)
         try:
             with store_errors():
                 self.dynamo.client.transact_write_items(

@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from jobsched.adapters.sqlite.budgets import spend_of
 from jobsched.adapters.sqlite.codec import load
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.sqlite.jobs import changed, claim_key, find_entry, put_entry
@@ -34,6 +35,7 @@ from jobsched.models import (
     UnitKind,
 )
 from jobsched.models import steps as s
+from jobsched.models.budgets import BudgetSpend
 from jobsched.models.idempotency import IdempotencyClaim
 from jobsched.models.units import OUTSIDE_QUEUE, Claim
 from jobsched.models.usage import Usage
@@ -64,6 +66,10 @@ class SqliteDispatchStore:
         if found is None:
             raise NotFoundError(f"no reservation {reservation_id!r}")
         return found
+
+    def budget_spend(self, counters: Sequence[str]) -> dict[str, BudgetSpend]:
+        with self.db.read("budget_spend") as conn:
+            return spend_of(conn, list(counters))
 
     # --- writes -----------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from jobsched.adapters.sqlite.budgets import settle
 from jobsched.adapters.sqlite.codec import dump, load, sort_time
 from jobsched.adapters.sqlite.db import Database
 from jobsched.adapters.sqlite.jobs import changed
@@ -95,6 +96,8 @@ class SqliteRunStore:
             if counted is not None:
                 ended_at = run.finished_at or run.started_at
                 add_usage(conn, counted, run.template_id, run.schedule_id, ended_at)
+                # Its end settled its budgets with no usage: what it used counts now.
+                settle(conn, [hold.counter for hold in run.budget_holds], counted, charged=0)
         return True
 
     def usage_sums(self, scope: str, since: datetime, until: datetime) -> dict[str, UsageTotals]:

@@ -5,16 +5,17 @@ conditions test) and indexed where a read needs them, so no read scans a table.
 `user_version` records the schema's version; a newer file is refused rather than misread.
 A file of an older version is brought up to date by running the DDL again (every statement is
 IF NOT EXISTS; `_add_held` and `_add_lineage` add the columns): version 2 added `queue.held`
-and `key_holders`, version 3 `jobs.lineage_root`, version 4 the `usage` ledger.
+and `key_holders`, version 3 `jobs.lineage_root`, version 4 the `usage` ledger, version 5
+`budget_counters`.
 """
 
 import sqlite3
 
 from jobsched.adapters.sqlite.db import Database
 
-# 2: queue.held and key_holders (issue 14); 3: jobs.lineage_root, 4: usage (issue 17). An
-# older file gains what it lacks on open.
-VERSION = 4
+# 2: queue.held and key_holders (issue 14); 3: jobs.lineage_root, 4: usage, 5: budget_counters
+# (issue 17). An older file gains what it lacks on open.
+VERSION = 5
 
 DDL = """
 CREATE TABLE IF NOT EXISTS templates (
@@ -148,6 +149,13 @@ CREATE TABLE IF NOT EXISTS usage (
     cost_micro_usd INTEGER NOT NULL DEFAULT 0,
     unpriced_calls INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (scope, hour, scope_id)
+);
+
+-- Budgets: one counter per budget period, what its runs committed (adapters/sqlite/budgets.py).
+CREATE TABLE IF NOT EXISTS budget_counters (
+    counter TEXT PRIMARY KEY,
+    tokens INTEGER NOT NULL DEFAULT 0,
+    micro_usd INTEGER NOT NULL DEFAULT 0
 );
 
 -- Content: stories and research cards, with the sketches dedup compares against.

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from jobsched.adapters.sqlite.budgets import charge_budget, settle
 from jobsched.adapters.sqlite.codec import dump, load
 from jobsched.adapters.sqlite.concurrency import acquire_keys, release_keys
 from jobsched.adapters.sqlite.groups import find_group, put_group
@@ -218,6 +219,7 @@ def end_run(conn: sqlite3.Connection, step: s.EndRun, settings: Settings) -> boo
     put_run(conn, ended, settings)  # an ended run gets its expiry (runs.py run_expiry)
     if step.usage is not None:
         add_usage(conn, step.usage, step.template_id, step.schedule_id, step.finished_at)
+    settle(conn, step.budgets, step.usage, charged=1)
     return True
 
 
@@ -268,6 +270,7 @@ def end_reservation(conn: sqlite3.Connection, step: s.EndReservation) -> bool:
     put_reservation(conn, ended)
     if step.usage is not None and step.template_id:
         add_usage(conn, step.usage, step.template_id, None, step.finished_at)
+    settle(conn, step.budgets, step.usage, charged=0)
     return True
 
 
@@ -305,6 +308,7 @@ def appliers(settings: Settings) -> dict[type, Applier]:
         s.StartJob: partial(start_job, settings=settings),
         s.AcquireKeys: acquire_keys,
         s.ReleaseKeys: release_keys,
+        s.ChargeBudget: charge_budget,
         s.StartOutsideQueue: partial(start_outside_queue, settings=settings),
         s.RecordIdempotencyKey: lambda conn, step: record_key(conn, step.claim),
         s.CreateGroup: create_group,

@@ -1,0 +1,88 @@
+"""Budget counters in the jobs table: `BUDGET#<counter>` / `BUDGET`, one item per budget
+period holding its committed `tokens` and `micro_usd` (models/budgets.py). Like the usage
+ledger's, the items carry none of the table's index attributes.
+
+A claim's charge is an ADD of one unit under the condition "below each limit" (a condition
+cannot add, so the unit is what makes two claims at a budget's edge exclusive); a run's end
+adds what it used less that unit, with no condition: it is written whenever the end is.
+"""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from jobsched import constants as c
+from jobsched.adapters.dynamodb.client import Dynamo, store_errors
+from jobsched.models.budgets import BudgetHold, BudgetSpend
+from jobsched.models.usage import Usage
+
+Item = dict[str, Any]
+BATCH_GET_LIMIT = 100
+
+
+def budget_key(counter: str) -> Item:
+    return {"pk": {"S": c.BUDGET_PK_PREFIX + counter}, "sk": {"S": c.BUDGET_SK}}
+
+
+def charge_item(table: str, hold: BudgetHold) -> Item:
+    limits = []
+    values: dict[str, Any] = {":one": {"N": "1"}}
+    if hold.tokens is not None:
+        limits.append("(attribute_not_exists(tokens) OR tokens < :tokens)")
+        values[":tokens"] = {"N": str(hold.tokens)}
+    if hold.micro_usd is not None:
+        limits.append("(attribute_not_exists(micro_usd) OR micro_usd < :micro)")
+        values[":micro"] = {"N": str(hold.micro_usd)}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": budget_key(hold.counter),
+            "UpdateExpression": "ADD tokens :one, micro_usd :one",
+            "ConditionExpression": " AND ".join(limits),
+            "ExpressionAttributeValues": values,
+        }
+    }
+
+
+def settle_items(
+    table: str, counters: Iterable[str], usage: Usage | None, charged: int
+) -> list[Item]:
+    """Add a unit's usage to its counters, less the `charged` unit its claim added."""
+    tokens = (usage.total_tokens if usage is not None else 0) - charged
+    micro_usd = (usage.cost_micro_usd if usage is not None else 0) - charged
+    return [
+        {
+            "Update": {
+                "TableName": table,
+                "Key": budget_key(counter),
+                "UpdateExpression": "ADD tokens :tokens, micro_usd :micro",
+                "ExpressionAttributeValues": {
+                    ":tokens": {"N": str(tokens)},
+                    ":micro": {"N": str(micro_usd)},
+                },
+            }
+        }
+        for counter in counters
+        if tokens or micro_usd
+    ]
+
+
+def budget_spend(dynamo: Dynamo, table: str, counters: Sequence[str]) -> dict[str, BudgetSpend]:
+    """Strongly consistent reads of the counters, a batch at a time (unprocessed keys again)."""
+    spends: dict[str, BudgetSpend] = {}
+    wanted = list(dict.fromkeys(counters))
+    for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        batch = wanted[start : start + BATCH_GET_LIMIT]
+        keys: list[Any] = [budget_key(counter) for counter in batch]
+        while keys:
+            with store_errors():
+                response: Any = dynamo.client.batch_get_item(
+                    RequestItems={table: {"Keys": keys, "ConsistentRead": True}}
+                )
+            for item in response.get("Responses", {}).get(table, []):
+                counter = item["pk"]["S"].removeprefix(c.BUDGET_PK_PREFIX)
+                spends[counter] = BudgetSpend(
+                    tokens=int(item.get("tokens", {}).get("N", "0")),
+                    micro_usd=int(item.get("micro_usd", {}).get("N", "0")),
+                )
+            keys = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    return spends
