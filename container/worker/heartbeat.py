@@ -4,6 +4,7 @@ The sweeper declares a run lost when its lease expires, so the lease is three pe
 late or failed beat (throttling, a network blip) is not enough to lose a healthy run.
 """
 
+import json
 import math
 import threading
 import time
@@ -12,14 +13,18 @@ from typing import Any
 
 from worker.aws import TransactWriter
 from worker.events import EventLog
-from worker.transact import LEASE_UNTIL, NOW, Sent, send
+from worker.transact import LEASE_UNTIL, NOW, USAGE, Sent, send
+from worker.usage import Usage
 
 LEASE_PERIODS = 3
 
 
-def beat_values(now: float, period: float) -> dict[str, str]:
+def beat_values(now: float, period: float, usage: Usage | None = None) -> dict[str, str]:
     # Whole epoch seconds; the lease rounds up so it is never shorter than three periods.
-    return {NOW: str(int(now)), LEASE_UNTIL: str(math.ceil(now + LEASE_PERIODS * period))}
+    values = {NOW: str(int(now)), LEASE_UNTIL: str(math.ceil(now + LEASE_PERIODS * period))}
+    # What the run used so far: a budget that stops its runs is checked against it.
+    values[USAGE] = json.dumps(usage, separators=(",", ":")) if usage is not None else ""
+    return values
 
 
 class Heartbeat:
@@ -33,8 +38,10 @@ class Heartbeat:
         log: EventLog,
         stop: threading.Event,
         clock: Callable[[], float] = time.time,
+        usage: Callable[[], Usage] | None = None,
     ) -> None:
         self.ended = threading.Event()  # set once the run is known to be ended elsewhere
+        self._usage = usage
         self._connect = connect
         self._template = template
         self._period = period
@@ -46,7 +53,9 @@ class Heartbeat:
 
     def beat(self) -> bool:
         """Send one heartbeat; False when the run was ended elsewhere (the worker must stop)."""
-        outcome = send(self._connect, self._template, beat_values(self._clock(), self._period))
+        usage = self._usage() if self._usage is not None else None
+        values = beat_values(self._clock(), self._period, usage)
+        outcome = send(self._connect, self._template, values)
         if outcome.sent is Sent.ENDED:
             if not self.ended.is_set():
                 self.ended.set()

@@ -151,9 +151,15 @@ def _output_dir(cfg: WorkerConfig) -> Path:
 def _run(unit: Unit) -> int:
     heartbeat = None
     cfg = unit.cfg
+    meter = UsageMeter()
     if cfg.heartbeat is not None:
         heartbeat = Heartbeat(
-            unit.clients.dynamodb, cfg.heartbeat, cfg.heartbeat_seconds, unit.log, unit.stop
+            unit.clients.dynamodb,
+            cfg.heartbeat,
+            cfg.heartbeat_seconds,
+            unit.log,
+            unit.stop,
+            usage=meter.totals,  # each beat says what the run used so far
         )
         if not heartbeat.beat():
             _log_usage(unit.log, UsageMeter())
@@ -166,7 +172,7 @@ def _run(unit: Unit) -> int:
         events=unit.log,
         unit_id=cfg.unit_id,
         provider=_provider(unit),
-        usage=UsageMeter(),
+        usage=meter,
     )
     finished = run_workload(unit.workload, unit.cfg.params, ctx, STOP_GRACE_SECONDS)
     exit_code = _exit_code(finished, unit.log, unit.signals)

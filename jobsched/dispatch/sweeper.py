@@ -5,6 +5,7 @@ locally. A lost unit's run ends failed with error "lost" (or with the exit code 
 reported before the dispatcher vanished), the retry policy applies, its task is stopped in case
 it lingers, the slot is freed, and the dispatcher is kicked when work waits. Jobs started
 outside the queue hold no slot: their runs are checked one by one (jobsched.dispatch.reconcile).
+It also stops the running runs that crossed a budget that stops runs (dispatch/budget_watch.py).
 """
 
 import logging
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from jobsched.dispatch.budget_watch import stop_over_budget
 from jobsched.dispatch.dispatcher import Dispatcher
 from jobsched.dispatch.reconcile import sweep_outside_queue
 from jobsched.dispatch.template_version import template_of
@@ -26,6 +28,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class SweepReport:
     recovered: list[str] = field(default_factory=list)  # the units declared lost
+    over_budget: list[str] = field(default_factory=list)  # runs a stopping budget stopped
     kicked: bool = False
 
 
@@ -42,6 +45,8 @@ def sweep(dispatcher: Dispatcher, clock: Callable[[], float] = time.time) -> Swe
     # is recovered in the same sweep, so no stuck unit outlives a sweep unrecovered.
     stores.metrics.count(metrics.RUNS_RECOVERED, len(report.recovered))
     report.recovered += sweep_outside_queue(stores, dispatcher.config, now)
+    live = [s for s in slots if s.holder and s.lease_until >= now]
+    report.over_budget = stop_over_budget(stores, live)
     held = sum(1 for s in slots if s.holder and s.lease_until >= now)
     if held < dispatcher.config.slots and _work_waits(dispatcher, now):
         stores.kicker.kick()

@@ -207,6 +207,7 @@ class JobRun(Entity):
     worker_exit_code: int | None = None
     worker_artifacts: str | None = None  # a JSON list, as the worker wrote it
     worker_usage: str | None = None  # its usage report (JSON), as it wrote it
+    live_usage: str | None = None  # what it used so far (JSON), as its latest heartbeat said
     started_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
     pid: int | None = None

@@ -94,6 +94,12 @@ class Outcome:
         return cls(exit_code=None, error="cancelled")
 
     @classmethod
+    def over_budget(cls, why: str) -> "Outcome":
+        """Stopped by a budget that stops runs (on_exceed: stop): a failure, not retried (its
+        job ends: a retry would only wait for the next period)."""
+        return cls(exit_code=None, error=f"{OVER_BUDGET_PREFIX}{why}")
+
+    @classmethod
     def interrupted(cls, exit_code: int | None = None) -> "Outcome":
         """Its worker was stopped because the scheduler stopped (a clean stop, not a failure
         of the unit): a job goes back to the front of its band without spending an attempt."""
@@ -126,6 +132,7 @@ def describe_exit(exit_code: int) -> str:
 SIGNAL_EXIT_BASE = 128
 UNRUNNABLE = "unrunnable: "
 REJECTED_PREFIX = "rejected: "  # a run whose outputs failed its checks (Outcome.rejected)
+OVER_BUDGET_PREFIX = "over budget: "  # stopped by a budget that stops runs (Outcome.over_budget)
 INTERRUPTED = "interrupted by a stop of the scheduler; queued again without spending an attempt"
 # The slot name of a unit started outside the queue (USE_SCHEDULER=false): it holds no slot.
 OUTSIDE_QUEUE = "outside-queue"

@@ -50,10 +50,13 @@ class DispatchStore(Protocol):
         the worker has no connection to this store, and its parent calls `record_result`."""
         ...
 
-    def renew(self, claim: Claim, now: float, lease_until: float) -> bool:
+    def renew(
+        self, claim: Claim, now: float, lease_until: float, usage: Usage | None = None
+    ) -> bool:
         """What the heartbeat does, from the worker's parent: the unit's heartbeat_at = `now`
-        and, unless it runs outside the queue, its slot's lease to `lease_until` (held by
-        claim.holder). False, with nothing written, once the unit ended or lost its slot."""
+        (and a run's live_usage = `usage`, what it used so far) and, unless it runs outside the
+        queue, its slot's lease to `lease_until` (held by claim.holder). False, with nothing
+        written, once the unit ended or lost its slot."""
         ...
 
     def record_result(

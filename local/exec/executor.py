@@ -27,6 +27,7 @@ from jobsched.ports.dispatch import DispatchStore
 from jobsched.settings import Settings
 from local.exec.forkserver import AWS_MODULES, WORKER_MODULES, shared_launcher
 from local.exec.lease import LeaseKeeper
+from local.exec.live_usage import LiveUsage
 from local.exec.logs import log_file, note_worker, prepare_run_dir, run_dir
 
 logger = logging.getLogger(__name__)
@@ -184,7 +185,14 @@ class LocalExecutor:
         # period). The pid is written from the keeper's thread, beside the worker's life: for
         # a short job, each write on the slot's own path is a share of its throughput.
         first = None if pid is None else (lambda: self._record_pid(claim, pid))
-        lease = LeaseKeeper(self.dispatch, claim, self.config.heartbeat_seconds, ended, first)
+        lease = LeaseKeeper(
+            self.dispatch,
+            claim,
+            self.config.heartbeat_seconds,
+            ended,
+            first,
+            usage=LiveUsage(log),
+        )
         lease.start()
         return lease
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from jobsched.models.units import Claim
+from jobsched.models.usage import Usage
 from jobsched.ports.dispatch import DispatchStore
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,10 @@ class LeaseKeeper:
         on_ended: Callable[[], None],
         first: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.time,
+        usage: Callable[[], Usage | None] | None = None,
     ) -> None:
         self.ended = threading.Event()  # set once the unit is known to be ended elsewhere
+        self._usage = usage  # what the worker used so far, sent with each renewal
         self._dispatch = dispatch
         self._claim = claim
         self._period = period
@@ -45,8 +48,9 @@ class LeaseKeeper:
         """Renew once; False when the unit was ended elsewhere (its worker must stop)."""
         now = self._clock()
         try:
+            usage = self._usage() if self._usage is not None else None
             live = self._dispatch.renew(
-                self._claim, now, math.ceil(now + LEASE_PERIODS * self._period)
+                self._claim, now, math.ceil(now + LEASE_PERIODS * self._period), usage
             )
         except Exception:  # the store busy or gone: try again next period, as a worker would
             logger.warning("could not renew the lease of %s", self._claim.unit_id, exc_info=True)

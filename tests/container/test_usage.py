@@ -249,3 +249,50 @@ def test_a_unit_started_wrongly_reports_zero_usage() -> None:
 
     assert done.code == 2
     assert the_usage(done) == NO_USAGE
+
+
+class _Recorder:
+    """A TransactWriter that keeps what it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def transact_write_items(self, **request: Any) -> None:
+        self.sent.append(request["TransactItems"])
+
+
+def test_each_heartbeat_says_what_the_run_used_so_far() -> None:
+    from worker.heartbeat import Heartbeat
+
+    template = {
+        "TransactItems": [
+            {
+                "Update": {
+                    "ExpressionAttributeValues": {
+                        ":hb": {"N": transact.NOW},
+                        ":so_far": {"S": transact.USAGE},
+                    }
+                }
+            }
+        ]
+    }
+    meter = UsageMeter()
+    recorder = _Recorder()
+    log = EventLog(UNIT_ID, "", io.StringIO())
+    beat = Heartbeat(lambda: recorder, template, 30, log, threading.Event(), usage=meter.totals)
+
+    assert beat.beat()
+    meter.record(
+        Completion(text="x", model="m", prompt_tokens=30, completion_tokens=12, cost_usd=0.5)
+    )
+    assert beat.beat()
+
+    so_far = [
+        json.loads(items[0]["Update"]["ExpressionAttributeValues"][":so_far"]["S"])
+        for items in recorder.sent
+    ]
+    assert [(u["calls"], u["prompt_tokens"], u["completion_tokens"]) for u in so_far] == [
+        (0, 0, 0),
+        (1, 30, 12),
+    ]
+    assert so_far[1]["cost_usd"] == 0.5

@@ -603,7 +603,12 @@ class DynamoDispatchStore:
     # --- what the worker sends --------------------------------------------------------------
 
     def heartbeat_request(self, claim: Claim) -> dict[str, Any]:
-        unit = self._unit_update(claim, "SET heartbeat_at = :hb", {":hb": {"N": contract.NOW}})
+        # With what the run used so far (a budget that stops runs reads it; the sweeper).
+        unit = self._unit_update(
+            claim,
+            "SET heartbeat_at = :hb, live_usage = :so_far",
+            {":hb": {"N": contract.NOW}, ":so_far": {"S": contract.USAGE}},
+        )
         if claim.slot == OUTSIDE_QUEUE:  # no slot to keep: the run's heartbeat is its lease
             return {"TransactItems": [unit]}
         slot = {
@@ -632,9 +637,15 @@ class DynamoDispatchStore:
         )
         return {"TransactItems": [unit]}
 
-    def renew(self, claim: Claim, now: float, lease_until: float) -> bool:
+    def renew(
+        self, claim: Claim, now: float, lease_until: float, usage: Usage | None = None
+    ) -> bool:
         """The heartbeat transaction, sent by the worker's parent instead of the worker."""
-        values = {contract.NOW: str(now), contract.LEASE_UNTIL: str(lease_until)}
+        values = {
+            contract.NOW: str(now),
+            contract.LEASE_UNTIL: str(lease_until),
+            contract.USAGE: usage.model_dump_json() if usage is not None else "",
+        }
         return self._send_for_worker(self.heartbeat_request(claim), values)
 
     def record_result(

@@ -120,7 +120,9 @@ class SqliteDispatchStore:
     def result_request(self, claim: Claim) -> dict[str, Any] | None:
         return None  # likewise: record_result()
 
-    def renew(self, claim: Claim, now: float, lease_until: float) -> bool:
+    def renew(
+        self, claim: Claim, now: float, lease_until: float, usage: Usage | None = None
+    ) -> bool:
         """The unit's heartbeat and its slot's lease (held by claim.holder); False, and
         nothing written, when the unit was ended elsewhere or its slot is another's."""
         with self.db.write("renew") as conn:
@@ -129,7 +131,10 @@ class SqliteDispatchStore:
             lease = None if outside else holds(conn, claim.slot, claim.holder)
             if unit is None or (lease is None and not outside):
                 return False
-            self._put_unit(conn, changed(unit, heartbeat_at=now))
+            beat: dict[str, Any] = {"heartbeat_at": now}
+            if isinstance(unit, JobRun):  # what it used so far, for budgets that stop runs
+                beat["live_usage"] = usage.model_dump_json() if usage is not None else None
+            self._put_unit(conn, changed(unit, **beat))
             if lease is not None:
                 put_slot(conn, changed(lease, lease_until=lease_until))
         return True
