@@ -31,7 +31,8 @@ from infra.functions import project_function
 
 # The tables dispatch writes, and the one it only reads.
 DISPATCH_TABLES = ("jobs", "runs", "groups", "lock")
-READ_TABLES = ("templates",)
+# Templates and schedules are read by id (and cached): their budgets hold the claim.
+READ_TABLES = ("templates", "schedules")
 # A finished unit's story and card files are indexed before its end is recorded: the files are
 # read from the run's outputs, and the items put first-write-wins after a dedup read of the
 # stored sketches (jobsched/content/indexing.py).
@@ -162,7 +163,7 @@ class Dispatcher(Construct):
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
-                actions=["dynamodb:GetItem"],  # templates are read by id (and cached)
+                actions=["dynamodb:GetItem"],  # read by id (and cached)
                 resources=[self.tables[entity].table_arn for entity in READ_TABLES],
             )
         )

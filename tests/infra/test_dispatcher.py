@@ -228,13 +228,14 @@ def test_step_lambdas_reach_only_their_tables_and_the_clusters_tasks(synth: Synt
     statements = synth.statements_of_roles_starting_with("DispatcherStepRole")
     dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in actions_of(s))]
     resources = json.dumps([s["Resource"] for s in dynamodb])
-    for entity in ("jobs", "runs", "groups", "lock", "templates"):
+    for entity in ("jobs", "runs", "groups", "lock", "templates", "schedules"):
         assert constants.table_logical_id(entity) in resources
-    for entity in ("keys", "schedules"):
-        assert constants.table_logical_id(entity) not in resources
+    assert constants.table_logical_id("keys") not in resources
     assert all("dynamodb:Scan" not in actions_of(s) for s in dynamodb)
-    (templates,) = [s for s in dynamodb if "TemplatesTable" in json.dumps(s["Resource"])]
-    assert actions_of(templates) == {"dynamodb:GetItem"}
+    # Templates and schedules are only read by id: their budgets hold the claim.
+    (read,) = [s for s in dynamodb if "TemplatesTable" in json.dumps(s["Resource"])]
+    assert "SchedulesTable" in json.dumps(read["Resource"])
+    assert actions_of(read) == {"dynamodb:GetItem"}
     # Indexing a finished unit's outputs: its files in the bucket, the content table's items.
     (content,) = [s for s in dynamodb if "ContentTable" in json.dumps(s["Resource"])]
     assert actions_of(content) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}

@@ -16,7 +16,6 @@ from jobsched.models.budgets import BudgetHold, BudgetSpend
 from jobsched.models.usage import Usage
 
 Item = dict[str, Any]
-BATCH_GET_LIMIT = 100
 
 
 def budget_key(counter: str) -> Item:
@@ -67,22 +66,18 @@ def settle_items(
 
 
 def budget_spend(dynamo: Dynamo, table: str, counters: Sequence[str]) -> dict[str, BudgetSpend]:
-    """Strongly consistent reads of the counters, a batch at a time (unprocessed keys again)."""
+    """Strongly consistent reads of the counters, one GetItem each: a unit is held to at most
+    eight budgets (its template's and its schedule's), and the roles need no batch action."""
     spends: dict[str, BudgetSpend] = {}
-    wanted = list(dict.fromkeys(counters))
-    for start in range(0, len(wanted), BATCH_GET_LIMIT):
-        batch = wanted[start : start + BATCH_GET_LIMIT]
-        keys: list[Any] = [budget_key(counter) for counter in batch]
-        while keys:
-            with store_errors():
-                response: Any = dynamo.client.batch_get_item(
-                    RequestItems={table: {"Keys": keys, "ConsistentRead": True}}
-                )
-            for item in response.get("Responses", {}).get(table, []):
-                counter = item["pk"]["S"].removeprefix(c.BUDGET_PK_PREFIX)
-                spends[counter] = BudgetSpend(
-                    tokens=int(item.get("tokens", {}).get("N", "0")),
-                    micro_usd=int(item.get("micro_usd", {}).get("N", "0")),
-                )
-            keys = response.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+    for counter in dict.fromkeys(counters):
+        with store_errors():
+            response: Any = dynamo.client.get_item(
+                TableName=table, Key=budget_key(counter), ConsistentRead=True
+            )
+        item = response.get("Item")
+        if item is not None:
+            spends[counter] = BudgetSpend(
+                tokens=int(item.get("tokens", {}).get("N", "0")),
+                micro_usd=int(item.get("micro_usd", {}).get("N", "0")),
+            )
     return spends
