@@ -127,6 +127,8 @@ def update_template(stores: Stores, template_id: str, patch: TemplatePatch) -> J
     )
     check_template(updated)
     stores.templates.replace(updated, expected_version=current.version)
+    if updated.budgets != current.budgets:
+        stores.kicker.kick()  # a raised budget lets its waiting jobs start now
     return updated
 
 

@@ -341,6 +341,8 @@ def update_schedule(
     if planned is current:
         return current
     changed = writes.change(stores, current, planned, writes.put)
+    if planned.budgets != current.budgets:
+        stores.kicker.kick()  # a raised budget lets its waiting jobs start now
     if any(getattr(planned, name) != getattr(current, name) for name in TIMING_FIELDS):
         # The old timing's times are not the new one's missed times: catch-up starts here.
         stores.schedules.advance_fired_through(schedule_id, now)

@@ -55,3 +55,23 @@ def test_a_template_with_checks_rejects_a_run_that_falls_short(local: Local) -> 
     assert failed["measured"] == 2
     assert enough["status"] == "completed", enough
     assert local.api.get("/queue/stats").json()["rejected_runs"] == 1
+
+
+def test_a_spent_budget_holds_the_next_job_until_it_is_raised(local: Local) -> None:
+    budgets = [{"period": "day", "tokens": 1}]  # the first run is let in, and spends it
+    response = local.api.patch("/templates/story_generation", json={"budgets": budgets})
+    assert response.status_code == 200, response.text
+    first = latest_run(local, submit(local, "story_generation", max_stories=1, topic="moths"))
+    assert first["usage"]["total_tokens"] > 1
+
+    held = submit(local, "story_generation", max_stories=1, topic="moths")
+    # A job under no budget, queued after it, runs: the dispatcher passed the held one over.
+    local.wait_for(submit(local, "echo", message="not held"), "finished")
+    assert local.api.get(f"/jobs/{held}").json()["status"] == "queued"
+    template = local.api.get("/templates/story_generation").json()
+    assert template["budgets"][0]["tokens"] == 1
+
+    raised = [{"period": "day", "tokens": 10_000_000}]
+    response = local.api.patch("/templates/story_generation", json={"budgets": raised})
+    assert response.status_code == 200, response.text
+    assert latest_run(local, held)["status"] == "completed"
