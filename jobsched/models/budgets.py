@@ -46,7 +46,17 @@ class Budget(BaseModel):
 
     # Closed; its numbers strict (a request's "100" is not 100), its enums read from text, as
     # they are stored.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        # The rule of _limited, stated in its JSON schema (null counts as absent).
+        json_schema_extra={
+            "anyOf": [
+                {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                for name in ("tokens", "usd")
+            ]
+        },
+    )
 
     period: BudgetPeriod = Field(description="day or month, in `timezone`")
     tokens: Annotated[int, Strict()] | None = Field(default=None, ge=1, le=MAX_TOKENS)
