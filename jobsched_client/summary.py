@@ -130,10 +130,20 @@ class Attention:
 
 
 def attention(
-    failed: list[Json], held: list[Json], queued: list[Json], groups: list[Json]
+    failed: list[Json],
+    held: list[Json],
+    queued: list[Json],
+    groups: list[Json],
+    rejected: list[Json] | None = None,
 ) -> Attention:
-    """From the last day's failed runs, the held and the queued jobs, and the groups."""
-    retrying = [j for j in queued if (j.get("run") or {}).get("status") == "failed"]
+    """From the last day's failed (and rejected) runs, the held and the queued jobs, and the
+    groups. A rejected run is a failed one whose outputs failed its checks: listed with them."""
+    if rejected:
+        failed = sorted(
+            [*failed, *rejected], key=lambda r: r.get("finished_at") or "", reverse=True
+        )
+    unsuccessful = {"failed", "rejected"}
+    retrying = [j for j in queued if (j.get("run") or {}).get("status") in unsuccessful]
     webhooks = [
         g for g in groups if (g.get("webhook") or {}).get("status") in {"failed", "refused"}
     ]

@@ -62,6 +62,7 @@ def gather(client: "Client", now: datetime) -> Json:
     running = client.jobs.list(status="running", limit=PAGE)
     schedules = client.schedules.list(next_runs=FIRES_PER_SCHEDULE, limit=PAGE)
     failed = _dump(client.runs.list(status="failed", since=since, limit=ATTENTION_SHOWN).items)
+    rejected = _dump(client.runs.list(status="rejected", since=since, limit=ATTENTION_SHOWN).items)
     held = _dump(client.jobs.list(status="held", limit=ATTENTION_SHOWN).items)
     queued = _dump(client.jobs.list(status="queued", limit=PAGE).items)
     groups = _dump(client.groups.list(limit=PAGE).items)
@@ -69,7 +70,7 @@ def gather(client: "Client", now: datetime) -> Json:
     fires = upcoming_fires(_dump(schedules.items), now)
     series = hourly_series(runs, now)
     wait, duration = spreads(runs, jobs)
-    found = attention(failed, held, queued, groups)
+    found = attention(failed, held, queued, groups, rejected)
     # Read with the fires anyway: a schedule EventBridge has not taken yet may not fire as shown.
     sync_pending = [
         {k: v for k, v in s.model_dump(mode="json").items() if k != "next_runs"}
@@ -208,7 +209,7 @@ def _attention(status: Json) -> list["RenderableType"]:
         why = run["error"] or (f"exit code {code}" if code is not None else "failed")
         lines.append(
             (
-                "failed",
+                run.get("status") or "failed",  # or rejected: its outputs failed its checks
                 run["run_id"],
                 run["job_id"],
                 run["template_id"],

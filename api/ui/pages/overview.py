@@ -129,10 +129,11 @@ async def attention(request: Request) -> str:
     now = _utcnow()
     since = iso(now - WINDOW)
     failed = (await api.get("/runs", status="failed", since=since, limit=ATTENTION_SHOWN))["items"]
+    rejected = await api.get("/runs", status="rejected", since=since, limit=ATTENTION_SHOWN)
     held = (await api.get("/jobs", status="held", limit=ATTENTION_SHOWN))["items"]
     queued = (await api.get("/jobs", status="queued", limit=PAGE))["items"]
     groups = (await api.get("/groups", limit=PAGE))["items"]
-    found = attention_of(failed, held, queued, groups)
+    found = attention_of(failed, held, queued, groups, rejected["items"])
     return render(
         "partials/overview_attention.html",
         failed=found.failed,

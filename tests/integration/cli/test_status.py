@@ -14,6 +14,7 @@ import yaml
 from jobsched.ids import new_id
 from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import JobRun, PendingSync, RunStatus, Schedule, Scope
+from jobsched.models.gates import FailedCheck, GateVerdict
 from jobsched.models.units import Outcome
 from jobsched.ports import Stores
 from jobsched_client import Client
@@ -241,3 +242,20 @@ def test_the_calls_are_bounded_whatever_the_queue_length(
     calls.clear()
     status_json(cli, "--json")
     assert len(calls) == few
+
+
+def test_a_rejected_run_needs_attention_with_the_failed_ones(
+    cli: Cli, stores: Stores, tmp_path: Path
+) -> None:
+    runs = make_world(stores, tmp_path / "data")
+    runs.clock.now = time.time() - 600
+    runs.submit()
+    claim = runs.start()
+    check = FailedCheck(index=0, kind="count", reason="1 file, not 3", measured=1)
+    runs.finish(claim, 0, verdict=GateVerdict(failed=[check]))
+
+    [shown] = status_json(cli, "--json")["attention"]["failed"]
+    assert (shown["run_id"], shown["status"]) == (claim.unit_id, "rejected")
+    assert shown["error"] == "rejected: 1 check failed: 1 file, not 3"
+    table = cli("status").stdout
+    assert "rejected" in table

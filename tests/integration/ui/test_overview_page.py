@@ -230,3 +230,6 @@ def test_rejected_runs_and_the_days_usage_show_in_the_counts_and_the_chart(
     assert "2,000</span>tokens in 24 h · US$1.25" in usage
     assert found
     assert sum(json.loads(found.group(1))["failed"]) == 1  # a rejected run is a failure
+    attention = panel(admin_ui, "overview_attention")
+    assert '<li data-kind="rejected"><span class="badge failed">rejected</span>' in attention
+    assert "rejected: 1 check failed: 1 file, not 3" in attention
