@@ -148,7 +148,12 @@ class StateMachineSteps:
                 unit = self.dispatcher.stores.runs.get(claim.unit_id)
         except NotFoundError:
             return [], None
-        return _reported_artifacts(claim, unit), Usage.reported(unit.worker_usage)
+        usage = Usage.reported(unit.worker_usage)
+        if usage is None and isinstance(unit, JobRun):
+            # A run ended elsewhere (a cancel, a budget) refuses its worker's own report: what
+            # it used is then what its last heartbeat said, which is no more than it used.
+            usage = Usage.reported(unit.live_usage)
+        return _reported_artifacts(claim, unit), usage
 
 
 def _reported_artifacts(claim: Claim, unit: JobRun | Reservation) -> list[str]:

@@ -9,9 +9,11 @@ import boto3
 import pytest
 
 from functions import dispatch, sweeper
-from jobsched.jobs.jobs import JobCreate, enqueue
+from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
 from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.models import RunStatus
+from jobsched.models.units import Claim
+from jobsched.models.usage import Usage
 from jobsched.ports import Stores
 from jobsched.settings import get_settings
 from tests.support.waiting import BOUND_SECONDS
@@ -134,3 +136,24 @@ def test_the_functions_import_neither_fastapi_nor_boto3() -> None:
         timeout=BOUND_SECONDS,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_run_cancelled_while_it_ran_keeps_what_its_last_heartbeat_said_it_used(
+    stores: Stores, echo: str, handler_settings: dict[str, str]
+) -> None:
+    job, _ = enqueue(stores, JobCreate(template_id=echo))
+    answer = dispatch.claim({}, None)
+    claim = Claim.model_validate(answer["claim"])
+    used = Usage(calls=2, prompt_tokens=300, completion_tokens=100, cost_usd=0.01)
+    assert stores.dispatch.renew(claim, time.time(), time.time() + 90, used)  # its heartbeat
+    cancel_job(stores, job.job_id)  # its worker's own report is refused from now on
+
+    stopped = {
+        "TaskArn": "arn:aws:ecs:us-east-1:1:task/c/t",
+        "Containers": [{"Name": "worker", "ExitCode": 143}],
+    }
+    dispatch.finish({**answer, "result": stopped}, None)
+
+    run = stores.runs.get(claim.unit_id)
+    assert (run.status, run.error) == (RunStatus.FAILED, "cancelled")
+    assert run.usage == used
