@@ -171,8 +171,9 @@ def _run(claim: Claim) -> JobRun:
     return claim.run
 
 
-def finish_outside_queue(stores: Stores, claim: Claim, outcome: Outcome) -> bool:
-    """End a job started outside the queue with `outcome` (no retry); False when it was ended
+def finish_outside_queue(stores: Stores, claim: Claim, outcome: Outcome) -> Outcome | None:
+    """End a job started outside the queue with `outcome` (no retry); the outcome it ended
+    with (its outputs checked against its template's gates), or None when it was ended
     elsewhere already (cancelled, or found lost by monitor or the sweeper)."""
     job, run = _job(claim), _run(claim)
     outcome = indexed(stores, claim, outcome)
@@ -186,8 +187,8 @@ def finish_outside_queue(stores: Stores, claim: Claim, outcome: Outcome) -> bool
     try:
         stores.dispatch.commit(steps)
     except StepFailedError:
-        return False
+        return None
     metrics.run_ended(stores.metrics, outcome.succeeded, run.started_at, now)
     if job.group_id:
         end_group_if_done(stores, job.group_id)
-    return True
+    return outcome

@@ -13,13 +13,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from jobsched.dispatch.dispatcher import DispatchConfig, end_running_job
+from jobsched.dispatch.dispatcher import DispatchConfig, end_running_job, indexed
 from jobsched.dispatch.immediate import finish_outside_queue, outside_claim
 from jobsched.dispatch.template_version import template_of
 from jobsched.errors import NotFoundError
 from jobsched.models import Job, JobRun, JobStatus, RunStatus
 from jobsched.models.steps import StepFailedError
-from jobsched.models.units import Outcome
+from jobsched.models.units import Claim, Outcome
 from jobsched.ports import JobFilter, Stores, every_item
 
 logger = logging.getLogger(__name__)
@@ -108,21 +108,33 @@ def _end_lost(stores: Stores, job: Job, run: JobRun) -> RunChange | None:
         if reported
         else "no task or process runs it"
     )
-    if not _end(stores, job, run, outcome):
+    ended = _end(stores, job, run, outcome)
+    if ended is None:
         return None  # it ended meanwhile, on its own
-    now = RunStatus.COMPLETED if outcome.succeeded else RunStatus.FAILED
+    now = RunStatus.COMPLETED if ended.succeeded else RunStatus.FAILED
+    if ended.failed_checks:
+        now = RunStatus.REJECTED
     logger.warning("monitor: run %s of job %s ended %s: %s", run.run_id, job.job_id, now, reason)
     return RunChange(job.job_id, run.run_id, "running", now.value.lower(), reason)
 
 
-def _end(stores: Stores, job: Job, run: JobRun, outcome: Outcome) -> bool:
+def _end(stores: Stores, job: Job, run: JobRun, outcome: Outcome) -> Outcome | None:
+    """The outcome the run ended with (its outputs checked against its template's gates, as a
+    dispatcher's finish does), or None when it had ended meanwhile."""
+    claim = _claim_of(stores, job, run)
     if job.outside_queue:
-        return finish_outside_queue(stores, outside_claim(job, run), outcome)
+        return finish_outside_queue(stores, claim, outcome)
+    outcome = indexed(stores, claim, outcome)
     try:
         end_running_job(stores, job, outcome, started_at=run.started_at)
     except StepFailedError:
-        return False
-    return True
+        return None
+    return outcome
+
+
+def _claim_of(stores: Stores, job: Job, run: JobRun) -> Claim:
+    """The run as a claim with its template version, whose checks its outputs must pass."""
+    return outside_claim(job, run, template_of(stores, job.template_id, job.template_version))
 
 
 def sweep_outside_queue(stores: Stores, config: DispatchConfig, now: float) -> list[str]:
@@ -135,7 +147,7 @@ def sweep_outside_queue(stores: Stores, config: DispatchConfig, now: float) -> l
             continue
         if outcome.error is not None and outcome.exit_code is None:
             stores.tasks.stop(run.run_id, outcome.error)
-        if finish_outside_queue(stores, outside_claim(job, run), outcome):
+        if finish_outside_queue(stores, _claim_of(stores, job, run), outcome):
             ended.append(run.run_id)
     return ended
 

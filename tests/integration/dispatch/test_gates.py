@@ -175,3 +175,30 @@ def test_a_rejected_job_counts_as_failed_in_its_group(
         claim = gated_dispatcher.finish(claim, Outcome(exit_code=0, artifacts=outputs))
 
     assert gated.groups.get(group.group_id).failed == 1
+
+
+def test_a_run_that_monitor_ends_from_its_workers_report_is_gated_too(
+    gated_dispatcher: Dispatcher, gated: Stores, files: Files
+) -> None:
+    from jobsched.dispatch.reconcile import monitor
+
+    enqueue(gated, JobCreate(template_id="stories"))
+    claim = gated_dispatcher.claim()  # claimed, then its dispatcher was lost
+    assert claim is not None
+    assert claim.run is not None
+    outputs = _outputs(files, claim.unit_id, ["One"])
+    reported = {"worker_exit_code": 0, "worker_artifacts": json.dumps(outputs)}
+    gated.runs.put(claim.run.model_copy(update=reported))
+
+    report = monitor(gated.with_probe(_NothingRuns()), grace_seconds=0)
+
+    assert [change.now for change in report.changed] == ["rejected"]
+    run = gated.runs.get(claim.unit_id)
+    assert run.status == RunStatus.REJECTED
+    assert run.failed_checks is not None
+    assert [check.name for check in run.failed_checks] == ["three stories"]
+
+
+class _NothingRuns:
+    def running_units(self) -> set[str] | None:
+        return set()
