@@ -1,5 +1,5 @@
 """`python -m bench [NAME]`: run every benchmark, or the one named (store, ops, import,
-lifecycle, throughput, latency, api, crash, assets, synth, cost, eta, ui)."""
+lifecycle, throughput, latency, api, crash, assets, synth, cost, eta, ui, budgets)."""
 
 import argparse
 from collections.abc import Callable
@@ -83,6 +83,12 @@ def _ui() -> None:
     ui_queue.main()
 
 
+def _budgets() -> None:
+    from bench import budget_calls  # loads moto and boto3
+
+    budget_calls.main()
+
+
 BENCHMARKS: dict[str, Callable[[], None]] = {
     "store": _store,
     "ops": _ops,
@@ -97,6 +103,7 @@ BENCHMARKS: dict[str, Callable[[], None]] = {
     "cost": _cost,
     "eta": _eta,
     "ui": _ui,
+    "budgets": _budgets,
 }
 
 

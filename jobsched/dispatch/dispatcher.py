@@ -619,7 +619,8 @@ def sequential_steps(group: JobGroup, job: Job, succeeded: bool) -> list[Step]:
 
 
 def _shared_items(finishing: Sequence[Step], steps: Sequence[Step]) -> bool:
-    """Whether the finish and the next claim touch one item (a group, a key's counter)."""
+    """Whether the finish and the next claim touch one item (a group, a key's counter). A
+    budget's counter is not one: a store makes its settle and its charge one update."""
     return bool(
         _groups_of(finishing) & _groups_of(steps) or _counters_of(finishing) & _counters_of(steps)
     )
@@ -659,10 +660,6 @@ def _counters_of(steps: Sequence[Step]) -> set[str]:
             counters.update(step.counters)
         elif isinstance(step, AcquireKeys):
             counters.update(key.counter for key in step.keys)
-        elif isinstance(step, ChargeBudget):
-            counters.add(step.hold.counter)
-        elif isinstance(step, EndRun | EndReservation):
-            counters.update(step.budgets)
     return counters
 
 

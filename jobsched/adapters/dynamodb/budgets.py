@@ -22,32 +22,45 @@ def budget_key(counter: str) -> Item:
     return {"pk": {"S": c.BUDGET_PK_PREFIX + counter}, "sk": {"S": c.BUDGET_SK}}
 
 
-def charge_item(table: str, hold: BudgetHold) -> Item:
+def charge_item(table: str, hold: BudgetHold, settled: tuple[int, int] = (0, 0)) -> Item:
+    """The charge of one unit. `settled`: what a finishing unit's end adds to the same counter
+    in the same transaction (a transaction touches an item once, so the two are one update:
+    ADD both, under the condition that the counter after the settle is below the limit)."""
+    tokens, micro_usd = settled
     limits = []
-    values: dict[str, Any] = {":one": {"N": "1"}}
+    values: dict[str, Any] = {
+        ":add_tokens": {"N": str(tokens + 1)},
+        ":add_micro": {"N": str(micro_usd + 1)},
+    }
     if hold.tokens is not None:
         limits.append("(attribute_not_exists(tokens) OR tokens < :tokens)")
-        values[":tokens"] = {"N": str(hold.tokens)}
+        values[":tokens"] = {"N": str(hold.tokens - tokens)}
     if hold.micro_usd is not None:
         limits.append("(attribute_not_exists(micro_usd) OR micro_usd < :micro)")
-        values[":micro"] = {"N": str(hold.micro_usd)}
+        values[":micro"] = {"N": str(hold.micro_usd - micro_usd)}
     return {
         "Update": {
             "TableName": table,
             "Key": budget_key(hold.counter),
-            "UpdateExpression": "ADD tokens :one, micro_usd :one",
+            "UpdateExpression": "ADD tokens :add_tokens, micro_usd :add_micro",
             "ConditionExpression": " AND ".join(limits),
             "ExpressionAttributeValues": values,
         }
     }
 
 
+def settlement(usage: Usage | None, charged: int) -> tuple[int, int]:
+    """What a unit's end adds to each of its counters: its usage, less the unit it charged."""
+    tokens = usage.total_tokens if usage is not None else 0
+    micro_usd = usage.cost_micro_usd if usage is not None else 0
+    return tokens - charged, micro_usd - charged
+
+
 def settle_items(
     table: str, counters: Iterable[str], usage: Usage | None, charged: int
 ) -> list[Item]:
     """Add a unit's usage to its counters, less the `charged` unit its claim added."""
-    tokens = (usage.total_tokens if usage is not None else 0) - charged
-    micro_usd = (usage.cost_micro_usd if usage is not None else 0) - charged
+    tokens, micro_usd = settlement(usage, charged)
     return [
         {
             "Update": {

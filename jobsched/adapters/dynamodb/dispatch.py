@@ -9,11 +9,17 @@ reasons name the item, and so the step, that failed.
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from jobsched import constants as c
 from jobsched import worker_contract as contract
-from jobsched.adapters.dynamodb.budgets import budget_spend, charge_item, settle_items
+from jobsched.adapters.dynamodb.budgets import (
+    budget_spend,
+    charge_item,
+    settle_items,
+    settlement,
+)
 from jobsched.adapters.dynamodb.client import (
     Dynamo,
     cancellation_codes,
@@ -234,10 +240,13 @@ class DynamoDispatchStore:
     def commit(self, steps: Sequence[s.Step]) -> None:
         items: list[Item] = []
         owners: list[s.Step] = []
-        for step in steps:
-            built = self._builders[type(step)](step)
+        for step, (built_from, settled) in zip(steps, _merged_settles(steps), strict=True):
+            if isinstance(built_from, s.ChargeBudget) and settled is not None:
+                built = [charge_item(self.jobs, built_from.hold, settled)]
+            else:
+                built = self._builders[type(built_from)](built_from)
             items += built
-            owners += [step] * len(built)
+            owners += [step] * len(built)  # the step as the caller gave it: its failure's name
         items, owners = _merge_group_updates(items, owners)
         for attempt in range(CONFLICT_RETRIES):
             try:
@@ -689,6 +698,30 @@ class DynamoDispatchStore:
                 "ExpressionAttributeValues": {**values, ":live": {"S": live}},
             }
         }
+
+
+def _merged_settles(steps: Sequence[s.Step]) -> list[tuple[s.Step, tuple[int, int] | None]]:
+    """Each step as it is built. A finishing unit's end settles its budget counters, and the
+    next claim in the same commit may charge one of them (the next job of the template): a
+    transaction touches an item once, so that settle is left to the charge, which gets it (one
+    update of the counter, one write per job as without budgets)."""
+    settles: dict[str, tuple[int, int]] = {}
+    for step in steps:
+        if isinstance(step, s.EndRun | s.EndReservation):
+            charged = 1 if isinstance(step, s.EndRun) else 0  # a reservation charged none
+            settles.update(dict.fromkeys(step.budgets, settlement(step.usage, charged)))
+    charges = {step.hold.counter for step in steps if isinstance(step, s.ChargeBudget)}
+    merged = settles.keys() & charges
+    built: list[tuple[s.Step, tuple[int, int] | None]] = []
+    for step in steps:
+        if isinstance(step, s.EndRun | s.EndReservation) and merged & set(step.budgets):
+            left = tuple(counter for counter in step.budgets if counter not in merged)
+            built.append((replace(step, budgets=left), None))
+        elif isinstance(step, s.ChargeBudget) and step.hold.counter in merged:
+            built.append((step, settles[step.hold.counter]))
+        else:
+            built.append((step, None))
+    return built
 
 
 def _merge_group_updates(

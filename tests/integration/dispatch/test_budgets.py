@@ -253,3 +253,24 @@ def test_a_template_with_bad_budgets_is_refused(
     with pytest.raises(ValidationFailedError) as refused:
         create_template(wired, request)
     assert refused.value.problems[0].field == field
+
+
+@pytest.mark.parametrize(("used", "next_runs"), [(999, True), (1000, False)])
+def test_a_finish_that_hands_its_slot_over_settles_before_the_next_charge(
+    dispatcher: Dispatcher, wired: Stores, clock: Clock, used: int, next_runs: bool
+) -> None:
+    template = _budgeted(wired, Budget(period=BudgetPeriod.DAY, tokens=1000))
+    enqueue(wired, JobCreate(template_id=template))
+    following, _ = enqueue(wired, JobCreate(template_id=template))
+    claim = dispatcher.claim()
+    assert claim is not None
+
+    # One commit ends the run (its settle) and claims the next job (its charge): the charge
+    # sees the counter as the settle left it.
+    handed = dispatcher.finish(claim, Outcome(exit_code=0, usage=_usage(used)))
+
+    assert (handed is not None) is next_runs
+    expected = used + 1 if next_runs else used
+    assert _spend(wired, template, clock).tokens == expected
+    status = JobStatus.RUNNING if next_runs else JobStatus.QUEUED
+    assert wired.jobs.get(following.job_id).status == status

@@ -5,8 +5,10 @@ from jobsched.adapters.dynamodb import Dynamo
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.jobs.jobs import JobCreate, enqueue
 from jobsched.models import JobTemplate
+from jobsched.models.budgets import Budget, BudgetPeriod
 from jobsched.models.concurrency import ConcurrencyLimit
 from jobsched.models.units import Outcome
+from jobsched.models.usage import Usage
 from jobsched.ports import Stores
 from tests.support.aws_calls import CallMeter
 
@@ -92,3 +94,25 @@ def test_a_claim_passing_over_blocked_jobs_tries_one_of_each_key(
     assert claim.job.params == {"customer": "globex"}
     # slots, head; one cancelled transaction (acme's key is full), one that takes globex
     assert meter.by_operation == {"Query": 2, "TransactWriteItems": 2}
+
+
+def test_budgeted_jobs_cost_what_others_do_their_settle_and_charge_one_update(
+    dispatcher: Dispatcher, wired: Stores, dynamo: Dynamo
+) -> None:
+    budget = Budget(period=BudgetPeriod.DAY, tokens=10**9, usd=1000)
+    wired.templates.create(
+        JobTemplate(template_id="capped", name="Capped", workload="echo", budgets=[budget])
+    )
+    wired.templates.get("capped")
+    for _ in range(JOBS):
+        enqueue(wired, JobCreate(template_id="capped"))
+    first = dispatcher.claim()
+    used = Usage(calls=1, prompt_tokens=100, cost_usd=0.5)
+    with CallMeter(dynamo.client) as dispatching:
+        claim = first
+        while claim is not None:
+            claim = dispatcher.finish(claim, Outcome(exit_code=0, usage=used))
+    assert dispatching.by_operation == {"Query": JOBS + 1, "TransactWriteItems": JOBS}
+    [hold] = first.run.budget_holds if first and first.run else []
+    spent = wired.dispatch.budget_spend([hold.counter])[hold.counter]
+    assert (spent.tokens, spent.micro_usd) == (JOBS * 100, JOBS * 500_000)
