@@ -29,7 +29,14 @@ from jobsched.models import (
     RunStatus,
     Scope,
 )
-from jobsched.models.budgets import Budget
+from jobsched.models.budgets import (
+    MICRO,
+    Budget,
+    BudgetHold,
+    BudgetPeriod,
+    BudgetSpend,
+    OnExceed,
+)
 from jobsched.models.concurrency import ConcurrencyLimit, KeyHold
 from jobsched.models.gates import Check, FailedCheck
 from jobsched.models.instants import Instant
@@ -362,6 +369,45 @@ class LineageOut(BaseModel):
     limit: int = Field(description="the most jobs one answer lists")
 
 
+class BudgetStatusOut(BaseModel):
+    """A declared budget in its current period: its limits, what is committed against them."""
+
+    period: BudgetPeriod
+    period_key: str = Field(description="the current period: its local date or month")
+    timezone: str = Field(description="the zone the period is counted in")
+    tokens_limit: int | None
+    usd_limit: float | None
+    on_exceed: OnExceed
+    committed_tokens: int = Field(
+        description="what the period's runs used, plus one per run of it still running"
+    )
+    committed_usd: float = Field(description="likewise, in US$ (a running run: US$0.000001)")
+    spent: bool = Field(description="a limit is reached: no new run starts until resets_at")
+    resets_at: Instant = Field(description="when the period turns (UTC)")
+
+    @classmethod
+    def of(cls, hold: BudgetHold, spend: BudgetSpend) -> "BudgetStatusOut":
+        return cls(
+            period=hold.period,
+            period_key=hold.period_key,
+            timezone=hold.timezone,
+            tokens_limit=hold.tokens,
+            usd_limit=None if hold.micro_usd is None else hold.micro_usd / MICRO,
+            on_exceed=hold.on_exceed,
+            committed_tokens=spend.tokens,
+            committed_usd=spend.micro_usd / MICRO,
+            spent=spend.spent(hold),
+            resets_at=hold.resets_at,
+        )
+
+    @classmethod
+    def all_of(cls, spends: list[tuple[BudgetHold, BudgetSpend]]) -> list["BudgetStatusOut"]:
+        return [cls.of(hold, spend) for hold, spend in spends]
+
+
+BUDGET_STATUS_DESCRIPTION = "each declared budget, in order, in its current period"
+
+
 class TemplateFields(BaseModel):
     """What a template holds at a version: the template's answer and a version's share it."""
 
@@ -396,6 +442,14 @@ class TemplateOut(TemplateFields):
     @classmethod
     def of(cls, template: JobTemplate) -> "TemplateOut":
         return cls.model_validate(template.model_dump())
+
+
+class TemplateDetailOut(TemplateOut):
+    """GET /templates/{id}: the template, with its budgets' state now."""
+
+    budget_status: list[BudgetStatusOut] = Field(
+        default_factory=list, description=BUDGET_STATUS_DESCRIPTION
+    )
 
 
 class WebhookResultOut(BaseModel):
@@ -646,6 +700,15 @@ class ScheduleOut(BaseModel):
             last_run=LastRunOut.of(schedule.last_run) if schedule.last_run else None,
             sync_pending=schedule.pending_sync is not None,
         )
+
+
+class ScheduleDetailOut(ScheduleOut):
+    """GET /schedules/{id}: the schedule, with its own budgets' state now (its template's are
+    GET /templates/{id}'s)."""
+
+    budget_status: list[BudgetStatusOut] = Field(
+        default_factory=list, description=BUDGET_STATUS_DESCRIPTION
+    )
 
 
 class KeyOut(BaseModel):

@@ -21,17 +21,20 @@ from api.deps import (
     mark_replayed,
 )
 from api.schemas import (
+    BudgetStatusOut,
     JobCreated,
     JobOut,
     LintOut,
     LintWarningOut,
     PageOut,
+    ScheduleDetailOut,
     ScheduleDryRunOut,
     ScheduleOut,
 )
 from jobsched.constants import DEFAULT_NEXT_RUNS, LIST_NEXT_RUNS, MAX_NEXT_RUNS
+from jobsched.dispatch.budgets import hold_spends, schedule_holds
 from jobsched.jobs.jobs import view_job
-from jobsched.models import REQUEST_CONFIG, Schedule
+from jobsched.models import REQUEST_CONFIG, Schedule, utcnow
 from jobsched.ports import Stores
 from jobsched.schedules import usecases as use
 from jobsched.schedules.fire import trigger
@@ -53,7 +56,10 @@ class DisableRequest(BaseModel):
 class TriggerRequest(BaseModel):
     model_config = REQUEST_CONFIG
 
-    force: bool = Field(default=False, description="run even if the overlap policy would skip")
+    force: bool = Field(
+        default=False,
+        description="run even if the overlap policy would skip (a spent budget still refuses)",
+    )
 
 
 # A 200 is a dry run's (with warnings) or, on create, a replay's, on update, the update's.
@@ -160,9 +166,14 @@ def list_schedules(
 @router.get("/{schedule_id}", dependencies=[CanRead])
 def get_schedule(
     stores: StoresDep, schedule_id: PathId, next_runs: NextRuns = DEFAULT_NEXT_RUNS
-) -> ScheduleOut:
-    """With the next fire times in UTC and in the schedule's timezone, and the last run."""
-    return ScheduleOut.of(use.get_schedule(stores, schedule_id, next_runs))
+) -> ScheduleDetailOut:
+    """With the next fire times in UTC and in the schedule's timezone, the last run, and
+    `budget_status`: what each of its budgets has committed in its current period."""
+    view = use.get_schedule(stores, schedule_id, next_runs)
+    spends = hold_spends(stores, schedule_holds(view.schedule, utcnow()))
+    return ScheduleDetailOut(
+        **ScheduleOut.of(view).model_dump(), budget_status=BudgetStatusOut.all_of(spends)
+    )
 
 
 @router.patch(
@@ -234,7 +245,9 @@ def trigger_schedule(
     idempotency_key: IdempotencyKey = None,
 ) -> JobCreated:
     """Enqueue one job from the schedule now, also when it is disabled. The overlap policy
-    applies (409 naming the blocking job) unless `force` is true."""
+    applies (409 naming the blocking job) unless `force` is true. A spent budget of the
+    template or the schedule is a 409 with the reason, whatever `force`: raise the budget, or
+    wait for its period to turn."""
     force = body.force if body else False
     job, created = trigger(stores, schedule_id, force, idempotency_key)
     if not created:

@@ -5,8 +5,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 
 from api.deps import DEFAULT_LIMIT, CanAdmin, CanRead, Cursor, Limit, PathId, StoresDep
-from api.schemas import PageOut, TemplateOut, TemplateVersionOut
+from api.schemas import (
+    BudgetStatusOut,
+    PageOut,
+    TemplateDetailOut,
+    TemplateOut,
+    TemplateVersionOut,
+)
+from jobsched.dispatch.budgets import hold_spends, template_holds
 from jobsched.jobs import templates as use
+from jobsched.models import utcnow
 
 router = APIRouter(prefix="/templates", tags=["templates"])
 
@@ -28,8 +36,13 @@ def list_templates(
 
 
 @router.get("/{template_id}", dependencies=[CanRead])
-def get_template(stores: StoresDep, template_id: PathId) -> TemplateOut:
-    return TemplateOut.of(stores.templates.get(template_id))
+def get_template(stores: StoresDep, template_id: PathId) -> TemplateDetailOut:
+    """With `budget_status`: what each budget has committed in its current period."""
+    template = stores.templates.get(template_id)
+    spends = hold_spends(stores, template_holds(template, utcnow()))
+    return TemplateDetailOut(
+        **TemplateOut.of(template).model_dump(), budget_status=BudgetStatusOut.all_of(spends)
+    )
 
 
 @router.patch("/{template_id}", dependencies=[CanAdmin])

@@ -75,16 +75,19 @@ class BudgetBook:
 Spent = list[tuple[BudgetHold, BudgetSpend]]
 
 
-def spent_holds(
-    stores: Stores, holds: Sequence[BudgetHold]
-) -> list[tuple[BudgetHold, BudgetSpend]]:
-    """The holds whose budget is spent now, with what their counter holds (one read). For
-    showing why a job waits and for skipping a schedule's fire: the claim decides by itself."""
+def hold_spends(stores: Stores, holds: Sequence[BudgetHold]) -> Spent:
+    """Each hold with what its counter holds committed (one strongly consistent read; none
+    without holds). A budget's state as GET /templates/{id} and /schedules/{id} show it."""
     if not holds:
         return []
     spends = stores.dispatch.budget_spend([hold.counter for hold in holds])
-    found = [(hold, spends.get(hold.counter, BudgetSpend())) for hold in holds]
-    return [(hold, spend) for hold, spend in found if spend.spent(hold)]
+    return [(hold, spends.get(hold.counter, BudgetSpend())) for hold in holds]
+
+
+def spent_holds(stores: Stores, holds: Sequence[BudgetHold]) -> Spent:
+    """The holds whose budget is spent now, with what their counter holds (one read). For
+    showing why a job waits and for skipping a schedule's fire: the claim decides by itself."""
+    return [(hold, spend) for hold, spend in hold_spends(stores, holds) if spend.spent(hold)]
 
 
 def spent_reason(spent: Spent) -> str | None:

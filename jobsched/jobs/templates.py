@@ -39,7 +39,8 @@ BUDGETS_DOC = (
     "raised. on_exceed: hold_new (runs that started finish) or stop (they are stopped too). "
     "The current version's budgets hold every job of the template. [] on PATCH removes them."
 )
-SERVER_SET = {"version", "archived", "created_at", "updated_at"}  # shown by GET, never applied
+# Shown by GET, never applied.
+SERVER_SET = {"version", "archived", "created_at", "updated_at", "budget_status"}
 READ_ONLY = {"template_id", *SERVER_SET}  # on PATCH, the path names the template
 
 
@@ -57,6 +58,9 @@ class ReadOnlyFields(BaseModel):
     )
     created_at: TimeFromJson | None = Field(default=None, description="read-only, ignored")
     updated_at: TimeFromJson | None = Field(default=None, description="read-only, ignored")
+    budget_status: list[JsonObject] | None = Field(
+        default=None, max_length=MAX_BUDGETS, description="read-only, ignored"
+    )
 
 
 class TemplateCreate(ReadOnlyFields):

@@ -8,6 +8,11 @@ a SKIPPED run whose id is derived from the same key. A repeat finds either and d
 Fires that can never succeed (the template is gone or archived, the params no longer match its
 schema) are recorded as SKIPPED runs with the reason rather than raised, since raising makes
 EventBridge retry for an hour to no end. Store failures are raised: a retry may succeed.
+
+A fire while the template's or the schedule's budget is spent (at the fire's handling time) is
+a SKIPPED run too, with the reason: its job would only wait, and a day of them would start
+together when the period turns. The next fire after the turn (or after the budget is raised)
+enqueues again. The claim still decides on its own: this read only spares the queue.
 """
 
 import hashlib
@@ -20,6 +25,7 @@ from itertools import islice
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobsched.constants import MAX_ID_LENGTH, OVERLAP_LOOKBACK, SCHEDULE_KEY_PREFIX
+from jobsched.dispatch.budgets import schedule_holds, spent_holds, spent_reason, template_holds
 from jobsched.errors import ConflictError, NotFoundError, ValidationFailedError
 from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.jobs import JobCreate, enqueue, template_for_new_jobs
@@ -28,6 +34,7 @@ from jobsched.models import (
     Job,
     JobRun,
     JobStatus,
+    JobTemplate,
     LastRun,
     OverlapPolicy,
     RunStatus,
@@ -193,9 +200,12 @@ def _decide_and_act(stores: Stores, schedule: Schedule, key: str, now: datetime)
     if blocking is not None:
         return _skip(stores, schedule, key, now, overlap_reason(blocking))
     try:
-        template_for_new_jobs(stores, schedule.template_id)
+        template = template_for_new_jobs(stores, schedule.template_id)
     except (NotFoundError, ConflictError) as exc:  # gone or archived: no retry would help
         return _skip(stores, schedule, key, now, exc.detail)
+    spent = budget_spent(stores, template, schedule, now)
+    if spent is not None:
+        return _skip(stores, schedule, key, now, spent)
     try:
         job, created = enqueue(stores, job_request(schedule), key)
     except ValidationFailedError as exc:  # the template's schema changed under the params
@@ -236,6 +246,15 @@ def blocking_job(stores: Stores, schedule: Schedule) -> Job | None:
     return active[0] if active else None
 
 
+def budget_spent(
+    stores: Stores, template: JobTemplate, schedule: Schedule, now: datetime
+) -> str | None:
+    """Why a job of the schedule would wait for a spent budget now (the template's current
+    budgets and the schedule's own; one read, none without budgets), or None."""
+    holds = template_holds(template, now) + schedule_holds(schedule, now)
+    return spent_reason(spent_holds(stores, holds))
+
+
 def overlap_reason(job: Job) -> str:
     return f"overlap: previous job {job.job_id} is {job.status.value}"
 
@@ -267,7 +286,9 @@ def trigger(
     now: datetime | None = None,
 ) -> tuple[Job, bool]:
     """Enqueue one job now, also for a disabled schedule. The overlap policy applies unless
-    `force`: a job it would skip is a 409 naming the blocking job. Returns (job, created).
+    `force`: a job it would skip is a 409 naming the blocking job. A spent budget is a 409 with
+    the reason, `force` or not: the budget is its owner's limit, and `force` is about overlap.
+    Returns (job, created).
 
     The key is the client's own, as on every create: the same key for another schedule or
     another `force` is a conflict. A retry is answered before the overlap check, which the
@@ -283,6 +304,10 @@ def trigger(
         blocking = blocking_job(stores, schedule)
         if blocking is not None:
             raise ConflictError(f"{overlap_reason(blocking)}; trigger with force to run anyway")
+    template = template_for_new_jobs(stores, schedule.template_id)
+    spent = budget_spent(stores, template, schedule, now or utcnow())
+    if spent is not None:
+        raise ConflictError(f"{spent}; raise the budget to run more in this period")
     job, created = enqueue(
         stores, job_request(schedule), idempotency_key, Operation.TRIGGER_SCHEDULE, digest
     )

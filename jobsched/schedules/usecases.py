@@ -130,6 +130,9 @@ class ShownFields(BaseModel):
     sync_pending: bool | None = Field(default=None, description="read-only")
     created_at: TimeFromJson | None = Field(default=None, description="read-only")
     updated_at: TimeFromJson | None = Field(default=None, description="read-only")
+    budget_status: list[dict[str, Any]] | None = Field(
+        default=None, max_length=MAX_BUDGETS, description="read-only"
+    )
 
 
 SHOWN = frozenset(ShownFields.model_fields)

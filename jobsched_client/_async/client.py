@@ -41,8 +41,10 @@ from jobsched_client.models import (
     RunLogsOut,
     RunOut,
     RunsDiffOut,
+    ScheduleDetailOut,
     ScheduleDryRunOut,
     ScheduleOut,
+    TemplateDetailOut,
     TemplateOut,
     TemplateVersionOut,
     UsageReportOut,
@@ -240,8 +242,11 @@ class AsyncTemplates(AsyncResource):
     def iter(self, *, page_size: int | None = None) -> AsyncIterator[TemplateOut]:
         return self._pages(PageOut[TemplateOut], "templates", query(limit=page_size))
 
-    async def get(self, template_id: str) -> TemplateOut:
-        return await self._client.call(TemplateOut, "GET", f"templates/{segment(template_id)}")
+    async def get(self, template_id: str) -> TemplateDetailOut:
+        """With `budget_status`: what each budget has committed in its current period."""
+        return await self._client.call(
+            TemplateDetailOut, "GET", f"templates/{segment(template_id)}"
+        )
 
     async def create(self, template: Body) -> TemplateOut:
         """A template of its own id: a retry after a lost answer is a 409, never a second one."""
@@ -666,9 +671,10 @@ class AsyncSchedules(AsyncResource):
         params = query(template_id=template_id, limit=page_size)
         return self._pages(PageOut[ScheduleOut], "schedules", params)
 
-    async def get(self, schedule_id: str, *, next_runs: int | None = None) -> ScheduleOut:
+    async def get(self, schedule_id: str, *, next_runs: int | None = None) -> ScheduleDetailOut:
+        """With `budget_status`: what each of its own budgets has committed in its period."""
         return await self._client.call(
-            ScheduleOut,
+            ScheduleDetailOut,
             "GET",
             f"schedules/{segment(schedule_id)}",
             params=query(next_runs=next_runs),

@@ -42,8 +42,10 @@ from jobsched_client.models import (
     RunLogsOut,
     RunOut,
     RunsDiffOut,
+    ScheduleDetailOut,
     ScheduleDryRunOut,
     ScheduleOut,
+    TemplateDetailOut,
     TemplateOut,
     TemplateVersionOut,
     UsageReportOut,
@@ -235,8 +237,9 @@ class Templates(Resource):
     def iter(self, *, page_size: int | None = None) -> Iterator[TemplateOut]:
         return self._pages(PageOut[TemplateOut], "templates", query(limit=page_size))
 
-    def get(self, template_id: str) -> TemplateOut:
-        return self._client.call(TemplateOut, "GET", f"templates/{segment(template_id)}")
+    def get(self, template_id: str) -> TemplateDetailOut:
+        """With `budget_status`: what each budget has committed in its current period."""
+        return self._client.call(TemplateDetailOut, "GET", f"templates/{segment(template_id)}")
 
     def create(self, template: Body) -> TemplateOut:
         """A template of its own id: a retry after a lost answer is a 409, never a second one."""
@@ -647,9 +650,10 @@ class Schedules(Resource):
         params = query(template_id=template_id, limit=page_size)
         return self._pages(PageOut[ScheduleOut], "schedules", params)
 
-    def get(self, schedule_id: str, *, next_runs: int | None = None) -> ScheduleOut:
+    def get(self, schedule_id: str, *, next_runs: int | None = None) -> ScheduleDetailOut:
+        """With `budget_status`: what each of its own budgets has committed in its period."""
         return self._client.call(
-            ScheduleOut,
+            ScheduleDetailOut,
             "GET",
             f"schedules/{segment(schedule_id)}",
             params=query(next_runs=next_runs),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from local.cli.bodies import FileOpt, PairsOpt, body
+from local.cli.budgets import budget_rows
 from local.cli.context import api, fail
 from local.cli.exit_codes import ExitCode
 from local.cli.output import (
@@ -84,12 +85,13 @@ def _warnings(warnings: list[LintWarningOut]) -> object:
 
 def _detail(schedule: ScheduleOut) -> None:
     table = new_table("field", "value")
-    shown = schedule.model_dump(exclude={"next_runs", "last_run", "warnings"})
+    shown = schedule.model_dump(exclude={"next_runs", "last_run", "warnings", "budget_status"})
     rows(table, shown.items())
     if schedule.last_run is not None:
         last = schedule.last_run
         rows(table, [("last_run", f"{last.outcome} at {when(last.fired_at)}")])
         rows(table, [("last_job", last.job_id or last.run_id), ("last_reason", last.reason)])
+    rows(table, budget_rows(getattr(schedule, "budget_status", [])))  # GET's answer only
     console.print(table)
     console.print()
     console.print(_fire_times(schedule))

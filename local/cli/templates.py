@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from local.cli.bodies import FileOpt, PairsOpt, body
+from local.cli.budgets import budget_rows
 from local.cli.context import api, fail
 from local.cli.exit_codes import ExitCode
 from local.cli.output import JsonOpt, OutputOpt, chosen, emit, new_table, rows
 
 if TYPE_CHECKING:
-    from jobsched_client.models import TemplateOut, TemplateVersionOut
+    from jobsched_client.models import TemplateDetailOut, TemplateOut, TemplateVersionOut
 
 app = typer.Typer(
     help="List, show, create, update, archive and restore job templates.", no_args_is_help=True
@@ -32,13 +33,14 @@ def _table(templates: list[TemplateOut]) -> object:
     )
 
 
-def _detail(template: TemplateOut | TemplateVersionOut) -> object:
+def _detail(template: TemplateDetailOut | TemplateVersionOut) -> object:
     table = new_table("field", "value")
-    shown = template.model_dump(exclude={"params_schema"})
+    shown = template.model_dump(exclude={"params_schema", "budget_status"})
     rows(table, shown.items())
     props = template.params_schema.get("properties", {})
     if isinstance(props, dict) and props:
         rows(table, [("params", ", ".join(sorted(props)))])
+    rows(table, budget_rows(getattr(template, "budget_status", [])))  # a version has none
     return table
 
 

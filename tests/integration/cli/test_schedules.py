@@ -1,6 +1,7 @@
 """`jobsched schedules`."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,22 @@ def test_lint_lists_warnings_and_strict_fails_on_them(cli: Cli) -> None:
     clean = cli("schedules", "lint", *DAILY, "--strict")
     assert clean.exit_code == 0, clean.output
     assert "no warnings" in clean.stdout
+
+
+@pytest.mark.usefixtures("wide")
+def test_show_prints_the_schedules_budgets_in_its_time_zone(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "api.routers.schedules.utcnow", lambda: datetime(2027, 1, 15, 8, tzinfo=UTC)
+    )
+    budget = '[{"period": "day", "tokens": 50}]'
+    schedule_id = create(cli, *DAILY, "-s", "timezone=Asia/Tokyo", "-s", f"budgets={budget}")
+
+    shown = cli("schedules", "show", schedule_id)
+
+    assert shown.exit_code == 0, shown.output
+    [line] = [line for line in shown.stdout.splitlines() if line.startswith("budget ")]
+    assert line.split(None, 1)[1].rstrip() == (
+        "day 2027-01-15 (Asia/Tokyo): 0 of 50 tokens; open, turns 2027-01-15 15:00:00Z"
+    )

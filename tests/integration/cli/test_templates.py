@@ -1,6 +1,9 @@
 """`jobsched templates`."""
 
 import json
+from datetime import UTC, datetime
+
+import pytest
 
 from local.cli.exit_codes import ExitCode
 from tests.support.cli import Cli
@@ -51,3 +54,31 @@ def test_a_problem_is_one_line_on_stderr_with_its_exit_code(cli: Cli) -> None:
     invalid = cli("templates", "create", "-s", "template_id=x")
     assert invalid.exit_code == ExitCode.INVALID
     assert invalid.stderr.startswith("error: 422")
+
+
+@pytest.mark.usefixtures("wide")
+def test_show_prints_each_budgets_current_period(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(
+        "api.routers.templates.utcnow", lambda: datetime(2027, 1, 15, 8, tzinfo=UTC)
+    )
+    budgets = '[{"period": "day", "tokens": 1000}, {"period": "month", "usd": 2.5}]'
+    made = cli(
+        "templates", "create", "-s", "template_id=capped", "-s", "name=Capped", "-s",
+        "workload=echo", "-s", f"budgets={budgets}",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+
+    shown = cli("templates", "show", "capped")
+
+    assert shown.exit_code == 0, shown.output
+    lines = [
+        line.split(None, 1)[1].rstrip()
+        for line in shown.stdout.splitlines()
+        if line.startswith("budget ")
+    ]
+    assert lines == [
+        "day 2027-01-15 (UTC): 0 of 1,000 tokens; open, turns 2027-01-16 00:00:00Z",
+        "month 2027-01 (UTC): US$0.0000 of US$2.50; open, turns 2027-02-01 00:00:00Z",
+    ]
+    status = json.loads(cli("templates", "show", "capped", "--json").stdout)["budget_status"]
+    assert [s["period_key"] for s in status] == ["2027-01-15", "2027-01"]
