@@ -83,7 +83,8 @@ def test_the_held_job_starts_when_the_period_turns(
     clock.now = dispatcher.wake_at
 
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     assert claim.job.job_id == held.job_id
     assert claim.run is not None
     assert [hold.period_key for hold in claim.run.budget_holds] == ["2027-01-16"]
@@ -100,7 +101,8 @@ def test_raising_the_budget_lets_the_held_job_start(
     raised = [Budget(period=BudgetPeriod.MONTH, tokens=5000)]
     update_template(wired, template, TemplatePatch(budgets=raised))
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     assert claim.job.job_id == held.job_id
 
 
@@ -137,7 +139,8 @@ def test_jobs_under_another_budget_pass_a_held_one(
     other, _ = enqueue(wired, JobCreate(template_id=free))
 
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     assert claim.job.job_id == other.job_id
     assert wired.jobs.get(held.job_id).status == JobStatus.QUEUED
 
@@ -156,9 +159,10 @@ def test_a_schedules_budget_holds_its_jobs_and_not_the_templates_others(
             budgets=[Budget(period=BudgetPeriod.DAY, tokens=100)],
         )
     )
-    fired, _ = enqueue(wired, JobCreate(template_id=template, schedule_id="sch_capped"))
+    enqueue(wired, JobCreate(template_id=template, schedule_id="sch_capped"))
     claim = dispatcher.claim()
-    assert claim is not None and claim.run is not None
+    assert claim is not None
+    assert claim.run is not None
     [hold] = claim.run.budget_holds
     assert (hold.scope, hold.timezone, hold.period_key) == (
         "schedule",
@@ -171,7 +175,8 @@ def test_a_schedules_budget_holds_its_jobs_and_not_the_templates_others(
     again, _ = enqueue(wired, JobCreate(template_id=template, schedule_id="sch_capped"))
     plain, _ = enqueue(wired, JobCreate(template_id=template))
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     assert claim.job.job_id == plain.job_id  # the schedule's job waits; the template's runs
     assert wired.jobs.get(again.job_id).status == JobStatus.QUEUED
 
@@ -182,7 +187,8 @@ def test_a_cancelled_run_settles_once_and_its_usage_counts_when_kept(
     template = _budgeted(wired, Budget(period=BudgetPeriod.DAY, tokens=10_000))
     enqueue(wired, JobCreate(template_id=template))
     claim = dispatcher.claim()
-    assert claim is not None and claim.job is not None
+    assert claim is not None
+    assert claim.job is not None
     cancel_job(wired, claim.job.job_id)
     assert _spend(wired, template, clock) == BudgetSpend()  # its unit was given back
     # Its finish finds the run ended: what the worker used counts now, once.
@@ -223,7 +229,8 @@ def test_a_direct_calls_usage_counts_against_its_templates_budget(
     template = _budgeted(wired, Budget(period=BudgetPeriod.DAY, tokens=500))
     reserve(wired, template, {})
     claim = dispatcher.claim()
-    assert claim is not None and claim.reservation is not None
+    assert claim is not None
+    assert claim.reservation is not None
     dispatcher.finish(claim, Outcome(exit_code=0, usage=_usage(600)), claim_next=False)
     assert _spend(wired, template, clock).tokens == 600
     enqueue(wired, JobCreate(template_id=template))
