@@ -42,6 +42,7 @@ ACCEPTED_REFUSALS = {
     "job_type",  # the legacy job_type naming the same template as _scheduler's fields
     "concurrency",  # a key naming a param the template declares, each key once
     "checks",  # a glob's grammar, min <= max, a bound at least, a schema valid as JSON Schema
+    "budgets",  # a limit at least (tokens or usd), a period once per time zone, a known zone
 }
 # A number a store cannot hold (api.strict_json) in a free-form value (params, a legacy
 # trigger's body): no schema names those fields. Typed numbers state it (threshold's minimum).
