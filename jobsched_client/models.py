@@ -4,6 +4,7 @@ is what the server validated and documented in its OpenAPI."""
 from api.content_schemas import RunDedupOut
 from api.schemas import (
     ArtifactComparisonOut,
+    BudgetWaitOut,
     EtaOut,
     GroupCreated,
     GroupOut,
@@ -34,6 +35,7 @@ from api.schemas import (
     RunSummary,
     ScheduleDryRunOut,
     ScheduleOut,
+    SpentBudgetOut,
     TemplateOut,
     TemplateVersionOut,
     UsageOut,
@@ -50,6 +52,7 @@ __all__ = [
     "ENDED_JOB_STATUSES",
     "ArtifactChange",
     "ArtifactComparisonOut",
+    "BudgetWaitOut",
     "EtaOut",
     "GroupCreated",
     "GroupMode",
@@ -86,6 +89,7 @@ __all__ = [
     "ScheduleDryRunOut",
     "ScheduleOut",
     "Scope",
+    "SpentBudgetOut",
     "TemplateOut",
     "TemplateVersionOut",
     "UsageOut",
