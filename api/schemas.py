@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, computed_field
 from jobsched.foresight.estimates import Eta
 from jobsched.jobs import queue as queue_use
 from jobsched.jobs.artifact_diff import ArtifactChange, RunsDiff
+from jobsched.jobs.budget_waits import BudgetWait
 from jobsched.jobs.jobs import JobView, get_job
 from jobsched.models import (
     ApiKey,
@@ -34,6 +35,7 @@ from jobsched.models.budgets import (
     Budget,
     BudgetHold,
     BudgetPeriod,
+    BudgetScope,
     BudgetSpend,
     OnExceed,
 )
@@ -51,7 +53,7 @@ T = TypeVar("T")
 PriorityOut = Annotated[str | int, PRIORITY_SCHEMA]  # a level's name, else the int
 
 
-EtaStateOut = Literal["estimated", "running", "paused", "held", "unknown"]
+EtaStateOut = Literal["estimated", "running", "paused", "held", "budget", "unknown"]
 
 
 class EtaOut(BaseModel):
@@ -60,14 +62,17 @@ class EtaOut(BaseModel):
 
     state: EtaStateOut = Field(
         description="estimated (queued), running (started: its finish), paused (the queue is "
-        "paused: no estimate), held (starts only once released), unknown (waits on a held job "
-        "of its group)"
+        "paused: no estimate), held (starts only once released), budget (a spent budget holds "
+        "it: it starts no earlier than the period turns, as `reason` says), unknown (waits on a "
+        "held job of its group)"
     )
     start_p50: Instant | None
     start_p90: Instant | None
     finish_p50: Instant | None
     finish_p90: Instant | None
-    reason: str | None = Field(description="why there is no estimate")
+    reason: str | None = Field(
+        description="why there is no estimate, or (budget) which spent budget it waits for"
+    )
     basis: Literal["history", "pooled", "default"] | None = Field(
         description="the durations drawn: the template's own newest completed runs, all "
         "templates' (it has none yet), or an assumed five minutes (nothing ever completed)"
@@ -296,12 +301,66 @@ class JobOut(BaseModel):
         )
 
 
-class JobDetailOut(JobOut):
-    eta: EtaOut | None = Field(default=None, description=ETA_DESCRIPTION)
+class SpentBudgetOut(BaseModel):
+    """One spent budget a queued job is held to, in the period it is counted in now."""
+
+    scope: BudgetScope = Field(description="whose budget: the job's template's or schedule's")
+    scope_id: str = Field(description="the template's or schedule's id")
+    period: BudgetPeriod
+    period_key: str = Field(description="the local date (2026-12-04) or month (2026-12)")
+    timezone: str
+    tokens: int | None = Field(description="its token limit, if it has one")
+    usd: float | None = Field(description="its US$ limit, if it has one")
+    used_tokens: int = Field(
+        description="committed in the period: what its runs used, plus one per running run"
+    )
+    used_usd: float = Field(description="committed US$, counted as used_tokens is")
+    resets_at: Instant = Field(description="when the period turns")
+
+
+class BudgetWaitOut(BaseModel):
+    """Why a queued job is not started: budgets of its template or schedule are spent."""
+
+    reason: str = Field(description="which budgets are spent, how far, and when they turn")
+    resumes_at: Instant = Field(
+        description="when the last of them turns: it may start then (sooner if one is raised)"
+    )
+    budgets: list[SpentBudgetOut]
 
     @classmethod
-    def of_eta(cls, view: JobView, eta: Eta | None) -> "JobDetailOut":
-        return cls(**JobOut.of(view).model_dump(), eta=EtaOut.of(eta))
+    def of(cls, wait: BudgetWait | None) -> "BudgetWaitOut | None":
+        if wait is None:
+            return None
+        budgets = [
+            SpentBudgetOut(
+                **hold.model_dump(
+                    include={"scope", "scope_id", "period", "period_key", "timezone", "tokens"}
+                ),
+                usd=None if hold.micro_usd is None else hold.micro_usd / MICRO,
+                used_tokens=spend.tokens,
+                used_usd=spend.micro_usd / MICRO,
+                resets_at=hold.resets_at,
+            )
+            for hold, spend in wait.spent
+        ]
+        return cls(reason=wait.reason, resumes_at=wait.resumes_at, budgets=budgets)
+
+
+class JobDetailOut(JobOut):
+    eta: EtaOut | None = Field(default=None, description=ETA_DESCRIPTION)
+    budget_wait: BudgetWaitOut | None = Field(
+        default=None,
+        description="set while it is queued and a budget of its template or schedule is spent: "
+        "it keeps its place and starts when the period turns or the budget is raised",
+    )
+
+    @classmethod
+    def of_eta(
+        cls, view: JobView, eta: Eta | None, wait: BudgetWait | None = None
+    ) -> "JobDetailOut":
+        return cls(
+            **JobOut.of(view).model_dump(), eta=EtaOut.of(eta), budget_wait=BudgetWaitOut.of(wait)
+        )
 
 
 class JobCreated(JobOut):

@@ -38,6 +38,7 @@ from jobsched.dispatch.reconcile import monitor
 from jobsched.errors import ConflictError
 from jobsched.foresight.estimates import job_eta
 from jobsched.jobs import legacy as use
+from jobsched.jobs.budget_waits import budget_wait
 from jobsched.jobs.jobs import cancel_job, get_job, view_job
 
 logger = logging.getLogger("jobsched.legacy")
@@ -174,7 +175,8 @@ def monitor_all(stores: StoresDep) -> MonitorOut:
 @router.get("/{job_id}", dependencies=[CanRead])
 def get_legacy_job(stores: StoresDep, slots: SlotsDep, job_id: PathId) -> LegacyJobOut:
     view = get_job(stores, job_id)
-    eta = EtaOut.of(job_eta(stores, slots, view.job, view.run, view.queue_position))
+    wait = budget_wait(stores, view.job)
+    eta = EtaOut.of(job_eta(stores, slots, view.job, view.run, view.queue_position, wait))
     return LegacyJobOut.of(view).model_copy(update={"eta": eta})
 
 

@@ -31,6 +31,7 @@ from jobsched.errors import ValidationFailedError
 from jobsched.foresight.estimates import job_eta
 from jobsched.jobs import holds, reruns
 from jobsched.jobs import jobs as use
+from jobsched.jobs.budget_waits import budget_wait
 from jobsched.jobs.runs import runs_of_job
 from jobsched.models import JobStatus
 from jobsched.ports import JobFilter
@@ -77,11 +78,12 @@ def list_jobs(
 
 @router.get("/{job_id}", dependencies=[CanRead])
 def get_job(stores: StoresDep, slots: SlotsDep, job_id: PathId) -> JobDetailOut:
-    """The job, its latest run, and its ETA while it waits or runs."""
+    """The job, its latest run, and its ETA while it waits or runs; while queued, the spent
+    budgets it waits for, if any (`budget_wait`)."""
     view = use.get_job(stores, job_id)
-    return JobDetailOut.of_eta(
-        view, job_eta(stores, slots, view.job, view.run, view.queue_position)
-    )
+    wait = budget_wait(stores, view.job)
+    eta = job_eta(stores, slots, view.job, view.run, view.queue_position, wait)
+    return JobDetailOut.of_eta(view, eta, wait)
 
 
 @router.post("/{job_id}/cancel", dependencies=[CanWrite])

@@ -2,7 +2,9 @@
 slots' holders, the pending reservations, a page of the queue, and cached run durations.
 
 A page is estimated from itself: the jobs ahead of it are counted (its first position) but not
-read, and drawn from the page's own mix of durations. Nothing here writes.
+read, and drawn from the page's own mix of durations. A job waiting for a spent budget starts
+no earlier than the budget's period turns, and so do the jobs ahead of it that the same budget
+holds (the caller says which budgets are spent: one job's read does). Nothing here writes.
 """
 
 import time
@@ -21,6 +23,7 @@ from jobsched.foresight.simulate import (
     WaitingUnit,
     estimate,
 )
+from jobsched.jobs.budget_waits import BudgetWait
 from jobsched.models import (
     GroupMode,
     Hold,
@@ -45,6 +48,7 @@ class EtaState:
     RUNNING = "running"  # started: when it should finish
     PAUSED = "paused"  # the queue is paused: no estimate until it resumes
     HELD = "held"  # held: it starts only once released
+    BUDGET = "budget"  # a spent budget holds it: it starts no earlier than the period turns
     UNKNOWN = "unknown"  # it waits on something that does not end in the replay
 
 
@@ -55,7 +59,7 @@ class Eta:
     start_p90: datetime | None = None
     finish_p50: datetime | None = None
     finish_p90: datetime | None = None
-    reason: str | None = None  # why there is no estimate
+    reason: str | None = None  # why there is no estimate, or why it starts that late
     basis: str | None = None  # the durations drawn: history | pooled | default
     unread_ahead: int = 0  # jobs ahead counted but not read (drawn from the page's mix)
 
@@ -68,6 +72,7 @@ class Unit:
     ids: tuple[str, ...]
     basis: str
     hold: Hold | None = None
+    budget: BudgetWait | None = None  # the spent budgets holding it back
 
 
 @dataclass
@@ -78,6 +83,7 @@ class Context:
     slots: int
     now: float = field(default_factory=time.time)
     queue_state: QueueState | None = None  # read once, when first needed, unless given
+    budget: BudgetWait | None = None  # budgets known to be spent now (one job's read)
 
     @property
     def stats(self) -> DurationStats:
@@ -113,11 +119,17 @@ def queue_etas(
     return estimate_order(context, reservations, queued, unread=first - 1)
 
 
-def entry_eta(stores: Stores, slots: int, entry: QueueEntry, position: int | None = None) -> Eta:
+def entry_eta(
+    stores: Stores,
+    slots: int,
+    entry: QueueEntry,
+    position: int | None = None,
+    budget: BudgetWait | None = None,
+) -> Eta:
     """One queued job's or pending reservation's ETA: the head up to it is read (READ_AHEAD
     places at most; the rest ahead is counted and drawn from the head's mix). `position`: the
-    job's place, when the caller counted it already."""
-    context = Context(stores, slots)
+    job's place, when the caller counted it already; `budget`: the spent budgets holding it."""
+    context = Context(stores, slots, budget=budget)
     reservations = stores.queue.reservations()
     if entry.kind == UnitKind.RESERVATION:
         ids = [reservation.job_id for reservation in reservations]
@@ -197,11 +209,12 @@ def _eta_of(context: Context, unit: Unit, estimated: Estimate, unread: int) -> E
         reason = "it waits behind a held job of its group"
         return Eta(EtaState.UNKNOWN, reason=reason)
     return Eta(
-        EtaState.ESTIMATED,
+        EtaState.BUDGET if unit.budget else EtaState.ESTIMATED,
         start_p50=context.at(estimated.start_p50),
         start_p90=context.at(estimated.start_p90),
         finish_p50=context.at(estimated.finish_p50),
         finish_p90=context.at(estimated.finish_p90),
+        reason=unit.budget.reason if unit.budget else None,
         basis=unit.basis,
         unread_ahead=unread,
     )
@@ -228,19 +241,32 @@ def _units(context: Context, entries: Sequence[QueueEntry]) -> list[Unit]:
             continue
         if parallel and entry.group_id:
             groups[entry.group_id] = len(units)
-        waiting = _waiting(context, entry, durations)
-        units.append(Unit(waiting, (entry.job_id,), durations.basis, entry.hold))
+        budget = _budget_of(context, entry)
+        waiting = _waiting(context, entry, durations, budget)
+        units.append(Unit(waiting, (entry.job_id,), durations.basis, entry.hold, budget))
     return units
 
 
-def _waiting(context: Context, entry: QueueEntry, durations: Durations) -> WaitingUnit:
+def _budget_of(context: Context, entry: QueueEntry) -> BudgetWait | None:
+    """The spent budgets that hold this place back: the claim holds a job (not a direct call,
+    nor a parallel group's job) to its template's and its schedule's."""
+    if context.budget is None or entry.kind == UnitKind.RESERVATION:
+        return None
+    if entry.group_mode == GroupMode.PARALLEL:
+        return None
+    return context.budget.of(entry.template_id, entry.schedule_id)
+
+
+def _waiting(
+    context: Context, entry: QueueEntry, durations: Durations, budget: BudgetWait | None
+) -> WaitingUnit:
     parallel = entry.group_mode == GroupMode.PARALLEL and entry.group_id
     sequential = entry.group_mode == GroupMode.SEQUENTIAL and entry.group_id
-    backoff = max(0.0, (entry.not_before or 0.0) - context.now)
+    ready = max(entry.not_before or 0.0, budget.resumes_at.timestamp() if budget else 0.0)
     return WaitingUnit(
         unit_id=(entry.group_id or entry.job_id) if parallel else entry.job_id,
         parts=(durations,),
-        not_before=backoff,
+        not_before=max(0.0, ready - context.now),
         sequence=entry.group_id if sequential else None,
         held=entry.hold is not None,
         keys=tuple(Key(key.counter, key.limit) for key in entry.concurrency_keys),
@@ -300,10 +326,16 @@ def _slot_unit(context: Context, lease: SlotLease, keyed: bool) -> RunningUnit |
 
 
 def job_eta(
-    stores: Stores, slots: int, job: Job, run: JobRun | None, position: int | None = None
+    stores: Stores,
+    slots: int,
+    job: Job,
+    run: JobRun | None,
+    position: int | None = None,
+    budget: BudgetWait | None = None,
 ) -> Eta | None:
     """A job's ETA while it waits or runs; None once it ended. `position`: its queue place,
-    when the caller counted it already (a job's view does)."""
+    when the caller counted it already (a job's view does); `budget`: the spent budgets that
+    hold it (jobs.budget_waits), which it starts no earlier than."""
     if job.status == JobStatus.RUNNING and run is not None:
         return running_eta(stores, run.run_id, run.template_id, run.started_at)
     if job.status == JobStatus.HELD:
@@ -311,7 +343,7 @@ def job_eta(
     if job.status != JobStatus.QUEUED:
         return None
     entry = stores.dispatch.entry(job.job_id)
-    return entry_eta(stores, slots, entry, position) if entry is not None else None
+    return entry_eta(stores, slots, entry, position, budget) if entry is not None else None
 
 
 def reservation_eta(stores: Stores, slots: int, reservation: Reservation) -> Eta | None:

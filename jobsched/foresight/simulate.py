@@ -208,10 +208,10 @@ def _dispatch(trial: _Trial, waiting: Sequence[WaitingUnit]) -> None:
         free = heapq.heappop(trial.slots)
         chosen, wake = _first_eligible(trial, pending, free)
         if chosen is None:
-            heapq.heappush(trial.slots, free if wake is None else wake)
             if wake is None:
+                heapq.heappush(trial.slots, free)
                 return  # what is left waits on units that never start here
-            heapq.heappush(trial.slots, wake)
+            heapq.heappush(trial.slots, wake)  # the same slot, free again once one is ready
             continue
         pending.remove(chosen)
         end = free + max(

@@ -48,6 +48,8 @@ def phrase(eta: EtaOut | None) -> str | None:
         return None
     if eta.state == "running":
         return f"finishes ~{soon(eta.finish_p50)}" if eta.finish_p50 else "running"
+    if eta.state == "budget" and eta.start_p50 is not None:
+        return f"starts ~{soon(eta.start_p50)}, once a spent budget turns"
     if eta.start_p50 is not None:
         return f"starts ~{soon(eta.start_p50)}"
     return f"no estimate: {eta.reason or eta.state}"

@@ -123,6 +123,8 @@ def _state(job: JobDetailOut) -> str:
         parts.append(f"position {job.queue_position}")
     if job.status is JobStatus.HELD and job.hold and job.hold.note:
         parts.append(f"held: {job.hold.note}")
+    if job.budget_wait is not None:
+        parts.append(f"waits for a spent budget until {when(job.budget_wait.resumes_at)}")
     if job.status is JobStatus.RUNNING and job.run is not None:
         parts.append(f"run {job.run.run_id} (attempt {job.run.attempt})")
     eta = phrase(job.eta)
@@ -457,6 +459,8 @@ def _detail(job: JobDetailOut) -> object:
         fields.append(("run", f"{run.run_id} {run.status} (attempt {run.attempt}{code})"))
     if job.concurrency_keys:
         fields.append(("concurrency", ", ".join(str(k.key) for k in job.concurrency_keys)))
+    if job.budget_wait is not None:  # the reason says when each budget turns
+        fields.append(("budget", f"waits: {job.budget_wait.reason}"))
     from jobsched_client.models import (
         ENDED_JOB_STATUSES,  # at run time: the models load with the call
     )
@@ -468,7 +472,8 @@ def _detail(job: JobDetailOut) -> object:
 
 @app.command("show")
 def show(job_id: JobId, output: OutputOpt = None, as_json: JsonOpt = False) -> None:
-    """One job: its params, place, hold, latest run and ETA."""
+    """One job: its params, place, hold, latest run and ETA, and the spent budget it waits
+    for, if any."""
     with api() as client:
         job = client.jobs.get(job_id)
     emit(job, chosen(output, as_json), lambda: _detail(job))

@@ -45,6 +45,12 @@ def test_a_retry_waiting_out_its_backoff_is_passed_over() -> None:
     assert starts(result) == {"retry": 30.0, "next": 0.0}
 
 
+def test_units_that_wait_for_the_same_time_take_the_slot_in_turn() -> None:
+    # Waiting out a backoff (or a budget's turn) does not make the slot two.
+    result = estimate(1, [], [[job("a", not_before=30.0), job("b", not_before=30.0)]])
+    assert starts(result) == {"a": 30.0, "b": 40.0}
+
+
 def test_a_sequential_groups_jobs_start_one_after_the_other() -> None:
     waiting = [job("g1", sequence="g"), job("g2", sequence="g"), job("other")]
     result = estimate(2, [], [waiting])

@@ -58,6 +58,7 @@ def test_create_answers_the_proposed_job_shape(client: TestClient, echo_template
     assert "Idempotent-Replayed" not in response.headers
     fetched = client.get(f"{V2}/jobs/{job['job_id']}").json()
     assert fetched.pop("eta")["state"] == "estimated"  # GET /jobs/{id} adds its ETA
+    assert fetched.pop("budget_wait") is None  # and the spent budget it waits for, if any
     assert fetched == {key: value for key, value in job.items() if key != "idempotent_replay"}
 
 

@@ -8,9 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from jobsched.jobs.jobs import cancel_job
+from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
+from jobsched.jobs.jobs import JobCreate, cancel_job, enqueue
+from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.models import Scope
+from jobsched.models.budgets import Budget, BudgetPeriod
 from jobsched.models.gates import FailedCheck, GateVerdict
+from jobsched.models.units import Outcome
+from jobsched.models.usage import Usage
 from jobsched.ports import Stores
 from jobsched_client.models import JobDetailOut
 from local.cli import jobs
@@ -365,3 +370,29 @@ def test_a_read_only_key_cannot_cancel(cli: Cli, cli_for: Callable[[list[Scope]]
     assert len(refused.stderr.strip().splitlines()) == 1
     assert refused.stderr.startswith("error: 403")
     assert reader("jobs", "show", job_id).exit_code == 0
+
+
+@pytest.mark.usefixtures("wide")
+def test_show_says_which_spent_budget_the_job_waits_for(cli: Cli, stores: Stores) -> None:
+    budgets = [Budget(period=BudgetPeriod.MONTH, tokens=10)]
+    create_template(
+        stores,
+        TemplateCreate(template_id="capped", name="Capped", workload="echo", budgets=budgets),
+    )
+    enqueue(stores, JobCreate(template_id="capped"))
+    # Spent in the real clock's month, which the API reads the budget in.
+    dispatcher = Dispatcher(stores, stores.dispatch, DispatchConfig(slots=1))
+    claim = dispatcher.claim()
+    assert claim is not None
+    used = Usage(calls=1, prompt_tokens=5, completion_tokens=5)
+    dispatcher.finish(claim, Outcome(exit_code=0, usage=used), claim_next=False)
+    waiting, _ = enqueue(stores, JobCreate(template_id="capped"))
+
+    shown = cli("jobs", "show", waiting.job_id)
+
+    assert shown.exit_code == 0, shown.output
+    assert "waits: the monthly budget of template 'capped'" in shown.stdout
+    assert "10 of 10 tokens committed" in shown.stdout
+    as_json = json.loads(cli("jobs", "show", waiting.job_id, "--json").stdout)
+    assert as_json["budget_wait"]["budgets"][0]["used_tokens"] == 10
+    assert as_json["eta"]["state"] == "budget"

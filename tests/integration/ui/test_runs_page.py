@@ -8,8 +8,10 @@ import re
 import pytest
 
 from api.ui.pages import runs as runs_page
+from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.jobs.groups import GroupCreate, GroupJobSpec, create_group
 from jobsched.jobs.runs import list_runs
+from jobsched.jobs.templates import TemplateCreate, create_template
 from jobsched.models import JobStatus, Scope
 from jobsched.models.gates import FailedCheck, GateVerdict
 from jobsched.models.units import Outcome
@@ -298,3 +300,35 @@ def test_a_rejected_run_lists_its_failed_checks(run_world: RunWorld) -> None:
     checks = html[html.index('data-testid="failed-checks"') :]
     assert '<span class="badge rejected">three stories</span>' in checks
     assert "2 files, not 3" in checks
+
+
+def test_a_retry_held_by_a_spent_budget_says_so_on_its_runs_page(run_world: RunWorld) -> None:
+    stores = run_world.stores
+    create_template(
+        stores,
+        TemplateCreate.model_validate(
+            {
+                "template_id": "capped",
+                "name": "Capped",
+                "workload": "echo",
+                "retry": {"max_attempts": 2, "backoff_seconds": 0.0},
+                "budgets": [{"period": "month", "tokens": 10}],
+            }
+        ),
+    )
+    run_world.submit("capped")
+    # The real clock's month, which the API reads the budget in (the world's clock is 2027's).
+    dispatcher = Dispatcher(stores, stores.dispatch, DispatchConfig(slots=1))
+    claim = dispatcher.claim()
+    assert claim is not None
+    used = Usage(calls=1, prompt_tokens=6, completion_tokens=6)
+    assert dispatcher.finish(claim, Outcome(exit_code=1, usage=used)) is None  # retry waits
+    reader = ui_client(stores, [Scope.READ])
+
+    html = reader.get(f"/ui/runs/{claim.unit_id}").text
+
+    wait = html[html.index('data-testid="budget-wait"') :]
+    assert "budget spent" in wait
+    assert "the monthly budget of template &#39;capped&#39;" in wait
+    assert "12 of 10 tokens committed" in wait
+    assert "or once the budget is raised" in wait
