@@ -10,7 +10,7 @@ moto, in process: the figures are calls and items, which are DynamoDB's; moto's 
 import time
 from dataclasses import dataclass
 
-from bench.store_calls import moto_queue
+from bench.store_calls import aligned, moto_queue
 from jobsched.adapters.dynamodb.metering import CallMeter
 from jobsched.dispatch.dispatcher import DispatchConfig, Dispatcher
 from jobsched.dispatch.sweeper import sweep
@@ -105,16 +105,7 @@ def render(figures: dict[str, Figures]) -> str:
         rows.append(
             [name, f"{f.calls:.2f}", f"{f.transact_items:.2f}", f"{f.items_read:.2f}", ratio]
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(
-            c.ljust(w) if i == 0 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        )
-        for row in rows
-    ]
-    lines.insert(1, "-" * len(lines[0]))
-    return "\n".join(lines)
+    return aligned(rows)
 
 
 def main() -> None:

@@ -130,7 +130,12 @@ def render(rows: list[Row]) -> str:
                 f"{row.moto_ms:.0f}",
             ]
         )
-    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    return aligned(table)
+
+
+def aligned(table: list[list[str]]) -> str:
+    """A header row, a rule, then the rows: the first column left-aligned, the rest right."""
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     lines = [
         "  ".join(
             cell.ljust(w) if i == 0 else cell.rjust(w)

@@ -46,7 +46,8 @@ class _Counter:
 
 def stop_over_budget(stores: Stores, slots: list[SlotLease]) -> list[str]:
     """Stop the running runs whose stopping budget is crossed; the ids of those stopped. One
-    run read per held slot, and one read of the counters, only when a budget stops runs."""
+    run read per slot a job holds (its record says which budgets it charged), then the
+    counters' reads only when one of those budgets stops runs."""
     counters = _stopping_counters(stores, slots)
     if not counters:
         return []

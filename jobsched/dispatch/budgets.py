@@ -43,6 +43,12 @@ def schedule_holds(schedule: Schedule, now: datetime) -> list[BudgetHold]:
     ]
 
 
+def unit_holds(template: JobTemplate, schedule: Schedule | None, now: datetime) -> list[BudgetHold]:
+    """Every budget a job of `template` (fired by `schedule`, if any) is held to now."""
+    holds = template_holds(template, now)
+    return holds + schedule_holds(schedule, now) if schedule is not None else holds
+
+
 class BudgetBook:
     """The budgets units are held to, from the current template (the store's short cache) and
     schedule (a cache of its own, as short), so a claim pass costs no extra read per job."""
@@ -57,11 +63,8 @@ class BudgetBook:
             template = self.stores.templates.get_cached(template_id)
         except NotFoundError:
             return []  # the claim's own steps find what is wrong with the job
-        holds = template_holds(template, now)
         schedule = self._schedule(schedule_id) if schedule_id else None
-        if schedule is not None:
-            holds += schedule_holds(schedule, now)
-        return holds
+        return unit_holds(template, schedule, now)
 
     def _schedule(self, schedule_id: str) -> Schedule | None:
         hit = self._schedules.get(schedule_id)

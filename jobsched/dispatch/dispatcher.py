@@ -684,7 +684,7 @@ def _budgets_of(stores: Stores, run_id: str) -> list[BudgetHold]:
 def _reservation_budgets(claim: Claim, now: datetime) -> tuple[str, ...]:
     """A direct call is not held by its template's budgets (its caller waits on it), but what
     it used counts against them: their counters of the period it ended in."""
-    if claim.template is None or claim.kind != UnitKind.RESERVATION:
+    if claim.template is None:
         return ()
     return tuple(hold.counter for hold in template_holds(claim.template, now))
 

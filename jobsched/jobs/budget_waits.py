@@ -9,7 +9,7 @@ schedule, when it has one).
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobsched.dispatch.budgets import schedule_holds, spent_holds, spent_reason, template_holds
+from jobsched.dispatch.budgets import spent_holds, spent_reason, unit_holds
 from jobsched.errors import NotFoundError
 from jobsched.models import GroupMode, Job, JobStatus, utcnow
 from jobsched.models.budgets import BudgetHold, BudgetScope, BudgetSpend
@@ -50,11 +50,9 @@ def budget_wait(stores: Stores, job: Job, now: datetime | None = None) -> Budget
         return None
     now = now or utcnow()
     try:
-        holds = template_holds(stores.templates.get_cached(job.template_id), now)
+        template = stores.templates.get_cached(job.template_id)
     except NotFoundError:
         return None
     schedule = stores.schedules.find(job.schedule_id) if job.schedule_id else None
-    if schedule is not None:
-        holds += schedule_holds(schedule, now)
-    spent = spent_holds(stores, holds)
+    spent = spent_holds(stores, unit_holds(template, schedule, now))
     return BudgetWait(tuple(spent)) if spent else None

@@ -25,7 +25,7 @@ from itertools import islice
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from jobsched.constants import MAX_ID_LENGTH, OVERLAP_LOOKBACK, SCHEDULE_KEY_PREFIX
-from jobsched.dispatch.budgets import schedule_holds, spent_holds, spent_reason, template_holds
+from jobsched.dispatch.budgets import spent_holds, spent_reason, unit_holds
 from jobsched.errors import ConflictError, NotFoundError, ValidationFailedError
 from jobsched.jobs.idempotency import Operation, earlier, request_hash
 from jobsched.jobs.jobs import JobCreate, enqueue, template_for_new_jobs
@@ -251,8 +251,7 @@ def budget_spent(
 ) -> str | None:
     """Why a job of the schedule would wait for a spent budget now (the template's current
     budgets and the schedule's own; one read, none without budgets), or None."""
-    holds = template_holds(template, now) + schedule_holds(schedule, now)
-    return spent_reason(spent_holds(stores, holds))
+    return spent_reason(spent_holds(stores, unit_holds(template, schedule, now)))
 
 
 def overlap_reason(job: Job) -> str:
