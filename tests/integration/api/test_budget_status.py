@@ -144,3 +144,26 @@ def test_a_schedules_budgets_are_counted_in_its_time_zone(
     assert "budget_status" not in listed
     written = _ok(client.patch(f"{V2}/schedules/{schedule_id}", json={"name": "renamed"}))
     assert "budget_status" not in written  # a write answers with the schedule only
+
+
+@pytest.mark.parametrize(
+    ("budgets", "field"),
+    [
+        ([{"period": "day"}], "budgets.0"),
+        ([{"period": "day", "tokens": "100"}], "budgets.0.tokens"),
+        ([{"period": "week", "tokens": 1}], "budgets.0.period"),
+        ([{"period": "day", "tokens": 1, "timezone": "Mars/Base"}], "budgets.0.timezone"),
+        ([{"period": "day", "tokens": 1}, {"period": "day", "usd": 1}], "budgets.1.period"),
+    ],
+)
+def test_bad_budgets_are_a_422_naming_the_field_and_write_nothing(
+    client: TestClient, budgets: list[dict[str, Any]], field: str
+) -> None:
+    body = {"template_id": "bad", "name": "Bad", "workload": "echo", "budgets": budgets}
+    refused = client.post(f"{V2}/templates", json=body)
+
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    assert problem["title"] == "Validation failed"
+    assert field in [error["field"] for error in problem["errors"]]
+    assert client.get(f"{V2}/templates/bad").status_code == 404
